@@ -1,0 +1,203 @@
+"""``Hit`` → ``Answer``: verbatim sentences with [n] citations, or an honest refusal.
+
+The extractive answer invents nothing: each answer sentence is a quotable
+sentence of the chunk it cites, chosen by how much of the question's key terms
+it covers and whether it has the kind of fact the question asks for (a number
+for 多少, a date for 何时, a reason for 为什么 …). When the best evidence is weak
+the answer says, in the question's language, that the documents do not say,
+and lists the closest passages as related reading.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jieba
+
+from .documents import PARAGRAPH_SEPARATOR
+from .folding import fold, language_of
+from .lexical import STOPWORDS
+from .retrieval import Hit
+from .settings import Settings
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    hit: Hit
+    quotes: tuple[str, ...]
+    spans: tuple[Span, ...]  # offsets of the quotes in the document text
+    paragraph: int  # 0-based index of the paragraph holding the first quote
+
+    @property
+    def quote(self) -> str:
+        return self.quotes[0]
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    refused: bool
+    citations: tuple[Citation, ...]
+    related: tuple[Hit, ...]
+    evidence: float
+    language: str
+
+
+REFUSALS = {
+    "zh-hans": "资料中没有找到这个问题的答案。以下是最相关的段落，仅供参考。",
+    "zh-hant": "資料中沒有找到這個問題的答案。以下是最相關的段落，僅供參考。",
+    "en": "The documents do not contain the answer to this question. The closest passages are listed below as related reading.",
+}
+EMPTY_QUESTION = {
+    "zh-hans": "请输入一个问题。",
+    "zh-hant": "請輸入一個問題。",
+    "en": "Please type a question.",
+}
+
+# --------------------------------------------------------------------------- question analysis
+
+_NUMBER = r"\d|[一二三四五六七八九十百千万亿两]+[个项家款户名位人次倍年岁元%]|百分之"
+_CUES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
+    (re.compile(q), re.compile(a))
+    for q, a in (
+        (r"多少|几[个项家款户名位人次倍年岁种]?|多大|多长|多高|多远|多久|多重|比例|百分|how (many|much|long|old|far)|what (number|percentage)", _NUMBER),
+        (r"何时|什么时[候间]|哪[一]?年|哪个月|哪天|几月|几号|何年|when|what year|what date", r"\d{2,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|年代|世纪|[春夏秋冬]季|初|末"),
+        (r"为什么|为何|原因|缘故|why", r"因为|由于|为了|因此|所以|原因|导致|以便|旨在"),
+        (r"哪里|哪儿|在哪|何地|何处|哪个(国家|城市|省|地区)|where", r"[省市县区州国岛山河湖港镇村路街]|地区|位于"),
+        (r"谁|哪位|何人|什么人|who", r"[\u4e00-\u9fff]{2,4}(先生|女士|教授|博士|主席|总统|院士|负责人|经理|董事长|行长)|[A-Z][a-z]+"),
+    )
+)
+_CUE_BONUS = 0.15
+_RANK_PRIOR = 0.1
+_DENSE_WEIGHT = 0.3
+
+
+@lru_cache(maxsize=1)
+def _idf() -> tuple[dict[str, float], float]:
+    import jieba.analyse
+
+    table = jieba.analyse.TFIDF().idf_freq
+    return table, sorted(table.values())[len(table) // 2]
+
+
+def key_terms(question: str) -> dict[str, float]:
+    """Folded content words of the question, weighted by their general-Chinese IDF."""
+    idf, median = _idf()
+    terms: dict[str, float] = {}
+    for word in jieba.cut(fold(question)):
+        word = word.strip()
+        if not word or word in STOPWORDS or not re.search(r"\w", word):
+            continue
+        terms[word] = idf.get(word, median)
+    return terms
+
+
+def coverage(terms: dict[str, float], text: str) -> float:
+    """Share of the question's term weight found in ``text`` (folded)."""
+    total = sum(terms.values())
+    if not total:
+        return 0.0
+    folded = fold(text)
+    return sum(w for t, w in terms.items() if t in folded) / total
+
+
+def cue_bonus(question: str, sentence: str) -> float:
+    folded_q = fold(question)
+    return sum(_CUE_BONUS for q, a in _CUES if q.search(folded_q) and a.search(sentence))
+
+
+# --------------------------------------------------------------------------- selection
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    hit: Hit
+    start: int  # document offsets
+    end: int
+    sentence: str
+    score: float
+    coverage: float
+
+
+def candidates(question: str, hits: list[Hit], settings: Settings) -> list[_Candidate]:
+    terms = key_terms(question)
+    found = []
+    for hit in hits[: settings.answer_hits]:
+        for start, end, sentence in hit.chunk.quotable_sentences():
+            cov = coverage(terms, sentence)
+            score = cov + cue_bonus(question, sentence) + _RANK_PRIOR / hit.rank + _DENSE_WEIGHT * hit.dense_score
+            found.append(_Candidate(hit, hit.chunk.start + start, hit.chunk.start + end, sentence, score, cov))
+    return sorted(found, key=lambda c: -c.score)
+
+
+def evidence(question: str, hits: list[Hit], best: _Candidate | None) -> float:
+    """How strongly the documents support an answer: the refusal gate compares this to a threshold."""
+    if not hits or best is None:
+        return 0.0
+    terms = key_terms(question)
+    chunk_coverage = max(coverage(terms, h.chunk.search_text) for h in hits[:3])
+    top_dense = max(h.dense_score for h in hits)
+    return round(0.5 * (chunk_coverage + best.coverage) / 2 + 0.5 * top_dense, 4)
+
+
+def choose(ranked: list[_Candidate], settings: Settings) -> list[_Candidate]:
+    """The best sentence, plus near-best ones that bring something new, at most ``answer_max_sentences``."""
+    if not ranked:
+        return []
+    chosen = [ranked[0]]
+    for candidate in ranked[1:]:
+        if len(chosen) >= settings.answer_max_sentences:
+            break
+        if candidate.score >= settings.answer_keep_ratio * ranked[0].score and all(
+            candidate.sentence != c.sentence for c in chosen
+        ):
+            chosen.append(candidate)
+    return chosen
+
+
+def compose(question: str, hits: list[Hit], settings: Settings) -> Answer:
+    language = language_of(question)
+    ranked = candidates(question, hits, settings)
+    best = ranked[0] if ranked else None
+    strength = evidence(question, hits, best)
+    if best is None or strength < settings.refusal_threshold:
+        return Answer(question, REFUSALS[language], True, (), tuple(hits), strength, language)
+    chosen = choose(ranked, settings)
+    citations = _cite(chosen)
+    order = {id(c.hit): c.n for c in citations}
+    parts = sorted(chosen, key=lambda c: (order[id(c.hit)], c.start))
+    text = "".join(f"{c.sentence}[{order[id(c.hit)]}]" for c in parts)
+    return Answer(question, text, False, citations, tuple(hits), strength, language)
+
+
+def _cite(chosen: list[_Candidate]) -> tuple[Citation, ...]:
+    """One citation per cited chunk, numbered in retrieval order."""
+    by_hit: dict[int, list[_Candidate]] = {}
+    for c in chosen:
+        by_hit.setdefault(c.hit.rank, []).append(c)
+    citations = []
+    for n, rank in enumerate(sorted(by_hit), start=1):
+        group = sorted(by_hit[rank], key=lambda c: c.start)
+        hit = group[0].hit
+        citations.append(
+            Citation(
+                n=n,
+                hit=hit,
+                quotes=tuple(c.sentence for c in group),
+                spans=tuple((c.start, c.end) for c in group),
+                paragraph=_paragraph_of(hit, group[0].start),
+            )
+        )
+    return tuple(citations)
+
+
+def _paragraph_of(hit: Hit, offset: int) -> int:
+    """The paragraph index of a document offset, counted from the chunk's paragraph breaks."""
+    inside = hit.chunk.text[: max(0, offset - hit.chunk.start)]
+    return hit.chunk.first_paragraph + inside.count(PARAGRAPH_SEPARATOR)

@@ -1,0 +1,258 @@
+"""The Python API: one object with ``ingest``, ``search`` and ``ask`` — what the CLI and UI call.
+
+It holds the loaded model and index, reloads the index when another process
+has written a newer generation, and serialises writers (a file lock across
+processes, a thread lock inside one) so that concurrent uploads and questions
+never see half an index.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+from filelock import FileLock
+
+from .answer import EMPTY_QUESTION, Answer, compose
+from .chunking import Chunk, ChunkerConfig, chunk_document
+from .documents import Document, IngestError, discover, load_documents, parse_bytes
+from .embedding import Embedder
+from .folding import language_of
+from .retrieval import Hit, Query, search
+from .settings import DEFAULT_MODEL_ID, Settings, load_settings
+from .store import Index, IndexMissing, Manifest, POINTER, build_index, load_index, save_index
+
+#: progress(stage, done, total); stage is "embed" while vectors are computed.
+Progress = Callable[[str, int, int], None]
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked (empty, too long); the message is in the question's language."""
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    errors: tuple[IngestError, ...] = ()
+    rebuilt_because: str = ""
+    chunks: int = 0
+    embedded_chunks: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.rebuilt_because)
+
+
+@dataclass
+class _Plan:
+    keep: dict[str, Document] = field(default_factory=dict)  # reuse chunks and vectors
+    embed: dict[str, Document] = field(default_factory=dict)  # chunk and embed afresh
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+class Rag:
+    """The product as a library object; construct cheaply, the model loads on first use."""
+
+    def __init__(self, settings: Settings | None = None, index_dir: str | Path | None = None) -> None:
+        self.settings = settings or load_settings()
+        self.index_dir = Path(index_dir or self.settings.index_dir)
+        self.chunker = ChunkerConfig.from_settings(self.settings)
+        self.embedder = Embedder(self.settings)
+        self._index: Index | None = None
+        self._generation = ""
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ state
+
+    def warm_up(self) -> None:
+        self.embedder.warm_up()
+
+    @property
+    def model_fingerprint(self) -> str:
+        """The model id recorded in the manifest; the default model includes its source file's hash."""
+        if self.settings.embed_model != DEFAULT_MODEL_ID:
+            return self.settings.embed_model
+        from .offline_model import model_info
+
+        return f"{DEFAULT_MODEL_ID}@{model_info(self.settings)['source_sha256'][:12]}"
+
+    def has_index(self) -> bool:
+        return (self.index_dir / POINTER).exists()
+
+    def index(self) -> Index:
+        """The current generation, reloaded when another writer has replaced it."""
+        pointer = self.index_dir / POINTER
+        with self._lock:
+            generation = pointer.read_text().strip() if pointer.exists() else ""
+            if self._index is None or generation != self._generation:
+                if not generation:
+                    raise IndexMissing(f"no index in {self.index_dir}: run `rag ingest` first / 尚未建立索引，请先导入文档")
+                self._index = load_index(self.index_dir)
+                self._generation = generation
+            return self._index
+
+    def documents(self) -> list[Document]:
+        if not self.has_index():
+            return []
+        return sorted(self.index().documents.values(), key=lambda d: d.id)
+
+    def document(self, doc_id: str) -> Document:
+        return self.index().documents[doc_id]
+
+    # ------------------------------------------------------------------ writing
+
+    def ingest(self, paths: Iterable[str | Path] | None = None, prune: bool = False, progress: Progress | None = None) -> IngestReport:
+        """Add new and changed files, keep unchanged ones; with ``prune`` drop indexed files gone from these folders."""
+        roots = [Path(p) for p in (paths or [self.settings.seeds_dir])]
+        documents, errors = load_documents(roots)
+        gone = self._gone(roots, documents, errors) if prune else []
+        return self._update(documents, errors, gone, progress)
+
+    def ingest_bytes(self, name: str, data: bytes, doc_id: str, source: str, progress: Progress | None = None) -> IngestReport:
+        """Ingest one uploaded file; a parse failure is reported and the index stays as it was."""
+        try:
+            document = parse_bytes(data, name, doc_id=doc_id, source=source)
+        except IngestError as exc:
+            return IngestReport(errors=(exc,))
+        return self._update([document], [], [], progress)
+
+    def delete(self, doc_ids: Iterable[str]) -> IngestReport:
+        return self._update([], [], list(doc_ids), None)
+
+    def _gone(self, roots: list[Path], documents: list[Document], errors: list[IngestError]) -> list[str]:
+        """Indexed documents whose source lies under ``roots`` but was not found there now."""
+        if not self.has_index():
+            return []
+        seen = {d.meta.get("source", "") for d in documents} | {str(Path(e.path).resolve()) for e in errors}
+        scopes = [str(r.resolve()) for r in roots]
+        return [
+            d.id
+            for d in self.index().documents.values()
+            if d.meta.get("source", "") not in seen and any(_under(d.meta.get("source", ""), s) for s in scopes)
+        ]
+
+    def _update(self, documents: list[Document], errors: list[IngestError], remove: list[str], progress: Progress | None) -> IngestReport:
+        began = time.perf_counter()
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with self._lock, FileLock(str(self.index_dir / ".write.lock")):
+            old, reason = self._compatible_index()
+            plan = _plan(old, documents, remove, bool(reason))
+            if not (plan.added or plan.updated or plan.removed or reason):
+                return IngestReport(unchanged=tuple(plan.unchanged), errors=tuple(errors), chunks=len(old.chunks) if old else 0, seconds=time.perf_counter() - began)
+            chunks, vectors, embedded = self._assemble(old, plan, progress)
+            manifest = self._manifest({**plan.keep, **plan.embed})
+            new = build_index(manifest, {**plan.keep, **plan.embed}, chunks, vectors)
+            save_index(new, self.index_dir)
+            self._index, self._generation = new, (self.index_dir / POINTER).read_text().strip()
+        return IngestReport(
+            tuple(plan.added), tuple(plan.updated), tuple(plan.unchanged), tuple(plan.removed), tuple(errors),
+            reason, len(chunks), embedded, time.perf_counter() - began,
+        )
+
+    def _compatible_index(self) -> tuple[Index | None, str]:
+        """The current index if it can be extended, else (old index or None, why it must be rebuilt)."""
+        if not self.has_index():
+            return None, ""
+        try:
+            old = load_index(self.index_dir)
+        except Exception as exc:  # a damaged index is rebuilt, never served
+            return None, f"the existing index could not be read ({exc})"
+        why = old.manifest.mismatch(self.model_fingerprint, self.chunker.as_dict())
+        return old, why
+
+    def _assemble(self, old: Index | None, plan: _Plan, progress: Progress | None) -> tuple[list[Chunk], np.ndarray, int]:
+        chunks: list[Chunk] = []
+        parts: list[np.ndarray] = []
+        for doc_id in sorted(plan.keep):
+            kept, vectors = old.vectors_of(doc_id)  # type: ignore[union-attr] - keep is empty without an old index
+            chunks.extend(kept)
+            parts.append(vectors)
+        fresh = [c for doc_id in sorted(plan.embed) for c in chunk_document(plan.embed[doc_id], self.chunker)]
+        report = (lambda done, total: progress("embed", done, total)) if progress else None
+        if fresh:
+            parts.append(self.embedder.embed_passages([c.search_text for c in fresh], report))
+        chunks.extend(fresh)
+        dimension = self.embedder.dimension if fresh or not parts else parts[0].shape[1]
+        vectors = np.vstack(parts) if parts else np.zeros((0, dimension), dtype=np.float32)
+        return chunks, vectors.astype(np.float32), len(fresh)
+
+    def _manifest(self, documents: dict[str, Document]) -> Manifest:
+        return Manifest(
+            model=self.model_fingerprint,
+            dimension=self.embedder.dimension,
+            chunker=self.chunker.as_dict(),
+            faiss_factory=self.settings.faiss_factory,
+            documents={
+                d.id: {"sha256": d.sha256, "source": d.meta.get("source", ""), "title": d.title}
+                for d in documents.values()
+            },
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    def check_question(self, question: str) -> str:
+        question = (question or "").strip()
+        language = language_of(question) if question else "zh-hans"
+        if not question:
+            raise QuestionError(EMPTY_QUESTION[language])
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise QuestionError(
+                f"Your question is {len(question)} characters long; please keep it under {limit}."
+                if language == "en"
+                else f"问题太长（{len(question)} 字），请缩短到 {limit} 字以内。"
+            )
+        return question
+
+    def query(self, question: str) -> Query:
+        question = self.check_question(question)
+        return Query(question, self.embedder.embed_query(question))
+
+    def search(self, question: str, top_k: int | None = None, mode: str | None = None) -> list[Hit]:
+        query = self.query(question)
+        return search(self.index(), query, self.settings, top_k, mode)
+
+    def ask(self, question: str, top_k: int | None = None, mode: str | None = None) -> Answer:
+        hits = self.search(question, top_k, mode)
+        return compose(question.strip(), hits, self.settings)
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _plan(old: Index | None, documents: list[Document], remove: list[str], rebuild: bool) -> _Plan:
+    plan = _Plan()
+    existing = dict(old.documents) if old else {}
+    incoming = {d.id: d for d in documents}
+    for doc_id, doc in existing.items():
+        if doc_id in remove and doc_id not in incoming:
+            plan.removed.append(doc_id)
+        elif doc_id not in incoming:
+            (plan.embed if rebuild else plan.keep)[doc_id] = doc
+    for doc_id, doc in incoming.items():
+        before = existing.get(doc_id)
+        if before is None:
+            plan.added.append(doc_id)
+            plan.embed[doc_id] = doc
+        elif before.sha256 != doc.sha256 or rebuild:
+            (plan.updated if before.sha256 != doc.sha256 else plan.unchanged).append(doc_id)
+            plan.embed[doc_id] = doc
+        else:
+            plan.unchanged.append(doc_id)
+            plan.keep[doc_id] = before
+    return plan
+
+
+__all__ = ["Rag", "IngestReport", "QuestionError", "discover"]

@@ -1,0 +1,268 @@
+"""``rag``: a thin command-line mirror of ``rag.api.Rag``.
+
+Library exceptions become one-line messages on stderr and exit status 1 (2 for
+usage errors); a traceback is shown only with ``RAG_DEBUG=1``. JSON output is a
+stable contract (see ``rag.serialize``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from .api import IngestReport, QuestionError, Rag
+from .documents import IngestError
+from .embedding import EmbeddingError
+from .serialize import answer_to_dict, search_to_dict
+from .settings import load_settings
+from .store import IndexCorrupt, IndexMissing
+
+EXPECTED_ERRORS = (QuestionError, IngestError, EmbeddingError, IndexMissing, IndexCorrupt, FileNotFoundError, ValueError, OSError)
+
+
+class CliError(Exception):
+    """A message for the user; the command exits with status 1."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _progress_bar() -> Callable[[str, int, int], None]:
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc="Embedding chunks / 向量化", unit="chunk", file=sys.stderr)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _print_report(report: IngestReport) -> None:
+    for error in report.errors:
+        print(f"skipped: {error}", file=sys.stderr)
+    if report.rebuilt_because:
+        print(f"rebuilt the whole index: {report.rebuilt_because}", file=sys.stderr)
+    print(
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        f"{len(report.removed)} removed; {report.chunks} chunks ({report.embedded_chunks} embedded) "
+        f"in {report.seconds:.1f} s"
+    )
+
+
+def _questions(batch: str) -> Iterator[str]:
+    """One question per line, or JSONL objects with a ``question`` key; ``-`` reads stdin."""
+    handle = sys.stdin if batch == "-" else open(batch, encoding="utf-8-sig")
+    with handle:
+        for line in handle:
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith("{"):
+                try:
+                    yield str(json.loads(line).get("question", ""))
+                    continue
+                except json.JSONDecodeError:
+                    pass
+            yield line
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj, ensure_ascii=False), flush=True)
+
+
+def _format_answer(data: dict[str, Any]) -> str:
+    lines = [data["answer"], ""]
+    sources = data["citations"] or data["related"]
+    if sources:
+        lines.append("Sources / 出处:" if data["citations"] else "Related reading / 相关段落:")
+    for i, source in enumerate(sources, start=1):
+        label = f"[{source['n']}]" if "n" in source else f"({i})"
+        lines.append(f"{label} {source['title']} — {source['doc']}, ¶{source['paragraph']}")
+        lines.append(f"    {source.get('quote') or source['text'][:120]}")
+    return "\n".join(lines)
+
+
+def _format_hits(data: dict[str, Any]) -> str:
+    lines = []
+    for hit in data["hits"]:
+        lines.append(
+            f"{hit['rank']}. {hit['title']} — {hit['doc']}, ¶{hit['paragraph']}  "
+            f"(score {hit['score']:.4f}; dense #{hit['dense_rank'] or '-'}, bm25 #{hit['bm25_rank'] or '-'})"
+        )
+        lines.append("    " + hit["text"].replace("\n", " ")[:160])
+    return "\n".join(lines) or "no matching passages / 没有找到相关段落"
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_ingest(rag: Rag, args: argparse.Namespace) -> int:
+    paths = args.paths or [rag.settings.seeds_dir]
+    missing = [p for p in paths if not Path(p).exists()]
+    for path in missing:
+        print(f"skipped: {path}: no such file or folder / 文件不存在", file=sys.stderr)
+    existing = [p for p in paths if Path(p).exists()]
+    if not existing:
+        raise CliError("nothing to ingest / 没有可导入的文件")
+    report = rag.ingest(existing, prune=args.prune, progress=_progress_bar())
+    _print_report(report)
+    return 1 if report.errors or missing else 0
+
+
+def _each_question(args: argparse.Namespace, run: Callable[[str], dict[str, Any]], fmt: Callable[[dict[str, Any]], str]) -> int:
+    if args.batch:
+        failures = 0
+        for question in _questions(args.batch):
+            try:
+                _emit(run(question))
+            except QuestionError as exc:
+                failures += 1
+                _emit({"question": question, "error": str(exc)})
+        return 1 if failures else 0
+    if args.question is None:
+        raise CliError("give a QUESTION or --batch FILE / 请输入问题")
+    data = run(args.question)
+    print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else fmt(data))
+    return 0
+
+
+def cmd_search(rag: Rag, args: argparse.Namespace) -> int:
+    return _each_question(args, lambda q: search_to_dict(q, rag.search(q, args.top_k, args.mode)), _format_hits)
+
+
+def cmd_ask(rag: Rag, args: argparse.Namespace) -> int:
+    return _each_question(args, lambda q: answer_to_dict(rag.ask(q, args.top_k, args.mode)), _format_answer)
+
+
+def cmd_documents(rag: Rag, args: argparse.Namespace) -> int:
+    docs = rag.documents()
+    if args.json:
+        _emit({"documents": [{"doc": d.id, "title": d.title, "sha256": d.sha256, "paragraphs": len(d.paragraphs)} for d in docs]})
+    for d in [] if args.json else docs:
+        print(f"{d.id}\t{d.title}")
+    return 0
+
+
+def cmd_delete(rag: Rag, args: argparse.Namespace) -> int:
+    known = {d.id for d in rag.documents()}
+    unknown = [d for d in args.docs if d not in known]
+    if unknown:
+        raise CliError(f"not in the index: {', '.join(unknown)} / 索引中没有这些文档")
+    _print_report(rag.delete(args.docs))
+    return 0
+
+
+def cmd_serve(rag: Rag, args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    serve(rag, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_model_build(rag: Rag, args: argparse.Namespace) -> int:
+    from .offline_model import ensure_model
+
+    print(ensure_model(rag.settings, force=args.force))
+    return 0
+
+
+def cmd_model_info(rag: Rag, args: argparse.Namespace) -> int:
+    from .offline_model import model_info
+
+    for key, value in model_info(rag.settings).items():
+        print(f"{key}: {value}")
+    return 0
+
+
+def cmd_eval(rag: Rag, args: argparse.Namespace) -> int:
+    from .evaluation import evaluate_path, format_report
+
+    report = evaluate_path(Path(args.dataset), rag.settings, limit=args.limit, mode=args.mode)
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Answers questions about Chinese documents, citing the paragraphs it quotes.")
+    parser.add_argument("--index-dir", help="index folder (env RAG_INDEX_DIR, default index/)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="add or update documents in the index (incremental)")
+    p.add_argument("paths", nargs="*", help="files or folders (default: seeds/)")
+    p.add_argument("--prune", action="store_true", help="drop indexed documents no longer present in these folders")
+    p.set_defaults(func=cmd_ingest)
+
+    for name, func, text in (("search", cmd_search, "ranked passages for a question"), ("ask", cmd_ask, "an answer with cited sources")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("question", nargs="?", help="the question (omit with --batch)")
+        p.add_argument("--top-k", type=int, default=None, help="passages to retrieve")
+        p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default=None, help="retrieval mode (default hybrid)")
+        p.add_argument("--json", action="store_true", help="print the JSON contract")
+        p.add_argument("--batch", metavar="FILE", help="one question per line or JSONL with 'question'; '-' reads stdin; prints JSON lines")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("documents", help="list indexed documents")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_documents)
+
+    p = sub.add_parser("delete", help="remove documents from the index")
+    p.add_argument("docs", nargs="+", help="document ids as `rag documents` lists them")
+    p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser("serve", help="start the web app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="measure retrieval, answers and refusals on a dataset")
+    p.add_argument("dataset", help="SQuAD-format JSON (CMRC 2018, DRCD) or QA JSONL")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=None, help="ask at most this many questions")
+    p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default=None)
+    p.set_defaults(func=cmd_eval)
+
+    model = sub.add_parser("model", help="the offline embedding model").add_subparsers(dest="model_command", required=True, metavar="ACTION")
+    p = model.add_parser("build", help="build the default model if needed; prints its folder last")
+    p.add_argument("--force", action="store_true", help="rebuild even if it is up to date")
+    p.set_defaults(func=cmd_model_build)
+    p = model.add_parser("info", help="model id, dimension, source SHA-256 and folder")
+    p.set_defaults(func=cmd_model_info)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(index_dir=args.index_dir)
+        return args.func(Rag(settings), args)
+    except KeyboardInterrupt:
+        print("interrupted; the index is unchanged / 已中断，索引未改变", file=sys.stderr)
+        return 130
+    except (CliError, *EXPECTED_ERRORS) as exc:
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # the last line of defence: a message, not a traceback
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        print(f"error: unexpected {exc.__class__.__name__}: {exc} (set RAG_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

