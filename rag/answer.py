@@ -11,6 +11,7 @@ and lists the closest passages as related reading.
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -73,7 +74,9 @@ _CUES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
         (r"谁|哪位|何人|什么人|who", r"[\u4e00-\u9fff]{2,4}(先生|女士|教授|博士|主席|总统|院士|负责人|经理|董事长|行长)|[A-Z][a-z]+"),
     )
 )
+_CONTENT = re.compile(r"[\W_]+|什么|多少|哪些|哪个|如何|怎么|为什么|是否|吗|呢")
 _CUE_BONUS = 0.15
+_PHRASE_WEIGHT = 0.5
 _RANK_PRIOR = 0.1
 _DENSE_WEIGHT = 0.3
 
@@ -107,6 +110,20 @@ def coverage(terms: dict[str, float], text: str) -> float:
     return sum(w for t, w in terms.items() if t in folded) / total
 
 
+def phrase_overlap(question: str, sentence: str) -> float:
+    """Longest run of question characters found verbatim in the sentence, as a share of the question.
+
+    Rewards a sentence that repeats a multi-word phrase of the question
+    (个人手机银行客户) over one that merely shares scattered words with it.
+    """
+    q = _CONTENT.sub("", fold(question))
+    s = _CONTENT.sub("", fold(sentence))
+    if not q or not s:
+        return 0.0
+    match = SequenceMatcher(None, q, s, autojunk=False).find_longest_match(0, len(q), 0, len(s))
+    return match.size / len(q) if match.size >= 2 else 0.0
+
+
 def cue_bonus(question: str, sentence: str) -> float:
     folded_q = fold(question)
     return sum(_CUE_BONUS for q, a in _CUES if q.search(folded_q) and a.search(sentence))
@@ -131,7 +148,13 @@ def candidates(question: str, hits: list[Hit], settings: Settings) -> list[_Cand
     for hit in hits[: settings.answer_hits]:
         for start, end, sentence in hit.chunk.quotable_sentences():
             cov = coverage(terms, sentence)
-            score = cov + cue_bonus(question, sentence) + _RANK_PRIOR / hit.rank + _DENSE_WEIGHT * hit.dense_score
+            score = (
+                cov
+                + _PHRASE_WEIGHT * phrase_overlap(question, sentence)
+                + cue_bonus(question, sentence)
+                + _RANK_PRIOR / hit.rank
+                + _DENSE_WEIGHT * hit.dense_score
+            )
             found.append(_Candidate(hit, hit.chunk.start + start, hit.chunk.start + end, sentence, score, cov))
     return sorted(found, key=lambda c: -c.score)
 

@@ -113,11 +113,15 @@ class Rag:
     # ------------------------------------------------------------------ writing
 
     def ingest(self, paths: Iterable[str | Path] | None = None, prune: bool = False, progress: Progress | None = None) -> IngestReport:
-        """Add new and changed files, keep unchanged ones; with ``prune`` drop indexed files gone from these folders."""
+        """Add new and changed files, keep unchanged ones; with ``prune`` the index mirrors exactly these files."""
         roots = [Path(p) for p in (paths or [self.settings.seeds_dir])]
         documents, errors = load_documents(roots)
-        gone = self._gone(roots, documents, errors) if prune else []
+        gone = self._gone(documents, errors) if prune else []
         return self._update(documents, errors, gone, progress)
+
+    def ingest_documents(self, documents: list[Document], progress: Progress | None = None) -> IngestReport:
+        """Add already-parsed documents (evaluation builds them from datasets, not files)."""
+        return self._update(documents, [], [], progress)
 
     def ingest_bytes(self, name: str, data: bytes, doc_id: str, source: str, progress: Progress | None = None) -> IngestReport:
         """Ingest one uploaded file; a parse failure is reported and the index stays as it was."""
@@ -130,16 +134,16 @@ class Rag:
     def delete(self, doc_ids: Iterable[str]) -> IngestReport:
         return self._update([], [], list(doc_ids), None)
 
-    def _gone(self, roots: list[Path], documents: list[Document], errors: list[IngestError]) -> list[str]:
-        """Indexed documents whose source lies under ``roots`` but was not found there now."""
+    def _gone(self, documents: list[Document], errors: list[IngestError]) -> list[str]:
+        """Indexed documents not among this run's files (a file that failed to parse keeps its old version)."""
         if not self.has_index():
             return []
-        seen = {d.meta.get("source", "") for d in documents} | {str(Path(e.path).resolve()) for e in errors}
-        scopes = [str(r.resolve()) for r in roots]
+        present = {d.id for d in documents} | {Path(e.path).name for e in errors}
+        failed_sources = {str(Path(e.path).resolve()) for e in errors}
         return [
             d.id
             for d in self.index().documents.values()
-            if d.meta.get("source", "") not in seen and any(_under(d.meta.get("source", ""), s) for s in scopes)
+            if d.id not in present and d.meta.get("source", "") not in failed_sources
         ]
 
     def _update(self, documents: list[Document], errors: list[IngestError], remove: list[str], progress: Progress | None) -> IngestReport:
@@ -228,10 +232,6 @@ class Rag:
         return compose(question.strip(), hits, self.settings)
 
 
-def _under(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
 def _plan(old: Index | None, documents: list[Document], remove: list[str], rebuild: bool) -> _Plan:
     plan = _Plan()
     existing = dict(old.documents) if old else {}
@@ -251,7 +251,7 @@ def _plan(old: Index | None, documents: list[Document], remove: list[str], rebui
             plan.embed[doc_id] = doc
         else:
             plan.unchanged.append(doc_id)
-            plan.keep[doc_id] = before
+            plan.keep[doc_id] = doc  # same bytes; the source path may have moved
     return plan
 
 

@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="add or update documents in the index (incremental)")
     p.add_argument("paths", nargs="*", help="files or folders (default: seeds/)")
-    p.add_argument("--prune", action="store_true", help="drop indexed documents no longer present in these folders")
+    p.add_argument("--prune", action="store_true", help="make the index mirror these paths: drop indexed documents not found in them")
     p.set_defaults(func=cmd_ingest)
 
     for name, func, text in (("search", cmd_search, "ranked passages for a question"), ("ask", cmd_ask, "an answer with cited sources")):

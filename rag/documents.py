@@ -105,6 +105,12 @@ _CREDIT = re.compile(
     re.IGNORECASE,
 )
 _CREDIT_MAX_CHARS = 60
+_BYLINE = re.compile(
+    r"^[（(【\[]?\s*(本报|本台|本网|本刊)?(特约)?(记者|通讯员|实习生|撰稿|文\s*/|图\s*/)\s*[\u4e00-\u9fff·、，,\s]{2,24}"
+    r"(报道|采写|整理|摄|发自\S{0,6})?\s*[）)】\]]?$"
+)
+#: A credit line lists names; a sentence after the label (记者：请问……？) is an interview turn.
+_CREDIT_NOT_NAMES = re.compile(r"[。！？!?；;]")
 _CAPTION = re.compile(
     r"([（(][^（）()]{0,24}(摄|摄影|供图|图片来源|图源|photo)[^（）()]{0,12}[）)]\s*$)|^(图为|图：|图:|图片：|图片:|photo:)",
     re.IGNORECASE,
@@ -119,7 +125,10 @@ def is_furniture(paragraph: str) -> bool:
     its sentences are notices; a news sentence that merely mentions an app stays.
     """
     stripped = paragraph.strip()
-    if len(stripped) <= _CREDIT_MAX_CHARS and _CREDIT.match(stripped):
+    credit = _CREDIT.match(stripped)
+    if credit and len(stripped) <= _CREDIT_MAX_CHARS and not _CREDIT_NOT_NAMES.search(stripped[credit.end() :]):
+        return True
+    if _BYLINE.match(stripped):
         return True
     pieces = [p for p in _SENTENCE_PIECE.findall(stripped) if p.strip()]
     if not pieces:

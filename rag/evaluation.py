@@ -1,0 +1,290 @@
+"""Measure retrieval, answers and refusals on SQuAD-format sets and on our own QA JSONL.
+
+SQuAD-format (CMRC 2018, DRCD): every paragraph becomes a document in a
+temporary index and every question is asked. Refusal is measured by deleting a
+held-out share of the articles from that index and asking their questions,
+which the remaining documents cannot answer, beside an equal number of
+answerable ones.
+
+QA JSONL (one object per line): ``question``, ``evidence`` (a substring of the
+passage that answers it), ``answer`` (keywords the answer must contain) and
+``answerable``; the corpus is the seed folder unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .answer import compose
+from .api import Rag
+from .documents import Document, parse_bytes
+from .folding import fold
+from .retrieval import Hit
+from .settings import Settings
+
+RANKS = (1, 5, 10)
+HOLDOUT_SHARE = 0.2
+HOLDOUT_SEED = 13
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question with what counts as finding and answering it."""
+
+    question: str
+    gold_docs: frozenset[str]  # documents that hold the evidence (empty when unanswerable)
+    evidence: tuple[str, ...]  # any of these substrings marks a chunk as the right one
+    answers: tuple[str, ...]  # the answer text must contain one of these
+    answerable: bool = True
+    require_all: bool = False  # own QA set: every keyword must appear
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    documents: tuple[Document, ...]
+    items: tuple[Item, ...]
+    articles: tuple[tuple[str, ...], ...] = ()  # document ids grouped by article, for held-out refusal
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_squad(path: Path) -> Dataset:
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    documents, items, articles = [], [], []
+    for article in data:
+        ids = []
+        for paragraph in article["paragraphs"]:
+            doc_id = f"{paragraph['id']}.txt"
+            documents.append(parse_bytes(paragraph["context"].encode("utf-8"), doc_id, doc_id=doc_id))
+            ids.append(doc_id)
+            for qa in paragraph["qas"]:
+                if not qa["question"].strip():
+                    continue
+                answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"] if a["text"].strip()))
+                items.append(Item(qa["question"], frozenset([doc_id]), answers, answers))
+        articles.append(tuple(ids))
+    return Dataset(path.stem, tuple(documents), tuple(items), tuple(articles))
+
+
+def load_qa_jsonl(path: Path, corpus: Sequence[Document]) -> Dataset:
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        evidence = tuple(row.get("evidence") or ())
+        if isinstance(row.get("evidence"), str):
+            evidence = (row["evidence"],)
+        answers = tuple(row.get("answer") or ())
+        if isinstance(row.get("answer"), str):
+            answers = (row["answer"],)
+        answerable = bool(row.get("answerable", True))
+        gold = frozenset(d.id for d in corpus for e in evidence if e in d.text) if answerable else frozenset()
+        if answerable and not gold:
+            raise ValueError(f"{path}: evidence of {row['question']!r} is in no document")
+        items.append(Item(row["question"], gold, evidence, answers, answerable, require_all=True))
+    return Dataset(path.stem, tuple(corpus), tuple(items))
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def first_rank(hits: Sequence[Hit], item: Item, chunk_level: bool) -> int | None:
+    """1-based rank of the first hit from a gold document (holding the evidence, at chunk level)."""
+    for hit in hits:
+        if hit.chunk.doc_id not in item.gold_docs:
+            continue
+        if not chunk_level or any(fold(e) in fold(hit.chunk.text) for e in item.evidence):
+            return hit.rank
+    return None
+
+
+def doc_ranks(hits: Sequence[Hit], item: Item) -> int | None:
+    """Rank of the gold document when hits are collapsed to distinct documents."""
+    seen: list[str] = []
+    for hit in hits:
+        if hit.chunk.doc_id not in seen:
+            seen.append(hit.chunk.doc_id)
+            if hit.chunk.doc_id in item.gold_docs:
+                return len(seen)
+    return None
+
+
+def contains_answer(text: str, item: Item) -> bool:
+    folded = fold(text).replace(" ", "")
+    found = [fold(a).replace(" ", "") in folded for a in item.answers]
+    return all(found) if item.require_all else any(found)
+
+
+def recall_mrr(ranks: list[int | None]) -> dict[str, float]:
+    total = len(ranks) or 1
+    out = {f"recall@{k}": sum(1 for r in ranks if r is not None and r <= k) / total for k in RANKS}
+    out["mrr@10"] = sum(1 / r for r in ranks if r is not None and r <= 10) / total
+    return {k: round(v, 4) for k, v in out.items()}
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass
+class _Outcome:
+    item: Item
+    doc_rank: int | None
+    chunk_rank: int | None
+    answered_correctly: bool
+    refused: bool
+    evidence: float
+    seconds: float
+
+
+def _ask(rag: Rag, item: Item, mode: str | None) -> _Outcome:
+    began = time.perf_counter()
+    hits = rag.search(item.question, top_k=max(RANKS), mode=mode)
+    answer = compose(item.question, hits[: rag.settings.top_k], rag.settings)
+    seconds = time.perf_counter() - began
+    return _Outcome(
+        item,
+        doc_ranks(hits, item),
+        first_rank(hits, item, chunk_level=True),
+        not answer.refused and contains_answer(answer.text, item),
+        answer.refused,
+        answer.evidence,
+        seconds,
+    )
+
+
+def _summary(answerable: list[_Outcome], unanswerable: list[_Outcome]) -> dict[str, Any]:
+    refused_bad = sum(o.refused for o in unanswerable)
+    refused_good = sum(o.refused for o in answerable)
+    refused = refused_bad + refused_good
+    seconds = [o.seconds * 1000 for o in answerable + unanswerable]
+    return {
+        "questions": len(answerable),
+        "document": recall_mrr([o.doc_rank for o in answerable]),
+        "chunk": recall_mrr([o.chunk_rank for o in answerable]),
+        "answer_contains_gold": round(sum(o.answered_correctly for o in answerable) / (len(answerable) or 1), 4),
+        "refusal": {
+            "unanswerable": len(unanswerable),
+            "recall": round(refused_bad / (len(unanswerable) or 1), 4),
+            "precision": round(refused_bad / refused, 4) if refused else None,
+            "answerable_refused": round(refused_good / (len(answerable) or 1), 4),
+        },
+        "latency_ms": {"p50": round(percentile(seconds, 0.5), 1), "p95": round(percentile(seconds, 0.95), 1)},
+    }
+
+
+def run(
+    dataset: Dataset,
+    settings: Settings,
+    modes: Sequence[str] = ("hybrid",),
+    limit: int | None = None,
+    cache_dir: Path | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Index the dataset's documents and ask every question in each mode.
+
+    All modes share one index, so a side-by-side comparison embeds only once;
+    with ``cache_dir`` the index persists, and a rerun embeds nothing (ingest
+    is incremental). Refusal is asked of a copy with the held-out articles deleted.
+    """
+    with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
+        full_dir = cache_dir or Path(tmp) / "full"
+        rag = Rag(settings.replace(index_dir=str(full_dir)))
+        report = rag.ingest_documents(list(dataset.documents))
+        items = _sample(dataset.items, limit)
+        answerable = {m: [_ask(rag, i, m) for i in items if i.answerable] for m in modes}
+        unanswerable = {m: [_ask(rag, i, m) for i in items if not i.answerable] for m in modes}
+        held_out = set(_hold_out(dataset))
+        orphaned = [i for i in items if i.answerable and i.gold_docs <= held_out]
+        if orphaned:
+            reduced = Rag(settings.replace(index_dir=str(Path(tmp) / "reduced")))
+            shutil.copytree(full_dir, reduced.index_dir, dirs_exist_ok=True)
+            reduced.delete(sorted(held_out))
+            for m in modes:
+                unanswerable[m] += [_ask(reduced, Item(i.question, frozenset(), (), (), False), m) for i in orphaned]
+        return {m: _mode_report(dataset, report, answerable[m], unanswerable[m], held_out, m) for m in modes}
+
+
+def _mode_report(dataset: Dataset, report: Any, answerable: list[_Outcome], unanswerable: list[_Outcome], held_out: set[str], mode: str) -> dict[str, Any]:
+    """Retrieval and answers over all answerable questions; refusal over a balanced pool."""
+    summary = _summary(answerable, unanswerable)
+    pool = [o for o in answerable if not o.item.gold_docs <= held_out][: len(unanswerable) or None]
+    summary["refusal"] = _summary(pool, unanswerable)["refusal"]
+    summary.update(
+        dataset=dataset.name,
+        mode=mode,
+        documents=len(dataset.documents),
+        chunks=report.chunks,
+        ingest_chunks_per_s=round(report.embedded_chunks / report.seconds, 2) if report.embedded_chunks else None,
+        evidence=_evidence_table(pool, unanswerable),
+    )
+    return summary
+
+
+def _sample(items: Iterable[Item], limit: int | None) -> list[Item]:
+    items = list(items)
+    if limit is None or limit >= len(items):
+        return items
+    return random.Random(HOLDOUT_SEED).sample(items, limit)
+
+
+def _hold_out(dataset: Dataset) -> list[str]:
+    if len(dataset.articles) < 5:
+        return []
+    articles = list(dataset.articles)
+    random.Random(HOLDOUT_SEED).shuffle(articles)
+    count = max(1, int(len(articles) * HOLDOUT_SHARE))
+    return [doc_id for article in articles[:count] for doc_id in article]
+
+
+def _evidence_table(answerable: list[_Outcome], unanswerable: list[_Outcome]) -> dict[str, list[float]]:
+    """Raw evidence scores, so the refusal threshold can be chosen on a curve (scripts/calibrate_refusal.py)."""
+    return {"answerable": [o.evidence for o in answerable], "unanswerable": [o.evidence for o in unanswerable]}
+
+
+def load_dataset(path: Path, settings: Settings) -> Dataset:
+    if path.suffix == ".jsonl":
+        from .documents import load_documents
+
+        corpus, _errors = load_documents([Path(settings.seeds_dir)])
+        return load_qa_jsonl(path, corpus)
+    return load_squad(path)
+
+
+def evaluate_path(path: Path, settings: Settings, limit: int | None = None, mode: str | None = None) -> dict[str, Any]:
+    if not path.exists():
+        raise FileNotFoundError(f"no such dataset: {path}")
+    mode = mode or settings.retrieval_mode
+    return run(load_dataset(path, settings), settings, modes=(mode,), limit=limit)[mode]
+
+
+def format_report(report: dict[str, Any]) -> str:
+    d, c, r = report["document"], report["chunk"], report["refusal"]
+    lines = [
+        f"dataset {report['dataset']} · mode {report['mode']} · {report['questions']} questions · "
+        f"{report['documents']} documents · {report['chunks']} chunks",
+        f"document  R@1 {d['recall@1']:.3f}  R@5 {d['recall@5']:.3f}  R@10 {d['recall@10']:.3f}  MRR@10 {d['mrr@10']:.3f}",
+        f"chunk     R@1 {c['recall@1']:.3f}  R@5 {c['recall@5']:.3f}  R@10 {c['recall@10']:.3f}  MRR@10 {c['mrr@10']:.3f}",
+        f"answer contains gold {report['answer_contains_gold']:.3f}",
+        f"refusal   recall {r['recall']:.3f}  precision {r['precision'] if r['precision'] is not None else '-'}  "
+        f"answerable refused {r['answerable_refused']:.3f}  ({r['unanswerable']} unanswerable)",
+        f"latency   p50 {report['latency_ms']['p50']} ms  p95 {report['latency_ms']['p95']} ms  · "
+        f"ingest {report['ingest_chunks_per_s']} chunks/s",
+    ]
+    return "\n".join(lines)
