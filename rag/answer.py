@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Mapping
 
 import jieba
 
@@ -48,6 +49,7 @@ class Answer:
     related: tuple[Hit, ...]
     evidence: float
     language: str
+    timings: Mapping[str, float] = field(default_factory=dict)  # stage → milliseconds, filled by Rag.ask
 
 
 REFUSALS = {

@@ -8,6 +8,7 @@ never see half an index.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -71,7 +72,8 @@ class Rag:
         self.embedder = Embedder(self.settings)
         self._index: Index | None = None
         self._generation = ""
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # guards the loaded index reference; held only briefly
+        self._write_lock = threading.Lock()  # one writer at a time in this process; readers never wait on it
 
     # ------------------------------------------------------------------ state
 
@@ -149,7 +151,7 @@ class Rag:
     def _update(self, documents: list[Document], errors: list[IngestError], remove: list[str], progress: Progress | None) -> IngestReport:
         began = time.perf_counter()
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        with self._lock, FileLock(str(self.index_dir / ".write.lock")):
+        with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
             old, reason = self._compatible_index()
             plan = _plan(old, documents, remove, bool(reason))
             if not (plan.added or plan.updated or plan.removed or reason):
@@ -158,7 +160,8 @@ class Rag:
             manifest = self._manifest({**plan.keep, **plan.embed})
             new = build_index(manifest, {**plan.keep, **plan.embed}, chunks, vectors)
             save_index(new, self.index_dir)
-            self._index, self._generation = new, (self.index_dir / POINTER).read_text().strip()
+            with self._lock:
+                self._index, self._generation = new, (self.index_dir / POINTER).read_text().strip()
         return IngestReport(
             tuple(plan.added), tuple(plan.updated), tuple(plan.unchanged), tuple(plan.removed), tuple(errors),
             reason, len(chunks), embedded, time.perf_counter() - began,
@@ -228,8 +231,14 @@ class Rag:
         return search(self.index(), query, self.settings, top_k, mode)
 
     def ask(self, question: str, top_k: int | None = None, mode: str | None = None) -> Answer:
+        """The answer, with how long retrieval and answer composition took (``Answer.timings``, ms)."""
+        began = time.perf_counter()
         hits = self.search(question, top_k, mode)
-        return compose(question.strip(), hits, self.settings)
+        retrieved = time.perf_counter()
+        answer = compose(question.strip(), hits, self.settings)
+        done = time.perf_counter()
+        timings = {"retrieve_ms": round((retrieved - began) * 1000, 1), "answer_ms": round((done - retrieved) * 1000, 1)}
+        return dataclasses.replace(answer, timings=timings)
 
 
 def _plan(old: Index | None, documents: list[Document], remove: list[str], rebuild: bool) -> _Plan:

@@ -29,6 +29,7 @@ _FAMILY_PROMPTS = (
 )
 
 Progress = Callable[[int, int], None]
+_RECENT_QUERIES = 512
 
 
 class EmbeddingError(RuntimeError):
@@ -44,6 +45,7 @@ class Embedder:
         self.settings = settings
         self.model_id = settings.embed_model
         self._model = None
+        self._recent: dict[str, np.ndarray] = {}
 
     def warm_up(self) -> None:
         if self._model is not None:
@@ -112,7 +114,14 @@ class Embedder:
         return self._encode([prefix + fold(t) for t in texts])
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_queries([text])[0]
+        """One question's vector; recent questions are remembered (re-asked, or asked in another mode)."""
+        vector = self._recent.get(text)
+        if vector is None:
+            vector = self.embed_queries([text])[0]
+            if len(self._recent) >= _RECENT_QUERIES:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[text] = vector
+        return vector
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(

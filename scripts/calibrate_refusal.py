@@ -1,0 +1,91 @@
+"""Choose the refusal threshold from measured evidence scores, and plot the trade-off.
+
+Reads docs/evidence.json (written by scripts/bench_retrieval.py: the hybrid
+evidence score of answerable questions and of questions whose article is not in
+the index), sweeps the threshold, and prints, per set and pooled, the share of
+unanswerable questions refused (refusal recall), the precision of refusals, and
+the share of answerable questions refused. The chosen point is the highest
+threshold-free trade-off that keeps answerable refusals at or below the budget
+on the pooled dev sets (CMRC 2018 trial + seed QA); DRCD is reported as held out.
+
+    .venv/bin/python scripts/calibrate_refusal.py [--budget 0.05]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SETS = ("CMRC 2018 trial", "seed QA")
+
+
+def rates(answerable: list[float], unanswerable: list[float], threshold: float) -> tuple[float, float, float]:
+    """(refusal recall, refusal precision, answerable refused) when evidence < threshold is refused."""
+    refused_bad = sum(e < threshold for e in unanswerable)
+    refused_good = sum(e < threshold for e in answerable)
+    recall = refused_bad / len(unanswerable) if unanswerable else 0.0
+    precision = refused_bad / (refused_bad + refused_good) if refused_bad + refused_good else 1.0
+    return recall, precision, refused_good / len(answerable) if answerable else 0.0
+
+
+def choose(answerable: list[float], unanswerable: list[float], budget: float, grid: list[float]) -> float:
+    """The threshold refusing the most unanswerable questions within the answerable-refusal budget."""
+    best = grid[0]
+    for t in grid:
+        recall, _precision, lost = rates(answerable, unanswerable, t)
+        if lost <= budget and recall >= rates(answerable, unanswerable, best)[0]:
+            best = t
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--evidence", default=str(ROOT / "docs" / "evidence.json"))
+    parser.add_argument("--budget", type=float, default=0.05, help="largest share of answerable questions we accept to refuse")
+    parser.add_argument("--plot", default=str(ROOT / "docs" / "refusal.png"))
+    args = parser.parse_args()
+    evidence = json.loads(Path(args.evidence).read_text(encoding="utf-8"))
+    grid = [round(0.30 + 0.005 * i, 3) for i in range(121)]
+    dev_good = [e for name in DEV_SETS if name in evidence for e in evidence[name]["answerable"]]
+    dev_bad = [e for name in DEV_SETS if name in evidence for e in evidence[name]["unanswerable"]]
+    chosen = choose(dev_good, dev_bad, args.budget, grid)
+    print(f"chosen threshold {chosen} (dev: {', '.join(n for n in DEV_SETS if n in evidence)}; budget {args.budget:.0%} answerable refused)")
+    print("| set | questions (answerable / unanswerable) | unanswerable refused | refusal precision | answerable refused |")
+    print("|---|---|---|---|---|")
+    for name, data in list(evidence.items()) + [("dev pooled", {"answerable": dev_good, "unanswerable": dev_bad})]:
+        recall, precision, lost = rates(data["answerable"], data["unanswerable"], chosen)
+        print(f"| {name} | {len(data['answerable'])} / {len(data['unanswerable'])} | {recall:.3f} | {precision:.3f} | {lost:.3f} |")
+    _plot(evidence, grid, chosen, Path(args.plot))
+    print(f"plot: {args.plot}")
+    return 0
+
+
+def _plot(evidence: dict, grid: list[float], chosen: float, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
+    for name, data in evidence.items():
+        curves = [rates(data["answerable"], data["unanswerable"], t) for t in grid]
+        line = ax.plot(grid, [c[0] for c in curves], label=f"{name}: unanswerable refused")[0]
+        ax.plot(grid, [c[2] for c in curves], linestyle="--", color=line.get_color(), label=f"{name}: answerable refused")
+        ax.plot(grid, [c[1] for c in curves], linestyle=":", color=line.get_color(), label=f"{name}: refusal precision")
+    ax.axvline(chosen, color="black", linewidth=1)
+    ax.text(chosen, 0.02, f" chosen {chosen}", fontsize=8)
+    ax.set_xlabel("refusal threshold on the evidence score")
+    ax.set_ylabel("share")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1, 0.5))
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+// Client behaviour of the demo: [n] → source card, "open full document" → article viewer.
+// Loaded once into <head>; everything uses event delegation because Gradio re-renders the DOM.
+(function () {
+  if (window.__ragUi) return;
+  window.__ragUi = true;
+
+  function panel() {
+    return document.getElementById("sources");
+  }
+
+  function scroller(el) {
+    for (let node = el && el.parentElement; node; node = node.parentElement) {
+      const style = getComputedStyle(node);
+      if (/(auto|scroll)/.test(style.overflowY) && node.scrollHeight > node.clientHeight) return node;
+    }
+    return null;
+  }
+
+  function showGroup(root, turn) {
+    const group = root.querySelector('.source-group[data-turn="' + turn + '"]');
+    if (!group) return null;
+    root.querySelectorAll(".source-group.active").forEach((g) => g !== group && g.classList.remove("active"));
+    group.classList.add("active");
+    return group;
+  }
+
+  function focusCard(turn, n) {
+    const root = panel();
+    if (!root) return;
+    const group = showGroup(root, turn);
+    if (!group) return;
+    const card = group.querySelector('.source-card[data-n="' + n + '"]');
+    if (!card) return;
+    root.querySelectorAll(".source-card.focused").forEach((c) => c.classList.remove("focused"));
+    // restart the flash animation even when the same card is clicked twice
+    void card.offsetWidth;
+    card.classList.add("focused");
+    const box = scroller(card);
+    const wide = window.matchMedia("(min-width: 861px)").matches;
+    if (box && wide) {
+      // scroll inside the sources column only, never the page
+      const top = card.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop - 40;
+      box.scrollTo({ top: Math.max(0, top), behavior: "smooth" });
+    } else {
+      card.scrollIntoView({ behavior: "smooth", block: wide ? "nearest" : "start" });
+    }
+    card.focus({ preventScroll: true });
+  }
+
+  function viewer() {
+    let v = document.getElementById("doc-viewer");
+    if (!v) {
+      v = document.createElement("div");
+      v.id = "doc-viewer";
+      v.className = "doc-viewer";
+      v.setAttribute("hidden", "");
+      v.innerHTML = '<div class="doc-backdrop"></div><div class="doc-sheet" role="dialog" aria-modal="true"></div>';
+      (document.querySelector(".gradio-container") || document.body).appendChild(v);
+    }
+    return v;
+  }
+
+  function closeViewer() {
+    const v = document.getElementById("doc-viewer");
+    if (v) {
+      v.setAttribute("hidden", "");
+      v.classList.remove("open");
+    }
+  }
+
+  async function openDocument(button) {
+    const v = viewer();
+    const sheet = v.querySelector(".doc-sheet");
+    sheet.innerHTML = '<div class="doc-loading">…</div>';
+    v.removeAttribute("hidden");
+    v.classList.add("open");
+    const server = window.__ragServer;
+    try {
+      if (!server || !server.full_document) throw new Error("not connected");
+      const html = await server.full_document({
+        doc: button.dataset.doc,
+        para: Number(button.dataset.para),
+        spans: button.dataset.spans || "",
+        lang: button.dataset.lang || "zh",
+      });
+      sheet.innerHTML = html;
+      const hl = sheet.querySelector(".doc-para.hl");
+      if (hl) hl.scrollIntoView({ block: "center" });
+      const close = sheet.querySelector(".doc-close");
+      if (close) close.focus({ preventScroll: true });
+    } catch (err) {
+      console.error(err);
+      sheet.innerHTML = '<div class="doc-loading">⚠</div>';
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    const target = event.target;
+    if (!(target instanceof Element)) return;
+    const cite = target.closest("a.cite");
+    if (cite) {
+      event.preventDefault();
+      focusCard(cite.dataset.turn, cite.dataset.n);
+      return;
+    }
+    const open = target.closest("button.open-doc");
+    if (open) {
+      event.preventDefault();
+      openDocument(open);
+      return;
+    }
+    if (target.closest(".doc-close") || target.classList.contains("doc-backdrop")) {
+      closeViewer();
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeViewer();
+  });
+
+  window.ragUi = { focusCard: focusCard, openDocument: openDocument, closeViewer: closeViewer };
+})();

@@ -1,0 +1,124 @@
+"""Example questions made from whatever documents are indexed.
+
+Nothing here knows the seed articles. Candidates come from each document's
+section headings (「关于“…”，文中是怎么说的？」) and from sentences that state a
+number (the number becomes 多少). Each candidate is then asked for real and kept
+only when the library answers it, so a chip never leads to a refusal.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Callable, Iterable, Iterator
+
+from rag.chunking import split_sentences
+from rag.documents import BODY, HEADING, Document
+
+#: How many chips the interface shows, and how many candidates it may try.
+SHOWN = 4
+TRIED = 10
+
+_MAX_CHARS = 28
+_MIN_CHARS = 8
+_LEADING_NUMBERING = re.compile(r"^\s*([（(]?[一二三四五六七八九十\d]+[)）]?[、.．:：\s]|第[一二三四五六七八九十\d]+[章节部分条]\s*)")
+_SPEAKER = re.compile(r"^[\u4e00-\u9fffA-Za-z·]{1,12}[：:]")
+# A count: digits (with decimals and 余/多) and a measure word; years, months and days are not counts.
+_COUNT = re.compile(r"(\d+(?:[.,]\d+)?)(?:余|多)?(?=[项家个款户名位人次倍元种条所座台件类亿万千百%％])")
+_CLAUSE_BREAK = re.compile(r"[，；;。！？!?]|,(?!\d)")
+_OPENERS = re.compile(r"^(据披露|据介绍|数据显示|资料显示|目前|此外|同时|另外|其中|据悉|据了解|近日|近年来|今年|去年|截至目前|与此同时|首先|其次|最后|因此|所以|而且|并且|但是|不过)[，,]?")
+
+
+def heading_questions(doc: Document) -> Iterator[str]:
+    for p in doc.paragraphs:
+        if p.kind != HEADING:
+            continue
+        text = _LEADING_NUMBERING.sub("", doc.text[p.start : p.end]).strip()
+        if text == doc.title.strip() or not (4 <= len(text) <= 24):
+            continue
+        # "主题：说明" and "主题 说明" headings read better as their last part
+        parts = [part for part in re.split(r"[：:]|(?<=[\u4e00-\u9fff”」])\s+(?=[\u4e00-\u9fff“「])", text) if part.strip()]
+        topic = parts[-1].strip() if parts and len(parts[-1].strip()) >= 4 else text
+        yield f"关于「{topic}」，文中是怎么说的？"
+
+
+def count_questions(doc: Document) -> Iterator[str]:
+    """「…共多少项…？」 from sentences stating a count."""
+    for p in doc.paragraphs:
+        if p.kind != BODY:
+            continue
+        text = doc.text[p.start : p.end]
+        if _SPEAKER.match(text) and text.rstrip().endswith(("？", "?")):
+            continue
+        for start, end in split_sentences(text):
+            sentence = _SPEAKER.sub("", text[start:end]).strip()
+            question = _count_question(sentence)
+            if question:
+                yield question
+
+
+def _count_question(sentence: str) -> str:
+    for match in _COUNT.finditer(sentence):
+        asked = sentence[: match.start()] + "多少" + sentence[match.end() :]
+        at = match.start()
+        brk = _CLAUSE_BREAK.search(asked, at + 2)
+        head = asked[: brk.start() if brk else len(asked)]
+        # drop leading clauses until the question is short, never past the number
+        while len(head) > _MAX_CHARS:
+            cut = _CLAUSE_BREAK.search(head)
+            if not cut or cut.end() > at:
+                head = ""
+                break
+            head, at = head[cut.end() :], at - cut.end()
+        clause = _OPENERS.sub("", head.strip())
+        if _MIN_CHARS <= len(clause) <= _MAX_CHARS and "多少" in clause and re.search(r"[\u4e00-\u9fff]{4}", clause):
+            return clause + "？"
+    return ""
+
+
+def candidates(documents: Iterable[Document]) -> list[str]:
+    """Candidates interleaved across documents: each document's count questions, then its headings."""
+    per_doc = []
+    for doc in documents:
+        own = list(dict.fromkeys([*count_questions(doc), *heading_questions(doc)]))
+        # alternate the two kinds so every document offers both
+        counts = [q for q in own if "多少" in q]
+        headings = [q for q in own if q not in counts]
+        mixed = [q for pair in zip(counts, headings) for q in pair] + counts[len(headings):] + headings[len(counts):]
+        per_doc.append(mixed)
+    out: list[str] = []
+    for i in range(max((len(d) for d in per_doc), default=0)):
+        out.extend(d[i] for d in per_doc if i < len(d))
+    return list(dict.fromkeys(out))
+
+
+class ExampleCache:
+    """Verified example questions, recomputed only when the index generation changes."""
+
+    def __init__(self, generation: Callable[[], str], documents: Callable[[], list[Document]], answers: Callable[[str], bool]) -> None:
+        self._generation = generation
+        self._documents = documents
+        self._answers = answers
+        self._lock = threading.Lock()
+        self._key: str | None = None
+        self._questions: list[str] = []
+
+    def get(self) -> list[str]:
+        key = self._generation()
+        with self._lock:
+            if key != self._key:
+                self._questions = self._compute()
+                self._key = key
+            return list(self._questions)
+
+    def _compute(self) -> list[str]:
+        chosen: list[str] = []
+        for question in candidates(self._documents())[:TRIED]:
+            try:
+                if self._answers(question):
+                    chosen.append(question)
+            except Exception:  # an example that cannot be asked is simply not shown
+                continue
+            if len(chosen) >= SHOWN:
+                break
+        return chosen
