@@ -224,7 +224,7 @@ def run(
 def _mode_report(dataset: Dataset, report: Any, answerable: list[_Outcome], unanswerable: list[_Outcome], held_out: set[str], mode: str) -> dict[str, Any]:
     """Retrieval and answers over all answerable questions; refusal over a balanced pool."""
     summary = _summary(answerable, unanswerable)
-    pool = [o for o in answerable if not o.item.gold_docs <= held_out][: len(unanswerable) or None]
+    pool = [o for o in answerable if not o.item.gold_docs <= held_out]
     summary["refusal"] = _summary(pool, unanswerable)["refusal"]
     summary.update(
         dataset=dataset.name,

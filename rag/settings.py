@@ -58,12 +58,25 @@ class Settings:
 
     # --- answering -----------------------------------------------------------
     answer_max_sentences: int = 3
-    answer_hits: int = 3
+    answer_hits: int = 4
     #: A further sentence joins the answer when it scores at least this share of the best one.
-    answer_keep_ratio: float = 0.8
+    answer_keep_ratio: float = 0.6
     #: Below this best evidence score the answer is refused (see rag.answer).
-    refusal_threshold: float = 0.45
+    refusal_threshold: float = 0.45  # chosen by scripts/calibrate_refusal.py
     answer_mode: str = "extractive"
+
+    # --- generative answers (answer_mode = "llm"; see rag.llm and rag.verify) -------
+    llm_base_url: str = "http://127.0.0.1:8080/v1"
+    llm_model: str = "local"
+    llm_api_key: str = ""
+    llm_timeout_s: float = 60.0
+    llm_max_tokens: int = 384
+    llm_temperature: float = 0.0
+    llm_passages: int = 4
+    #: "drop" hides sentences the verifier cannot support; "strike" shows them struck through.
+    llm_unsupported: str = "drop"
+    llm_min_coverage: float = 0.6
+    llm_min_relevance: float = 0.3
 
     # --- ingestion / UI ------------------------------------------------------
     max_upload_mb: float = 10.0
@@ -81,6 +94,8 @@ class Settings:
             raise ValueError(f"retrieval_mode must be hybrid, dense or bm25, not {self.retrieval_mode!r}")
         if self.answer_mode not in ("extractive", "llm"):
             raise ValueError(f"answer_mode must be extractive or llm, not {self.answer_mode!r}")
+        if self.llm_unsupported not in ("drop", "strike"):
+            raise ValueError(f"llm_unsupported must be drop or strike, not {self.llm_unsupported!r}")
         if self.top_k < 1 or self.candidates < self.top_k:
             raise ValueError("top_k must be >= 1 and candidates >= top_k")
 
