@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import numpy as np
 from filelock import FileLock
@@ -26,6 +26,9 @@ from .folding import language_of
 from .retrieval import Hit, Query, search
 from .settings import DEFAULT_MODEL_ID, Settings, load_settings
 from .store import Index, IndexMissing, Manifest, POINTER, build_index, load_index, save_index
+
+if TYPE_CHECKING:
+    from .llm import LLMDelta, LLMResult
 
 #: progress(stage, done, total); stage is "embed" while vectors are computed.
 Progress = Callable[[str, int, int], None]
@@ -239,6 +242,18 @@ class Rag:
         done = time.perf_counter()
         timings = {"retrieve_ms": round((retrieved - began) * 1000, 1), "answer_ms": round((done - retrieved) * 1000, 1)}
         return dataclasses.replace(answer, timings=timings)
+
+    def generate(self, question: str, top_k: int | None = None, mode: str | None = None) -> Iterator["LLMDelta | LLMResult"]:
+        """The LLM-phrased answer (``answer_mode = llm``): streamed drafts, then the verified result.
+
+        The extractive answer is computed first: it is the refusal gate (a
+        refused question never reaches the LLM) and the fallback when no
+        generated sentence survives verification.
+        """
+        from .llm import generate_answer
+
+        extractive = self.ask(question, top_k, mode)
+        return generate_answer(question.strip(), list(extractive.related), extractive, self.settings)
 
 
 def _plan(old: Index | None, documents: list[Document], remove: list[str], rebuild: bool) -> _Plan:

