@@ -160,7 +160,7 @@ class Rag:
             if not (plan.added or plan.updated or plan.removed or reason):
                 return IngestReport(unchanged=tuple(plan.unchanged), errors=tuple(errors), chunks=len(old.chunks) if old else 0, seconds=time.perf_counter() - began)
             chunks, vectors, embedded = self._assemble(old, plan, progress)
-            manifest = self._manifest({**plan.keep, **plan.embed})
+            manifest = self._manifest({**plan.keep, **plan.embed}, self._dimension(old, plan))
             new = build_index(manifest, {**plan.keep, **plan.embed}, chunks, vectors)
             save_index(new, self.index_dir)
             with self._lock:
@@ -184,23 +184,31 @@ class Rag:
     def _assemble(self, old: Index | None, plan: _Plan, progress: Progress | None) -> tuple[list[Chunk], np.ndarray, int]:
         chunks: list[Chunk] = []
         parts: list[np.ndarray] = []
+        rows_by_doc: dict[str, list[int]] = {}
+        for row, chunk in enumerate(old.chunks if old else []):
+            rows_by_doc.setdefault(chunk.doc_id, []).append(row)
         for doc_id in sorted(plan.keep):
-            kept, vectors = old.vectors_of(doc_id)  # type: ignore[union-attr] - keep is empty without an old index
-            chunks.extend(kept)
-            parts.append(vectors)
+            rows = rows_by_doc.get(doc_id, [])
+            chunks.extend(old.chunks[r] for r in rows)  # type: ignore[union-attr] - keep is empty without an old index
+            parts.append(old.vectors[rows])  # type: ignore[union-attr]
         fresh = [c for doc_id in sorted(plan.embed) for c in chunk_document(plan.embed[doc_id], self.chunker)]
         report = (lambda done, total: progress("embed", done, total)) if progress else None
         if fresh:
             parts.append(self.embedder.embed_passages([c.search_text for c in fresh], report))
         chunks.extend(fresh)
-        dimension = self.embedder.dimension if fresh or not parts else parts[0].shape[1]
-        vectors = np.vstack(parts) if parts else np.zeros((0, dimension), dtype=np.float32)
+        vectors = np.vstack(parts) if parts else np.zeros((0, self._dimension(old, plan)), dtype=np.float32)
         return chunks, vectors.astype(np.float32), len(fresh)
 
-    def _manifest(self, documents: dict[str, Document]) -> Manifest:
+    def _dimension(self, old: Index | None, plan: _Plan) -> int:
+        """The vector size, without loading the model when nothing is embedded (a delete)."""
+        if old is not None and not plan.embed:
+            return old.manifest.dimension
+        return self.embedder.dimension
+
+    def _manifest(self, documents: dict[str, Document], dimension: int) -> Manifest:
         return Manifest(
             model=self.model_fingerprint,
-            dimension=self.embedder.dimension,
+            dimension=dimension,
             chunker=self.chunker.as_dict(),
             faiss_factory=self.settings.faiss_factory,
             documents={

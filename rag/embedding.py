@@ -123,6 +123,10 @@ class Embedder:
             self._recent[text] = vector
         return vector
 
+    def forget(self) -> None:
+        """Drop remembered question vectors (benchmarks time each mode from a cold cache)."""
+        self._recent.clear()
+
     def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(
             texts,

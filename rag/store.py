@@ -69,10 +69,6 @@ class Index:
     faiss_index: Any
     lexical: LexicalIndex
 
-    def vectors_of(self, doc_id: str) -> tuple[list[Chunk], np.ndarray]:
-        rows = [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
-        return [self.chunks[i] for i in rows], self.vectors[rows]
-
 
 def build_index(
     manifest: Manifest, documents: dict[str, Document], chunks: list[Chunk], vectors: np.ndarray

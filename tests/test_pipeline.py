@@ -30,7 +30,7 @@ def _assert_answer_is_grounded(answer) -> None:
     "question,doc,fact",
     [
         (API_QUESTION, GOV_ARTICLE, "109"),
-        ("截至6月末工行个人手机银行客户有多少？", GOV_ARTICLE, "3.85亿"),
+        ("工行的个人手机银行客户有多少户？", GOV_ARTICLE, "3.85亿"),
         ("重庆工行累计为多少贫困大学生发放了资助金？", INTERVIEW, "8万"),
         ("工行个人客户总量达到了多少户？", GOV_ARTICLE, "6.64亿"),
     ],

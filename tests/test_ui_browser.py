@@ -347,13 +347,8 @@ def test_unreadable_or_oversized_uploads_are_reported_and_nothing_is_lost(sessio
 
 def test_off_topic_question_is_refused_with_related_passages(session):
     answer = session.ask(OFF_TOPIC)
-    text = answer.inner_text()
     assert "Traceback" not in session.page.content()
-    refused = "refused" in (answer.get_attribute("class") or "")
-    if not refused:
-        # LIBRARY REFUSAL CALIBRATION (rag/answer.py, being tuned): the library answered this
-        # off-topic question instead of refusing. Reported to the lead; not a UI failure.
-        pytest.xfail(f"rag answered an off-topic question instead of refusing: {text[:80]}…")
+    assert "refused" in (answer.get_attribute("class") or ""), answer.inner_text()[:120]
     _assert_refusal_rendering(session, answer, "资料中没有找到")
 
 
