@@ -51,6 +51,9 @@ class Settings:
     # --- retrieval -----------------------------------------------------------
     top_k: int = 5
     candidates: int = 50
+    #: "score": min-max normalised scores mixed by bm25_share; "rrf": weighted reciprocal rank.
+    fusion: str = "score"
+    bm25_share: float = 0.5
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
@@ -94,6 +97,10 @@ class Settings:
             raise ValueError(f"retrieval_mode must be hybrid, dense or bm25, not {self.retrieval_mode!r}")
         if self.answer_mode not in ("extractive", "llm"):
             raise ValueError(f"answer_mode must be extractive or llm, not {self.answer_mode!r}")
+        if self.fusion not in ("score", "rrf"):
+            raise ValueError(f"fusion must be score or rrf, not {self.fusion!r}")
+        if not 0.0 <= self.bm25_share <= 1.0:
+            raise ValueError(f"bm25_share must lie in [0, 1], not {self.bm25_share}")
         if self.llm_unsupported not in ("drop", "strike"):
             raise ValueError(f"llm_unsupported must be drop or strike, not {self.llm_unsupported!r}")
         if self.top_k < 1 or self.candidates < self.top_k:
