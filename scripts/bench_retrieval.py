@@ -88,7 +88,7 @@ def main() -> int:
     text = (
         f"Measured on {stamp} on {machine()} with `python scripts/bench_retrieval.py` "
         f"(embedding model `{settings.embed_model}`, {time.time() - began:.0f} s in all). "
-        f"Refusal: questions whose article was removed from the index, beside as many answerable ones; "
+        f"Refusal: questions whose article was removed from the index, beside the answerable questions of the articles kept; "
         f"threshold {settings.refusal_threshold}.\n\n{table(results)}\n"
     )
     print(text)
