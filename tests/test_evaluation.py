@@ -21,7 +21,7 @@ def test_recall_and_mrr_match_a_hand_computation() -> None:
 
 
 def test_answer_matching_folds_script_width_and_spaces() -> None:
-    item = Item("q", frozenset({"d"}), ("x",), ("銀行 API",))
+    item = Item("q", frozenset({"d"}), ("x",), ("銀行開放了 API",))
     assert contains_answer("该银行开放了ＡＰＩ接口", item)
     strict = Item("q", frozenset({"d"}), ("x",), ("数字生态", "数字基因"), require_all=True)
     assert not contains_answer("数字生态", strict)
