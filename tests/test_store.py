@@ -14,7 +14,8 @@ import pytest
 
 from helpers import ROOT
 from rag import Rag, load_settings
-from rag.store import POINTER, IndexCorrupt, load_index, read_manifest, write_atomic
+from rag.atomic import write_atomic
+from rag.store import POINTER, IndexCorrupt, load_index, read_manifest
 
 
 def test_manifest_records_model_dimension_chunker_and_hashes(seed_index_dir: Path) -> None:
