@@ -119,22 +119,38 @@ def coverage(terms: dict[str, float], text: str, inherited: str = "") -> float:
     "its body length reaches 50 cm" is about the title's subject even when it
     says 它/本鱼 instead of repeating the name.
     """
+    return _folded_coverage(terms, fold(text), fold(inherited) if inherited else "")
+
+
+def _folded_coverage(terms: dict[str, float], folded: str, context: str) -> float:
     total = sum(terms.values())
     if not total:
         return 0.0
-    folded = fold(text)
-    context = fold(inherited) if inherited else ""
     found = sum(w if t in folded else _INHERITED_SHARE * w if t in context else 0.0 for t, w in terms.items())
     return found / total
 
 
-def phrase_overlap(question: str, sentence: str) -> float:
+@dataclass(frozen=True)
+class _Question:
+    """What sentence scoring needs from the question, worked out once rather than per sentence."""
+
+    terms: dict[str, float]
+    content: str  # folded, without punctuation and question words (for phrase overlap)
+    cues: tuple[re.Pattern[str], ...]  # answer patterns of the question types it asks
+
+    @classmethod
+    def of(cls, question: str) -> "_Question":
+        folded = fold(question)
+        return cls(key_terms(question), _CONTENT.sub("", folded), tuple(a for q, a in _CUES if q.search(folded)))
+
+
+def phrase_overlap(question: _Question, sentence: str) -> float:
     """Longest run of question characters found verbatim in the sentence, as a share of the question.
 
     Rewards a sentence that repeats a multi-word phrase of the question
     (个人手机银行客户) over one that merely shares scattered words with it.
     """
-    q = _CONTENT.sub("", fold(question))
+    q = question.content
     s = _CONTENT.sub("", fold(sentence))
     if not q or not s:
         return 0.0
@@ -142,9 +158,8 @@ def phrase_overlap(question: str, sentence: str) -> float:
     return match.size / len(q) if match.size >= 2 else 0.0
 
 
-def cue_bonus(question: str, sentence: str) -> float:
-    folded_q = fold(question)
-    return sum(_CUE_BONUS for q, a in _CUES if q.search(folded_q) and a.search(sentence))
+def cue_bonus(question: _Question, sentence: str) -> float:
+    return sum(_CUE_BONUS for answer in question.cues if answer.search(sentence))
 
 
 # --------------------------------------------------------------------------- selection
@@ -161,16 +176,16 @@ class _Candidate:
 
 
 def candidates(question: str, hits: list[Hit], settings: Settings) -> list[_Candidate]:
-    terms = key_terms(question)
+    asked = _Question.of(question)
     found = []
     for hit in hits[: settings.answer_hits]:
-        inherited = f"{hit.chunk.title}\n{hit.chunk.context}"
+        inherited = fold(f"{hit.chunk.title}\n{hit.chunk.context}")
         for start, end, sentence in hit.chunk.quotable_sentences():
-            cov = coverage(terms, sentence, inherited)
+            cov = _folded_coverage(asked.terms, fold(sentence), inherited)
             score = (
                 cov
-                + _PHRASE_WEIGHT * phrase_overlap(question, sentence)
-                + cue_bonus(question, sentence)
+                + _PHRASE_WEIGHT * phrase_overlap(asked, sentence)
+                + cue_bonus(asked, sentence)
                 + _RANK_PRIOR / hit.rank
                 + _DENSE_WEIGHT * hit.dense_score
             )
