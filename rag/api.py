@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from functools import cached_property
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,9 +84,9 @@ class Rag:
     def warm_up(self) -> None:
         self.embedder.warm_up()
 
-    @property
+    @cached_property
     def model_fingerprint(self) -> str:
-        """The model id recorded in the manifest; the default model includes its source file's hash."""
+        """The model id recorded in the manifest; the default model includes its source file's hash (hashed once)."""
         if self.settings.embed_model != DEFAULT_MODEL_ID:
             return self.settings.embed_model
         from .offline_model import model_info

@@ -221,6 +221,7 @@ def run(
         orphaned = [i for i in items if i.answerable and i.gold_docs <= held_out]
         if orphaned:
             reduced = Rag(settings.replace(index_dir=str(Path(tmp) / "reduced")))
+            reduced.embedder = rag.embedder  # the model already loaded
             shutil.copytree(full_dir, reduced.index_dir, dirs_exist_ok=True)
             reduced.delete(sorted(held_out))
             for m in modes:

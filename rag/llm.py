@@ -36,7 +36,7 @@ from .answer import Answer, Citation, paragraph_of, coverage, key_terms
 from .folding import fold, language_of
 from .retrieval import Hit
 from .serialize import answer_to_dict
-from .settings import Settings, load_settings
+from .settings import UNSUPPORTED_DISPLAYS, Settings, load_settings
 from .verify import MARKER, Verification, apply, verify
 
 #: What the model must answer, verbatim, when the passages do not hold the answer.
@@ -55,18 +55,18 @@ class LLMError(RuntimeError):
 
 @dataclass(frozen=True)
 class LLMConfig:
-    """The ``llm_*`` settings; each is read from ``Settings`` when it has the field, else from ``RAG_LLM_*``."""
+    """The ``llm_*`` settings in one object; the defaults are those of ``Settings`` (one place for them)."""
 
-    base_url: str = "http://127.0.0.1:8080/v1"
-    model: str = "local"
-    api_key: str = ""
-    timeout_s: float = 60.0
-    max_tokens: int = 384
-    temperature: float = 0.0
-    passages: int = 4
-    unsupported: str = "drop"
-    min_coverage: float = 0.6
-    min_relevance: float = 0.3
+    base_url: str = Settings.llm_base_url
+    model: str = Settings.llm_model
+    api_key: str = Settings.llm_api_key
+    timeout_s: float = Settings.llm_timeout_s
+    max_tokens: int = Settings.llm_max_tokens
+    temperature: float = Settings.llm_temperature
+    passages: int = Settings.llm_passages
+    unsupported: str = Settings.llm_unsupported
+    min_coverage: float = Settings.llm_min_coverage
+    min_relevance: float = Settings.llm_min_relevance
 
 
 def llm_config(settings: Settings | None = None, **overrides: Any) -> LLMConfig:
@@ -75,7 +75,7 @@ def llm_config(settings: Settings | None = None, **overrides: Any) -> LLMConfig:
     values = {f.name: getattr(settings, "llm_" + f.name) for f in fields(LLMConfig)}
     values.update({k: v for k, v in overrides.items() if v is not None})
     config = LLMConfig(**values)
-    if config.unsupported not in ("drop", "strike"):
+    if config.unsupported not in UNSUPPORTED_DISPLAYS:
         raise ValueError(f"llm_unsupported must be drop or strike, not {config.unsupported!r}")
     return config
 

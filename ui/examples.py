@@ -12,7 +12,7 @@ import re
 import threading
 from typing import Callable, Iterable, Iterator
 
-from rag.chunking import split_sentences
+from rag.chunking import is_question, split_sentences
 from rag.documents import BODY, HEADING, Document
 
 #: How many chips the interface shows, and how many candidates it may try.
@@ -48,7 +48,7 @@ def count_questions(doc: Document) -> Iterator[str]:
         if p.kind != BODY:
             continue
         text = doc.text[p.start : p.end]
-        if _SPEAKER.match(text) and text.rstrip().endswith(("？", "?")):
+        if is_question(text):  # an interviewer's question states no fact
             continue
         for start, end in split_sentences(text):
             sentence = _SPEAKER.sub("", text[start:end]).strip()
