@@ -9,7 +9,10 @@ passages always give the same verdicts and a reviewer can redo the check by hand
 * a sentence without a marker, or citing only unknown passages, is unsupported;
 * every number, date, percentage and amount in the sentence (``1,400`` and
   ``1400`` are the same; a magnitude or date unit such as 亿, 万, %, 年 must
-  match too) and every quoted name (“…” 「…」 《…》 "…") must occur in the cited passage;
+  match too), every quoted name (“…” 「…」 《…》 "…") and every proper name
+  (a person, place or organisation by jieba's part-of-speech tags, or a
+  Latin-script name such as ICBC) must occur in the cited passage — a model
+  that swaps 建设银行 for the passage's 工行 keeps most words but not the facts;
 * enough of its content words (jieba words minus ``rag.lexical.STOPWORDS``)
   must occur in ONE sentence of that passage, which is shown as the quote.
 
@@ -25,9 +28,10 @@ from dataclasses import dataclass
 from typing import Literal, Mapping
 
 import jieba
+import jieba.posseg
 
 from .chunking import split_sentences
-from .folding import fold, language_of
+from .folding import fold, has_cjk, language_of
 from .lexical import STOPWORDS
 
 jieba.setLogLevel(logging.WARNING)
@@ -48,6 +52,16 @@ _FACT = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?:万亿|亿|万|千|百|%|‰|年|
 _QUOTED = re.compile(r"“([^”]{1,80})”|「([^」]{1,80})」|『([^』]{1,80})』|《([^》]{1,80})》|\"([^\"]{1,80})\"")
 _WORDLIKE = re.compile(r"\w")
 _NUMERIC = re.compile(r"^[\d.,%‰]+$")
+#: jieba part-of-speech tags of proper names: person, place, organisation, other proper noun.
+NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})
+#: A capitalised Latin word that does not start a sentence (names in English text).
+_LATIN_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9&.-]*[A-Za-z0-9]")
+#: Words of a bare citation label ("支持资料[1][2]", "来源：[2]", "Source: [1]"): such a fragment
+#: says nothing of its own, so its markers belong to the sentence before it.
+CITATION_LABEL_WORDS = frozenset(
+    "资料 资料来源 来源 出处 参考 参考资料 依据 根据 支持 支持资料 见 详见 引用 引自 摘自 段落 原文 文档 "
+    "source sources passage passages reference references ref see cited citation".split()
+)
 
 UNSUPPORTED_NOTE = {
     "zh-hans": "「未经资料证实」",
@@ -95,6 +109,24 @@ def facts(sentence: str) -> list[str]:
     return numbers + [n for n in names if n]
 
 
+def names(sentence: str) -> list[str]:
+    """Proper names the sentence asserts (normalised), which the cited passage must contain too.
+
+    In Chinese text: jieba's person, place and organisation words of two
+    characters or more, and every Latin-script word (API, ETC, ICBC). In
+    English text: capitalised words that do not start a sentence.
+    """
+    found: list[str] = []
+    if has_cjk(sentence):
+        for word, flag in jieba.posseg.cut(normalize(sentence)):
+            word = word.strip()
+            if len(word) >= 2 and (flag in NAME_TAGS or flag == "eng"):
+                found.append(word)
+    else:
+        found = [normalize(m.group(0)) for m in _LATIN_NAME.finditer(sentence.strip())]
+    return list(dict.fromkeys(found))
+
+
 def has_fact(passage: str, fact: str) -> bool:
     """``fact`` occurs in the normalised passage, a number never as part of a longer number.
 
@@ -131,8 +163,8 @@ def split_answer(answer_text: str) -> list[tuple[str, tuple[int, ...]]]:
     """(sentence without markers, cited passage numbers) for each sentence of the answer.
 
     Markers written after the full stop on the same line (…亿元。[1]) belong to
-    the sentence before them; markers that stand alone are added to the
-    previous sentence. A line break always ends a sentence (a list item, or a
+    the sentence before them; markers that stand alone, or behind a bare label
+    such as 「来源：」 or 「支持资料」, are added to the previous sentence. A line break always ends a sentence (a list item, or a
     heading the model copied, is never glued to the sentence after it).
     """
     text = _END_THEN_MARKERS.sub(lambda m: m.group(2) + m.group(1) + " ", answer_text)
@@ -140,12 +172,17 @@ def split_answer(answer_text: str) -> list[tuple[str, tuple[int, ...]]]:
     for raw in (line[s:e] for line in text.splitlines() for s, e in split_sentences(line)):
         cited = tuple(dict.fromkeys(int(n) for m in MARKER.finditer(raw) for n in re.split(r"\D+", m.group(1)) if n))
         sentence = re.sub(r"\s+", " ", _SPACED_MARKER.sub("", raw)).strip()
-        if _WORDLIKE.search(sentence):
+        if _WORDLIKE.search(sentence) and not (cited and pieces and _is_citation_label(sentence)):
             pieces.append((sentence, cited))
         elif pieces and cited:
             previous, before = pieces[-1]
             pieces[-1] = (previous, tuple(dict.fromkeys(before + cited)))
     return pieces
+
+
+def _is_citation_label(fragment: str) -> bool:
+    words = [w for w in (w.strip() for w in jieba.cut(normalize(fragment))) if _WORDLIKE.search(w)]
+    return bool(words) and all(w in CITATION_LABEL_WORDS for w in words)
 
 
 # --------------------------------------------------------------------------- checking
@@ -155,6 +192,7 @@ def support(sentence: str, passage: str, min_coverage: float = DEFAULT_MIN_COVER
     """(quote, reason): the passage sentence that supports ``sentence``, or None and why not."""
     folded_passage = normalize(passage)
     missing = [f for f in facts(sentence) if not has_fact(folded_passage, f)]
+    missing += [n for n in names(sentence) if n not in folded_passage and n not in missing]
     if missing:
         return None, "not in the passage: " + ", ".join(missing)
     words = content_words(sentence)

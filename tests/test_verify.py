@@ -104,6 +104,17 @@ def test_one_supporting_passage_among_several_cited_is_enough() -> None:
     assert verdict.verified and verdict.cited == (1, 2) and verdict.source == 2
 
 
+def test_a_swapped_name_is_rejected_even_when_most_words_match() -> None:
+    verdict = only("建设银行作为唯一商业银行入选首批公共数据开放应用试点单位。[2]")
+    assert not verdict.verified and "建设银行" in verdict.reason
+    assert only("工行作为唯一商业银行入选首批公共数据开放应用试点单位。[2]").verified
+    assert not only("工行与北京市政府11家部门合作签约。[2]").verified
+    english = {1: "ICBC signed agreements with 11 departments of the Shanghai government."}
+    assert only("ICBC signed with 11 departments of the Shanghai government. [1]", english).verified
+    verdict = only("ICBC signed with 11 departments of the Beijing government. [1]", english)
+    assert not verdict.verified and "beijing" in verdict.reason
+
+
 def test_markers_before_or_after_the_full_stop_stay_with_their_sentence() -> None:
     pieces = split_answer("工行推出353款产品[1]。融资规模突破8000亿元。[1] [3]工行入选试点单位。[2]")
     assert pieces == [("工行推出353款产品。", (1,)), ("融资规模突破8000亿元。", (1, 3)), ("工行入选试点单位。", (2,))]
@@ -111,6 +122,14 @@ def test_markers_before_or_after_the_full_stop_stay_with_their_sentence() -> Non
         ("ICBC joined the pilot.", (2,)),
         ("It signed with 11 departments.", (2, 3)),
     ]
+
+
+def test_markers_behind_a_bare_source_label_go_to_the_sentence_before() -> None:
+    assert split_answer("工行推出353款产品。支持资料[1][2]") == [("工行推出353款产品。", (1, 2))]
+    assert split_answer("工行推出353款产品。来源：[3]") == [("工行推出353款产品。", (3,))]
+    assert split_answer("ICBC launched 353 products. Source: [2]") == [("ICBC launched 353 products.", (2,))]
+    # a sentence that only starts with a label word says something of its own
+    assert split_answer("资料[1]显示工行推出353款产品。") == [("资料显示工行推出353款产品。", (1,))]
 
 
 def test_a_line_break_ends_a_sentence() -> None:
