@@ -259,10 +259,13 @@ class Rag:
         refused question never reaches the LLM) and the fallback when no
         generated sentence survives verification.
         """
+        return self.rephrase(self.ask(question, top_k, mode))
+
+    def rephrase(self, extractive: Answer) -> Iterator["LLMDelta | LLMResult"]:
+        """``generate`` for an extractive answer already at hand (the UI shows its timings first)."""
         from .llm import generate_answer
 
-        extractive = self.ask(question, top_k, mode)
-        return generate_answer(question.strip(), list(extractive.related), extractive, self.settings)
+        return generate_answer(extractive.question, list(extractive.related), extractive, self.settings)
 
 
 def _plan(old: Index | None, documents: list[Document], remove: list[str], rebuild: bool) -> _Plan:

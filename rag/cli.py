@@ -18,7 +18,8 @@ from .api import IngestReport, QuestionError, Rag
 from .documents import IngestError
 from .embedding import EmbeddingError
 from .serialize import answer_to_dict, search_to_dict
-from .settings import load_settings
+from .retrieval import MODES
+from .settings import ANSWER_MODES, load_settings
 from .store import IndexCorrupt, IndexMissing
 
 EXPECTED_ERRORS = (QuestionError, IngestError, EmbeddingError, IndexMissing, IndexCorrupt, FileNotFoundError, ValueError, OSError)
@@ -231,11 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("question", nargs="?", help="the question (omit with --batch)")
         p.add_argument("--top-k", type=int, default=None, help="passages to retrieve")
-        p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default=None, help="retrieval mode (default hybrid)")
+        p.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default hybrid)")
         p.add_argument("--json", action="store_true", help="print the JSON contract")
         p.add_argument("--batch", metavar="FILE", help="one question per line or JSONL with 'question'; '-' reads stdin; prints JSON lines")
         if name == "ask":
-            p.add_argument("--answer-mode", choices=("extractive", "llm"), default=None, help="llm: an OpenAI-compatible model phrases it, every sentence verified (env RAG_ANSWER_MODE)")
+            p.add_argument("--answer-mode", choices=ANSWER_MODES, default=None, help="llm: an OpenAI-compatible model phrases it, every sentence verified (env RAG_ANSWER_MODE)")
         p.set_defaults(func=func)
 
     p = sub.add_parser("documents", help="list indexed documents")
@@ -255,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dataset", help="SQuAD-format JSON (CMRC 2018, DRCD) or QA JSONL")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=None, help="ask at most this many questions")
-    p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default=None)
+    p.add_argument("--mode", choices=MODES, default=None)
     p.set_defaults(func=cmd_eval)
 
     model = sub.add_parser("model", help="the offline embedding model").add_subparsers(dest="model_command", required=True, metavar="ACTION")

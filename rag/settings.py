@@ -14,6 +14,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+#: How answers are made: verbatim sentences, or an LLM's sentences checked by rag.verify.
+ANSWER_MODES = ("extractive", "llm")
 #: How the LLM mode shows a sentence the verifier cannot support.
 UNSUPPORTED_DISPLAYS = ("drop", "strike")
 
@@ -98,7 +100,7 @@ class Settings:
             )
         if self.retrieval_mode not in ("hybrid", "dense", "bm25"):
             raise ValueError(f"retrieval_mode must be hybrid, dense or bm25, not {self.retrieval_mode!r}")
-        if self.answer_mode not in ("extractive", "llm"):
+        if self.answer_mode not in ANSWER_MODES:
             raise ValueError(f"answer_mode must be extractive or llm, not {self.answer_mode!r}")
         if self.fusion not in ("score", "rrf"):
             raise ValueError(f"fusion must be score or rrf, not {self.fusion!r}")

