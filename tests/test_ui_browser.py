@@ -9,6 +9,7 @@ Set ``RAG_UI_SCREENSHOT=docs/screenshot.png`` to refresh the README screenshot.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Iterator
 from urllib.parse import urlparse
 
 import pytest
@@ -63,12 +65,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    if not SEEDS.is_dir():
-        pytest.skip(f"no seed articles in {SEEDS}")
-    work = tmp_path_factory.mktemp("ui-browser")
-    index_dir = work / "index"
+@contextlib.contextmanager
+def running_app(work: Path, index_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[SimpleNamespace]:
+    """``rag serve`` on a free port over ``index_dir`` (built from seeds/ when empty), until the block ends."""
     log_path = work / "server.log"
     port = _free_port()
     env = {
@@ -79,6 +78,9 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         "NO_PROXY": "127.0.0.1,localhost",
         "RAG_SEEDS_DIR": str(SEEDS),
         "RAG_MAX_UPLOAD_MB": str(UPLOAD_LIMIT_MB),
+        # the LLM answer mode reaches no model unless a test gives it one
+        "RAG_LLM_BASE_URL": f"http://127.0.0.1:{_free_port()}/v1",
+        **(extra_env or {}),
     }
     env.pop("RAG_INDEX_DIR", None)
     command = [sys.executable, "-m", "rag.cli", "--index-dir", str(index_dir), "serve", "--port", str(port)]
@@ -107,6 +109,33 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    """The app as a first-time user starts it: no index yet, so it builds one from seeds/."""
+    if not SEEDS.is_dir():
+        pytest.skip(f"no seed articles in {SEEDS}")
+    work = tmp_path_factory.mktemp("ui-browser")
+    with running_app(work, work / "index") as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def llm_app(tmp_path_factory: pytest.TempPathFactory, seed_index_dir: Path, llm_server):
+    """The app with the LLM answer mode pointed at the real llama.cpp server; rejected sentences struck through."""
+    work = tmp_path_factory.mktemp("ui-llm")
+    shutil.copytree(seed_index_dir, work / "index")
+    env = {
+        "RAG_LLM_BASE_URL": llm_server.base_url,
+        "RAG_LLM_MODEL": llm_server.model,
+        "RAG_LLM_MAX_TOKENS": str(llm_server.max_tokens),
+        "RAG_LLM_PASSAGES": str(llm_server.passages),
+        "RAG_LLM_TIMEOUT_S": str(llm_server.timeout_s),
+        "RAG_LLM_UNSUPPORTED": "strike",
+    }
+    with running_app(work, work / "index", env) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
@@ -544,3 +573,81 @@ def test_phone_width_layout(browser, server):
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 391
     finally:
         phone.close()
+
+
+# --------------------------------------------------------------------------- the LLM answer mode
+
+LLM_CHOICE = "#answer-mode label:has-text('大模型改写')"
+QUOTE_CHOICE = "#answer-mode label:has-text('摘录原句')"
+
+
+def test_llm_mode_without_a_model_server_shows_the_quoted_answer_and_why(session):
+    page = session.page
+    page.click(LLM_CHOICE)
+    answer = session.ask(API_QUESTION)
+    note = page.locator("#chat .llm-note").last.inner_text()
+    assert "暂时无法使用大模型" in note and "以下为摘录的原文答案" in note
+    assert "109" in answer.inner_text() and answer.locator("a.cite").count() >= 1
+    assert page.locator(f"{ACTIVE} .source-card[data-n] mark").count() >= 1
+    assert "Traceback" not in page.content()
+
+
+def test_llm_mode_streams_a_draft_then_shows_only_checked_sentences(browser, llm_app):
+    s = Session(browser, llm_app.url)
+    try:
+        page = s.page
+        page.click(LLM_CHOICE)
+        # record, on every frame, what the draft and the sources panel show while the model writes
+        page.evaluate(
+            """() => {
+              window.__draft = {seen: false, label: '', links: 0, cards: 0, texts: []};
+              const tick = () => {
+                const draft = document.querySelector('#chat .answer.draft');
+                if (draft) {
+                  const d = window.__draft;
+                  d.seen = true;
+                  d.label = draft.querySelector('.draft-chip')?.textContent || d.label;
+                  d.links = Math.max(d.links, draft.querySelectorAll('a.cite').length);
+                  d.cards = Math.max(d.cards, document.querySelectorAll('#sources .source-group.drafting .source-card').length);
+                  d.texts.push(draft.querySelector('.draft-text')?.textContent || '');
+                }
+                if (!document.querySelector('#chat .timing')) requestAnimationFrame(tick);
+              };
+              requestAnimationFrame(tick);
+            }"""
+        )
+        before = s.submit(API_QUESTION)
+        answer = s.wait_answer(before)
+        seen = page.evaluate("() => window.__draft")
+        assert seen["seen"], "no draft was shown while the model wrote"
+        assert "核验前不作为答案" in seen["label"]
+        assert seen["links"] == 0, "a draft links nothing before it is checked"
+        assert seen["cards"] >= 1, "the sources panel did not show the passages the model reads"
+        assert page.locator("#chat .answer.draft").count() == 0, "the draft is replaced by the checked result"
+        assert "首字" in page.locator("#chat .timing").last.inner_text()
+        if "llm" in (answer.get_attribute("class") or ""):  # some of the model's sentences passed the check
+            ticks = answer.locator(".check")
+            assert ticks.count() == answer.locator(".sent.ok").count() >= 1
+            assert answer.locator(".sent.ok + a.cite").count() == ticks.count()
+            assert page.locator(f"{ACTIVE} .source-card mark").count() >= 1
+        else:  # the base model's echo failed it: the quoted answer stands in, and says so
+            assert "以下为摘录的原文答案" in page.locator("#chat .llm-note").last.inner_text()
+            assert "109" in answer.inner_text() and answer.locator("a.cite").count() >= 1
+            report = page.locator("#chat .llm-report")
+            if report.count():
+                report.last.locator("summary").click()
+                items = report.last.locator("li")
+                struck = report.last.locator("li s")
+                assert struck.count() == items.count() - report.last.locator("li .check").count()
+                assert report.last.locator(".badge-unsupported").count() == struck.count()
+        page.click("#like")
+        page.locator("#feedback-status .status.ok").wait_for()
+        record = json.loads((llm_app.index_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+        assert record["answer_mode"] == "llm" and record["retrieval_mode"] == "hybrid"
+        assert record["llm_called"] is True and isinstance(record["sentences"], list)
+        page.click(QUOTE_CHOICE)
+        quoted = s.ask(OTHER_QUESTION)
+        assert "首字" not in page.locator("#chat .timing").last.inner_text()
+        assert quoted.locator("a.cite").count() >= 1 and "llm" not in (quoted.get_attribute("class") or "")
+    finally:
+        s.close()

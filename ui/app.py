@@ -28,8 +28,11 @@ import gradio as gr  # noqa: E402
 
 from rag.api import QuestionError, Rag  # noqa: E402
 from rag.documents import SUPPORTED_SUFFIXES  # noqa: E402
+from rag.llm import LLMDelta, LLMResult, llm_config, result_to_dict  # noqa: E402
+from rag.verify import Verification  # noqa: E402
 from rag.retrieval import MODES  # noqa: E402
 from rag.serialize import answer_to_dict  # noqa: E402
+from rag.settings import ANSWER_MODES  # noqa: E402
 from rag.store import POINTER, IndexMissing  # noqa: E402
 
 from . import render  # noqa: E402
@@ -47,6 +50,8 @@ HEAD = f"<style>\n{PAGE_CSS}\n</style>\n<script>\n{JS}\n</script>"
 
 #: Seconds between streamed pieces of an answer (the answer itself is computed at once).
 STREAM_DELAY = 0.025
+#: Least seconds between two updates of a model's streaming draft (each update re-sends the chat).
+DRAFT_INTERVAL = 0.15
 #: Questions answered at the same time; more wait in the queue.
 CONCURRENCY = 2
 FONT_STACK = ["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Hiragino Sans GB", "sans-serif"]
@@ -83,6 +88,7 @@ class App:
         atexit.register(shutil.rmtree, self.export_dir, ignore_errors=True)
         self._file_lock = threading.Lock()
         self.examples = ExampleCache(self.generation, self.documents, self._answers)
+        self.llm = llm_config(rag.settings)
 
     # ------------------------------------------------------------------ index views
 
@@ -130,6 +136,14 @@ class App:
         shown = [c.hit for c in answer.citations] or list(answer.related)
         turn.files = {h.chunk.doc_id: self.file_name(h.chunk.doc_id) for h in shown}
         return turn
+
+    def rephrase(self, turn: Turn) -> Iterator[LLMDelta | LLMResult]:
+        """The model's draft for an answered turn, then its verified result (``Rag.rephrase``)."""
+        assert turn.answer is not None
+        turn.answer_mode = "llm"
+        turn.unsupported = self.llm.unsupported
+        turn.passages = min(self.llm.passages, len(turn.answer.related))
+        return self.rag.rephrase(turn.answer)
 
     # ------------------------------------------------------------------ uploads
 
@@ -203,9 +217,11 @@ class App:
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "verdict": verdict,
             "comment": comment.strip(),
-            **answer_to_dict(turn.answer),  # question, answer, citations, refused, related …
+            # question, answer, citations, refused, related …; in the LLM mode also its text and verdicts
+            **(result_to_dict(turn.llm) if turn.llm is not None else answer_to_dict(turn.answer)),
             "top_k": turn.top_k,
-            "mode": turn.mode,
+            "retrieval_mode": turn.mode,
+            "answer_mode": turn.answer_mode,
         }
         line = json.dumps(record, ensure_ascii=False) + "\n"
         self.feedback_path.parent.mkdir(parents=True, exist_ok=True)
@@ -229,6 +245,10 @@ def _lang(value: str | None) -> str:
 
 def _mode_choices(lang: str) -> list[tuple[str, str]]:
     return [(label(lang, f"mode_{m}"), m) for m in MODES]
+
+
+def _answer_mode_choices(lang: str) -> list[tuple[str, str]]:
+    return [(label(lang, f"answer_mode_{m}"), m) for m in ANSWER_MODES]
 
 
 def build_app(rag: Rag) -> gr.Blocks:
@@ -278,6 +298,11 @@ def build_app(rag: Rag) -> gr.Blocks:
                                 scale=8, max_lines=4, elem_id="question", submit_btn=False,
                             )
                             send = gr.Button(label(zh, "send"), variant="primary", scale=1, min_width=84, elem_id="send")
+                        with gr.Row(elem_id="answer-row", equal_height=True):
+                            answer_mode = gr.Radio(
+                                _answer_mode_choices(zh), value=settings.answer_mode, label=label(zh, "answer_mode"),
+                                show_label=False, container=False, elem_id="answer-mode", scale=0, min_width=0,
+                            )
                         examples = gr.HTML(
                             render.examples_html(app.example_questions(), zh), elem_id="examples",
                             js_on_load=EXAMPLES_ON_LOAD,
@@ -299,6 +324,7 @@ def build_app(rag: Rag) -> gr.Blocks:
                                 top_k = gr.Slider(1, 10, value=settings.top_k, step=1, label=label(zh, "top_k"), elem_id="top-k")
                                 mode = gr.Radio(_mode_choices(zh), value=settings.retrieval_mode, label=label(zh, "mode"), elem_id="mode")
                             show_scores = gr.Checkbox(False, label=label(zh, "show_scores"), elem_id="show-scores")
+                            llm_info = gr.Markdown(_llm_info(zh, app), elem_id="llm-info")
                     with gr.Column(scale=2, min_width=320, elem_id="sources-col"):
                         sources = gr.HTML(
                             render.sources_html([], zh, False), elem_id="sources", js_on_load=SOURCES_ON_LOAD,
@@ -320,7 +346,7 @@ def build_app(rag: Rag) -> gr.Blocks:
 
         # ------------------------------------------------------------------ handlers
 
-        def ask(text: str, turns: list[Turn], lang: str, k: float, how: str, scores: bool) -> Iterator[tuple]:
+        def ask(text: str, turns: list[Turn], lang: str, k: float, how: str, scores: bool, style: str) -> Iterator[tuple]:
             lang = _lang(lang)
             turns = list(turns or [])
             raw = text or ""
@@ -345,12 +371,16 @@ def build_app(rag: Rag) -> gr.Blocks:
                 yield render.chat_messages(turns, lang), gr.skip(), turns, "", gr.skip()
                 return
             turns[index] = turn
-            # the cards appear with the first piece of the answer, which then streams in
-            panel: Any = render.sources_html(turns, lang, bool(scores))
-            for shown in render.stream_steps(turn.answer)[:-1]:
-                yield render.chat_messages(turns, lang, index, shown), panel, turns, "", gr.skip()
-                panel = gr.skip()  # sent once; re-sending would undo a click on a [n] made meanwhile
-                time.sleep(STREAM_DELAY)
+            if style == "llm" and turn.answer is not None and not turn.answer.refused:
+                yield from draft(turn, turns, lang, bool(scores))
+                panel: Any = render.sources_html(turns, lang, bool(scores))
+            else:
+                # the cards appear with the first piece of the answer, which then streams in
+                panel = render.sources_html(turns, lang, bool(scores))
+                for shown in render.stream_steps(turn.answer)[:-1]:
+                    yield render.chat_messages(turns, lang, index, shown), panel, turns, "", gr.skip()
+                    panel = gr.skip()  # sent once; re-sending would undo a click on a [n] made meanwhile
+                    time.sleep(STREAM_DELAY)
             try:
                 download = gr.DownloadButton(value=app.export(turns, lang), interactive=True)
             except Exception:
@@ -358,7 +388,30 @@ def build_app(rag: Rag) -> gr.Blocks:
                 download = gr.skip()
             yield render.chat_messages(turns, lang), panel, turns, "", download
 
-        ask_inputs = [question, conv, lang_state, top_k, mode, show_scores]
+        def draft(turn: Turn, turns: list[Turn], lang: str, scores: bool) -> Iterator[tuple]:
+            """Stream the model's draft into the turn, then keep its verified result (or the fallback)."""
+            events = app.rephrase(turn)  # sets how many passages the model reads: the panel shows them
+            turn.drafting = True
+            yield render.chat_messages(turns, lang), render.sources_html(turns, lang, scores), turns, "", gr.skip()
+            began = shown_at = time.monotonic()
+            try:
+                for event in events:
+                    if isinstance(event, LLMResult):
+                        turn.llm, turn.answer = event, event.answer
+                        continue
+                    turn.draft += event.text
+                    if time.monotonic() - shown_at >= DRAFT_INTERVAL:
+                        shown_at = time.monotonic()
+                        yield render.chat_messages(turns, lang), gr.skip(), turns, "", gr.skip()
+            except Exception as exc:  # the extractive answer is already there: show it, never a traceback
+                _log(f"the LLM answer to {turn.question!r} failed:\n{traceback.format_exc()}")
+                assert turn.answer is not None
+                reason = type(exc).__name__
+                turn.llm = LLMResult(turn.answer, Verification(()), turn.draft, True, reason, True, None, time.monotonic() - began)
+            finally:
+                turn.drafting = False
+
+        ask_inputs = [question, conv, lang_state, top_k, mode, show_scores, answer_mode]
         ask_outputs = [chatbot, sources, conv, question, export]
         # one concurrency group for every way of asking: at most CONCURRENCY answers at a time
         question.submit(ask, ask_inputs, ask_outputs, show_progress="hidden", concurrency_id="answer")
@@ -466,6 +519,8 @@ def build_app(rag: Rag) -> gr.Blocks:
                 gr.Slider(label=label(lang, "top_k")),
                 gr.Radio(choices=_mode_choices(lang), label=label(lang, "mode")),
                 gr.Checkbox(label=label(lang, "show_scores")),
+                gr.Radio(choices=_answer_mode_choices(lang), label=label(lang, "answer_mode")),
+                _llm_info(lang, app),
                 render.sources_html(turns, lang, bool(scores)),
                 gr.File(label=label(lang, "upload_label")),
                 _upload_hint(lang, settings.max_upload_mb),
@@ -478,7 +533,7 @@ def build_app(rag: Rag) -> gr.Blocks:
             [lang_radio, conv, show_scores],
             [
                 lang_state, header, tab_chat, tab_docs, chatbot, question, send, examples, like, dislike, comment,
-                export, settings_box, top_k, mode, show_scores, sources, upload, upload_hint, doc_list,
+                export, settings_box, top_k, mode, show_scores, answer_mode, llm_info, sources, upload, upload_hint, doc_list,
                 delete_button,
             ],
             show_progress="hidden",
@@ -492,6 +547,10 @@ def _status(text: str, kind: str) -> str:
     from html import escape
 
     return f'<div class="status {kind}">{escape(text)}</div>'
+
+
+def _llm_info(lang: str, app: App) -> str:
+    return label(lang, "answer_mode_info", url=app.llm.base_url, model=app.llm.model)
 
 
 def _upload_hint(lang: str, mb: float) -> str:

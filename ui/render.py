@@ -16,6 +16,7 @@ from typing import Iterable, Iterator, Sequence
 
 from rag.answer import Answer, Citation
 from rag.documents import HEADING, PARAGRAPH_SEPARATOR, Document
+from rag.llm import NO_ANSWER_FOUND, NOTHING_VERIFIED, OFF_THE_QUESTION, LLMResult
 from rag.retrieval import Hit
 
 from .labels import label
@@ -38,6 +39,18 @@ class Turn:
     files: dict[str, str] = field(default_factory=dict)  # doc id → file name, taken when answered
     top_k: int = 0
     mode: str = ""
+    # the LLM answer mode: the draft streams while ``drafting``; ``llm`` is the verified outcome
+    answer_mode: str = "extractive"
+    drafting: bool = False
+    draft: str = ""
+    passages: int = 0  # how many of the answer's hits the model reads
+    llm: LLMResult | None = None
+    unsupported: str = "drop"  # how sentences the verifier rejects are shown: drop or strike
+
+    @property
+    def model_called(self) -> LLMResult | None:
+        """The LLM outcome when the model was really asked (not for refusals or extractive turns)."""
+        return self.llm if self.llm is not None and self.llm.called else None
 
 
 def _attr(value: object) -> str:
@@ -122,20 +135,91 @@ def turn_html(turn: Turn, index: int, lang: str, shown: int | None = None) -> st
     """The assistant message of a turn; ``shown`` characters while streaming, all when None."""
     if turn.error:
         return f'<div class="answer error" data-turn="{index}">{escape(turn.error)}</div>'
+    if turn.drafting:
+        return draft_html(turn, index, lang)
     if turn.answer is None:
         return f'<div class="answer pending" data-turn="{index}"><span class="dots">{escape(label(lang, "thinking"))}</span></div>'
     answer = turn.answer
     streaming = shown is not None
     cursor = '<span class="cursor"></span>' if streaming else ""
-    if answer.refused:
+    llm = turn.model_called
+    if llm is not None and not llm.fallback:
+        body = verified_html(turn, index, lang)
+    elif answer.refused:
         text = answer.text[:shown] if streaming else answer.text
         body = f'<div class="answer refused" data-turn="{index}">{escape(text)}{cursor}</div>'
     else:
         body = f'<div class="answer" data-turn="{index}">{_segments_html(answer_segments(answer), index, shown)}{cursor}</div>'
+    if llm is not None and llm.fallback:
+        body = fallback_html(turn, lang) + body
     if streaming:
         return body
-    timing = label(lang, "timing", search=f"{turn.search_ms:.0f}", compose=f"{turn.compose_ms:.0f}")
+    if llm is not None:
+        first = "–" if llm.first_token_s is None else f"{llm.first_token_s:.1f}"
+        timing = label(lang, "timing_llm", search=f"{turn.search_ms:.0f}", first=first, total=f"{llm.total_s:.1f}")
+    else:
+        timing = label(lang, "timing", search=f"{turn.search_ms:.0f}", compose=f"{turn.compose_ms:.0f}")
     return body + f'<div class="timing">{escape(timing)}</div>'
+
+
+# --------------------------------------------------------------------------- the LLM answer mode
+
+
+def draft_html(turn: Turn, index: int, lang: str) -> str:
+    """The model's text as it streams: plainly a draft, markers left as typed, nothing linked."""
+    chip = f'<div class="llm-chip draft-chip">{escape(label(lang, "llm_draft"))}</div>'
+    text = f'<div class="draft-text">{escape(turn.draft)}<span class="cursor"></span></div>'
+    return f'<div class="answer draft" data-turn="{index}">{chip}{text}</div>'
+
+
+def _check_html(lang: str, quote: str | None) -> str:
+    title = label(lang, "verified_title", quote=quote or "")
+    return f'<span class="check" role="img" aria-label="{_attr(label(lang, "verified"))}" title="{_attr(title)}"></span>'
+
+
+def _unsupported_html(text: str, lang: str) -> str:
+    return f'<span class="sent unsupported"><s>{escape(text)}</s></span><span class="badge-unsupported">{escape(label(lang, "unverified"))}</span>'
+
+
+def verified_html(turn: Turn, index: int, lang: str) -> str:
+    """The model's answer sentence by sentence: verified ones linked to their passage and ticked;
+    rejected ones struck through and labelled (``strike``) or left out and counted (``drop``)."""
+    assert turn.llm is not None
+    sentences = turn.llm.verification.sentences
+    gap = " " if turn.llm.answer.language == "en" else ""
+    parts = []
+    for s in sentences:
+        if s.verified and s.source is not None:
+            parts.append(f'<span class="sent ok">{escape(s.text)}</span>{cite_html(index, s.source)}{_check_html(lang, s.quote)}')
+        elif turn.unsupported == "strike":
+            parts.append(_unsupported_html(s.text, lang))
+    hidden = 0 if turn.unsupported == "strike" else sum(not s.verified for s in sentences)
+    note = f'<div class="llm-hidden">{escape(label(lang, "llm_hidden", n=hidden))}</div>' if hidden else ""
+    chip = f'<div class="llm-chip">{escape(label(lang, "llm_badge"))}</div>'
+    return f'<div class="answer llm" data-turn="{index}">{chip}<div class="llm-text">{gap.join(parts)}</div>{note}</div>'
+
+
+_FALLBACK_LABELS = {NO_ANSWER_FOUND: "fallback_no_answer", NOTHING_VERIFIED: "fallback_unverified", OFF_THE_QUESTION: "fallback_off_question"}
+
+
+def fallback_note(reason: str, lang: str) -> str:
+    key = _FALLBACK_LABELS.get(reason)
+    return label(lang, key) if key else label(lang, "fallback_error", detail=reason)
+
+
+def fallback_html(turn: Turn, lang: str) -> str:
+    """Why the quoted answer stands in for the model's; with ``strike``, the model's sentences and verdicts."""
+    assert turn.llm is not None
+    note = f'<div class="llm-note">{escape(fallback_note(turn.llm.reason, lang))}</div>'
+    sentences = turn.llm.verification.sentences
+    if turn.unsupported != "strike" or not sentences or turn.llm.reason == NO_ANSWER_FOUND:
+        return note
+    items = "".join(
+        f'<li><span class="sent ok">{escape(s.text)}</span>{_check_html(lang, s.quote)}</li>' if s.verified
+        else f"<li>{_unsupported_html(s.text, lang)}</li>"
+        for s in sentences
+    )
+    return note + f'<details class="llm-report"><summary>{escape(label(lang, "llm_report"))}</summary><ol>{items}</ol></details>'
 
 
 def chat_messages(turns: Sequence[Turn], lang: str, streaming: int | None = None, shown: int | None = None) -> list[dict]:
@@ -225,7 +309,15 @@ def group_html(turn: Turn, index: int, lang: str, show_scores: bool, active: boo
         return ""
     files = turn.files
     head = f'<div class="group-q">{escape(label(lang, "sources_for", question=turn.question))}</div>'
-    if answer.refused:
+    llm = turn.model_called
+    if turn.drafting:
+        note = f'<div class="group-note">{escape(label(lang, "llm_reading"))}</div>'
+        cards = "".join(
+            _card_html(index, hit, lang, files.get(hit.chunk.doc_id, hit.chunk.doc_id), show_scores, n)
+            for n, hit in enumerate(answer.related[: turn.passages], start=1)
+        )
+        body = note + cards
+    elif answer.refused:
         note = f'<div class="group-note">{escape(label(lang, "related_note"))}</div>'
         cards = "".join(
             _card_html(index, hit, lang, files.get(hit.chunk.doc_id, hit.chunk.doc_id), show_scores)
@@ -233,12 +325,13 @@ def group_html(turn: Turn, index: int, lang: str, show_scores: bool, active: boo
         )
         body = note + cards
     else:
-        body = "".join(
+        note = f'<div class="group-note">{escape(label(lang, "llm_sources_note"))}</div>' if llm and not llm.fallback else ""
+        body = note + "".join(
             citation_card(index, c, lang, files.get(c.hit.chunk.doc_id, c.hit.chunk.doc_id), show_scores)
             for c in answer.citations
         )
     state = " active" if active else ""
-    kind = "refused" if answer.refused else "answered"
+    kind = "drafting" if turn.drafting else "refused" if answer.refused else "answered"
     return f'<section class="source-group {kind}{state}" data-turn="{index}">{head}{body}</section>'
 
 
@@ -325,6 +418,9 @@ def conversation_markdown(turns: Sequence[Turn], lang: str, when: datetime | Non
         if answer is None:
             lines += [turn.error, ""]
             continue
+        llm = turn.model_called
+        if llm is not None:
+            lines += [f"_{label(lang, 'export_fallback' if llm.fallback else 'export_llm')}_", ""]
         lines += [answer.text, ""]
         if answer.refused:
             lines += [f"**{label(lang, 'export_related')}**", ""]
