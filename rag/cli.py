@@ -83,6 +83,12 @@ def _emit(obj: dict[str, Any]) -> None:
 
 def _format_answer(data: dict[str, Any]) -> str:
     lines = [data["answer"], ""]
+    if data.get("llm_called"):  # the LLM answer mode: say whose sentences these are
+        if data["fallback"]:
+            note = f"(quoted answer shown: the model's was not used — {data['fallback_reason']} / 大模型的回答未采用，以下为摘录答案)"
+        else:
+            note = "(phrased by the LLM; every sentence checked against the passage it cites / 大模型改写，逐句核验)"
+        lines.insert(0, note)
     sources = data["citations"] or data["related"]
     if sources:
         lines.append("Sources / 出处:" if data["citations"] else "Related reading / 相关段落:")

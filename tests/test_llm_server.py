@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import run_cli
+
 from rag import Rag, load_settings
 from rag.answer import Answer
 from rag.verify import verify
@@ -102,7 +104,27 @@ def test_a_tiny_timeout_raises_llm_error_and_falls_back(seed_rag: Rag, llm_serve
     assert result.answer == extractive
 
 
+def test_the_cli_streams_the_draft_and_prints_the_verdicts(seed_index_dir: Path, llm_server: LLMConfig) -> None:
+    env = {"RAG_LLM_BASE_URL": llm_server.base_url, "RAG_LLM_MODEL": llm_server.model, "RAG_LLM_MAX_TOKENS": "24", "RAG_LLM_PASSAGES": "1"}
+    shown = run_cli("ask", ANSWERABLE, "--answer-mode", "llm", index_dir=seed_index_dir, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stderr.strip(), "the model's draft streams to stderr"
+    assert shown.stdout.startswith("(") and "[1]" in shown.stdout
+    data = json.loads(run_cli("ask", ANSWERABLE, "--answer-mode", "llm", "--json", index_dir=seed_index_dir, env=env).stdout)
+    assert data["mode"] == "llm" and data["llm_called"] is True and data["sentences"]
+    assert all(s["verified"] == (s["quote"] is not None) for s in data["sentences"])
+
+
 # --------------------------------------------------------------------------- without a server
+
+
+def test_the_cli_says_when_the_model_could_not_be_used(seed_index_dir: Path) -> None:
+    env = {"RAG_LLM_BASE_URL": closed_port_config().base_url}
+    result = run_cli("ask", ANSWERABLE, "--answer-mode", "llm", index_dir=seed_index_dir, env=env)
+    assert result.returncode == 0, result.stderr
+    first, answer = result.stdout.splitlines()[:2]
+    assert "quoted answer shown" in first and "摘录答案" in first and "127.0.0.1" in first
+    assert "109" in answer and "[1]" in answer
 
 
 def test_refusal_gate_runs_first_and_never_calls_the_model(seed_rag: Rag) -> None:
