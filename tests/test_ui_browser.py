@@ -626,8 +626,9 @@ def test_llm_mode_streams_a_draft_then_shows_only_checked_sentences(browser, llm
         assert page.locator("#chat .answer.draft").count() == 0, "the draft is replaced by the checked result"
         assert "首字" in page.locator("#chat .timing").last.inner_text()
         if "llm" in (answer.get_attribute("class") or ""):  # some of the model's sentences passed the check
-            ticks = answer.locator(".check")
+            ticks = answer.locator(".tick")
             assert ticks.count() == answer.locator(".sent.ok").count() >= 1
+            assert ticks.first.is_visible() and ticks.first.bounding_box()["width"] > 4
             assert answer.locator(".sent.ok + a.cite").count() == ticks.count()
             assert page.locator(f"{ACTIVE} .source-card mark").count() >= 1
         else:  # the base model's echo failed it: the quoted answer stands in, and says so
@@ -638,7 +639,7 @@ def test_llm_mode_streams_a_draft_then_shows_only_checked_sentences(browser, llm
                 report.last.locator("summary").click()
                 items = report.last.locator("li")
                 struck = report.last.locator("li s")
-                assert struck.count() == items.count() - report.last.locator("li .check").count()
+                assert struck.count() == items.count() - report.last.locator("li .tick").count()
                 assert report.last.locator(".badge-unsupported").count() == struck.count()
         page.click("#like")
         page.locator("#feedback-status .status.ok").wait_for()

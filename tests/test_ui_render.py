@@ -46,7 +46,7 @@ def test_verified_sentences_are_linked_and_ticked_and_rejected_ones_struck(seed_
     turn, n = llm_turn(seed_rag, SUPPORTED, "strike")
     html = render.turn_html(turn, 0, "zh")
     assert label("zh", "llm_badge") in html
-    ok = re.search(r'<span class="sent ok">([^<]*)</span><a class="cite"[^>]*data-n="(\d+)"[^>]*>.*?</a><span class="check"[^>]*title="([^"]*)"', html)
+    ok = re.search(r'<span class="sent ok">([^<]*)</span><a class="cite"[^>]*data-n="(\d+)"[^>]*>.*?</a><span class="tick"[^>]*title="([^"]*)"', html)
     assert ok and "109项普惠金融API" in ok.group(1) and int(ok.group(2)) == n
     assert "109项普惠金融API" in ok.group(3), "the tick's tooltip shows the supporting quote"
     struck = re.search(r'<span class="sent unsupported"><s>([^<]*)</s></span><span class="badge-unsupported">([^<]*)</span>', html)

@@ -174,7 +174,7 @@ def draft_html(turn: Turn, index: int, lang: str) -> str:
 
 def _check_html(lang: str, quote: str | None) -> str:
     title = label(lang, "verified_title", quote=quote or "")
-    return f'<span class="check" role="img" aria-label="{_attr(label(lang, "verified"))}" title="{_attr(title)}"></span>'
+    return f'<span class="tick" role="img" aria-label="{_attr(label(lang, "verified"))}" title="{_attr(title)}"></span>'
 
 
 def _unsupported_html(text: str, lang: str) -> str:
@@ -311,7 +311,7 @@ def group_html(turn: Turn, index: int, lang: str, show_scores: bool, active: boo
     head = f'<div class="group-q">{escape(label(lang, "sources_for", question=turn.question))}</div>'
     llm = turn.model_called
     if turn.drafting:
-        note = f'<div class="group-note">{escape(label(lang, "llm_reading"))}</div>'
+        note = f'<div class="group-note llm">{escape(label(lang, "llm_reading"))}</div>'
         cards = "".join(
             _card_html(index, hit, lang, files.get(hit.chunk.doc_id, hit.chunk.doc_id), show_scores, n)
             for n, hit in enumerate(answer.related[: turn.passages], start=1)
@@ -325,7 +325,7 @@ def group_html(turn: Turn, index: int, lang: str, show_scores: bool, active: boo
         )
         body = note + cards
     else:
-        note = f'<div class="group-note">{escape(label(lang, "llm_sources_note"))}</div>' if llm and not llm.fallback else ""
+        note = f'<div class="group-note llm">{escape(label(lang, "llm_sources_note"))}</div>' if llm and not llm.fallback else ""
         body = note + "".join(
             citation_card(index, c, lang, files.get(c.hit.chunk.doc_id, c.hit.chunk.doc_id), show_scores)
             for c in answer.citations
