@@ -77,6 +77,9 @@ def main(model: str, question: str, out: str) -> int:
             if os.environ.get("SHOT_HTML"):
                 print(page.locator("#chat .answer").last.evaluate("e => e.outerHTML"))
             browser.close()
+    except Exception:
+        print((work / "app.log").read_text(encoding="utf-8", errors="replace")[-3000:], file=sys.stderr)
+        raise
     finally:
         for process in (app, server):
             if process is not None and process.poll() is None:

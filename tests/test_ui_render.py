@@ -76,9 +76,14 @@ def test_cards_highlight_the_quotes_that_support_the_sentences(seed_rag: Rag) ->
 def test_a_failed_check_shows_the_quoted_answer_with_the_reason_and_the_verdicts(seed_rag: Rag) -> None:
     turn, _ = llm_turn(seed_rag, HALLUCINATION + "[{n}]", "strike")
     assert turn.llm is not None and turn.llm.fallback and turn.llm.reason == NOTHING_VERIFIED
-    html = render.turn_html(turn, 0, "zh")
+    (question, message) = render.chat_messages([turn], "zh")
+    assert question["role"] == "user" and message["role"] == "assistant"
+    html = message["content"]
+    assert html == render.turn_html(turn, 0, "zh")
     assert label("zh", "fallback_unverified") in html
     assert '<details class="llm-report">' in html and "<s>" + HALLUCINATION in html
+    note, answer, report = (html.index(x) for x in ('class="llm-note"', 'class="answer"', 'class="llm-report"'))
+    assert note < answer < report, "why, then the quoted answer, then the model's text on demand"
     extractive_quote = turn.answer.citations[0].quote
     assert extractive_quote in html and 'class="cite"' in html
     english = render.turn_html(turn, 0, "en")

@@ -150,8 +150,8 @@ def turn_html(turn: Turn, index: int, lang: str, shown: int | None = None) -> st
         body = f'<div class="answer refused" data-turn="{index}">{escape(text)}{cursor}</div>'
     else:
         body = f'<div class="answer" data-turn="{index}">{_segments_html(answer_segments(answer), index, shown)}{cursor}</div>'
-    if llm is not None and llm.fallback:
-        body = fallback_html(turn, lang) + body
+    if llm is not None and llm.fallback:  # why, then the quoted answer, then the model's text on demand
+        body = fallback_html(turn, lang) + body + report_html(turn, lang)
     if streaming:
         return body
     if llm is not None:
@@ -208,18 +208,23 @@ def fallback_note(reason: str, lang: str) -> str:
 
 
 def fallback_html(turn: Turn, lang: str) -> str:
-    """Why the quoted answer stands in for the model's; with ``strike``, the model's sentences and verdicts."""
+    """Why the quoted answer stands in for the model's."""
     assert turn.llm is not None
-    note = f'<div class="llm-note">{escape(fallback_note(turn.llm.reason, lang))}</div>'
+    return f'<div class="llm-note">{escape(fallback_note(turn.llm.reason, lang))}</div>'
+
+
+def report_html(turn: Turn, lang: str) -> str:
+    """With ``strike``, the model's sentences and their verdicts, collapsed (nothing otherwise)."""
+    assert turn.llm is not None
     sentences = turn.llm.verification.sentences
     if turn.unsupported != "strike" or not sentences or turn.llm.reason == NO_ANSWER_FOUND:
-        return note
+        return ""
     items = "".join(
         f'<li><span class="sent ok">{escape(s.text)}</span>{_check_html(lang, s.quote)}</li>' if s.verified
         else f"<li>{_unsupported_html(s.text, lang)}</li>"
         for s in sentences
     )
-    return note + f'<details class="llm-report"><summary>{escape(label(lang, "llm_report"))}</summary><ol>{items}</ol></details>'
+    return f'<details class="llm-report"><summary>{escape(label(lang, "llm_report"))}</summary><ol>{items}</ol></details>'
 
 
 def chat_messages(turns: Sequence[Turn], lang: str, streaming: int | None = None, shown: int | None = None) -> list[dict]:
