@@ -34,11 +34,11 @@ from typing import IO, Any, Iterator, Sequence
 
 from .answer import Answer, Citation, paragraph_of, coverage, key_terms
 from .chunking import split_sentences
-from .folding import fold, language_of
+from .folding import language_of
 from .retrieval import Hit
 from .serialize import answer_to_dict
 from .settings import UNSUPPORTED_DISPLAYS, Settings, load_settings
-from .verify import MARKER, Verification, apply, verify
+from .verify import Verification, apply, bare, verify
 
 #: What the model must answer, verbatim, when the passages do not hold the answer.
 NO_ANSWER = {
@@ -52,7 +52,6 @@ NO_ANSWER = {
 NO_ANSWER_FOUND = "the model found no answer in the passages"
 NOTHING_VERIFIED = "no sentence of the model's answer could be verified"
 OFF_THE_QUESTION = "the verified sentences do not address the question"
-FALLBACK_REASONS = (NO_ANSWER_FOUND, NOTHING_VERIFIED, OFF_THE_QUESTION)
 
 INSTALL_HINT = "pip install '.[local-llm]'  (or: CMAKE_ARGS=\"-DLLAVA_BUILD=OFF\" pip install 'llama-cpp-python[server]')"
 
@@ -181,10 +180,7 @@ def build_messages(question: str, hits: Sequence[Hit]) -> list[dict[str, str]]:
 
 def is_no_answer(text: str) -> bool:
     """The model used the fixed "no answer" sentence (any language, punctuation and markers ignored)."""
-    def core(s: str) -> str:
-        return re.sub(r"[\W_]+", "", fold(MARKER.sub("", s)))
-
-    return bool(core(text)) and any(core(text) == core(s) for s in NO_ANSWER.values())
+    return bool(bare(text)) and any(bare(text) == bare(s) for s in NO_ANSWER.values())
 
 
 # --------------------------------------------------------------------------- client

@@ -43,6 +43,7 @@ DEFAULT_MIN_COVERAGE = 0.6
 MARKER = re.compile(r"[\[［【]\s*(\d+(?:\s*[,，、;；]\s*\d+)*)\s*[\]］】]")
 _MARKERS = rf"(?:[ \t]*{MARKER.pattern})+"
 _SPACED_MARKER = re.compile(rf"\s*{MARKER.pattern}")
+_NON_WORD = re.compile(r"[\W_]+")
 #: A sentence end followed by markers: "…亿元。[1]" is rewritten "…亿元[1]。" so the marker stays with its sentence.
 _END_THEN_MARKERS = re.compile(rf"([。！？!?；;.…]+[”’」』）)》】\"']*)({_MARKERS})")
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
@@ -99,6 +100,11 @@ class Verification:
 def normalize(text: str) -> str:
     """Folded text with thousands separators and number–unit spaces removed: 1,400 亿 → 1400亿."""
     return _UNIT_GAP.sub("", _THOUSANDS.sub("", fold(text)))
+
+
+def bare(text: str) -> str:
+    """Folded text without markers, punctuation or spaces: for comparing answers, not for showing them."""
+    return _NON_WORD.sub("", fold(MARKER.sub("", text)))
 
 
 def facts(sentence: str) -> list[str]:
@@ -164,8 +170,9 @@ def split_answer(answer_text: str) -> list[tuple[str, tuple[int, ...]]]:
 
     Markers written after the full stop on the same line (…亿元。[1]) belong to
     the sentence before them; markers that stand alone, or behind a bare label
-    such as 「来源：」 or 「支持资料」, are added to the previous sentence. A line break always ends a sentence (a list item, or a
-    heading the model copied, is never glued to the sentence after it).
+    such as 「来源：」 or 「支持资料」, are added to the previous sentence. A line
+    break always ends a sentence (a list item, or a heading the model copied,
+    is never glued to the sentence after it).
     """
     text = _END_THEN_MARKERS.sub(lambda m: m.group(2) + m.group(1) + " ", answer_text)
     pieces: list[tuple[str, tuple[int, ...]]] = []
@@ -188,14 +195,28 @@ def _is_citation_label(fragment: str) -> bool:
 # --------------------------------------------------------------------------- checking
 
 
-def support(sentence: str, passage: str, min_coverage: float = DEFAULT_MIN_COVERAGE) -> tuple[str | None, str]:
-    """(quote, reason): the passage sentence that supports ``sentence``, or None and why not."""
+@dataclass(frozen=True)
+class Claims:
+    """What a sentence asserts, worked out once however many passages it cites."""
+
+    facts: tuple[str, ...]  # numbers with units and quoted names (``facts``)
+    names: tuple[str, ...]  # proper names (``names``), those not already among the facts
+    words: tuple[str, ...]  # content words (``content_words``)
+
+
+def claims(sentence: str) -> Claims:
+    found = facts(sentence)
+    return Claims(tuple(found), tuple(n for n in names(sentence) if n not in found), tuple(content_words(sentence)))
+
+
+def support(claim: Claims, passage: str, min_coverage: float = DEFAULT_MIN_COVERAGE) -> tuple[str | None, str]:
+    """(quote, reason): the passage sentence that supports the claims, or None and why not."""
     folded_passage = normalize(passage)
-    missing = [f for f in facts(sentence) if not has_fact(folded_passage, f)]
-    missing += [n for n in names(sentence) if n not in folded_passage and n not in missing]
+    missing = [f for f in claim.facts if not has_fact(folded_passage, f)]
+    missing += [n for n in claim.names if n not in folded_passage]
     if missing:
         return None, "not in the passage: " + ", ".join(missing)
-    words = content_words(sentence)
+    words = claim.words
     if not words:
         return None, "no content words to check"
     best, best_share = None, -1.0
@@ -216,12 +237,13 @@ def verify_sentence(
     """The verdict for one sentence: supported by the first cited passage that supports it, if any."""
     if not cited:
         return SentenceVerdict(sentence, cited, False, None, "no citation marker")
+    claim = claims(sentence)
     reasons = []
     for n in cited:
         if n not in passages:
             reasons.append(f"[{n}]: no such passage")
             continue
-        quote, reason = support(sentence, passages[n], min_coverage)
+        quote, reason = support(claim, passages[n], min_coverage)
         if quote is not None:
             return SentenceVerdict(sentence, cited, True, quote, f"[{n}]: {reason}", n)
         reasons.append(f"[{n}]: {reason}")

@@ -36,7 +36,6 @@ import argparse
 import gzip
 import json
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -51,9 +50,8 @@ sys.path.insert(0, str(ROOT))
 
 from rag import Rag, load_settings  # noqa: E402
 from rag.answer import compose  # noqa: E402
-from rag.folding import fold  # noqa: E402
 from rag.llm import LLMConfig, LLMResult, free_port, llm_answer, llm_config, result_to_dict, serve_local, wait_ready  # noqa: E402
-from rag.verify import MARKER  # noqa: E402
+from rag.verify import bare  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -110,14 +108,9 @@ def squad_items(path: Path, limit: int, unanswerable: int, docs: Path) -> list[I
 # --------------------------------------------------------------------------- running
 
 
-def _norm(text: str) -> str:
-    """Markers, punctuation and spaces removed, folded: what answer matching compares."""
-    return re.sub(r"[\W_]+", "", fold(MARKER.sub("", text)))
-
-
 def contains_gold(text: str, answers: Sequence[str]) -> bool:
     """The shown answer contains one of the gold answers (normalised)."""
-    return any(_norm(a) and _norm(a) in _norm(text) for a in answers)
+    return any(bare(a) and bare(a) in bare(text) for a in answers)
 
 
 def _lcs(a: str, b: str) -> int:
@@ -137,10 +130,10 @@ def char_scores(text: str, answers: Sequence[str]) -> tuple[float, float]:
     punishes a faithful, shorter paraphrase (玩家用… for gold 玩家以…); F1 also
     punishes an answer padded with sentences the question did not ask about.
     """
-    shown = _norm(text)
+    shown = bare(text)
     best = (0.0, 0.0)
     for answer in answers:
-        gold = _norm(answer)
+        gold = bare(answer)
         if not gold or not shown:
             continue
         common = _lcs(gold, shown)
