@@ -11,10 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .chunking import Chunk
-from .settings import Settings
+from .settings import RETRIEVAL_MODES as MODES, Settings
 from .store import Index
-
-MODES = ("hybrid", "dense", "bm25")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+#: Which channels retrieval uses (see rag.retrieval).
+RETRIEVAL_MODES = ("hybrid", "dense", "bm25")
 #: How answers are made: verbatim sentences, or an LLM's sentences checked by rag.verify.
 ANSWER_MODES = ("extractive", "llm")
 #: How the LLM mode shows a sentence the verifier cannot support.
@@ -98,7 +100,7 @@ class Settings:
             raise ValueError(
                 f"chunk sizes must satisfy 0 < min <= max, got {self.chunk_min_chars}..{self.chunk_max_chars}"
             )
-        if self.retrieval_mode not in ("hybrid", "dense", "bm25"):
+        if self.retrieval_mode not in RETRIEVAL_MODES:
             raise ValueError(f"retrieval_mode must be hybrid, dense or bm25, not {self.retrieval_mode!r}")
         if self.answer_mode not in ANSWER_MODES:
             raise ValueError(f"answer_mode must be extractive or llm, not {self.answer_mode!r}")
