@@ -34,7 +34,7 @@ def llm_turn(rag: Rag, raw_for: str, unsupported: str) -> tuple[Turn, int]:
     raw = raw_for.format(n=n)
     answer, verification, reason = finish(QUESTION, hits, extractive, raw, LLMConfig(unsupported=unsupported))
     result = LLMResult(answer, verification, raw, bool(reason), reason, True, 0.4, 3.2)
-    turn = Turn(question=QUESTION, answer=answer, answer_mode="llm", llm=result, unsupported=unsupported, search_ms=12.0)
+    turn = Turn(question=QUESTION, answer=answer, llm=result, unsupported=unsupported, search_ms=12.0)
     turn.files = {h.chunk.doc_id: h.chunk.doc_id for h in hits}
     return turn, n
 
@@ -101,7 +101,7 @@ def test_a_model_error_is_explained_in_the_interface_language(seed_rag: Rag) -> 
 
 def test_the_draft_is_escaped_and_the_passages_being_read_are_numbered(seed_rag: Rag) -> None:
     extractive = seed_rag.ask(QUESTION)
-    turn = Turn(question=QUESTION, answer=extractive, answer_mode="llm", drafting=True, passages=2, draft="<b>工行</b>推出了[1]")
+    turn = Turn(question=QUESTION, answer=extractive, drafting=True, passages=2, draft="<b>工行</b>推出了[1]")
     turn.files = {h.chunk.doc_id: h.chunk.doc_id for h in extractive.related}
     html = render.turn_html(turn, 0, "zh")
     assert "&lt;b&gt;工行&lt;/b&gt;推出了[1]" in html and label("zh", "llm_draft") in html

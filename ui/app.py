@@ -140,7 +140,6 @@ class App:
     def rephrase(self, turn: Turn) -> Iterator[LLMDelta | LLMResult]:
         """The model's draft for an answered turn, then its verified result (``Rag.rephrase``)."""
         assert turn.answer is not None
-        turn.answer_mode = "llm"
         turn.unsupported = self.llm.unsupported
         turn.passages = min(self.llm.passages, len(turn.answer.related))
         return self.rag.rephrase(turn.answer)

@@ -40,12 +40,16 @@ class Turn:
     top_k: int = 0
     mode: str = ""
     # the LLM answer mode: the draft streams while ``drafting``; ``llm`` is the verified outcome
-    answer_mode: str = "extractive"
     drafting: bool = False
     draft: str = ""
     passages: int = 0  # how many of the answer's hits the model reads
     llm: LLMResult | None = None
     unsupported: str = "drop"  # how sentences the verifier rejects are shown: drop or strike
+
+    @property
+    def answer_mode(self) -> str:
+        """"llm" once the model was asked for this turn (a refusal never asks it), else "extractive"."""
+        return "llm" if self.llm is not None else "extractive"
 
     @property
     def model_called(self) -> LLMResult | None:
@@ -172,7 +176,7 @@ def draft_html(turn: Turn, index: int, lang: str) -> str:
     return f'<div class="answer draft" data-turn="{index}">{chip}{text}</div>'
 
 
-def _check_html(lang: str, quote: str | None) -> str:
+def _tick_html(lang: str, quote: str | None) -> str:
     title = label(lang, "verified_title", quote=quote or "")
     return f'<span class="tick" role="img" aria-label="{_attr(label(lang, "verified"))}" title="{_attr(title)}"></span>'
 
@@ -190,7 +194,7 @@ def verified_html(turn: Turn, index: int, lang: str) -> str:
     parts = []
     for s in sentences:
         if s.verified and s.source is not None:
-            parts.append(f'<span class="sent ok">{escape(s.text)}</span>{cite_html(index, s.source)}{_check_html(lang, s.quote)}')
+            parts.append(f'<span class="sent ok">{escape(s.text)}</span>{cite_html(index, s.source)}{_tick_html(lang, s.quote)}')
         elif turn.unsupported == "strike":
             parts.append(_unsupported_html(s.text, lang))
     hidden = 0 if turn.unsupported == "strike" else sum(not s.verified for s in sentences)
@@ -220,7 +224,7 @@ def report_html(turn: Turn, lang: str) -> str:
     if turn.unsupported != "strike" or not sentences or turn.llm.reason == NO_ANSWER_FOUND:
         return ""
     items = "".join(
-        f'<li><span class="sent ok">{escape(s.text)}</span>{_check_html(lang, s.quote)}</li>' if s.verified
+        f'<li><span class="sent ok">{escape(s.text)}</span>{_tick_html(lang, s.quote)}</li>' if s.verified
         else f"<li>{_unsupported_html(s.text, lang)}</li>"
         for s in sentences
     )
