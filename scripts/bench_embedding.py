@@ -77,7 +77,7 @@ def recall_at_k(query_vecs: np.ndarray, doc_vecs: np.ndarray, gold: list[int], k
     """Share of questions whose own paragraph is among the k nearest documents."""
     scores = query_vecs @ doc_vecs.T
     top = np.argpartition(-scores, kth=min(k, scores.shape[1] - 1), axis=1)[:, :k]
-    return float(np.mean([g in row for g, row in zip(gold, top)]))
+    return float(np.mean([g in row for g, row in zip(gold, top, strict=True)]))
 
 
 # ----------------------------------------------------------------------- encoders
