@@ -11,17 +11,13 @@ and lists the closest passages as related reading.
 from __future__ import annotations
 
 import math
-import re
-from difflib import SequenceMatcher
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Mapping
-
-import jieba
+from difflib import SequenceMatcher
 
 from .documents import PARAGRAPH_SEPARATOR
-from .folding import fold, has_cjk, language_of
-from .lexical import STOPWORDS
+from .folding import fold, has_cjk
+from .question import CONTENT_NOISE, Question, idf_table
 from .retrieval import Hit
 from .settings import Settings
 
@@ -64,20 +60,8 @@ EMPTY_QUESTION = {
     "en": "Please type a question.",
 }
 
-# --------------------------------------------------------------------------- question analysis
+# --------------------------------------------------------------------------- sentence scoring
 
-_NUMBER = r"\d|[两三四五六七八九十百千万亿]+[个项家款户名位人次倍年岁元%米公]|百分之|[一二三四五六七八九十]+[万亿千百]"
-_CUES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
-    (re.compile(q), re.compile(a))
-    for q, a in (
-        (r"多少|几[个项家款户名位人次倍年岁种]?|多大|多长|多高|多远|多久|多重|比例|百分|how (many|much|long|old|far)|what (number|percentage)", _NUMBER),
-        (r"何时|什么时[候间]|哪[一]?年|哪个月|哪天|几月|几号|何年|when|what year|what date", r"\d{2,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|年代|世纪|[春夏秋冬]季|初|末"),
-        (r"为什么|为何|原因|缘故|why", r"因为|由于|为了|因此|所以|原因|导致|以便|旨在"),
-        (r"哪里|哪儿|在哪|何地|何处|哪个(国家|城市|省|地区)|where", r"[省市县区州国岛山河湖港镇村路街]|地区|位于"),
-        (r"谁|哪位|何人|什么人|who", r"[\u4e00-\u9fff]{2,4}(先生|女士|教授|博士|主席|总统|院士|负责人|经理|董事长|行长)|[A-Z][a-z]+"),
-    )
-)
-_CONTENT = re.compile(r"[\W_]+|什么|多少|哪些|哪个|如何|怎么|为什么|是否|吗|呢")
 #: Fitted by scripts/fit_evidence.py on CMRC 2018 trial (held-out articles) and the seed QA set.
 _EVIDENCE_WEIGHTS = (-0.35, -0.80, 5.92, -6.67, -7.11)
 _EVIDENCE_BIAS = 0.74
@@ -89,26 +73,6 @@ _INHERITED_SHARE = 1.0
 _PHRASE_WEIGHT = 0.3
 _RANK_PRIOR = 0.1
 _DENSE_WEIGHT = 0.3
-
-
-@lru_cache(maxsize=1)
-def _idf() -> tuple[dict[str, float], float]:
-    import jieba.analyse
-
-    table = jieba.analyse.TFIDF().idf_freq
-    return table, sorted(table.values())[len(table) // 2]
-
-
-def key_terms(question: str) -> dict[str, float]:
-    """Folded content words of the question, weighted by their general-Chinese IDF."""
-    idf, median = _idf()
-    terms: dict[str, float] = {}
-    for word in jieba.cut(fold(question)):
-        word = word.strip()
-        if not word or word in STOPWORDS or not re.search(r"\w", word):
-            continue
-        terms[word] = idf.get(word, median)
-    return terms
 
 
 def coverage(terms: dict[str, float], text: str, inherited: str = "") -> float:
@@ -130,35 +94,21 @@ def _folded_coverage(terms: dict[str, float], folded: str, context: str) -> floa
     return found / total
 
 
-@dataclass(frozen=True)
-class _Question:
-    """What sentence scoring needs from the question, worked out once rather than per sentence."""
-
-    terms: dict[str, float]
-    content: str  # folded, without punctuation and question words (for phrase overlap)
-    cues: tuple[re.Pattern[str], ...]  # answer patterns of the question types it asks
-
-    @classmethod
-    def of(cls, question: str) -> "_Question":
-        folded = fold(question)
-        return cls(key_terms(question), _CONTENT.sub("", folded), tuple(a for q, a in _CUES if q.search(folded)))
-
-
-def phrase_overlap(question: _Question, sentence: str) -> float:
+def phrase_overlap(question: Question, sentence: str) -> float:
     """Longest run of question characters found verbatim in the sentence, as a share of the question.
 
     Rewards a sentence that repeats a multi-word phrase of the question
     (个人手机银行客户) over one that merely shares scattered words with it.
     """
     q = question.content
-    s = _CONTENT.sub("", fold(sentence))
+    s = CONTENT_NOISE.sub("", fold(sentence))
     if not q or not s:
         return 0.0
     match = SequenceMatcher(None, q, s, autojunk=False).find_longest_match(0, len(q), 0, len(s))
     return match.size / len(q) if match.size >= 2 else 0.0
 
 
-def cue_bonus(question: _Question, sentence: str) -> float:
+def cue_bonus(question: Question, sentence: str) -> float:
     return sum(_CUE_BONUS for answer in question.cues if answer.search(sentence))
 
 
@@ -175,8 +125,8 @@ class _Candidate:
     coverage: float
 
 
-def candidates(question: str, hits: list[Hit], settings: Settings) -> list[_Candidate]:
-    asked = _Question.of(question)
+def candidates(asked: Question, hits: list[Hit], settings: Settings) -> list[_Candidate]:
+    """Every quotable sentence of the first ``answer_hits`` hits, best first."""
     found = []
     for hit in hits[: settings.answer_hits]:
         inherited = fold(f"{hit.chunk.title}\n{hit.chunk.context}")
@@ -193,35 +143,24 @@ def candidates(question: str, hits: list[Hit], settings: Settings) -> list[_Cand
     return sorted(found, key=lambda c: -c.score)
 
 
-def evidence_features(question: str, hits: list[Hit], best: _Candidate) -> tuple[float, ...]:
+def evidence_features(question: Question, hits: list[Hit], best: _Candidate) -> tuple[float, ...]:
     """(top dense cosine, best chunk coverage, best sentence coverage, heaviest missing term, heaviest missing noun).
 
     The last two catch the near miss: a question about 净利润, 董事长 or 美国的分行
     whose other words (工行, 2023, 分行) all occur in the documents. A missing
     noun weighs more than a missing verb, which is usually just a paraphrase.
     """
-    terms = key_terms(question)
+    terms = question.terms
     total = sum(terms.values()) or 1.0
     texts = [f"{h.chunk.title}\n{h.chunk.search_text}" for h in hits[:3]]
     chunk_coverage = max(coverage(terms, t) for t in texts)
     top, near = fold(texts[0]), fold("\n".join(texts))
     missing = max([w / total for t, w in terms.items() if t not in top] or [0.0])
-    missing_noun = max([terms.get(n, _idf()[1]) / total for n in question_nouns(question) if n not in near] or [0.0])
+    missing_noun = max([terms.get(n, idf_table()[1]) / total for n in question.nouns if n not in near] or [0.0])
     return max(h.dense_score for h in hits), chunk_coverage, best.coverage, missing, missing_noun
 
 
-def question_nouns(question: str) -> set[str]:
-    """Folded nouns (and Latin words) of the question: what it is about, as opposed to how it asks."""
-    import jieba.posseg
-
-    return {
-        word
-        for word, flag in jieba.posseg.cut(fold(question))
-        if word not in STOPWORDS and (flag == "eng" or (flag.startswith(("n", "vn")) and len(word) > 1))
-    }
-
-
-def evidence(question: str, hits: list[Hit], best: _Candidate | None) -> float:
+def evidence(question: Question, hits: list[Hit], best: _Candidate | None) -> float:
     """How likely the documents answer the question (0–1); the refusal gate compares it to a threshold.
 
     A logistic model over :func:`evidence_features`, fitted by
@@ -232,10 +171,10 @@ def evidence(question: str, hits: list[Hit], best: _Candidate | None) -> float:
     if not hits or best is None:
         return 0.0
     features = evidence_features(question, hits, best)
-    if not has_cjk(question) and has_cjk(hits[0].chunk.text):
+    if not has_cjk(question.text) and has_cjk(hits[0].chunk.text):
         z = _CROSS_LINGUAL_SLOPE * (features[0] - _CROSS_LINGUAL_MIDPOINT)
     else:
-        z = _EVIDENCE_BIAS + sum(w * x for w, x in zip(_EVIDENCE_WEIGHTS, features))
+        z = _EVIDENCE_BIAS + sum(w * x for w, x in zip(_EVIDENCE_WEIGHTS, features, strict=True))
     return round(1 / (1 + math.exp(-z)), 4)
 
 
@@ -254,19 +193,20 @@ def choose(ranked: list[_Candidate], settings: Settings) -> list[_Candidate]:
     return chosen
 
 
-def compose(question: str, hits: list[Hit], settings: Settings) -> Answer:
-    language = language_of(question)
+def compose(question: Question, hits: list[Hit], settings: Settings) -> Answer:
+    """The extractive answer to a prepared question, or a refusal with the hits as related reading."""
+    language = question.language
     ranked = candidates(question, hits, settings)
     best = ranked[0] if ranked else None
     strength = evidence(question, hits, best)
     if best is None or strength < settings.refusal_threshold:
-        return Answer(question, REFUSALS[language], True, (), tuple(hits), strength, language)
+        return Answer(question.text, REFUSALS[language], True, (), tuple(hits), strength, language)
     chosen = choose(ranked, settings)
     citations = _cite(chosen)
     order = {id(c.hit): c.n for c in citations}
     parts = sorted(chosen, key=lambda c: (order[id(c.hit)], c.start))
     text = "".join(f"{c.sentence}[{order[id(c.hit)]}]" for c in parts)
-    return Answer(question, text, False, citations, tuple(hits), strength, language)
+    return Answer(question.text, text, False, citations, tuple(hits), strength, language)
 
 
 def _cite(chosen: list[_Candidate]) -> tuple[Citation, ...]:

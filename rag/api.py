@@ -10,26 +10,29 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from functools import cached_property
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 from filelock import FileLock
 
 from .answer import EMPTY_QUESTION, Answer, compose
 from .chunking import Chunk, ChunkerConfig, chunk_document
-from .documents import Document, IngestError, discover, load_documents, parse_bytes
+from .documents import Document, IngestError, load_documents, parse_bytes
 from .embedding import Embedder
+from .examples import ExampleCache
 from .folding import language_of
-from .retrieval import Hit, Query, search
-from .settings import DEFAULT_MODEL_ID, Settings, load_settings
-from .store import Index, IndexMissing, Manifest, POINTER, build_index, load_index, save_index
+from .question import Question, prepare
+from .retrieval import Hit, search
+from .settings import DEFAULT_MODEL_ID, RetrievalMode, Settings, load_settings, parse_enum
+from .store import POINTER, Index, IndexMismatch, IndexMissing, Manifest, build_index, load_index, save_index
 
 if TYPE_CHECKING:
-    from .llm import LLMDelta, LLMResult
+    from .llm import LLMEvent
 
 #: progress(stage, done, total); stage is "embed" while vectors are computed.
 Progress = Callable[[str, int, int], None]
@@ -78,6 +81,7 @@ class Rag:
         self._generation = ""
         self._lock = threading.RLock()  # guards the loaded index reference; held only briefly
         self._write_lock = threading.Lock()  # one writer at a time in this process; readers never wait on it
+        self._examples = ExampleCache(self.generation, self.documents, lambda q: not self.ask(q).refused)
 
     # ------------------------------------------------------------------ state
 
@@ -95,6 +99,17 @@ class Rag:
 
     def has_index(self) -> bool:
         return (self.index_dir / POINTER).exists()
+
+    def generation(self) -> str:
+        """The name of the index generation on disk now ("" without an index): changes with every write."""
+        try:
+            return (self.index_dir / POINTER).read_text().strip()
+        except OSError:
+            return ""
+
+    def example_questions(self) -> list[str]:
+        """Questions the indexed documents answer, made from them and checked by asking (cached per generation)."""
+        return self._examples.get()
 
     def index(self) -> Index:
         """The current generation, reloaded when another writer has replaced it."""
@@ -189,9 +204,11 @@ class Rag:
         for row, chunk in enumerate(old.chunks if old else []):
             rows_by_doc.setdefault(chunk.doc_id, []).append(row)
         for doc_id in sorted(plan.keep):
+            if old is None:  # nothing is kept without an old index
+                break
             rows = rows_by_doc.get(doc_id, [])
-            chunks.extend(old.chunks[r] for r in rows)  # type: ignore[union-attr] - keep is empty without an old index
-            parts.append(old.vectors[rows])  # type: ignore[union-attr]
+            chunks.extend(old.chunks[r] for r in rows)
+            parts.append(old.vectors[rows])
         fresh = [c for doc_id in sorted(plan.embed) for c in chunk_document(plan.embed[doc_id], self.chunker)]
         report = (lambda done, total: progress("embed", done, total)) if progress else None
         if fresh:
@@ -234,38 +251,59 @@ class Rag:
             )
         return question
 
-    def query(self, question: str) -> Query:
-        question = self.check_question(question)
-        return Query(question, self.embedder.embed_query(question))
+    def prepare(self, question: str | Question) -> Question:
+        """The question checked, analysed once and embedded: what every later stage reads."""
+        if isinstance(question, Question) and question.vector is not None:
+            return question
+        text = self.check_question(question.text if isinstance(question, Question) else question)
+        return prepare(text, self.embedder.embed_query(text))
 
-    def search(self, question: str, top_k: int | None = None, mode: str | None = None) -> list[Hit]:
-        query = self.query(question)
-        return search(self.index(), query, self.settings, top_k, mode)
+    def search(self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None) -> list[Hit]:
+        how = parse_enum(RetrievalMode, mode, "retrieval mode") if mode else None
+        index = self.index()
+        if index.manifest.model != self.model_fingerprint:  # never compare vectors of two different models
+            raise IndexMismatch(
+                f"the index in {self.index_dir} was built with {index.manifest.model}, not {self.model_fingerprint}: "
+                "run `rag ingest` to rebuild it / 索引由其他模型建立，请重新导入文档"
+            )
+        return search(index, self.prepare(question), self.settings, top_k, how)
 
-    def ask(self, question: str, top_k: int | None = None, mode: str | None = None) -> Answer:
+    def ask(self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None) -> Answer:
         """The answer, with how long retrieval and answer composition took (``Answer.timings``, ms)."""
         began = time.perf_counter()
-        hits = self.search(question, top_k, mode)
+        asked = self.prepare(question)
+        hits = self.search(asked, top_k, mode)
         retrieved = time.perf_counter()
-        answer = compose(question.strip(), hits, self.settings)
+        answer = compose(asked, hits, self.settings)
         done = time.perf_counter()
         timings = {"retrieve_ms": round((retrieved - began) * 1000, 1), "answer_ms": round((done - retrieved) * 1000, 1)}
         return dataclasses.replace(answer, timings=timings)
 
-    def generate(self, question: str, top_k: int | None = None, mode: str | None = None) -> Iterator["LLMDelta | LLMResult"]:
+    def compose(self, question: str | Question, hits: list[Hit]) -> Answer:
+        """The extractive answer from hits already at hand (evaluation retrieves deeper than it answers)."""
+        return compose(self.prepare(question), hits, self.settings)
+
+    def generate(self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None) -> Iterator[LLMEvent]:
         """The LLM-phrased answer (``answer_mode = llm``): streamed drafts, then the verified result.
 
         The extractive answer is computed first: it is the refusal gate (a
         refused question never reaches the LLM) and the fallback when no
         generated sentence survives verification.
         """
-        return self.rephrase(self.ask(question, top_k, mode))
+        asked = self.prepare(question)
+        return self.rephrase(self.ask(asked, top_k, mode), asked)
 
-    def rephrase(self, extractive: Answer) -> Iterator["LLMDelta | LLMResult"]:
+    def rephrase(self, extractive: Answer, question: Question | None = None) -> Iterator[LLMEvent]:
         """``generate`` for an extractive answer already at hand (the UI shows its timings first)."""
         from .llm import generate_answer
 
-        return generate_answer(extractive.question, list(extractive.related), extractive, self.settings)
+        return generate_answer(question or extractive.question, extractive, self.settings)
+
+    def passages_read(self, extractive: Answer) -> int:
+        """How many of the answer's hits the model reads in ``rephrase``: the UI shows those while it writes."""
+        from .llm import passages_read
+
+        return passages_read(extractive, self.settings)
 
 
 def _plan(old: Index | None, documents: list[Document], remove: list[str], rebuild: bool) -> _Plan:
@@ -291,4 +329,4 @@ def _plan(old: Index | None, documents: list[Document], remove: list[str], rebui
     return plan
 
 
-__all__ = ["Rag", "IngestReport", "QuestionError", "discover"]
+__all__ = ["Rag", "IngestReport", "QuestionError", "Progress"]

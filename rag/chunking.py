@@ -24,17 +24,20 @@ _QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’"}
 _QUOTE_HORIZON = 200
 _SOFT_BREAKS = "，,、：:"
 _QUESTION_END = re.compile(r"[？?][”」』）)]*\s*$")
-_SPEAKER = re.compile(r"^[\u4e00-\u9fffA-Za-z·.\s]{1,16}[：:]")
+#: "记者：" / "王明：" at the start of a paragraph: who speaks, not what is said.
+SPEAKER = re.compile(r"^[\u4e00-\u9fffA-Za-z·.\s]{1,16}[：:]")
 
 
 @dataclass(frozen=True)
 class ChunkerConfig:
+    """A view of the ``chunk_*`` settings (their defaults live in ``Settings`` alone); the manifest records it."""
+
     min_chars: int
     max_chars: int
     overlap_sentences: int
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "ChunkerConfig":
+    def from_settings(cls, settings: Settings) -> ChunkerConfig:
         return cls(settings.chunk_min_chars, settings.chunk_max_chars, settings.chunk_overlap_sentences)
 
     def as_dict(self) -> dict[str, int]:
@@ -155,7 +158,7 @@ class _Sentence:
 
 def is_question(paragraph_text: str) -> bool:
     """An interviewer's turn: a speaker label (``某某：``/``Name:``) and a closing question mark."""
-    return bool(_SPEAKER.match(paragraph_text)) and bool(_QUESTION_END.search(paragraph_text))
+    return bool(SPEAKER.match(paragraph_text)) and bool(_QUESTION_END.search(paragraph_text))
 
 
 def _sections(doc: Document) -> list[tuple[str, list[Paragraph]]]:

@@ -18,11 +18,11 @@ import random
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
-from .answer import compose
 from .api import Rag
 from .documents import Document, parse_bytes
 from .folding import fold
@@ -155,8 +155,9 @@ class _Outcome:
 
 def _ask(rag: Rag, item: Item, mode: str | None) -> _Outcome:
     began = time.perf_counter()
-    hits = rag.search(item.question, top_k=max(RANKS), mode=mode)
-    answer = compose(item.question, hits[: rag.settings.top_k], rag.settings)
+    asked = rag.prepare(item.question)
+    hits = rag.search(asked, top_k=max(RANKS), mode=mode)
+    answer = rag.compose(asked, hits[: rag.settings.top_k])
     seconds = time.perf_counter() - began
     return _Outcome(
         item,

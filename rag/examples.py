@@ -1,4 +1,4 @@
-"""Example questions made from whatever documents are indexed.
+"""Example questions made from whatever documents are indexed (``Rag.example_questions``).
 
 Nothing here knows the seed articles. Candidates come from each document's
 section headings (「关于“…”，文中是怎么说的？」) and from sentences that state a
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
-from rag.chunking import is_question, split_sentences
-from rag.documents import BODY, HEADING, Document
+from .chunking import SPEAKER, is_question, split_sentences
+from .documents import BODY, HEADING, Document
 
 #: How many chips the interface shows, and how many candidates it may try.
 SHOWN = 4
@@ -22,7 +22,6 @@ TRIED = 10
 _MAX_CHARS = 28
 _MIN_CHARS = 8
 _LEADING_NUMBERING = re.compile(r"^\s*([（(]?[一二三四五六七八九十\d]+[)）]?[、.．:：\s]|第[一二三四五六七八九十\d]+[章节部分条]\s*)")
-_SPEAKER = re.compile(r"^[\u4e00-\u9fffA-Za-z·]{1,12}[：:]")
 # A count: digits (with decimals and 余/多) and a measure word; years, months and days are not counts.
 _COUNT = re.compile(r"(\d+(?:[.,]\d+)?)(?:余|多)?(?=[项家个款户名位人次倍元种条所座台件类亿万千百%％])")
 _CLAUSE_BREAK = re.compile(r"[，；;。！？!?]|,(?!\d)")
@@ -51,7 +50,7 @@ def count_questions(doc: Document) -> Iterator[str]:
         if is_question(text):  # an interviewer's question states no fact
             continue
         for start, end in split_sentences(text):
-            sentence = _SPEAKER.sub("", text[start:end]).strip()
+            sentence = SPEAKER.sub("", text[start:end]).strip()
             question = _count_question(sentence)
             if question:
                 yield question
@@ -84,7 +83,7 @@ def candidates(documents: Iterable[Document]) -> list[str]:
         # alternate the two kinds so every document offers both
         counts = [q for q in own if "多少" in q]
         headings = [q for q in own if q not in counts]
-        mixed = [q for pair in zip(counts, headings) for q in pair] + counts[len(headings):] + headings[len(counts):]
+        mixed = [q for pair in zip(counts, headings, strict=False) for q in pair] + counts[len(headings):] + headings[len(counts):]
         per_doc.append(mixed)
     out: list[str] = []
     for i in range(max((len(d) for d in per_doc), default=0)):

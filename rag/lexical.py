@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import bm25s
 import jieba
@@ -57,7 +58,7 @@ class LexicalIndex:
         self.size = size
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> "LexicalIndex":
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
         retriever = bm25s.BM25()
         corpus = [tokenize(t) or [""] for t in texts]
         if corpus:
@@ -69,14 +70,14 @@ class LexicalIndex:
             self._retriever.save(str(folder), show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path, size: int) -> "LexicalIndex":
+    def load(cls, folder: Path, size: int) -> LexicalIndex:
         if not size:
             return cls(bm25s.BM25(), 0)
         return cls(bm25s.BM25.load(str(folder), show_progress=False), size)
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk for ``query`` (zeros when no query word is known)."""
-        tokens = tokenize(query)
+    def scores(self, query: str | Sequence[str]) -> np.ndarray:
+        """BM25 score of every chunk for ``query``: text, or tokens already made by :func:`tokenize`."""
+        tokens = tokenize(query) if isinstance(query, str) else list(query)
         if not self.size or not tokens:
             return np.zeros(self.size, dtype=np.float32)
         known = self._retriever.get_tokens_ids(tokens)
@@ -84,7 +85,7 @@ class LexicalIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores_from_ids(known), dtype=np.float32)
 
-    def search(self, query: str, k: int) -> Results:
+    def search(self, query: str | Sequence[str], k: int) -> Results:
         scores = self.scores(query)
         k = min(k, self.size)
         if k == 0:

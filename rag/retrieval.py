@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) and BM25 candidates fused by weighted reciprocal rank.
+"""``Question`` → ``Hit``: dense (FAISS) and BM25 candidates, fused into one ranking.
 
 Every hit carries both channels' ranks and scores, so the UI can say why a
 passage was chosen and the evaluation can compare the channels on the same run.
@@ -11,8 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .chunking import Chunk
-from .settings import RETRIEVAL_MODES as MODES, Settings
+from .question import Question
+from .settings import Fusion, RetrievalMode, Settings
 from .store import Index
+
+#: row → (1-based rank in the channel, score). A rank is None for a row the channel scored
+#: but did not rank itself (a BM25 candidate whose cosine was computed afterwards).
+Channel = dict[int, tuple[int | None, float]]
 
 
 @dataclass(frozen=True)
@@ -26,29 +31,21 @@ class Hit:
     bm25_score: float
 
 
-@dataclass(frozen=True)
-class Query:
-    """A question prepared once for both channels: its text and its dense vector."""
-
-    text: str
-    vector: np.ndarray
-
-
-def dense_candidates(index: Index, vector: np.ndarray, k: int) -> dict[int, tuple[int, float]]:
+def dense_candidates(index: Index, vector: np.ndarray, k: int) -> Channel:
     """row → (1-based rank, cosine) for the ``k`` nearest chunks."""
     if not index.chunks or k <= 0:
         return {}
     scores, rows = index.faiss_index.search(vector.reshape(1, -1).astype(np.float32), min(k, len(index.chunks)))
-    return {int(r): (rank, float(s)) for rank, (r, s) in enumerate(zip(rows[0], scores[0]), start=1) if r >= 0}
+    return {int(r): (rank, float(s)) for rank, (r, s) in enumerate(zip(rows[0], scores[0], strict=True), start=1) if r >= 0}
 
 
-def bm25_candidates(index: Index, text: str, k: int) -> dict[int, tuple[int, float]]:
-    results = index.lexical.search(text, k)
-    return {int(r): (rank, float(s)) for rank, (r, s) in enumerate(zip(results.indices, results.scores), start=1)}
+def bm25_candidates(index: Index, tokens: tuple[str, ...], k: int) -> Channel:
+    results = index.lexical.search(tokens, k)
+    return {int(r): (rank, float(s)) for rank, (r, s) in enumerate(zip(results.indices, results.scores, strict=True), start=1)}
 
 
 def fuse(
-    dense: dict[int, tuple[int, float]], bm25: dict[int, tuple[int, float]], settings: Settings, mode: str
+    dense: Channel, bm25: Channel, settings: Settings, mode: RetrievalMode | str
 ) -> list[tuple[int, float]]:
     """(row, fused score), best first, over the candidates of the channels the mode uses.
 
@@ -57,16 +54,17 @@ def fuse(
     mixes them by ``bm25_share``: unlike rank fusion it keeps
     how far ahead a channel's best candidate is, so a confident BM25 match on
     traditional-script text is not outvoted by a weak dense ranking. ``rrf`` is
-    weighted reciprocal-rank fusion.
+    weighted reciprocal-rank fusion; a row a channel did not rank itself gets
+    nothing from that channel.
     """
-    if mode != "hybrid":
-        channel = dense if mode == "dense" else bm25
+    if mode != RetrievalMode.HYBRID:
+        channel = dense if mode == RetrievalMode.DENSE else bm25
         return sorted(((row, score) for row, (_rank, score) in channel.items()), key=lambda item: (-item[1], item[0]))
-    if settings.fusion == "rrf":
+    if settings.fusion == Fusion.RRF:
         fused: dict[int, float] = {}
         for weight, channel in ((settings.dense_weight, dense), (settings.bm25_weight, bm25)):
             for row, (rank, _score) in channel.items():
-                fused[row] = fused.get(row, 0.0) + weight / (settings.rrf_k + rank)
+                fused[row] = fused.get(row, 0.0) + (weight / (settings.rrf_k + rank) if rank is not None else 0.0)
     else:
         dense_norm, bm25_norm = _minmax(dense), _by_max(bm25)
         share = settings.bm25_share
@@ -74,12 +72,12 @@ def fuse(
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
-def _by_max(channel: dict[int, tuple[int, float]]) -> dict[int, float]:
+def _by_max(channel: Channel) -> dict[int, float]:
     high = max((score for _rank, score in channel.values()), default=0.0) or 1.0
     return {row: score / high for row, (_rank, score) in channel.items()}
 
 
-def _minmax(channel: dict[int, tuple[int, float]]) -> dict[int, float]:
+def _minmax(channel: Channel) -> dict[int, float]:
     if not channel:
         return {}
     scores = [score for _rank, score in channel.values()]
@@ -88,27 +86,29 @@ def _minmax(channel: dict[int, tuple[int, float]]) -> dict[int, float]:
     return {row: (score - low) / span for row, (_rank, score) in channel.items()}
 
 
-def _complete(index: Index, query: Query, dense: dict[int, tuple[int, float]], bm25: dict[int, tuple[int, float]]) -> dict[int, tuple[int, float]]:
+def _complete(index: Index, vector: np.ndarray, dense: Channel, bm25: Channel) -> Channel:
     """Dense scores for BM25 candidates FAISS did not return (rank stays unknown: None)."""
     missing = [row for row in bm25 if row not in dense]
     if not missing:
         return dense
-    scores = index.vectors[missing] @ query.vector
-    return {**dense, **{row: (None, float(score)) for row, score in zip(missing, scores)}}  # type: ignore[dict-item]
+    scores = index.vectors[missing] @ vector
+    return {**dense, **{row: (None, float(score)) for row, score in zip(missing, scores, strict=True)}}
 
 
-def search(index: Index, query: Query, settings: Settings, top_k: int | None = None, mode: str | None = None) -> list[Hit]:
+def search(index: Index, question: Question, settings: Settings, top_k: int | None = None, mode: RetrievalMode | None = None) -> list[Hit]:
+    """The ``top_k`` best chunks for a prepared question (its ``vector`` must be set)."""
+    if question.vector is None:
+        raise ValueError("the question has no vector: prepare it with Rag.prepare, which embeds it")
+    vector = question.vector
     mode = mode or settings.retrieval_mode
-    if mode not in MODES:
-        raise ValueError(f"retrieval mode must be one of {', '.join(MODES)}, not {mode!r}")
     top_k = top_k or settings.top_k
     depth = max(settings.candidates, top_k)
-    dense = dense_candidates(index, query.vector, depth)
-    bm25 = bm25_candidates(index, query.text, depth)
-    dense = _complete(index, query, dense, bm25)
+    dense = dense_candidates(index, vector, depth)
+    bm25 = bm25_candidates(index, question.tokens, depth)
+    dense = _complete(index, vector, dense, bm25)
     hits = []
     for rank, (row, score) in enumerate(fuse(dense, bm25, settings, mode)[:top_k], start=1):
-        dense_rank, dense_score = dense[row] if row in dense else (None, float(index.vectors[row] @ query.vector))
+        dense_rank, dense_score = dense[row] if row in dense else (None, float(index.vectors[row] @ vector))
         bm25_rank, bm25_score = bm25.get(row, (None, 0.0))
         hits.append(Hit(index.chunks[row], rank, score, dense_rank, dense_score, bm25_rank, bm25_score))
     return hits

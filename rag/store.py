@@ -13,9 +13,10 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import faiss
 import numpy as np
@@ -36,6 +37,10 @@ class IndexMissing(FileNotFoundError):
 
 class IndexCorrupt(RuntimeError):
     """The index folder exists but cannot be read; rebuilding it fixes this."""
+
+
+class IndexMismatch(IndexCorrupt):
+    """The index was built with another embedding model: its vectors cannot be searched with this one."""
 
 
 @dataclass(frozen=True)

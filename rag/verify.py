@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Mapping
 
 import jieba
 import jieba.posseg
@@ -33,11 +33,12 @@ import jieba.posseg
 from .chunking import split_sentences
 from .folding import fold, has_cjk, language_of
 from .lexical import STOPWORDS
+from .settings import Settings, Unsupported
 
 jieba.setLogLevel(logging.WARNING)
 
-#: Share of a sentence's content words that one passage sentence must contain.
-DEFAULT_MIN_COVERAGE = 0.6
+#: Share of a sentence's content words that one passage sentence must contain (``RAG_LLM_MIN_COVERAGE``).
+DEFAULT_MIN_COVERAGE = Settings.llm_min_coverage
 
 #: [1], [1][2], [1, 2], 【1】, ［1］ — the citation markers we accept.
 MARKER = re.compile(r"[\[［【]\s*(\d+(?:\s*[,，、;；]\s*\d+)*)\s*[\]］】]")
@@ -260,21 +261,19 @@ def verify(answer_text: str, passages: Mapping[int, str], min_coverage: float = 
 # --------------------------------------------------------------------------- display
 
 
-def apply(verification: Verification, mode: Literal["drop", "strike"] = "drop", language: str | None = None) -> str:
+def apply(verification: Verification, mode: Unsupported = Unsupported.DROP, language: str | None = None) -> str:
     """The text to display: verified sentences with the marker of the passage that supports them.
 
     ``drop`` leaves unsupported sentences out; ``strike`` keeps them, struck
     through and labelled (in ``language``, by default the answer's own), without
     markers, so that no unsupported sentence ever looks cited.
     """
-    if mode not in ("drop", "strike"):
-        raise ValueError(f"mode must be drop or strike, not {mode!r}")
     sentences = verification.sentences
     language = language or language_of("".join(s.text for s in sentences))
     parts = []
     for s in sentences:
         if s.verified:
             parts.append(f"{s.text}[{s.source}]")
-        elif mode == "strike":
+        elif mode == Unsupported.STRIKE:
             parts.append(f"~~{s.text}~~ {UNSUPPORTED_NOTE[language]}")
     return (" " if language == "en" else "").join(parts)

@@ -40,18 +40,23 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag import Rag, load_settings  # noqa: E402
-from rag.answer import compose  # noqa: E402
-from rag.llm import LLMConfig, LLMResult, free_port, llm_answer, llm_config, result_to_dict, serve_local, wait_ready  # noqa: E402
+from rag import (  # noqa: E402
+    Rag,
+    Settings,  # noqa: E402
+    load_settings,
+)
+from rag.llm import LLMResult, llm_answer, result_to_dict  # noqa: E402
 from rag.verify import bare  # noqa: E402
+from ui.llm_server import free_port, serve_local, wait_ready  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -143,15 +148,15 @@ def char_scores(text: str, answers: Sequence[str]) -> tuple[float, float]:
     return best
 
 
-def run(rag: Rag, items: list[Item], config: LLMConfig) -> Iterator[Row]:
+def run(rag: Rag, items: list[Item], settings: Settings) -> Iterator[Row]:
     for item in items:
         began = time.perf_counter()
-        hits = rag.search(item.question)
-        extractive = compose(item.question, hits, rag.settings)  # what Rag.ask does, without searching twice
+        asked = rag.prepare(item.question)
+        extractive = rag.ask(asked)
         extractive_s = time.perf_counter() - began
-        result = llm_answer(item.question, hits, extractive, rag.settings, config)
+        result = llm_answer(asked, extractive, settings)
         yield Row(item, extractive.text, extractive.refused, extractive_s, result)
-        print(f"  {item.question[:30]}  fallback={result.fallback} {result.reason}", file=sys.stderr, flush=True)
+        print(f"  {item.question[:30]}  fallback={result.fallback} {result.reason_text}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- report
@@ -267,13 +272,16 @@ def main(argv: list[str] | None = None) -> int:
     rag = Rag(load_settings(index_dir=str(work / "index")))
     rag.ingest([docs if args.squad else args.docs])
     server = None
-    overrides: dict[str, Any] = {"base_url": args.base_url, "model": args.model, "timeout_s": args.timeout, "max_tokens": args.max_tokens, "passages": args.passages}
+    overrides: dict[str, Any] = {
+        "llm_base_url": args.base_url, "llm_model": args.model, "llm_timeout_s": args.timeout,
+        "llm_max_tokens": args.max_tokens, "llm_passages": args.passages,
+    }  # fmt: skip
     if args.serve:
         server, env = serve_local(args.serve, port=free_port(), threads=args.threads, log=open(work / "server.log", "w"))
-        overrides.update(base_url=env["RAG_LLM_BASE_URL"], model=env["RAG_LLM_MODEL"])
+        overrides.update(llm_base_url=env["RAG_LLM_BASE_URL"], llm_model=env["RAG_LLM_MODEL"])
         wait_ready(env["RAG_LLM_BASE_URL"], server)
     try:
-        config = llm_config(rag.settings, **overrides)
+        config = rag.settings.replace(**{k: v for k, v in overrides.items() if v is not None})
         rows = list(run(rag, items, config))
     finally:
         if server is not None:
@@ -284,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         with args.out.open("w", encoding="utf-8") as handle:
             for one in records:
                 handle.write(json.dumps(one, ensure_ascii=False) + "\n")
-    print(table(records, config.model))
+    print(table(records, config.llm_model))
     return 0
 
 

@@ -34,8 +34,9 @@ BUDGET = 0.05
 
 
 def features(rag: Rag, question: str) -> list[float]:
-    hits = rag.search(question, top_k=5)
-    return list(evidence_features(question, hits, candidates(question, hits, rag.settings)[0]))
+    asked = rag.prepare(question)
+    hits = rag.search(asked, top_k=5)
+    return list(evidence_features(asked, hits, candidates(asked, hits, rag.settings)[0]))
 
 
 def collect() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

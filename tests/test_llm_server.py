@@ -22,34 +22,29 @@ from pathlib import Path
 import pytest
 
 from helpers import run_cli
-
-from rag import Rag, load_settings
-from rag.answer import Answer
-from rag.verify import verify
+from rag import Answer, FallbackReason, Rag, Settings, load_settings
 from rag.llm import (
-    LLMConfig,
     LLMDelta,
     LLMError,
     LLMResult,
     build_messages,
     finish,
-    free_port,
     generate_answer,
     is_no_answer,
     llm_answer,
-    llm_config,
     result_to_dict,
-    serve_local,
     stream_chat,
 )
+from rag.verify import verify
+from ui.llm_server import free_port, serve_local
 
 ANSWERABLE = "工行推出了多少项普惠金融API开放服务？"
 OFF_TOPIC = "火星上有几座火山？"
 
 
-def closed_port_config() -> LLMConfig:
+def closed_port_config() -> Settings:
     """An endpoint where nothing listens: any call to it fails at once."""
-    return LLMConfig(base_url=f"http://127.0.0.1:{free_port()}/v1", timeout_s=5)
+    return load_settings(llm_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_timeout_s=5)
 
 
 def ask(rag: Rag, question: str) -> tuple[list, Answer]:
@@ -60,17 +55,17 @@ def ask(rag: Rag, question: str) -> tuple[list, Answer]:
 # --------------------------------------------------------------------------- with the server
 
 
-def test_deltas_stream_and_add_up_to_the_verified_text(seed_rag: Rag, llm_server: LLMConfig) -> None:
+def test_deltas_stream_and_add_up_to_the_verified_text(seed_rag: Rag, llm_server: Settings) -> None:
     hits, extractive = ask(seed_rag, ANSWERABLE)
     assert not extractive.refused
-    events = list(generate_answer(ANSWERABLE, hits, extractive, config=llm_server))
+    events = list(generate_answer(ANSWERABLE, extractive, llm_server))
     deltas = [e for e in events if isinstance(e, LLMDelta)]
     result = events[-1]
     assert isinstance(result, LLMResult) and all(isinstance(e, LLMDelta) for e in events[:-1])
     assert len(deltas) >= 2, "expected a streamed answer, not one block"
     assert "".join(d.text for d in deltas) == result.raw
     assert result.called and result.first_token_s is not None and 0 < result.first_token_s <= result.total_s
-    passages = {n: h.chunk.text for n, h in enumerate(hits[: llm_server.passages], start=1)}
+    passages = {n: h.chunk.text for n, h in enumerate(hits[: llm_server.llm_passages], start=1)}
     assert result.verification.sentences, "the verifier saw no sentence in the model's text"
     for verdict in result.verification.sentences:
         assert verdict.verified == (verdict.quote is not None)
@@ -78,11 +73,11 @@ def test_deltas_stream_and_add_up_to_the_verified_text(seed_rag: Rag, llm_server
             assert verdict.source in verdict.cited and verdict.quote in passages[verdict.source]
 
 
-def test_unverifiable_output_falls_back_to_the_extractive_answer_and_says_so(seed_rag: Rag, llm_server: LLMConfig) -> None:
+def test_unverifiable_output_falls_back_to_the_extractive_answer_and_says_so(seed_rag: Rag, llm_server: Settings) -> None:
     hits, extractive = ask(seed_rag, ANSWERABLE)
-    result = llm_answer(ANSWERABLE, hits, extractive, config=llm_server)
+    result = llm_answer(ANSWERABLE, extractive, llm_server)
     assert result.fallback, f"the base model's echo passed verification: {result.raw!r}"
-    assert result.answer == extractive and result.reason
+    assert result.answer == extractive and result.reason_text
     data = json.loads(json.dumps(result_to_dict(result), ensure_ascii=False))
     assert data["mode"] == "llm" and data["fallback"] is True and data["llm_called"] is True
     assert data["answer"] == extractive.text and data["refused"] is False
@@ -93,19 +88,19 @@ def test_unverifiable_output_falls_back_to_the_extractive_answer_and_says_so(see
     assert not any(s["verified"] for s in data["sentences"])
 
 
-def test_a_tiny_timeout_raises_llm_error_and_falls_back(seed_rag: Rag, llm_server: LLMConfig) -> None:
+def test_a_tiny_timeout_raises_llm_error_and_falls_back(seed_rag: Rag, llm_server: Settings) -> None:
     question = "工行与上海市政府多少家部门合作签约？"
     hits, extractive = ask(seed_rag, question)
-    impatient = LLMConfig(**{**llm_server.__dict__, "timeout_s": 0.01})
+    impatient = llm_server.replace(llm_timeout_s=0.01)
     with pytest.raises(LLMError, match="did not"):
         list(stream_chat(build_messages(question, hits[:2]), impatient))
-    result = llm_answer(question, hits, extractive, config=impatient)
-    assert result.fallback and result.called and "did not" in result.reason
+    result = llm_answer(question, extractive, impatient)
+    assert result.fallback and result.called and result.reason == FallbackReason.MODEL_ERROR and "did not" in result.reason_text
     assert result.answer == extractive
 
 
-def test_the_cli_streams_the_draft_and_prints_the_verdicts(seed_index_dir: Path, llm_server: LLMConfig) -> None:
-    env = {"RAG_LLM_BASE_URL": llm_server.base_url, "RAG_LLM_MODEL": llm_server.model, "RAG_LLM_MAX_TOKENS": "24", "RAG_LLM_PASSAGES": "1"}
+def test_the_cli_streams_the_draft_and_prints_the_verdicts(seed_index_dir: Path, llm_server: Settings) -> None:
+    env = {"RAG_LLM_BASE_URL": llm_server.llm_base_url, "RAG_LLM_MODEL": llm_server.llm_model, "RAG_LLM_MAX_TOKENS": "24", "RAG_LLM_PASSAGES": "1"}
     shown = run_cli("ask", ANSWERABLE, "--answer-mode", "llm", index_dir=seed_index_dir, env=env)
     assert shown.returncode == 0, shown.stderr
     assert shown.stderr.strip(), "the model's draft streams to stderr"
@@ -119,7 +114,7 @@ def test_the_cli_streams_the_draft_and_prints_the_verdicts(seed_index_dir: Path,
 
 
 def test_the_cli_says_when_the_model_could_not_be_used(seed_index_dir: Path) -> None:
-    env = {"RAG_LLM_BASE_URL": closed_port_config().base_url}
+    env = {"RAG_LLM_BASE_URL": closed_port_config().llm_base_url}
     result = run_cli("ask", ANSWERABLE, "--answer-mode", "llm", index_dir=seed_index_dir, env=env)
     assert result.returncode == 0, result.stderr
     first, answer = result.stdout.splitlines()[:2]
@@ -130,10 +125,10 @@ def test_the_cli_says_when_the_model_could_not_be_used(seed_index_dir: Path) -> 
 def test_refusal_gate_runs_first_and_never_calls_the_model(seed_rag: Rag) -> None:
     hits, extractive = ask(seed_rag, OFF_TOPIC)
     assert extractive.refused, "the off-topic question should be refused by the extractive gate"
-    events = list(generate_answer(OFF_TOPIC, hits, extractive, config=closed_port_config()))
+    events = list(generate_answer(OFF_TOPIC, extractive, closed_port_config()))
     assert len(events) == 1 and isinstance(events[0], LLMResult)
     result = events[0]
-    assert not result.called and not result.fallback and result.reason == ""
+    assert not result.called and not result.fallback and result.reason is None and result.reason_text == ""
     assert result.answer == extractive and result.answer.refused
     data = result_to_dict(result)
     assert data["refused"] is True and data["sentences"] == [] and data["llm_called"] is False
@@ -141,9 +136,10 @@ def test_refusal_gate_runs_first_and_never_calls_the_model(seed_rag: Rag) -> Non
 
 def test_unreachable_model_falls_back_with_a_clear_reason(seed_rag: Rag) -> None:
     hits, extractive = ask(seed_rag, ANSWERABLE)
-    result = llm_answer(ANSWERABLE, hits, extractive, config=closed_port_config())
+    result = llm_answer(ANSWERABLE, extractive, closed_port_config())
     assert result.called and result.fallback and result.answer == extractive
-    assert result.reason.startswith("the language model at http://127.0.0.1:")
+    assert result.reason == FallbackReason.MODEL_ERROR
+    assert result.reason_text.startswith("the language model at http://127.0.0.1:")
 
 
 def test_verified_model_text_gets_citations_with_document_spans(seed_rag: Rag) -> None:
@@ -151,14 +147,14 @@ def test_verified_model_text_gets_citations_with_document_spans(seed_rag: Rag) -
     raw = "工行创新研发推出了5大类、共109项普惠金融API开放服务。[1]这些服务覆盖了全国所有银行。[1]"
     passage = next(n for n, h in enumerate(hits, start=1) if "109项普惠金融API" in h.chunk.text)
     raw = raw.replace("[1]", f"[{passage}]")
-    answer, verification, reason = finish(ANSWERABLE, hits, extractive, raw, LLMConfig(unsupported="strike"))
-    assert reason == "" and [s.verified for s in verification.sentences] == [True, False]
+    answer, verification, reason = finish(ANSWERABLE, hits, extractive, raw, seed_rag.settings.replace(llm_unsupported="strike"))
+    assert reason is None and [s.verified for s in verification.sentences] == [True, False]
     assert answer.text.startswith(f"工行创新研发推出了5大类、共109项普惠金融API开放服务。[{passage}]~~这些服务覆盖了全国所有银行。~~")
     (citation,) = answer.citations
     document = seed_rag.document(citation.hit.chunk.doc_id)
     assert citation.n == passage and citation.hit is hits[passage - 1]
     assert document.text[slice(*citation.spans[0])] == citation.quote and "109项" in citation.quote
-    dropped, _, _ = finish(ANSWERABLE, hits, extractive, raw, LLMConfig(unsupported="drop"))
+    dropped, _, _ = finish(ANSWERABLE, hits, extractive, raw, seed_rag.settings.replace(llm_unsupported="drop"))
     assert "覆盖了全国" not in dropped.text
 
 
@@ -166,9 +162,9 @@ def test_a_verified_sentence_that_does_not_address_the_question_falls_back(seed_
     hits, extractive = ask(seed_rag, ANSWERABLE)
     passage, hit = next((n, h) for n, h in enumerate(hits, start=1) if "109项普惠金融API" in h.chunk.text)
     unrelated = next(q for _, _, q in hit.chunk.quotable_sentences() if "API" not in q and "普惠" not in q)
-    answer, verification, reason = finish(ANSWERABLE, hits, extractive, f"{unrelated}[{passage}]", LLMConfig())
+    answer, verification, reason = finish(ANSWERABLE, hits, extractive, f"{unrelated}[{passage}]", seed_rag.settings)
     assert verification.sentences[0].verified, "a verbatim passage sentence must pass the verifier"
-    assert reason == "the verified sentences do not address the question" and answer == extractive
+    assert reason == FallbackReason.OFF_THE_QUESTION and answer == extractive
 
 
 def test_the_fixed_no_answer_sentence_falls_back() -> None:
@@ -202,8 +198,8 @@ def test_messages_number_passages_and_follow_the_question_language(seed_rag: Rag
 def test_llm_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_LLM_TIMEOUT_S", "7.5")
     monkeypatch.setenv("RAG_LLM_UNSUPPORTED", "strike")
-    config = llm_config(load_settings(), model="qwen")
-    assert (config.timeout_s, config.unsupported, config.model) == (7.5, "strike", "qwen")
+    settings = load_settings(llm_model="qwen")
+    assert (settings.llm_timeout_s, settings.llm_unsupported, settings.llm_model) == (7.5, "strike", "qwen")
     monkeypatch.setenv("RAG_LLM_UNSUPPORTED", "hide")
     with pytest.raises(ValueError):
         load_settings()

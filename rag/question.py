@@ -1,0 +1,101 @@
+"""A question, analysed once: what retrieval, answer scoring, refusal and the LLM check all need.
+
+Before this type existed each stage re-read the question: jieba cut it for the
+key terms twice, again in search mode for BM25, and once more with part-of-speech
+tags for the refusal model. ``prepare`` does each analysis exactly once and the
+result travels down the pipeline (``Question`` → ``Hit`` → ``Answer``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jieba
+import jieba.posseg
+import numpy as np
+
+from .folding import fold, language_of
+from .lexical import STOPWORDS, tokenize
+
+# --------------------------------------------------------------------------- what kind of fact is asked
+
+_NUMBER = r"\d|[两三四五六七八九十百千万亿]+[个项家款户名位人次倍年岁元%米公]|百分之|[一二三四五六七八九十]+[万亿千百]"
+#: (question pattern, pattern of a sentence holding that kind of answer): 多少 wants a number, 何时 a date …
+CUES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
+    (re.compile(q), re.compile(a))
+    for q, a in (
+        (r"多少|几[个项家款户名位人次倍年岁种]?|多大|多长|多高|多远|多久|多重|比例|百分|how (many|much|long|old|far)|what (number|percentage)", _NUMBER),
+        (r"何时|什么时[候间]|哪[一]?年|哪个月|哪天|几月|几号|何年|when|what year|what date", r"\d{2,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|年代|世纪|[春夏秋冬]季|初|末"),
+        (r"为什么|为何|原因|缘故|why", r"因为|由于|为了|因此|所以|原因|导致|以便|旨在"),
+        (r"哪里|哪儿|在哪|何地|何处|哪个(国家|城市|省|地区)|where", r"[省市县区州国岛山河湖港镇村路街]|地区|位于"),
+        (r"谁|哪位|何人|什么人|who", r"[\u4e00-\u9fff]{2,4}(先生|女士|教授|博士|主席|总统|院士|负责人|经理|董事长|行长)|[A-Z][a-z]+"),
+    )
+)
+#: Punctuation and question words: removed before comparing the question's wording with a sentence's.
+CONTENT_NOISE = re.compile(r"[\W_]+|什么|多少|哪些|哪个|如何|怎么|为什么|是否|吗|呢")
+
+
+@lru_cache(maxsize=1)
+def idf_table() -> tuple[dict[str, float], float]:
+    """jieba's general-Chinese IDF table and its median (the weight of a word it does not know)."""
+    import jieba.analyse
+
+    table = jieba.analyse.TFIDF().idf_freq
+    return table, sorted(table.values())[len(table) // 2]
+
+
+@dataclass(frozen=True, eq=False)
+class Question:
+    """The question's text and everything derived from it, computed once per question."""
+
+    text: str
+    folded: str
+    language: str  # "zh-hans", "zh-hant" or "en": the language the answer is written in
+    terms: dict[str, float]  # folded content words → IDF weight (jieba, accurate mode)
+    tokens: tuple[str, ...]  # BM25 tokens (jieba search mode plus CJK bigrams; see rag.lexical)
+    nouns: frozenset[str]  # folded nouns and Latin words (jieba POS): what the question is about
+    content: str  # folded, without punctuation and question words (for phrase overlap)
+    cues: tuple[re.Pattern[str], ...]  # answer patterns of the kinds of fact it asks for
+    vector: np.ndarray | None = None  # the dense query vector, when an embedder prepared it
+
+    def with_vector(self, vector: np.ndarray) -> Question:
+        return Question(self.text, self.folded, self.language, self.terms, self.tokens, self.nouns, self.content, self.cues, vector)
+
+
+def key_terms(folded: str) -> dict[str, float]:
+    """Content words of already-folded text, weighted by their general-Chinese IDF."""
+    idf, median = idf_table()
+    terms: dict[str, float] = {}
+    for word in jieba.cut(folded):
+        word = word.strip()
+        if not word or word in STOPWORDS or not re.search(r"\w", word):
+            continue
+        terms[word] = idf.get(word, median)
+    return terms
+
+
+def nouns_of(folded: str) -> frozenset[str]:
+    """Nouns (and Latin words) of already-folded text: what it is about, as opposed to how it asks."""
+    return frozenset(
+        word
+        for word, flag in jieba.posseg.cut(folded)
+        if word not in STOPWORDS and (flag == "eng" or (flag.startswith(("n", "vn")) and len(word) > 1))
+    )
+
+
+def prepare(text: str, vector: np.ndarray | None = None) -> Question:
+    """Analyse ``text`` (already checked and stripped by the caller) once for every stage."""
+    folded = fold(text)
+    return Question(
+        text=text,
+        folded=folded,
+        language=language_of(text),
+        terms=key_terms(folded),
+        tokens=tuple(tokenize(text)),
+        nouns=nouns_of(folded),
+        content=CONTENT_NOISE.sub("", folded),
+        cues=tuple(answer for asked, answer in CUES if asked.search(folded)),
+        vector=vector,
+    )

@@ -1,0 +1,110 @@
+"""Answer-sentence scoring and the refusal gate, on real chunks and hand-made ranks (no model needed).
+
+The hits are built from a real document through the real chunker; only the
+retrieval ranks and cosines are chosen by hand, so each test pins one rule of
+``rag.answer``: the kind of fact asked for, the question's phrase, the key-term
+coverage, how many sentences join, and when the answer is refused.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import REFUSALS, Hit, Settings
+from rag.answer import candidates, choose, compose, cue_bonus, evidence, phrase_overlap
+from rag.chunking import ChunkerConfig, chunk_document
+from rag.documents import parse_bytes
+from rag.question import prepare
+
+SETTINGS = Settings()
+ARTICLE = (
+    "城市图书馆新馆开放\n\n"
+    "城市图书馆新馆于今年五月正式向读者开放，位于滨江大道。"
+    "新馆藏书约120万册，设有少儿阅览区和数字阅读区。"
+    "图书馆负责人王明介绍，新馆每周一闭馆。\n\n"
+    "开馆首月，新馆共接待读者8.6万人次。"
+    "由于座位紧张，图书馆推出了线上预约服务。"
+)
+
+
+def hits(dense: float = 0.85) -> list[Hit]:
+    """The article's chunks as hits in document order, every one with the same cosine."""
+    doc = parse_bytes(ARTICLE.encode(), "library.txt")
+    chunks = chunk_document(doc, ChunkerConfig.from_settings(SETTINGS))
+    return [Hit(c, rank, 1.0 / rank, rank, dense, rank, 1.0 / rank) for rank, c in enumerate(chunks, start=1)]
+
+
+def best_sentence(question: str) -> str:
+    return candidates(prepare(question), hits(), SETTINGS)[0].sentence
+
+
+def test_a_how_many_question_prefers_the_sentence_with_the_number() -> None:
+    assert "120万册" in best_sentence("新馆藏书有多少？")
+    assert "8.6万人次" in best_sentence("开馆首月接待了多少读者？")
+
+
+def test_a_why_question_prefers_the_sentence_giving_a_reason() -> None:
+    assert best_sentence("图书馆为什么推出线上预约服务？").startswith("由于座位紧张")
+
+
+def test_cue_bonus_only_for_the_kind_of_fact_asked() -> None:
+    how_many = prepare("新馆藏书有多少？")
+    assert cue_bonus(how_many, "新馆藏书约120万册。") > 0
+    assert cue_bonus(how_many, "新馆每周一闭馆。") == 0
+    assert cue_bonus(prepare("新馆在哪里？"), "新馆藏书约120万册。") == 0
+
+
+def test_phrase_overlap_rewards_the_questions_own_wording() -> None:
+    asked = prepare("线上预约服务是什么时候推出的？")
+    verbatim = phrase_overlap(asked, "图书馆推出了线上预约服务。")
+    scattered = phrase_overlap(asked, "服务线上，预约推出。")
+    assert verbatim > scattered and 0 < verbatim <= 1
+    assert phrase_overlap(asked, "完全无关的句子") == 0
+
+
+def test_candidates_come_only_from_the_first_answer_hits_and_are_sorted() -> None:
+    ranked = candidates(prepare("新馆藏书有多少？"), hits(), SETTINGS.replace(answer_hits=1))
+    assert {c.hit.rank for c in ranked} == {1}
+    assert [c.score for c in ranked] == sorted((c.score for c in ranked), reverse=True)
+
+
+def test_choose_keeps_near_best_sentences_up_to_the_limit() -> None:
+    ranked = candidates(prepare("新馆藏书有多少？"), hits(), SETTINGS)
+    assert len(choose(ranked, SETTINGS.replace(answer_max_sentences=1))) == 1
+    everything = choose(ranked, SETTINGS.replace(answer_keep_ratio=0.0, answer_max_sentences=10))
+    assert len(everything) == min(10, len({c.sentence for c in ranked}))
+    only_best = choose(ranked, SETTINGS.replace(answer_keep_ratio=1.0))
+    assert all(c.score >= ranked[0].score for c in only_best)
+
+
+def test_the_answer_quotes_and_cites_its_sentences_verbatim() -> None:
+    answer = compose(prepare("新馆藏书有多少？"), hits(), SETTINGS)
+    assert not answer.refused and answer.text.startswith("新馆藏书约120万册")
+    for citation in answer.citations:
+        assert f"[{citation.n}]" in answer.text
+        for quote, (start, end) in zip(citation.quotes, citation.spans, strict=True):
+            assert quote in citation.hit.chunk.text and end - start == len(quote)
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("火星上有几座火山？", "zh-hans"), ("火星上有幾座火山？", "zh-hant"), ("How many volcanoes are on Mars?", "en")],
+)
+def test_a_question_the_article_does_not_answer_is_refused_in_its_language(question: str, language: str) -> None:
+    answer = compose(prepare(question), hits(dense=0.70), SETTINGS)
+    assert answer.refused and answer.text == REFUSALS[language] and not answer.citations
+    assert answer.related, "a refusal still lists the closest passages"
+
+
+def test_no_hits_means_no_evidence() -> None:
+    asked = prepare("新馆藏书有多少？")
+    assert evidence(asked, [], None) == 0.0
+    assert compose(asked, [], SETTINGS).refused
+
+
+def test_evidence_rises_with_the_question_terms_found() -> None:
+    found = prepare("新馆藏书有多少？")
+    missing = prepare("新馆的年度财政预算有多少？")
+    ranked_found = candidates(found, hits(), SETTINGS)
+    ranked_missing = candidates(missing, hits(), SETTINGS)
+    assert evidence(found, hits(), ranked_found[0]) > evidence(missing, hits(), ranked_missing[0])
