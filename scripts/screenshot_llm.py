@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.llm import free_port, serve_local, wait_ready  # noqa: E402
+from ui.llm_server import free_port, serve_local, wait_ready  # noqa: E402
 
 BROWSER_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -59,7 +59,7 @@ def main(model: str, question: str, out: str) -> int:
         port = free_port()
         app_env = {**os.environ, **env, "RAG_ANSWER_MODE": "llm", "RAG_LLM_UNSUPPORTED": "strike",
                    "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "NO_PROXY": "127.0.0.1,localhost"}
-        command = [sys.executable, "-m", "rag.cli", "--index-dir", str(work / "index"), "serve", "--port", str(port)]
+        command = [sys.executable, "-m", "ui.cli", "--index-dir", str(work / "index"), "serve", "--port", str(port)]
         app = subprocess.Popen(command, cwd=ROOT, env=app_env, stdout=open(work / "app.log", "w"), stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}/"
         wait_http(url, app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from helpers import ROOT
-from rag.cli import build_parser
+from ui.cli import build_parser
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

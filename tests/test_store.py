@@ -54,7 +54,7 @@ def test_a_killed_ingest_leaves_the_previous_index_loadable(fresh_index: Path, t
         body = "".join(f"第{i}篇文章的第{j}句话介绍了星河茶园在数字化管理方面的一项做法，涉及{j * 3}个环节。" for j in range(40))
         (corpus / f"article-{i:02d}.txt").write_text(f"文章{i}\n{body}\n", encoding="utf-8")
     process = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "--index-dir", str(fresh_index), "ingest", str(corpus)],
+        [sys.executable, "-m", "ui.cli", "--index-dir", str(fresh_index), "ingest", str(corpus)],
         cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     deadline = time.time() + 240

@@ -1,5 +1,5 @@
-"""The web interface (Gradio): ``serve(rag, host, port)`` is what ``rag serve`` runs."""
+"""The front ends: the command line (``ui.cli``), the web app (``ui.app``) and the local model launcher.
 
-from .app import build_app, serve
-
-__all__ = ["build_app", "serve"]
+Each imports only the top-level ``rag`` package (tests/test_architecture.py
+checks it); nothing here is imported eagerly, so ``rag --help`` never loads Gradio.
+"""

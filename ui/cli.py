@@ -1,4 +1,4 @@
-"""``rag``: a thin command-line mirror of ``rag.api.Rag``.
+"""``rag``: a thin command-line mirror of the Python API (``rag.Rag``); a front end, so it imports only ``rag``.
 
 Library exceptions become one-line messages on stderr and exit status 1 (2 for
 usage errors); a traceback is shown only with ``RAG_DEBUG=1``. JSON output is a
@@ -11,18 +11,38 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
-from .api import IngestReport, QuestionError, Rag
-from .documents import IngestError
-from .embedding import EmbeddingError
-from .serialize import answer_to_dict, search_to_dict
-from .retrieval import MODES
-from .settings import ANSWER_MODES, load_settings
-from .store import IndexCorrupt, IndexMissing
+from rag import (
+    AnswerMode,
+    EmbeddingError,
+    IndexCorrupt,
+    IndexMissing,
+    IngestError,
+    IngestReport,
+    LLMResult,
+    ModelSourceError,
+    QuestionError,
+    Rag,
+    RetrievalMode,
+    answer_to_dict,
+    ensure_model,
+    evaluate_path,
+    format_report,
+    load_settings,
+    model_info,
+    result_to_dict,
+    search_to_dict,
+)
 
-EXPECTED_ERRORS = (QuestionError, IngestError, EmbeddingError, IndexMissing, IndexCorrupt, FileNotFoundError, ValueError, OSError)
+EXPECTED_ERRORS = (
+    QuestionError, IngestError, EmbeddingError, ModelSourceError, IndexMissing, IndexCorrupt,
+    FileNotFoundError, ValueError, OSError,
+)  # fmt: skip
+MODES = [str(m) for m in RetrievalMode]
+ANSWER_MODES = [str(m) for m in AnswerMode]
 
 
 class CliError(Exception):
@@ -148,15 +168,13 @@ def cmd_search(rag: Rag, args: argparse.Namespace) -> int:
 
 
 def cmd_ask(rag: Rag, args: argparse.Namespace) -> int:
-    if (args.answer_mode or rag.settings.answer_mode) == "llm":
+    if (args.answer_mode or rag.settings.answer_mode) == AnswerMode.LLM:
         return _each_question(args, lambda q: _llm_answer(rag, q, args), _format_answer)
     return _each_question(args, lambda q: answer_to_dict(rag.ask(q, args.top_k, args.mode)), _format_answer)
 
 
 def _llm_answer(rag: Rag, question: str, args: argparse.Namespace) -> dict[str, Any]:
     """The verified LLM answer; the draft streams to stderr unless JSON lines are being printed."""
-    from .llm import LLMResult, result_to_dict
-
     for event in rag.generate(question, args.top_k, args.mode):
         if isinstance(event, LLMResult):
             if not args.batch and not args.json:
@@ -168,7 +186,7 @@ def _llm_answer(rag: Rag, question: str, args: argparse.Namespace) -> dict[str, 
 
 
 def cmd_llm_serve(rag: Rag, args: argparse.Namespace) -> int:
-    from .llm import serve_forever
+    from .llm_server import serve_forever
 
     return serve_forever(args.model, host=args.host, port=args.port, threads=args.threads)
 
@@ -192,30 +210,24 @@ def cmd_delete(rag: Rag, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(rag: Rag, args: argparse.Namespace) -> int:
-    from ui.app import serve
+    from .app import serve
 
     serve(rag, host=args.host, port=args.port)
     return 0
 
 
 def cmd_model_build(rag: Rag, args: argparse.Namespace) -> int:
-    from .offline_model import ensure_model
-
     print(ensure_model(rag.settings, force=args.force))
     return 0
 
 
 def cmd_model_info(rag: Rag, args: argparse.Namespace) -> int:
-    from .offline_model import model_info
-
     for key, value in model_info(rag.settings).items():
         print(f"{key}: {value}")
     return 0
 
 
 def cmd_eval(rag: Rag, args: argparse.Namespace) -> int:
-    from .evaluation import evaluate_path, format_report
-
     report = evaluate_path(Path(args.dataset), rag.settings, limit=args.limit, mode=args.mode)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
     return 0
