@@ -19,9 +19,9 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Iterator
 from urllib.parse import urlparse
 
 import pytest
@@ -83,7 +83,7 @@ def running_app(work: Path, index_dir: Path, extra_env: dict[str, str] | None = 
         **(extra_env or {}),
     }
     env.pop("RAG_INDEX_DIR", None)
-    command = [sys.executable, "-m", "rag.cli", "--index-dir", str(index_dir), "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "ui.cli", "--index-dir", str(index_dir), "serve", "--port", str(port)]
     with open(log_path, "w", encoding="utf-8") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -127,11 +127,11 @@ def llm_app(tmp_path_factory: pytest.TempPathFactory, seed_index_dir: Path, llm_
     work = tmp_path_factory.mktemp("ui-llm")
     shutil.copytree(seed_index_dir, work / "index")
     env = {
-        "RAG_LLM_BASE_URL": llm_server.base_url,
-        "RAG_LLM_MODEL": llm_server.model,
-        "RAG_LLM_MAX_TOKENS": str(llm_server.max_tokens),
-        "RAG_LLM_PASSAGES": str(llm_server.passages),
-        "RAG_LLM_TIMEOUT_S": str(llm_server.timeout_s),
+        "RAG_LLM_BASE_URL": llm_server.llm_base_url,
+        "RAG_LLM_MODEL": llm_server.llm_model,
+        "RAG_LLM_MAX_TOKENS": str(llm_server.llm_max_tokens),
+        "RAG_LLM_PASSAGES": str(llm_server.llm_passages),
+        "RAG_LLM_TIMEOUT_S": str(llm_server.llm_timeout_s),
         "RAG_LLM_UNSUPPORTED": "strike",
     }
     with running_app(work, work / "index", env) as app:
@@ -187,6 +187,36 @@ def session(browser, server):
     s = Session(browser, server.url)
     yield s
     s.close()
+
+
+@pytest.fixture
+def uploaded(server) -> Iterator[list[str]]:
+    """The names a test uploads under; whatever of them is still indexed when it ends is deleted, file and all.
+
+    Tests delete their uploads in the app; this is the safety net for one that fails
+    half-way, so that no later test (or the document count) sees another's upload.
+    """
+    names: list[str] = []
+    yield names
+    from rag import Rag, load_settings  # the server's settings: the same environment, the same index
+
+    rag = Rag(load_settings(index_dir=str(server.index_dir)))
+    left = [name for name in names if name in {d.id for d in rag.documents()}]
+    if left:
+        rag.delete(left)
+    for name in names:
+        (server.index_dir / "uploads" / name).unlink(missing_ok=True)
+
+
+def delete_in_app(page, names: list[str]) -> None:
+    """Tick the documents on the Documents tab and delete them; waits until the list no longer shows them."""
+    page.click("#tab-docs-button")
+    for name in names:
+        page.locator("#doc-list label", has_text=name).click()
+    page.click("#delete")
+    page.wait_for_function(
+        "names => names.every(n => !document.querySelector('#doc-list').innerText.includes(n))", arg=names
+    )
 
 
 def _mark_is_inside_card(card) -> tuple[str, str]:
@@ -300,9 +330,10 @@ def test_citation_click_focuses_the_card_and_opens_the_full_document(session):
     page.wait_for_selector("#doc-viewer", state="hidden")
 
 
-def test_uploaded_article_is_indexed_cited_and_deletable(session, server, tmp_path):
+def test_uploaded_article_is_indexed_cited_and_deletable(session, server, uploaded, tmp_path):
     page = session.page
     name = f"青岚茶园-{uuid.uuid4().hex[:6]}.txt"
+    uploaded += [name, name.replace(".txt", "-2.txt")]
     article = tmp_path / name
     article.write_text(
         "青岚茶园位于虚构的云栖山南麓，海拔约一千二百米。\n"
@@ -336,19 +367,13 @@ def test_uploaded_article_is_indexed_cited_and_deletable(session, server, tmp_pa
     assert any(name in f for f in cited_files), cited_files
 
     # delete both uploads: gone from the list and from uploads/
-    page.click("#tab-docs-button")
-    for label in (name, renamed):
-        page.locator("#doc-list label", has_text=label).click()
-    page.click("#delete")
-    page.wait_for_function(
-        "n => !document.querySelector('#doc-list').innerText.includes(n)", arg=name
-    )
+    delete_in_app(page, [name, renamed])
     assert not (server.index_dir / "uploads" / name).exists()
     assert not (server.index_dir / "uploads" / renamed).exists()
     assert API_FILE in page.locator("#doc-list").inner_text()
 
 
-def test_unreadable_or_oversized_uploads_are_reported_and_nothing_is_lost(session, tmp_path):
+def test_unreadable_or_oversized_uploads_are_reported_and_nothing_is_lost(session, server, uploaded, tmp_path):
     page = session.page
     page.click("#tab-docs-button")
     documents_before = page.locator("#doc-list input[type=checkbox]").count()
@@ -359,7 +384,9 @@ def test_unreadable_or_oversized_uploads_are_reported_and_nothing_is_lost(sessio
     warning.wait_for()
     assert broken.name in warning.inner_text() and "未导入" in warning.inner_text()
 
+    assert not (server.index_dir / "uploads" / broken.name).exists()
     big = tmp_path / f"big-{uuid.uuid4().hex[:6]}.txt"
+    uploaded += [broken.name, big.name]
     big.write_text("这是一段很长的测试文字。" * 6000, encoding="utf-8")  # about 200 KB
     page.set_input_files("#upload input[type=file]", str(big))
     page.wait_for_function(
@@ -450,10 +477,11 @@ def test_two_sessions_asking_at_once_each_get_their_own_answer(browser, server):
         second.close()
 
 
-def test_upload_in_one_tab_does_not_break_a_question_in_another(browser, server, tmp_path):
+def test_upload_in_one_tab_does_not_break_a_question_in_another(browser, server, uploaded, tmp_path):
     uploader, asker = Session(browser, server.url), Session(browser, server.url)
     try:
         name = f"山城骑行-{uuid.uuid4().hex[:6]}.md"
+        uploaded.append(name)
         article = tmp_path / name
         sections = [f"## 第{i}站\n\n骑行队在第{i}站补给了{i * 7}瓶饮用水，并检查了刹车和轮胎。" * 3 for i in range(1, 25)]
         article.write_text("# 山城骑行日记\n\n" + "\n\n".join(sections), encoding="utf-8")
@@ -465,6 +493,8 @@ def test_upload_in_one_tab_does_not_break_a_question_in_another(browser, server,
         status.wait_for()
         assert name in status.inner_text()
         assert API_FILE in asker.page.locator(f'{ACTIVE} .source-card[data-n="1"] .card-file').inner_text()
+        delete_in_app(uploader.page, [name])
+        assert not (server.index_dir / "uploads" / name).exists()
     finally:
         uploader.close()
         asker.close()

@@ -9,18 +9,16 @@ that support the sentences, and a fallback says why.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from html import escape
 
 import pytest
 
-from rag import Rag
-from rag.llm import NOTHING_VERIFIED, LLMConfig, LLMResult, finish
-from rag.verify import Verification
-from ui import render
+from rag import FallbackReason, LLMResult, Rag
+from rag.llm import finish
+from ui import cards, render
 from ui.labels import label
-from ui.render import Turn
+from ui.state import Turn
 
 QUESTION = "工行推出了多少项普惠金融API开放服务？"
 HALLUCINATION = "工行2023年净利润是1478.5亿元。"
@@ -32,8 +30,8 @@ def llm_turn(rag: Rag, raw_for: str, unsupported: str) -> tuple[Turn, int]:
     hits = list(extractive.related)
     n = next(i for i, h in enumerate(hits, start=1) if "109项普惠金融API" in h.chunk.text)
     raw = raw_for.format(n=n)
-    answer, verification, reason = finish(QUESTION, hits, extractive, raw, LLMConfig(unsupported=unsupported))
-    result = LLMResult(answer, verification, raw, bool(reason), reason, True, 0.4, 3.2)
+    answer, verification, reason = finish(QUESTION, hits, extractive, raw, rag.settings.replace(llm_unsupported=unsupported))
+    result = LLMResult(answer, verification, raw, reason, True, 0.4, 3.2)
     turn = Turn(question=QUESTION, answer=answer, llm=result, unsupported=unsupported, search_ms=12.0)
     turn.files = {h.chunk.doc_id: h.chunk.doc_id for h in hits}
     return turn, n
@@ -64,7 +62,7 @@ def test_drop_mode_hides_rejected_sentences_and_says_how_many(seed_rag: Rag) -> 
 
 def test_cards_highlight_the_quotes_that_support_the_sentences(seed_rag: Rag) -> None:
     turn, n = llm_turn(seed_rag, SUPPORTED, "strike")
-    panel = render.sources_html([turn], "zh", False)
+    panel = cards.sources_html([turn], "zh", False)
     assert label("zh", "llm_sources_note") in panel
     card = re.search(rf'<article class="source-card cited" id="src-0-{n}".*?</article>', panel, re.S)
     assert card, "the verified sentence's passage has a card under its own number"
@@ -75,7 +73,7 @@ def test_cards_highlight_the_quotes_that_support_the_sentences(seed_rag: Rag) ->
 
 def test_a_failed_check_shows_the_quoted_answer_with_the_reason_and_the_verdicts(seed_rag: Rag) -> None:
     turn, _ = llm_turn(seed_rag, HALLUCINATION + "[{n}]", "strike")
-    assert turn.llm is not None and turn.llm.fallback and turn.llm.reason == NOTHING_VERIFIED
+    assert turn.llm is not None and turn.llm.fallback and turn.llm.reason is FallbackReason.NOTHING_VERIFIED
     (question, message) = render.chat_messages([turn], "zh")
     assert question["role"] == "user" and message["role"] == "assistant"
     html = message["content"]
@@ -92,11 +90,13 @@ def test_a_failed_check_shows_the_quoted_answer_with_the_reason_and_the_verdicts
 
 def test_a_model_error_is_explained_in_the_interface_language(seed_rag: Rag) -> None:
     turn, _ = llm_turn(seed_rag, SUPPORTED, "drop")
-    assert turn.llm is not None
     error = "the language model at http://127.0.0.1:9/v1 failed: Connection error."
-    turn.llm = dataclasses.replace(turn.llm, verification=Verification(()), raw="", fallback=True, reason=error, first_token_s=None)
+    turn.llm = LLMResult.model_failed(seed_rag.ask(QUESTION), "", error, None, 3.2)
+    turn.answer = turn.llm.answer
+    assert turn.llm.fallback and turn.llm.reason is FallbackReason.MODEL_ERROR
     html = render.turn_html(turn, 0, "zh")
     assert "暂时无法使用大模型" in html and "Connection error." in html and "首字 – s" in html
+    assert "Connection error." in render.turn_html(turn, 0, "en") and "not available" in render.turn_html(turn, 0, "en")
 
 
 def test_the_draft_is_escaped_and_the_passages_being_read_are_numbered(seed_rag: Rag) -> None:
@@ -106,7 +106,7 @@ def test_the_draft_is_escaped_and_the_passages_being_read_are_numbered(seed_rag:
     html = render.turn_html(turn, 0, "zh")
     assert "&lt;b&gt;工行&lt;/b&gt;推出了[1]" in html and label("zh", "llm_draft") in html
     assert 'class="cite"' not in html, "nothing in a draft is linked before it is checked"
-    panel = render.sources_html([turn], "zh", False)
+    panel = cards.sources_html([turn], "zh", False)
     assert label("zh", "llm_reading") in panel
     assert [int(x) for x in re.findall(r'id="src-0-(\d+)"', panel)] == [1, 2]
     assert "<mark>" not in panel

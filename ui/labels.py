@@ -74,6 +74,9 @@ LABELS: dict[str, dict[str, str]] = {
         "nothing_uploaded": "没有收到文件。",
         "error_generic": "抱歉，处理这个问题时出了点问题，请稍后再试。",
         "error_no_index": "索引里还没有文档。请先在「文档」页上传文件。",
+        "error_index_corrupt": "索引文件无法读取，需要重建（在命令行运行 rag ingest）。",
+        "error_documents": "无法读取已索引的文档列表，请稍后再试。",
+        "error_action": "抱歉，出了点问题，请稍后再试。",
         "export_title": "对话记录",
         "export_question": "问题",
         "export_sources": "来源",
@@ -164,6 +167,9 @@ LABELS: dict[str, dict[str, str]] = {
         "nothing_uploaded": "No file received.",
         "error_generic": "Sorry, something went wrong while answering. Please try again.",
         "error_no_index": "No documents are indexed yet. Upload files on the Documents tab first.",
+        "error_index_corrupt": "The index cannot be read and must be rebuilt (run rag ingest on the command line).",
+        "error_documents": "The list of indexed documents could not be read. Please try again.",
+        "error_action": "Sorry, something went wrong. Please try again.",
         "export_title": "Conversation",
         "export_question": "Question",
         "export_sources": "Sources",
@@ -190,6 +196,11 @@ LABELS: dict[str, dict[str, str]] = {
         "llm_sources_note": "Each rephrased sentence was checked against these sentences; the highlight is its support.",
     },
 }
+
+
+def language(value: object) -> str:
+    """``value`` when it is an interface language, else Chinese (a session's state may be missing)."""
+    return value if isinstance(value, str) and value in LABELS else "zh"
 
 
 def label(lang: str, key: str, **values: object) -> str:

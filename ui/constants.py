@@ -1,0 +1,25 @@
+"""The web app's fixed numbers and fonts, in one place.
+
+The product's tunables (top-k, upload limit, the model server …) are
+``rag.Settings`` fields; what lives here only shapes how the app streams and looks.
+"""
+
+from __future__ import annotations
+
+#: Seconds between streamed pieces of an answer (the answer itself is computed at once).
+STREAM_DELAY = 0.025
+#: Least seconds between two updates of a model's streaming draft (each update re-sends the chat).
+DRAFT_INTERVAL = 0.15
+#: Questions answered at the same time; more wait in the queue.
+CONCURRENCY = 2
+#: How many related passages a refused answer shows.
+RELATED_SHOWN = 3
+#: The largest top-k the settings slider offers.
+TOP_K_MAX = 10
+#: The interface languages the switch offers: (shown, code).
+LANGUAGE_CHOICES = [("中文", "zh"), ("English", "en")]
+#: The interface language a new session starts in.
+FIRST_LANGUAGE = "zh"
+
+FONT_STACK = ["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Hiragino Sans GB", "sans-serif"]
+MONO_FONT_STACK = ["Noto Sans Mono CJK SC", "DejaVu Sans Mono", "monospace"]

@@ -1,0 +1,289 @@
+"""What happens when the user does something: one function per event, callable without a browser.
+
+Each handler takes the shared ``App`` first, then the plain values of its
+inputs (text, the session's ``Turn`` list, the language …), and returns — or,
+when it streams, yields — a dict from component name (a ``ui.layout.Layout``
+field) to its new value or update; names left out stay as they are. The names
+it may return are declared by ``@handler(outputs=…)``, with what to show when
+it fails (``ui.boundary``, the one place errors are caught). ``ui.app`` only
+wires these to the components; tests call them directly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag import SUPPORTED_SUFFIXES, AnswerMode, LLMResult, Rag, RetrievalMode
+
+from . import cards, render
+from .boundary import error_message, guarded, handler, lang_of, status_html, status_in
+from .constants import DRAFT_INTERVAL, STREAM_DELAY
+from .labels import label, language
+from .language import TEXTS, Screen
+from .state import App, Turn
+
+Out = dict[str, Any]
+
+
+# --------------------------------------------------------------------------- what the page shows
+
+
+def screen(app: App, lang: str, turns: list[Turn] | None = None, scores: bool = False) -> Screen:
+    """The session's words: reads the document count and the example questions from the library."""
+    return Screen(
+        language(lang), app.settings, len(app.rag.documents()), app.rag.example_questions(), list(turns or []), bool(scores)
+    )
+
+
+def library_view(app: App, lang: str) -> Out:
+    """What changes when the set of documents changes: the count, the example questions, the list."""
+    now = screen(app, lang)
+    return {
+        "header": gr.update(**TEXTS["header"](now)),
+        "examples": gr.update(**TEXTS["examples"](now)),
+        "doc_list": gr.update(choices=app.doc_choices(), value=[]),
+    }
+
+
+def _first_page_failed(exc: BaseException, arguments: dict[str, Any]) -> tuple[Screen, list[tuple[str, str]], str]:
+    lang = lang_of(arguments)
+    return Screen(lang, arguments["app"].settings), [], status_html(error_message(exc, lang, "error_documents"), "warn")
+
+
+@guarded(_first_page_failed)
+def first_page(app: App, lang: str) -> tuple[Screen, list[tuple[str, str]], str]:
+    """(screen, document choices, status) for building the page; a failure shows in the status."""
+    return screen(app, lang), app.doc_choices(), ""
+
+
+@guarded(lambda exc, args: None)
+def warm_up(rag: Rag) -> None:
+    """Ask once before serving, so the first user does not wait for the tokenizer dictionaries."""
+    rag.ask("预热")
+
+
+@handler(outputs=("header", "examples", "doc_list", "ingest_status"), on_error=status_in("ingest_status", "error_documents"))
+def refresh(app: App, lang: str) -> Out:
+    """On page load: the documents as they are now (another session may have changed them)."""
+    return library_view(app, language(lang))
+
+
+# --------------------------------------------------------------------------- asking
+
+
+def _ask_failed(exc: BaseException, arguments: dict[str, Any]) -> Out:
+    """The question stays in the chat, with the reason it got no answer in place of one."""
+    app: App = arguments["app"]
+    lang = lang_of(arguments)
+    turns = list(arguments.get("turns") or [])
+    question = (arguments.get("text") or "").strip()[: app.settings.max_question_chars]
+    turns.append(Turn(question=question, error=error_message(exc, lang)))
+    return {"chatbot": render.chat_messages(turns, lang), "conv": turns, "question": ""}
+
+
+def answer_turn(app: App, question: str, top_k: int, mode: RetrievalMode | None) -> Turn:
+    """Ask the library; the turn records the settings, the stage timings and the cited files' names."""
+    answer = app.rag.ask(question, top_k, mode)
+    turn = Turn(question=question, answer=answer, top_k=top_k, mode=str(mode or app.settings.retrieval_mode))
+    turn.search_ms = answer.timings.get("retrieve_ms", 0.0)
+    turn.compose_ms = answer.timings.get("answer_ms", 0.0)
+    shown = [c.hit for c in answer.citations] or list(answer.related)
+    turn.files = {h.chunk.doc_id: app.file_name(h.chunk.doc_id) for h in shown}
+    return turn
+
+
+@handler(outputs=("chatbot", "sources", "conv", "question"), on_error=_ask_failed)
+def ask(app: App, text: str, turns: list[Turn], lang: str, top_k: float, mode: str, scores: bool, style: str) -> Iterator[Out]:
+    """Answer a question: a pending turn at once, then the answer streaming in with its cards."""
+    lang, scores = language(lang), bool(scores)
+    turns = list(turns or [])
+    question = app.rag.check_question(text or "")
+    turns.append(Turn(question=question))
+    yield {"chatbot": render.chat_messages(turns, lang), "conv": turns, "question": ""}
+    how = RetrievalMode(mode) if mode in list(RetrievalMode) else None
+    turn = turns[-1] = answer_turn(app, question, int(top_k or app.settings.top_k), how)
+    assert turn.answer is not None
+    if style == AnswerMode.LLM and not turn.answer.refused:
+        yield from _draft(app, turn, turns, lang, scores)
+        yield {"chatbot": render.chat_messages(turns, lang), "sources": cards.sources_html(turns, lang, scores), "conv": turns}
+        return
+    # the cards appear with the first piece of the answer, which then streams in; sent once, since
+    # re-sending them would undo a click on a [n] made meanwhile
+    panel: Out = {"sources": cards.sources_html(turns, lang, scores)}
+    for shown in render.stream_steps(turn.answer)[:-1]:
+        yield {"chatbot": render.chat_messages(turns, lang, len(turns) - 1, shown), **panel, "conv": turns}
+        panel = {}
+        time.sleep(STREAM_DELAY)
+    yield {"chatbot": render.chat_messages(turns, lang), **panel, "conv": turns}
+
+
+def _draft(app: App, turn: Turn, turns: list[Turn], lang: str, scores: bool) -> Iterator[Out]:
+    """Stream the model's draft into the turn, then keep its verified result (or the library's fallback)."""
+    assert turn.answer is not None
+    turn.unsupported = app.settings.llm_unsupported
+    turn.passages = app.rag.passages_read(turn.answer)  # the panel shows the passages the model reads
+    events = app.rag.rephrase(turn.answer)
+    turn.drafting = True
+    try:
+        yield {"chatbot": render.chat_messages(turns, lang), "sources": cards.sources_html(turns, lang, scores), "conv": turns}
+        shown_at = time.monotonic()
+        for event in events:
+            if isinstance(event, LLMResult):
+                turn.llm, turn.answer = event, event.answer
+                continue
+            turn.draft += event.text
+            if time.monotonic() - shown_at >= DRAFT_INTERVAL:
+                shown_at = time.monotonic()
+                yield {"chatbot": render.chat_messages(turns, lang), "conv": turns}
+    finally:
+        turn.drafting = False
+
+
+@handler(outputs=("question",), on_error=status_in("feedback_status"))
+def pick_example(app: App, evt: gr.EventData) -> Out:
+    """An example chip was clicked: its question goes into the box (and is then asked)."""
+    return {"question": str(getattr(evt, "question", "") or "")}
+
+
+@handler(outputs=("export", "feedback_status"), on_error=status_in("feedback_status"))
+def export_conversation(app: App, turns: list[Turn], lang: str) -> Out:
+    """After each question: the conversation so far as a Markdown download."""
+    if not turns:
+        return {}
+    now = datetime.now()
+    path = app.save_export(render.conversation_markdown(turns, language(lang), now), now)
+    return {"export": gr.update(value=str(path), interactive=True)}
+
+
+@handler(outputs=("sources", "feedback_status"), on_error=status_in("feedback_status"))
+def rerender_sources(app: App, turns: list[Turn], lang: str, scores: bool) -> Out:
+    return {"sources": cards.sources_html(turns or [], language(lang), bool(scores))}
+
+
+@handler(outputs=("chatbot", "conv", "sources", "export", "feedback_status"), on_error=status_in("feedback_status"))
+def clear_chat(app: App, lang: str, scores: bool) -> Out:
+    """The chatbot's trash button: the whole conversation goes, not just the messages shown."""
+    return {
+        "chatbot": [],
+        "conv": [],
+        "sources": cards.sources_html([], language(lang), bool(scores)),
+        "export": gr.update(value=None, interactive=False),
+        "feedback_status": "",
+    }
+
+
+def full_document(app: App, request: dict) -> str:
+    """Server function of the sources panel: the whole article, one paragraph highlighted."""
+    request = request if isinstance(request, dict) else {}
+    lang = language(request.get("lang"))
+    return _document(app, str(request.get("doc", "")), request.get("para", -1), request.get("spans"), lang)
+
+
+@guarded(lambda exc, args: cards.missing_document_html(lang_of(args), error_message(exc, lang_of(args), "error_action")))
+def _document(app: App, doc_id: str, para: object, spans: object, lang: str) -> str:
+    try:
+        doc = app.rag.document(doc_id)
+    except KeyError:  # deleted since the card was shown
+        return cards.missing_document_html(lang)
+    try:
+        paragraph = int(para)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        paragraph = -1
+    return cards.document_html(doc, paragraph, cards.parse_spans(spans), lang)
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+def _feedback(app: App, turns: list[Turn], note: str, lang: str, verdict: str) -> Out:
+    lang = language(lang)
+    answered = [t for t in (turns or []) if t.answer is not None]
+    if not answered:
+        return {"feedback_status": status_html(label(lang, "feedback_none"), "warn")}
+    app.record_feedback(answered[-1], verdict, note or "")
+    return {"feedback_status": status_html(label(lang, "feedback_thanks"), "ok"), "comment": ""}
+
+
+@handler(outputs=("feedback_status", "comment"), on_error=status_in("feedback_status"))
+def like(app: App, turns: list[Turn], note: str, lang: str) -> Out:
+    return _feedback(app, turns, note, lang, "up")
+
+
+@handler(outputs=("feedback_status", "comment"), on_error=status_in("feedback_status"))
+def dislike(app: App, turns: list[Turn], note: str, lang: str) -> Out:
+    return _feedback(app, turns, note, lang, "down")
+
+
+# --------------------------------------------------------------------------- documents
+
+
+@guarded(lambda exc, args: ("warn", label(lang_of(args), "ingest_failed", name=Path(args["path"]).name)))
+def ingest_file(app: App, path: Path, lang: str, progress: Any) -> tuple[str, str]:
+    """Ingest one uploaded file; ("ok" or "warn", a line for the user). A failure leaves the others to go on."""
+    name = path.name
+    size = path.stat().st_size
+    limit = app.settings.max_upload_mb
+    if size > limit * 1024 * 1024:
+        return "warn", label(lang, "too_large", name=name, size=f"{size / 1024 / 1024:.1f}", mb=f"{limit:g}")
+    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        return "warn", label(lang, "unsupported", name=name, types=" ".join(SUPPORTED_SUFFIXES))
+    data = path.read_bytes()
+    progress(0, desc=f"{label(lang, 'ingest_saving')} {name}")
+    saved, renamed = app.save_upload(name, data)
+
+    def report(stage: str, done: int, total: int) -> None:
+        progress((done, total), desc=f"{label(lang, 'ingest_progress')} {saved.name}", unit="chunks")
+
+    result = app.rag.ingest_bytes(saved.name, data, doc_id=saved.name, source=str(saved), progress=report)
+    if result.errors:
+        if not (result.added or result.updated or result.unchanged):
+            saved.unlink(missing_ok=True)  # nothing of it is indexed: do not keep the file
+        reason = "; ".join(e.reason for e in result.errors)
+        return "warn", label(lang, "parse_failed", name=name, reason=reason)
+    lines = []
+    if renamed and saved.name in result.added:
+        lines.append(label(lang, "renamed", name=saved.name))
+    key = "added" if result.added else "updated" if result.updated else "unchanged"
+    lines.append(label(lang, key, name=saved.name))
+    return "ok", " ".join(lines)
+
+
+@handler(
+    outputs=("ingest_status", "header", "examples", "doc_list", "upload"),
+    on_error=status_in("ingest_status", upload=None),
+)
+def ingest(app: App, files: list | None, lang: str, progress: gr.Progress = gr.Progress()) -> Out:  # noqa: B008 - how Gradio asks for a progress bar
+    """Files dropped on the upload box: each is saved under uploads/ and indexed, then the list is redrawn."""
+    lang = language(lang)
+    lines = [ingest_file(app, Path(getattr(item, "name", item)), lang, progress) for item in files or []]
+    if not lines:
+        lines.append(("warn", label(lang, "nothing_uploaded")))
+    status = "".join(status_html(text, kind) for kind, text in lines)
+    return {"ingest_status": status, **library_view(app, lang), "upload": None}
+
+
+@handler(outputs=("ingest_status", "header", "examples", "doc_list"), on_error=status_in("ingest_status"))
+def delete(app: App, selected: list[str] | None, lang: str) -> Out:
+    """Remove the ticked documents from the index (and uploaded ones from uploads/)."""
+    lang = language(lang)
+    if not selected:
+        return {"ingest_status": status_html(label(lang, "delete_none"), "warn"), **library_view(app, lang)}
+    removed = app.delete(list(selected))
+    message = label(lang, "deleted", n=len(removed), names="、".join(removed))
+    return {"ingest_status": status_html(message, "ok"), **library_view(app, lang)}
+
+
+# --------------------------------------------------------------------------- the interface language
+
+
+@handler(outputs=("lang_state", *TEXTS, "feedback_status"), on_error=status_in("feedback_status"))
+def switch_language(app: App, lang: str, turns: list[Turn], scores: bool) -> Out:
+    """Reword every component in ``TEXTS`` (answers keep their own language: they follow the question)."""
+    now = screen(app, lang, turns, scores)
+    return {"lang_state": now.lang, **{name: gr.update(**word(now)) for name, word in TEXTS.items()}}

@@ -1,0 +1,142 @@
+"""What the web app remembers: each browser session's conversation, and what all sessions share.
+
+``Turn`` is one question of a session's conversation (a list of turns lives in
+that session's ``gr.State``). ``App`` holds what every session shares: the
+library object, the uploads folder, the feedback file and the export folder,
+with one lock for the files they write. Neither renders anything or catches
+errors: ``ui.handlers`` does the one and ``ui.boundary`` the other.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import re
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rag import Answer, AnswerMode, LLMResult, Rag, Unsupported, answer_to_dict, result_to_dict
+
+
+@dataclass
+class Turn:
+    """One question of a conversation and what came of it."""
+
+    question: str
+    answer: Answer | None = None
+    error: str = ""
+    search_ms: float = 0.0
+    compose_ms: float = 0.0
+    files: dict[str, str] = field(default_factory=dict)  # doc id → file name, taken when answered
+    top_k: int = 0
+    mode: str = ""
+    # the LLM answer mode: the draft streams while ``drafting``; ``llm`` is the verified outcome
+    drafting: bool = False
+    draft: str = ""
+    passages: int = 0  # how many of the answer's hits the model reads
+    llm: LLMResult | None = None
+    unsupported: Unsupported = Unsupported.DROP  # how sentences the verifier rejects are shown
+
+    @property
+    def answer_mode(self) -> AnswerMode:
+        """LLM once the model was asked for this turn (a refusal never asks it), else extractive."""
+        return AnswerMode.LLM if self.llm is not None else AnswerMode.EXTRACTIVE
+
+    @property
+    def model_called(self) -> LLMResult | None:
+        """The LLM outcome when the model was really asked (not for refusals or extractive turns)."""
+        return self.llm if self.llm is not None and self.llm.called else None
+
+
+class App:
+    """What the event handlers share: the library object and the files the app writes."""
+
+    def __init__(self, rag: Rag, export_dir: Path | None = None) -> None:
+        self.rag = rag
+        self.settings = rag.settings
+        self.uploads = Path(rag.index_dir) / "uploads"
+        self.feedback_path = Path(rag.index_dir) / "feedback.jsonl"
+        if export_dir is None:
+            export_dir = Path(tempfile.mkdtemp(prefix="rag-ui-export-"))
+            atexit.register(shutil.rmtree, export_dir, ignore_errors=True)
+        self.export_dir = export_dir
+        self._file_lock = threading.Lock()
+
+    def file_name(self, doc_id: str) -> str:
+        """The name a document was uploaded or ingested under (its id once it has left the index)."""
+        try:
+            return self.rag.document(doc_id).meta.get("file_name", doc_id)
+        except KeyError:
+            return doc_id
+
+    def doc_choices(self) -> list[tuple[str, str]]:
+        return [(f"{d.title} · {d.meta.get('file_name', d.id)}", d.id) for d in self.rag.documents()]
+
+    # ------------------------------------------------------------------ uploads
+
+    def save_upload(self, name: str, data: bytes) -> tuple[Path, bool]:
+        """Save under uploads/ without overwriting: (path, renamed). Identical bytes reuse the file."""
+        safe = re.sub(r'[\x00-\x1f/\\:*?"<>|]', "_", Path(name).name).strip(" .") or "upload.txt"
+        stem, suffix = Path(safe).stem, Path(safe).suffix
+        self.uploads.mkdir(parents=True, exist_ok=True)
+        indexed = {d.id for d in self.rag.documents()}
+        with self._file_lock:
+            for i in range(1, 10_000):
+                candidate = self.uploads / (safe if i == 1 else f"{stem}-{i}{suffix}")
+                if candidate.exists():
+                    if candidate.read_bytes() == data:
+                        return candidate, i > 1
+                    continue
+                if candidate.name in indexed:  # a seed document already has this name
+                    continue
+                try:
+                    with open(candidate, "xb") as handle:
+                        handle.write(data)
+                except FileExistsError:
+                    continue
+                return candidate, i > 1
+        raise OSError(f"no free file name for {safe}")
+
+    def delete(self, doc_ids: list[str]) -> list[str]:
+        """Remove these documents from the index, and their files when they were uploaded here."""
+        docs = {d.id: d for d in self.rag.documents()}
+        present = [d for d in doc_ids if d in docs]
+        if present:
+            self.rag.delete(present)
+        for doc_id in present:
+            source = Path(docs[doc_id].meta.get("source", ""))
+            if source.parent == self.uploads and source.is_file():
+                source.unlink(missing_ok=True)
+        return present
+
+    # ------------------------------------------------------------------ feedback and export
+
+    def record_feedback(self, turn: Turn, verdict: str, comment: str) -> None:
+        assert turn.answer is not None, "only answered turns are rated"
+        record: dict[str, Any] = {
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "verdict": verdict,
+            "comment": comment.strip(),
+            # question, answer, citations, refused, related …; in the LLM mode also its text and verdicts
+            **(result_to_dict(turn.llm) if turn.llm is not None else answer_to_dict(turn.answer)),
+            "top_k": turn.top_k,
+            "retrieval_mode": str(turn.mode),
+            "answer_mode": str(turn.answer_mode),
+        }
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        self.feedback_path.parent.mkdir(parents=True, exist_ok=True)
+        with self._file_lock, open(self.feedback_path, "a", encoding="utf-8") as handle:
+            handle.write(line)
+
+    def save_export(self, markdown: str, when: datetime) -> Path:
+        """The conversation as a Markdown file in a folder of its own (the download keeps its name)."""
+        self.export_dir.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(dir=self.export_dir))
+        path = folder / f"conversation-{when:%Y%m%d-%H%M%S}.md"
+        path.write_text(markdown, encoding="utf-8")
+        return path
