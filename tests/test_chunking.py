@@ -46,7 +46,7 @@ def test_chunks_respect_size_sentences_offsets_and_overlap() -> None:
         assert doc.text[chunk.start : chunk.end] == chunk.text
         assert len(chunk.text) <= CONFIG.max_chars
         assert chunk.text.split("。")[0] + "。" in sentences  # starts at a sentence start
-    for previous, current in zip(chunks, chunks[1:]):
+    for previous, current in zip(chunks, chunks[1:], strict=False):
         last_sentence = previous.text[previous.text.rstrip("。").rfind("。") + 1 :]
         assert current.text.startswith(last_sentence)  # one sentence of overlap
 

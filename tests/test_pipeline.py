@@ -20,7 +20,7 @@ INTERVIEW = "000_a14ba3e1848048d8.txt"
 def _assert_answer_is_grounded(answer) -> None:
     assert not answer.refused
     for citation in answer.citations:
-        for quote, (start, end) in zip(citation.quotes, citation.spans):
+        for quote, _span in zip(citation.quotes, citation.spans, strict=True):
             assert quote in citation.hit.chunk.text
             assert quote in answer.text
             assert f"{quote}[{citation.n}]" in answer.text
@@ -49,7 +49,7 @@ def test_search_ranks_the_right_article_first_and_reports_both_channels(seed_rag
     assert "109" in hits[0].chunk.text
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
     assert hits[0].bm25_rank is not None and hits[0].dense_rank is not None
-    assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:], strict=False))
 
 
 def test_traditional_script_question_finds_simplified_text(seed_rag: Rag) -> None:
