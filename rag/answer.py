@@ -47,6 +47,9 @@ class Answer:
     evidence: float
     language: str
     timings: Mapping[str, float] = field(default_factory=dict)  # stage → milliseconds, filled by Rag.ask
+    #: What was searched when the question was read in its conversation ("" when it was searched as asked).
+    standalone_question: str = ""
+    history_used: bool = False  # whether earlier turns changed what was searched
 
 
 REFUSALS = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +22,7 @@ from filelock import FileLock
 
 from .answer import EMPTY_QUESTION, Answer, compose
 from .chunking import Chunk, ChunkerConfig, chunk_document
+from .conversation import Message, Resolution, resolve
 from .documents import Document, IngestError, load_documents, parse_bytes
 from .embedding import Embedder
 from .examples import ExampleCache
@@ -258,7 +259,18 @@ class Rag:
         text = self.check_question(question.text if isinstance(question, Question) else question)
         return prepare(text, self.embedder.embed_query(text))
 
-    def search(self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None) -> list[Hit]:
+    def resolve(self, question: str, history: Sequence[Message] | None = None) -> Resolution:
+        """What is searched for ``question`` asked after ``history`` (OpenAI-style messages); see rag.conversation."""
+        text = self.check_question(question)
+        return resolve(text, history or ())
+
+    def search(
+        self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
+        history: Sequence[Message] | None = None,
+    ) -> list[Hit]:  # fmt: skip
+        """The ranked passages; with ``history`` a follow-up is searched as its standalone question."""
+        if history and isinstance(question, str):
+            question = self.resolve(question, history).standalone
         how = parse_enum(RetrievalMode, mode, "retrieval mode") if mode else None
         index = self.index()
         if index.manifest.model != self.model_fingerprint:  # never compare vectors of two different models
@@ -268,30 +280,43 @@ class Rag:
             )
         return search(index, self.prepare(question), self.settings, top_k, how)
 
-    def ask(self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None) -> Answer:
-        """The answer, with how long retrieval and answer composition took (``Answer.timings``, ms)."""
+    def ask(
+        self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
+        history: Sequence[Message] | None = None,
+    ) -> Answer:  # fmt: skip
+        """The answer, with how long retrieval and answer composition took (``Answer.timings``, ms).
+
+        With ``history`` (earlier turns, OpenAI-style messages) a follow-up question is searched
+        and answered as its standalone form; the answer records it (``standalone_question``).
+        """
         began = time.perf_counter()
-        asked = self.prepare(question)
+        resolution = self.resolve(question, history) if isinstance(question, str) else None
+        asked = self.prepare(resolution.standalone if resolution else question)
         hits = self.search(asked, top_k, mode)
         retrieved = time.perf_counter()
         answer = compose(asked, hits, self.settings)
         done = time.perf_counter()
         timings = {"retrieve_ms": round((retrieved - began) * 1000, 1), "answer_ms": round((done - retrieved) * 1000, 1)}
+        if resolution is not None and resolution.used_history:
+            answer = dataclasses.replace(answer, question=resolution.question, standalone_question=resolution.standalone, history_used=True)
         return dataclasses.replace(answer, timings=timings)
 
     def compose(self, question: str | Question, hits: list[Hit]) -> Answer:
         """The extractive answer from hits already at hand (evaluation retrieves deeper than it answers)."""
         return compose(self.prepare(question), hits, self.settings)
 
-    def generate(self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None) -> Iterator[LLMEvent]:
+    def generate(
+        self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
+        history: Sequence[Message] | None = None,
+    ) -> Iterator[LLMEvent]:  # fmt: skip
         """The LLM-phrased answer (``answer_mode = llm``): streamed drafts, then the verified result.
 
         The extractive answer is computed first: it is the refusal gate (a
         refused question never reaches the LLM) and the fallback when no
         generated sentence survives verification.
         """
-        asked = self.prepare(question)
-        return self.rephrase(self.ask(asked, top_k, mode), asked)
+        extractive = self.ask(question, top_k, mode, history)
+        return self.rephrase(extractive, self.prepare(extractive.standalone_question or extractive.question))
 
     def rephrase(self, extractive: Answer, question: Question | None = None) -> Iterator[LLMEvent]:
         """``generate`` for an extractive answer already at hand (the UI shows its timings first)."""

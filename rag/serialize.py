@@ -47,6 +47,8 @@ def citation_to_dict(citation: Citation) -> dict[str, Any]:
 def answer_to_dict(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
+        "standalone_question": answer.standalone_question or answer.question,
+        "history_used": answer.history_used,
         "answer": answer.text,
         "refused": answer.refused,
         "citations": [citation_to_dict(c) for c in answer.citations],
