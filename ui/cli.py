@@ -17,6 +17,7 @@ from typing import Any
 
 from rag import (
     AnswerMode,
+    EmbedBackend,
     EmbeddingError,
     IndexCorrupt,
     IndexMissing,
@@ -217,7 +218,7 @@ def cmd_serve(rag: Rag, args: argparse.Namespace) -> int:
 
 
 def cmd_model_build(rag: Rag, args: argparse.Namespace) -> int:
-    print(ensure_model(rag.settings, force=args.force))
+    print(ensure_model(rag.settings, force=args.force, onnx=rag.embedder.backend == EmbedBackend.ONNX))
     return 0
 
 
