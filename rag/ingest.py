@@ -120,7 +120,7 @@ def windows(documents: Iterable[Document], config: ChunkerConfig, size: int) -> 
         yield pending
 
 
-def _ahead(source: Iterator[list[Chunk]], depth: int) -> Iterator[list[Chunk]]:
+def ahead(source: Iterator[list[Chunk]], depth: int) -> Iterator[list[Chunk]]:
     """``source`` produced by a thread at most ``depth`` windows ahead of the consumer; its errors re-raised here."""
     slots: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -187,11 +187,13 @@ def embed_documents(
     size = {d.id: len(d.text) for d in documents}
     chars_total = sum(size.values()) or 1
     source = windows(documents, config, settings.ingest_window)
-    stream = _ahead(source, settings.ingest_queue) if parallel else source
+    stream = ahead(source, settings.ingest_queue) if parallel else source
     chunks: list[Chunk] = []
     parts: list[np.ndarray] = []
     embedded = 0
     chars_done = 0
+    if progress:  # started: the first estimate assumes full chunks, later ones the ratio seen so far
+        progress(0, max(1, round(chars_total / config.max_chars)))
     for window in stream:
         vectors, fresh = embed_window(window, embedder, cache, settings.embed_batch_size)
         chunks.extend(window)
@@ -207,4 +209,4 @@ def embed_documents(
     return Embedded(chunks, vectors, embedded, len(chunks) - embedded)
 
 
-__all__ = ["CACHE_DIR", "ChunkProgress", "Embedded", "VectorCache", "embed_documents", "embed_window", "windows"]
+__all__ = ["CACHE_DIR", "ChunkProgress", "Embedded", "VectorCache", "ahead", "embed_documents", "embed_window", "windows"]
