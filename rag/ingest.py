@@ -201,9 +201,11 @@ def embed_documents(
         embedded += fresh
         if progress:
             chars_done += sum(size.get(doc_id, 0) for doc_id in dict.fromkeys(c.doc_id for c in window))
-            # the total is estimated from the characters chunked so far: exact once the last window is done
-            estimate = len(chunks) if chars_done >= chars_total else max(len(chunks), round(len(chunks) * chars_total / max(chars_done, 1)))
-            progress(len(chunks), estimate)
+            # the total is estimated from the characters chunked so far
+            if chars_done < chars_total:  # the exact total is reported after the loop
+                progress(len(chunks), max(len(chunks) + 1, round(len(chunks) * chars_total / max(chars_done, 1))))
+    if progress:
+        progress(len(chunks), len(chunks))
     dimension = parts[0].shape[1] if parts else embedder.dimension
     vectors = np.vstack(parts) if parts else np.zeros((0, dimension), dtype=np.float32)
     return Embedded(chunks, vectors, embedded, len(chunks) - embedded)
