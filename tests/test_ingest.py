@@ -78,6 +78,20 @@ def test_rag_ingest_reads_an_archive_beside_a_folder(fake_settings: SettingsFact
     assert not again.removed and not again.changed
 
 
+def test_the_cli_ingests_an_archive_with_a_progress_bar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from ui.cli import main
+
+    monkeypatch.setenv("RAG_EMBED_MODEL", FAKE_MODEL)
+    archive = _write(tmp_path / "news.jsonl.gz", _archive_lines())
+    status = main(["--index-dir", str(tmp_path / "index"), "ingest", str(archive)])
+    out, err = capsys.readouterr()
+    assert status == 1  # some lines were skipped, and the exit status says so
+    assert "3 added" in out and err.count(f"skipped: {archive}: line ") == 3
+    assert "chunk/s" in err and "100%" in err  # the bar's rate, and it reached its exact total
+    status = main(["--index-dir", str(tmp_path / "index"), "documents", "--json"])
+    assert {d["doc"] for d in json.loads(capsys.readouterr().out)["documents"]} == {"news-a", "news-b", "42"}
+
+
 def test_a_truncated_archive_keeps_the_lines_before_the_damage(tmp_path: Path) -> None:
     whole = lzma.compress(("\n".join(json.dumps(a, ensure_ascii=False) for a in ARTICLES) + "\n").encode())
     (tmp_path / "cut.jsonl.xz").write_bytes(whole[: len(whole) - 12])
