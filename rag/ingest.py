@@ -42,6 +42,7 @@ ChunkProgress = Callable[[int, int], None]
 CACHE_DIR = ".embed-cache"
 _KEY_BYTES = 16
 _DONE = object()
+_POLL_S = 0.1  # how often a blocked producer checks whether the consumer has gone
 
 
 @dataclass(frozen=True)
@@ -125,20 +126,24 @@ def ahead(source: Iterator[list[Chunk]], depth: int) -> Iterator[list[Chunk]]:
     slots: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def offer(item: object) -> bool:
+        """Put ``item`` once there is room; False when the consumer has gone (then nothing blocks forever)."""
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for window in source:
-                while not stop.is_set():
-                    try:
-                        slots.put(window, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not offer(window):
                     return
-            slots.put(_DONE)
+            offer(_DONE)
         except BaseException as exc:  # handed to the consumer, which raises it
-            slots.put(exc)
+            offer(exc)
 
     worker = threading.Thread(target=produce, name="rag-chunker", daemon=True)
     worker.start()
