@@ -24,6 +24,7 @@ from .serialize import answer_to_dict, citation_to_dict, hit_to_dict, search_to_
 from .settings import (
     DEFAULT_MODEL_ID,
     AnswerMode,
+    EmbedBackend,
     Fusion,
     RetrievalMode,
     Settings,
@@ -47,6 +48,7 @@ __all__ = [
     "Chunk",
     "Citation",
     "Document",
+    "EmbedBackend",
     "EmbeddingError",
     "FallbackReason",
     "Fusion",

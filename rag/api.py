@@ -21,15 +21,16 @@ import numpy as np
 from filelock import FileLock
 
 from .answer import EMPTY_QUESTION, Answer, compose
-from .chunking import Chunk, ChunkerConfig, chunk_document
+from .chunking import Chunk, ChunkerConfig
 from .conversation import Message, Resolution, resolve
 from .documents import Document, IngestError, load_documents, parse_bytes
 from .embedding import Embedder
 from .examples import ExampleCache
 from .folding import language_of
+from .ingest import VectorCache, embed_documents
 from .question import Question, prepare
 from .retrieval import Hit, search
-from .settings import DEFAULT_MODEL_ID, RetrievalMode, Settings, load_settings, parse_enum
+from .settings import RetrievalMode, Settings, load_settings, parse_enum
 from .store import POINTER, Index, IndexMismatch, IndexMissing, Manifest, build_index, load_index, save_index
 
 if TYPE_CHECKING:
@@ -91,12 +92,8 @@ class Rag:
 
     @cached_property
     def model_fingerprint(self) -> str:
-        """The model id recorded in the manifest; the default model includes its source file's hash (hashed once)."""
-        if self.settings.embed_model != DEFAULT_MODEL_ID:
-            return self.settings.embed_model
-        from .offline_model import model_info
-
-        return f"{DEFAULT_MODEL_ID}@{model_info(self.settings)['source_sha256'][:12]}"
+        """The model recorded in the manifest (see ``Embedder.fingerprint``: the int8 and fp32 runtimes differ)."""
+        return self.embedder.fingerprint
 
     def has_index(self) -> bool:
         return (self.index_dir / POINTER).exists()
@@ -180,6 +177,8 @@ class Rag:
             manifest = self._manifest({**plan.keep, **plan.embed}, self._dimension(old, plan))
             new = build_index(manifest, {**plan.keep, **plan.embed}, chunks, vectors)
             save_index(new, self.index_dir)
+            if plan.embed:
+                self._vector_cache().clear()  # the saved generation holds these vectors now
             with self._lock:
                 self._index, self._generation = new, (self.index_dir / POINTER).read_text().strip()
         return IngestReport(
@@ -210,13 +209,19 @@ class Rag:
             rows = rows_by_doc.get(doc_id, [])
             chunks.extend(old.chunks[r] for r in rows)
             parts.append(old.vectors[rows])
-        fresh = [c for doc_id in sorted(plan.embed) for c in chunk_document(plan.embed[doc_id], self.chunker)]
-        report = (lambda done, total: progress("embed", done, total)) if progress else None
-        if fresh:
-            parts.append(self.embedder.embed_passages([c.search_text for c in fresh], report))
-        chunks.extend(fresh)
+        embedded = 0
+        if plan.embed:
+            report = (lambda done, total: progress("embed", done, total)) if progress else None
+            fresh = embed_documents([plan.embed[d] for d in sorted(plan.embed)], self.chunker, self.embedder, cache=self._vector_cache(), progress=report)
+            parts.append(fresh.vectors)
+            chunks.extend(fresh.chunks)
+            embedded = fresh.embedded
         vectors = np.vstack(parts) if parts else np.zeros((0, self._dimension(old, plan)), dtype=np.float32)
-        return chunks, vectors.astype(np.float32), len(fresh)
+        return chunks, vectors.astype(np.float32), embedded
+
+    def _vector_cache(self) -> VectorCache:
+        """Vectors of an ingest that was interrupted: reused, so no chunk is embedded twice."""
+        return VectorCache(self.index_dir, self.embedder)
 
     def _dimension(self, old: Index | None, plan: _Plan) -> int:
         """The vector size, without loading the model when nothing is embedded (a delete)."""

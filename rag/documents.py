@@ -308,10 +308,13 @@ def load_document(path: Path, root: Path | None = None) -> Document:
 
 def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
     """(file, root) pairs: folders are walked for supported files, files are taken as given."""
+    from .jsonl import is_jsonl  # jsonl builds on this module
+
     for path in paths:
         if path.is_dir():
             for file in sorted(path.rglob("*")):
-                if file.is_file() and file.suffix.lower() in SUPPORTED_SUFFIXES and not _skipped(file, path):
+                readable = file.suffix.lower() in SUPPORTED_SUFFIXES or is_jsonl(file)
+                if file.is_file() and readable and not _skipped(file, path):
                     yield file, path
         else:
             yield path, None
@@ -324,12 +327,19 @@ def _skipped(file: Path, root: Path) -> bool:
 
 
 def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[IngestError]]:
-    """Every readable document, and one error per file that could not be read."""
+    """Every readable document, and one error per file (or JSONL line) that could not be read."""
+    from .jsonl import is_jsonl, read_jsonl
+
     documents: list[Document] = []
     errors: list[IngestError] = []
     for file, root in discover(paths):
         if not file.exists():
             errors.append(IngestError(file, "no such file or folder / 文件不存在"))
+            continue
+        if is_jsonl(file):
+            found, failed = read_jsonl(file)
+            documents.extend(found)
+            errors.extend(failed)
             continue
         try:
             documents.append(load_document(file, root))

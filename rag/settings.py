@@ -39,6 +39,14 @@ class AnswerMode(StrEnum):
     LLM = "llm"
 
 
+class EmbedBackend(StrEnum):
+    """How the default model runs: ``auto`` picks int8 ONNX on CPU and torch on any other device."""
+
+    AUTO = "auto"
+    ONNX = "onnx"
+    TORCH = "torch"
+
+
 class Unsupported(StrEnum):
     """How the LLM mode shows a sentence the verifier cannot support: hidden, or struck through."""
 
@@ -74,11 +82,23 @@ class Settings:
     #: (the model's own configured prompts, or e5-style when its name says e5).
     query_prompt: str = ""
     passage_prompt: str = ""
+    #: Where torch models run (``cpu``, ``cuda``, ``cuda:1``, ``mps`` …); the int8 ONNX encoder is CPU only.
+    device: str = "cpu"
+    #: The default model's runtime: ``auto`` = int8 ONNX on ``cpu``, torch fp32 elsewhere (other models: torch).
+    embed_backend: EmbedBackend = EmbedBackend.AUTO
+    #: Threads the encoder computes with; 0 = every core this process may use.
+    embed_threads: int = 0
 
     # --- index ---------------------------------------------------------------
     index_dir: str = str(PROJECT_ROOT / "index")
     seeds_dir: str = str(PROJECT_ROOT / "seeds")
     faiss_factory: str = "Flat"
+
+    #: Chunks embedded, cached and reported together during ingest: sorted by length inside
+    #: the window, so batches carry little padding; an interrupted ingest loses at most one window.
+    ingest_window: int = 256
+    #: Windows chunked ahead of the encoder (bounds the memory of the ingest pipeline).
+    ingest_queue: int = 4
 
     # --- chunking ------------------------------------------------------------
     chunk_min_chars: int = 150
@@ -146,6 +166,10 @@ class Settings:
         for name in ("answer_keep_ratio", "refusal_threshold", "llm_min_coverage", "llm_min_relevance"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], not {getattr(self, name)}")
+        if self.embed_threads < 0 or self.ingest_window < 1 or self.ingest_queue < 1:
+            raise ValueError("embed_threads must be >= 0, ingest_window and ingest_queue >= 1")
+        if not self.device.strip():
+            raise ValueError("device must name a torch device such as cpu or cuda")
         if self.llm_timeout_s <= 0 or self.max_upload_mb <= 0 or self.max_question_chars < 1:
             raise ValueError("llm_timeout_s and max_upload_mb must be > 0 and max_question_chars >= 1")
 
@@ -156,6 +180,7 @@ _ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "retrieval_mode": RetrievalMode,
     "answer_mode": AnswerMode,
     "llm_unsupported": Unsupported,
+    "embed_backend": EmbedBackend,
 }
 
 

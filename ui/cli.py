@@ -17,6 +17,7 @@ from typing import Any
 
 from rag import (
     AnswerMode,
+    EmbedBackend,
     EmbeddingError,
     IndexCorrupt,
     IndexMissing,
@@ -59,10 +60,12 @@ def _progress_bar() -> Callable[[str, int, int], None]:
 
     def update(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc="Embedding chunks / 向量化", unit="chunk", file=sys.stderr)
+        if bar is None:  # created at 0 so that chunks/s and the ETA count from the start
+            bar = bars[stage] = tqdm(total=total or None, desc="Embedding chunks / 向量化", unit="chunk", file=sys.stderr, smoothing=0.1)
+        if total and bar.total != total:  # the total is an estimate until the last document is chunked
+            bar.total = total
         bar.update(done - bar.n)
-        if done >= total:
+        if total and done >= total:
             bar.close()
 
     return update
@@ -217,7 +220,7 @@ def cmd_serve(rag: Rag, args: argparse.Namespace) -> int:
 
 
 def cmd_model_build(rag: Rag, args: argparse.Namespace) -> int:
-    print(ensure_model(rag.settings, force=args.force))
+    print(ensure_model(rag.settings, force=args.force, onnx=rag.embedder.backend == EmbedBackend.ONNX))
     return 0
 
 
