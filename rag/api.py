@@ -23,16 +23,16 @@ from filelock import FileLock
 from .answer import EMPTY_QUESTION, Answer, compose
 from .chunking import Chunk, ChunkerConfig, chunk_document
 from .conversation import Message, Resolution, resolve
+from .dates import Period, check_day, question_period
 from .documents import Document, IngestError, load_documents, parse_bytes
 from .embedding import Embedder
 from .examples import ExampleCache
 from .folding import language_of
 from .question import Question, prepare
-from .dates import Period, check_day, question_period
 from .retrieval import Filters, Hit, newest_published, search
-from .stories import annotate
 from .settings import DEFAULT_MODEL_ID, RetrievalMode, Settings, load_settings, parse_enum
 from .store import POINTER, Index, IndexMismatch, IndexMissing, Manifest, build_index, load_index, save_index
+from .stories import annotate
 
 if TYPE_CHECKING:
     from .llm import LLMEvent

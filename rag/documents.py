@@ -11,12 +11,12 @@ import hashlib
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from .dates import HTML_META, HTML_TIME, find_published
 from .cleaning import SENTENCE_END, is_caption, looks_like_heading, split_runs, strip_furniture
+from .dates import HTML_META, HTML_TIME, find_published
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 PARAGRAPH_SEPARATOR = "\n\n"

@@ -5,7 +5,9 @@ different header, dateline or closing line. Documents whose character
 shingles (MinHash, ``datasketch``) overlap by at least ``story_threshold``
 (estimated Jaccard) are one *story*; ``meta["story"]`` names it by its
 smallest document id, so results can show one card per story and list the
-other reports. A date read without its year (08/16 13:50) takes the year most
+other reports. Templated reports (a stock's daily figures, a fund's net value)
+share most of their words but not their figures, so two documents that both
+state figures must also share most of them. A date read without its year (08/16 13:50) takes the year most
 of the collection's dated documents carry.
 """
 
@@ -20,6 +22,22 @@ from datasketch import MinHash, MinHashLSH
 
 from .dates import is_partial, with_year
 from .documents import Document
+
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+#: Documents stating at least this many distinct figures are compared on them too.
+_MIN_FIGURES = 3
+
+
+def figures(text: str) -> frozenset[str]:
+    """The distinct numbers a text states (counts, amounts, codes, dates)."""
+    return frozenset(_FIGURE.findall(text))
+
+
+def _same_figures(a: frozenset[str], b: frozenset[str], threshold: float) -> bool:
+    if len(a) < _MIN_FIGURES or len(b) < _MIN_FIGURES:
+        return True
+    return len(a & b) >= threshold * len(a | b)
+
 
 #: Characters that say nothing about which story a text tells: white space and punctuation.
 _NOISE = re.compile(r"[\s\W_]+")
@@ -39,6 +57,7 @@ def signature(text: str, shingle_chars: int, num_perm: int) -> MinHash | None:
 def group_stories(texts: Mapping[str, str], threshold: float, shingle_chars: int, num_perm: int) -> dict[str, str]:
     """document id → story id (the smallest id of its group), for every document of a group of two or more."""
     sketches = {doc_id: s for doc_id in sorted(texts) if (s := signature(texts[doc_id], shingle_chars, num_perm)) is not None}
+    numbers = {doc_id: figures(texts[doc_id]) for doc_id in sketches}
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     parent = {doc_id: doc_id for doc_id in sketches}
 
@@ -50,7 +69,7 @@ def group_stories(texts: Mapping[str, str], threshold: float, shingle_chars: int
 
     for doc_id, sketch in sketches.items():
         for other in lsh.query(sketch):
-            if sketch.jaccard(sketches[other]) >= threshold:
+            if sketch.jaccard(sketches[other]) >= threshold and _same_figures(numbers[doc_id], numbers[other], threshold):
                 a, b = root(doc_id), root(other)
                 parent[max(a, b)] = min(a, b)
         lsh.insert(doc_id, sketch)
