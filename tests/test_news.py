@@ -245,3 +245,19 @@ def test_news_question_file_names_its_corpus(tmp_path: Path) -> None:
     )
     dataset = load_dataset(qa, Settings())
     assert {d.id for d in dataset.documents} == {"n1", "n4"} and dataset.items[0].gold_docs == frozenset({"n1"})
+
+
+# --------------------------------------------------------------------------- the real model
+
+
+def test_real_model_answers_from_one_copy_and_names_the_others(seed_rag: Rag, tmp_path: Path) -> None:
+    rag = Rag(seed_rag.settings.replace(index_dir=str(tmp_path / "news-real")))
+    rag.embedder = seed_rag.embedder  # the model already loaded
+    rag.ingest_documents(list(story_docs().values()))
+    answer = rag.ask("7月份全国居民消费价格同比下降了多少？")
+    assert not answer.refused and "0.3%" in answer.text
+    cited = answer.citations[0].hit
+    assert cited.chunk.doc_id in {"n1", "n2", "n3"} and len(cited.same_story) == 2
+    assert len({c.hit.story for c in answer.citations}) == len({c.hit.chunk.doc_id for c in answer.citations})
+    july = rag.ask("2023年7月底应急管理部转移了多少群众？")
+    assert july.period == "2023年7月" and not july.refused and "5.2万" in july.text

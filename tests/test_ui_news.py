@@ -59,3 +59,28 @@ def test_the_period_the_question_names_is_said_above_its_sources(news_app: App) 
     assert turn.answer is not None and turn.answer.period
     if not turn.answer.refused:
         assert turn.answer.period in cards.sources_html([turn], "zh", False)
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def test_cli_since_until_and_the_json_fields(news_app: App, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from helpers import FAKE_MODEL
+    from ui.cli import main
+
+    monkeypatch.setenv("RAG_EMBED_MODEL", FAKE_MODEL)
+    index = str(news_app.rag.index_dir)
+    assert main(["--index-dir", index, "search", "7月份全国居民消费价格同比下降多少？", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    assert hits[0]["published"].startswith("2023-08-10") and len(hits[0]["same_story"]) == 2
+    assert len({h["story"] for h in hits}) == len({h["doc"] for h in hits})  # one document per story
+    assert main(["--index-dir", index, "search", "7月份全国居民消费价格同比下降多少？", "--until", "2023-07-31", "--json"]) == 0
+    assert {h["doc"] for h in json.loads(capsys.readouterr().out)["hits"]} == {"n4"}
+    assert main(["--index-dir", index, "ask", "最近应急管理部转移了多少群众？", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["period"] == "2023-07-11—2023-08-10"
+    assert main(["--index-dir", index, "search", "华北", "--since", "tomorrow"]) == 1
+    assert "2023-07-01" in capsys.readouterr().err
+    assert main(["--index-dir", index, "search", "7月份全国居民消费价格同比下降多少？"]) == 0
+    assert "另有 2 篇相同报道" in capsys.readouterr().out
