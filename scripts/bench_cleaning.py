@@ -30,6 +30,7 @@ from rag.settings import load_settings  # noqa: E402
 
 NEWS = ROOT.parent / "shared" / "data" / "news_zh_20k.jsonl.xz"
 _SPACE = re.compile(r"\s+")
+_RUN = re.compile(r"[ \t\u3000\u00a0]{2,}")
 _HEADER = re.compile(r"^\s*[^\n]{0,200}?[，,]?\s*正文\s*[:：]")
 
 
@@ -49,6 +50,7 @@ def main() -> None:
     rejected: list[str] = []
     total_in = body_in = kept = 0
     sources: Counter[str] = Counter()
+    spaced = 0
     documents = {}
     for n, (doc_id, text) in enumerate(read_news(args.news)):
         if args.limit is not None and n >= args.limit:
@@ -61,12 +63,14 @@ def main() -> None:
             rejected.append(doc_id)
             continue
         kept += letters(doc.text)
+        spaced += bool(_RUN.search(doc.text))
         sources[doc.meta.get("published_source", "none")] += 1
         documents[doc_id] = doc
     count = len(documents) + len(rejected)
     print(f"articles                 {count}")
     print(f"rejected as unreadable   {len(rejected)}  {' '.join(rejected[:20])}")
     print(f"characters kept          {kept / total_in:.2%} of all non-space characters, {kept / body_in:.2%} of the bodies")
+    print(f"texts with a blank run    {spaced}")
     dated = sum(v for k, v in sources.items() if k != "none")
     print(f"publication date found   {dated} ({dated / max(count, 1):.1%}): " + ", ".join(f"{k} {v}" for k, v in sources.most_common()))
     print(f"parse CPU time           {time.process_time() - began:.1f} s")

@@ -199,6 +199,8 @@ def document_html(doc: Document, paragraph: int, spans: Sequence[Span], lang: st
         blocks.append(f'<{tag} class="{" ".join(classes)}" data-para="{p.index}">{inner}</{tag}>')
     file_name = doc.meta.get("file_name", doc.id)
     meta = f"{escape(file_name)} · {escape(label(lang, 'doc_paragraphs', n=len(doc.paragraphs)))}"
+    if doc.meta.get("published"):
+        meta += f" · {escape(label(lang, 'published', date=_day(doc.meta['published'])))}"
     return (
         f'<header class="doc-head"><div><h2 class="doc-title">{escape(doc.title)}</h2>'
         f'<div class="doc-file">{meta}</div></div>'

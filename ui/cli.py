@@ -203,7 +203,11 @@ def cmd_llm_serve(rag: Rag, args: argparse.Namespace) -> int:
 def cmd_documents(rag: Rag, args: argparse.Namespace) -> int:
     docs = rag.documents()
     if args.json:
-        _emit({"documents": [{"doc": d.id, "title": d.title, "sha256": d.sha256, "paragraphs": len(d.paragraphs)} for d in docs]})
+        _emit({"documents": [
+            {"doc": d.id, "title": d.title, "sha256": d.sha256, "paragraphs": len(d.paragraphs),
+             "published": d.meta.get("published", ""), "story": d.meta.get("story", d.id)}
+            for d in docs
+        ]})  # fmt: skip
     for d in [] if args.json else docs:
         print(f"{d.id}\t{d.title}")
     return 0
