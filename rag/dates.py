@@ -153,7 +153,7 @@ def check_day(value: str, what: str) -> str:
     if not value:
         return ""
     found = parse_date(value)
-    if not found:
+    if not found or is_partial(found):
         raise ValueError(f"{what} must be a date such as 2023-07-01, not {value!r} / 日期格式应为 2023-07-01")
     return day_of(found)
 

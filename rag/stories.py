@@ -14,6 +14,7 @@ of the collection's dated documents carry.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -54,9 +55,24 @@ def signature(text: str, shingle_chars: int, num_perm: int) -> MinHash | None:
     return sketch
 
 
+#: Sketches already made in this process, by (text hash, shingle length, permutations): a long-running
+#: app re-reads its whole collection at every upload, but hashes only the new documents' shingles.
+_SKETCHES: dict[tuple[str, int, int], MinHash | None] = {}
+_SKETCH_CACHE_MAX = 100_000
+
+
+def _sketch(text: str, shingle_chars: int, num_perm: int) -> MinHash | None:
+    key = (hashlib.sha1(text.encode("utf-8")).hexdigest(), shingle_chars, num_perm)
+    if key not in _SKETCHES:
+        if len(_SKETCHES) >= _SKETCH_CACHE_MAX:
+            _SKETCHES.clear()
+        _SKETCHES[key] = signature(text, shingle_chars, num_perm)
+    return _SKETCHES[key]
+
+
 def group_stories(texts: Mapping[str, str], threshold: float, shingle_chars: int, num_perm: int) -> dict[str, str]:
     """document id → story id (the smallest id of its group), for every document of a group of two or more."""
-    sketches = {doc_id: s for doc_id in sorted(texts) if (s := signature(texts[doc_id], shingle_chars, num_perm)) is not None}
+    sketches = {doc_id: s for doc_id in sorted(texts) if (s := _sketch(texts[doc_id], shingle_chars, num_perm)) is not None}
     numbers = {doc_id: figures(texts[doc_id]) for doc_id in sketches}
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     parent = {doc_id: doc_id for doc_id in sketches}

@@ -211,6 +211,8 @@ def test_settings_check_the_date_range() -> None:
         Settings(since="2023-08-01", until="2023-07-01")
     with pytest.raises(ValueError):
         Settings(until="yesterday")
+    with pytest.raises(ValueError):
+        Settings(since="07-01")  # a day needs its year
 
 
 # --------------------------------------------------------------------------- the real slice, when present
