@@ -305,7 +305,8 @@ def _evidence_table(answerable: list[_Outcome], unanswerable: list[_Outcome]) ->
     return {"answerable": [o.evidence for o in answerable], "unanswerable": [o.evidence for o in unanswerable]}
 
 
-def load_dataset(path: Path, settings: Settings) -> Dataset:
+def load_dataset(path: Path, settings: Settings, background: int | None = None) -> Dataset:
+    """A SQuAD-format set or a QA JSONL with its corpus; ``background`` overrides a news corpus's sample size."""
     if path.suffix == ".jsonl":
         from .documents import load_documents
 
@@ -315,7 +316,8 @@ def load_dataset(path: Path, settings: Settings) -> Dataset:
             if not news.exists():
                 raise FileNotFoundError(f"{path}: the news articles it needs are not at {news}")
             wanted = {str(d) for row in rows for d in row.get("docs", ())}
-            return load_qa_jsonl(path, news_corpus(news, wanted, int(spec.get("background", 0))))
+            size = int(spec.get("background", 0)) if background is None else background
+            return load_qa_jsonl(path, news_corpus(news, wanted, size))
         corpus, _errors = load_documents([Path(settings.seeds_dir)])
         return load_qa_jsonl(path, corpus)
     return load_squad(path)

@@ -7,7 +7,7 @@ a random sample of the news slice as background. The index is built once into
 model on two shared CPU cores, embedding the ~2,700 chunks takes a quarter of
 an hour; the questions then take a few minutes.
 
-    .venv/bin/python scripts/bench_news.py [--cache .cache/news-index] [--limit N] [--json]
+    .venv/bin/python scripts/bench_news.py [--cache .cache/news-index] [--background N] [--limit N] [--json]
 """
 
 from __future__ import annotations
@@ -35,9 +35,10 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=ROOT / ".cache" / "news-index", help="index folder kept between runs")
     parser.add_argument("--limit", type=int, default=None, help="ask at most this many questions")
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    parser.add_argument("--background", type=int, default=None, help="background articles instead of the file's number (0: only the answer-bearing ones)")
     args = parser.parse_args()
     settings = load_settings()
-    dataset = load_dataset(args.questions, settings)
+    dataset = load_dataset(args.questions, settings, background=args.background)
     _spec, rows = _qa_rows(args.questions)
     kinds = Counter(str(r.get("kind", "")) for r in rows)
     print(f"{len(dataset.documents)} articles, {len(dataset.items)} questions: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()), flush=True)
