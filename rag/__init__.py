@@ -13,13 +13,14 @@ modules behind it, so those can change without breaking a screen.
 from .answer import REFUSALS, Answer, Citation
 from .api import IngestReport, Progress, QuestionError, Rag
 from .chunking import Chunk
+from .dates import Period, check_day
 from .documents import BODY, CAPTION, HEADING, PARAGRAPH_SEPARATOR, SUPPORTED_SUFFIXES, Document, IngestError, Paragraph
 from .embedding import EmbeddingError, register_encoder
 from .evaluation import evaluate_path, format_report
 from .llm import FallbackReason, LLMDelta, LLMError, LLMEvent, LLMResult, result_to_dict
 from .offline_model import ModelSourceError, ensure_model, model_info
 from .question import Question
-from .retrieval import Hit
+from .retrieval import Hit, Report
 from .serialize import answer_to_dict, citation_to_dict, hit_to_dict, search_to_dict
 from .settings import (
     DEFAULT_MODEL_ID,
@@ -64,8 +65,10 @@ __all__ = [
     "LLMResult",
     "ModelSourceError",
     "Paragraph",
+    "Period",
     "Progress",
     "Question",
+    "Report",
     "QuestionError",
     "Rag",
     "RetrievalMode",
@@ -74,6 +77,7 @@ __all__ = [
     "Unsupported",
     "Verification",
     "answer_to_dict",
+    "check_day",
     "citation_to_dict",
     "ensure_model",
     "env_name",

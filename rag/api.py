@@ -23,15 +23,17 @@ from filelock import FileLock
 from .answer import EMPTY_QUESTION, Answer, compose
 from .chunking import Chunk, ChunkerConfig
 from .conversation import Message, Resolution, resolve
+from .dates import Period, check_day, question_period
 from .documents import Document, IngestError, load_documents, parse_bytes
 from .embedding import Embedder
 from .examples import ExampleCache
 from .folding import language_of
 from .ingest import VectorCache, embed_documents
 from .question import Question, prepare
-from .retrieval import Hit, search
+from .retrieval import Filters, Hit, newest_published, search
 from .settings import RetrievalMode, Settings, load_settings, parse_enum
 from .store import POINTER, Index, IndexMismatch, IndexMissing, Manifest, build_index, load_index, save_index
+from .stories import annotate
 
 if TYPE_CHECKING:
     from .llm import LLMEvent
@@ -174,8 +176,9 @@ class Rag:
             if not (plan.added or plan.updated or plan.removed or reason):
                 return IngestReport(unchanged=tuple(plan.unchanged), errors=tuple(errors), chunks=len(old.chunks) if old else 0, seconds=time.perf_counter() - began)
             chunks, vectors, embedded = self._assemble(old, plan, progress)
-            manifest = self._manifest({**plan.keep, **plan.embed}, self._dimension(old, plan))
-            new = build_index(manifest, {**plan.keep, **plan.embed}, chunks, vectors)
+            s = self.settings  # stories and years are the collection's: re-read over every document at each write
+            annotated = annotate({**plan.keep, **plan.embed}, s.story_threshold, s.story_shingle_chars, s.story_num_perm)
+            new = build_index(self._manifest(annotated, self._dimension(old, plan)), annotated, chunks, vectors)
             save_index(new, self.index_dir)
             if plan.embed:
                 self._vector_cache().clear()  # the saved generation holds these vectors now
@@ -236,7 +239,10 @@ class Rag:
             chunker=self.chunker.as_dict(),
             faiss_factory=self.settings.faiss_factory,
             documents={
-                d.id: {"sha256": d.sha256, "source": d.meta.get("source", ""), "title": d.title}
+                d.id: {
+                    "sha256": d.sha256, "source": d.meta.get("source", ""), "title": d.title,
+                    "published": d.meta.get("published", ""), "story": d.meta.get("story", d.id),
+                }
                 for d in documents.values()
             },
         )
@@ -269,11 +275,19 @@ class Rag:
         text = self.check_question(question)
         return resolve(text, history or ())
 
+    def period(self, question: str | Question) -> Period | None:
+        """The period a question names; relative words (最近, 今年) count from the newest indexed document."""
+        text = question.text if isinstance(question, Question) else question
+        return question_period(text, newest_published(self.index()), self.settings.recent_days)
+
     def search(
         self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
-        history: Sequence[Message] | None = None,
+        history: Sequence[Message] | None = None, since: str | None = None, until: str | None = None,
     ) -> list[Hit]:  # fmt: skip
-        """The ranked passages; with ``history`` a follow-up is searched as its standalone question."""
+        """The ranked passages; with ``history`` a follow-up is searched as its standalone question.
+
+        ``since``/``until`` (YYYY-MM-DD) keep documents published in that range (default: the settings').
+        """
         if history and isinstance(question, str):
             question = self.resolve(question, history).standalone
         how = parse_enum(RetrievalMode, mode, "retrieval mode") if mode else None
@@ -283,11 +297,14 @@ class Rag:
                 f"the index in {self.index_dir} was built with {index.manifest.model}, not {self.model_fingerprint}: "
                 "run `rag ingest` to rebuild it / 索引由其他模型建立，请重新导入文档"
             )
-        return search(index, self.prepare(question), self.settings, top_k, how)
+        start = self.settings.since if since is None else check_day(since, "since")
+        end = self.settings.until if until is None else check_day(until, "until")
+        asked = self.prepare(question)
+        return search(index, asked, self.settings, top_k, how, Filters(start, end, self.period(asked)))
 
     def ask(
         self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
-        history: Sequence[Message] | None = None,
+        history: Sequence[Message] | None = None, since: str | None = None, until: str | None = None,
     ) -> Answer:  # fmt: skip
         """The answer, with how long retrieval and answer composition took (``Answer.timings``, ms).
 
@@ -297,9 +314,10 @@ class Rag:
         began = time.perf_counter()
         resolution = self.resolve(question, history) if isinstance(question, str) else None
         asked = self.prepare(resolution.standalone if resolution else question)
-        hits = self.search(asked, top_k, mode)
+        hits = self.search(asked, top_k, mode, since=since, until=until)
         retrieved = time.perf_counter()
-        answer = compose(asked, hits, self.settings)
+        period = self.period(asked)
+        answer = dataclasses.replace(compose(asked, hits, self.settings), period=period.label if period else "")
         done = time.perf_counter()
         timings = {"retrieve_ms": round((retrieved - began) * 1000, 1), "answer_ms": round((done - retrieved) * 1000, 1)}
         if resolution is not None and resolution.used_history:

@@ -13,8 +13,10 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from .cleaning import SENTENCE_END, is_caption, is_furniture, looks_like_heading
+from .cleaning import SENTENCE_END, is_caption, looks_like_heading, split_runs, strip_furniture
+from .dates import HTML_META, HTML_TIME, find_published
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 PARAGRAPH_SEPARATOR = "\n\n"
@@ -93,9 +95,19 @@ class _Block:
     kind: str = BODY  # BODY, HEADING or CAPTION; BODY may still be reclassified
 
 
+#: A scraped article's leading metadata (time, outlet, breadcrumbs) up to the 正文： that opens the body.
+_LEADING_META = re.compile(r"^\s*(?P<head>[^\n]{0,200}?)[，,]?\s*正文\s*[:：]")
+
+
+def split_header(text: str) -> tuple[str, str]:
+    """(leading metadata, article): the metadata is read for a date and kept out of the text."""
+    m = _LEADING_META.match(text)
+    return (m.group("head"), text[m.end() :]) if m else ("", text)
+
+
 def _plain_blocks(text: str) -> list[_Block]:
-    """One paragraph per non-empty line: Chinese articles rarely wrap lines."""
-    return [_Block(line.strip()) for line in text.splitlines() if line.strip()]
+    """One paragraph per non-empty line (Chinese articles rarely wrap lines); scraped space runs split or collapse."""
+    return [_Block(part) for line in text.splitlines() for part in split_runs(line)]
 
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
@@ -121,7 +133,7 @@ def _markdown_blocks(text: str) -> list[_Block]:
             if image.group(1).strip():
                 blocks.append(_Block(image.group(1).strip(), CAPTION))
             continue
-        blocks.append(_Block(_md_inline(_MD_QUOTE.sub("", _MD_LIST.sub("", line)))))
+        blocks.extend(_Block(part) for part in split_runs(_md_inline(_MD_QUOTE.sub("", _MD_LIST.sub("", line)))))
     return [b for b in blocks if b.text]
 
 
@@ -135,11 +147,31 @@ _HTML_DROP = ("script", "style", "noscript", "nav", "header", "footer", "aside",
 _HTML_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "figcaption", "blockquote", "pre", "td", "th", "dd", "dt")
 
 
-def _html_blocks(text: str) -> tuple[list[_Block], str]:
+#: <meta> names and properties that hold an article's publication date.
+_HTML_DATE_META = frozenset({
+    "article:published_time", "og:article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
+    "publish-date", "publish_date", "date", "dc.date", "dc.date.issued", "dcterms.date", "parsely-pub-date", "sailthru.date",
+})  # fmt: skip
+
+
+def _html_dates(soup: Any) -> tuple[tuple[str, str], ...]:
+    """Candidate publication dates of a page: article <meta> tags first, then the first <time>."""
+    found: list[tuple[str, str]] = []
+    for tag in soup.find_all("meta"):
+        key = str(tag.get("property") or tag.get("name") or tag.get("itemprop") or "").lower()
+        if key in _HTML_DATE_META and tag.get("content"):
+            found.append((str(tag["content"]), HTML_META))
+    for tag in soup.find_all("time"):
+        found.append((str(tag.get("datetime") or tag.get_text(" ", strip=True)), HTML_TIME))
+    return tuple(found)
+
+
+def _html_blocks(text: str) -> tuple[list[_Block], str, tuple[tuple[str, str], ...]]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(text, "html.parser")
     page_title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    dates = _html_dates(soup)
     for tag in soup(list(_HTML_DROP)):
         tag.decompose()
     root = soup.find("article") or soup.find("main") or soup.body or soup
@@ -156,7 +188,7 @@ def _html_blocks(text: str) -> tuple[list[_Block], str]:
         blocks.append(_Block(content, kind))
     if not blocks:
         blocks = _plain_blocks(root.get_text("\n"))
-    return blocks, page_title
+    return blocks, page_title, dates
 
 
 def _pdf_blocks(data: bytes, name: str) -> list[_Block]:
@@ -215,8 +247,12 @@ def _docx_blocks(data: bytes, name: str) -> list[_Block]:
 
 
 def _classify(blocks: list[_Block]) -> list[_Block]:
-    """Drop furniture; mark headings (of plain text) and photo captions."""
-    kept = [b for b in blocks if not is_furniture(b.text)]
+    """Drop furniture sentence by sentence; mark headings (of plain text) and photo captions.
+
+    When only headings or captions remain they are the content (a one-line note
+    is still a document): a file is unreadable only when no sentence is left.
+    """
+    kept = [_Block(text, b.kind) for b in blocks if (text := strip_furniture(b.text))]
     result = []
     for i, block in enumerate(kept):
         kind = block.kind
@@ -227,6 +263,8 @@ def _classify(blocks: list[_Block]) -> list[_Block]:
             if looks_like_heading(block.text, following):
                 kind = HEADING
         result.append(_Block(block.text, kind))
+    if result and all(b.kind != BODY for b in result):
+        result = [_Block(b.text) for b in result]
     return result
 
 
@@ -278,7 +316,8 @@ def parse_bytes(data: bytes, name: str, doc_id: str | None = None, source: str =
         raise IngestError(name, f"unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)} / 不支持的文件类型")
     if not data.strip():
         raise IngestError(name, "the file is empty / 文件为空")
-    title = ""
+    title, header = "", ""
+    html_dates: tuple[tuple[str, str], ...] = ()
     if suffix == ".pdf":
         blocks = _pdf_blocks(data, name)
     elif suffix == ".docx":
@@ -286,13 +325,15 @@ def parse_bytes(data: bytes, name: str, doc_id: str | None = None, source: str =
     else:
         text = decode_bytes(data, name)
         if suffix in (".html", ".htm"):
-            blocks, title = _html_blocks(text)
+            blocks, title, html_dates = _html_blocks(text)
             title = next((b.text for b in blocks if b.kind == HEADING), title)
-        elif suffix in (".md", ".markdown"):
-            blocks = _markdown_blocks(text)
         else:
-            blocks = _plain_blocks(text)
+            header, text = split_header(text)
+            blocks = _markdown_blocks(text) if suffix in (".md", ".markdown") else _plain_blocks(text)
     meta = {"source": source or name, "file_name": Path(name).name, "format": suffix.lstrip(".")}
+    published = find_published(header, "\n".join(b.text for b in blocks[:3]), Path(name).name, html_dates)
+    if published:
+        meta |= {"published": published.iso, "published_source": published.source}
     return build_document(doc_id or Path(name).name, blocks, hashlib.sha256(data).hexdigest(), meta, title)
 
 

@@ -14,6 +14,8 @@ from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .dates import check_day
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -115,6 +117,19 @@ class Settings:
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     retrieval_mode: RetrievalMode = RetrievalMode.HYBRID
+    #: Only documents published in [since, until] are searched (YYYY-MM-DD, either may be empty).
+    since: str = ""
+    until: str = ""
+    #: Documents published in the period a question names score this share higher.
+    period_boost: float = 0.3
+    #: 最近 / 近期 in a question mean this many days up to the newest document.
+    recent_days: int = 30
+
+    # --- duplicate stories (see rag.stories) -----------------------------------
+    #: Estimated Jaccard similarity of character shingles at which two documents tell one story.
+    story_threshold: float = 0.5
+    story_shingle_chars: int = 5
+    story_num_perm: int = 128
 
     # --- answering -----------------------------------------------------------
     answer_max_sentences: int = 3
@@ -170,6 +185,14 @@ class Settings:
             raise ValueError("embed_threads must be >= 0, ingest_window and ingest_queue >= 1")
         if not self.device.strip():
             raise ValueError("device must name a torch device such as cpu or cuda")
+        for name in ("since", "until"):
+            object.__setattr__(self, name, check_day(getattr(self, name), name))
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"since ({self.since}) must not be after until ({self.until}) / 起始日期晚于结束日期")
+        if self.period_boost < 0 or self.recent_days < 1:
+            raise ValueError("period_boost must be >= 0 and recent_days >= 1")
+        if not 0.0 < self.story_threshold <= 1.0 or self.story_shingle_chars < 1 or self.story_num_perm < 16:
+            raise ValueError("story_threshold must lie in (0, 1], story_shingle_chars >= 1, story_num_perm >= 16")
         if self.llm_timeout_s <= 0 or self.max_upload_mb <= 0 or self.max_question_chars < 1:
             raise ValueError("llm_timeout_s and max_upload_mb must be > 0 and max_question_chars >= 1")
 

@@ -45,7 +45,7 @@ HEAD = f"<style>\n{PAGE_CSS}\n</style>\n<script>\n{JS}\n</script>"
 ANSWERING = {"show_progress": "hidden", "concurrency_id": "answer"}
 #: Writers to the index take turns.
 WRITING = {"concurrency_limit": 1, "concurrency_id": "write"}
-ASK_INPUTS = ("question", "conv", "lang_state", "top_k", "mode", "show_scores", "answer_mode")
+ASK_INPUTS = ("question", "conv", "lang_state", "top_k", "mode", "show_scores", "answer_mode", "since", "until")
 
 
 def bind(app: App, fn: Callable[..., Any]) -> Callable[..., Any]:

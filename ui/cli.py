@@ -106,6 +106,8 @@ def _emit(obj: dict[str, Any]) -> None:
 
 def _format_answer(data: dict[str, Any]) -> str:
     lines = [data["answer"], ""]
+    if data.get("period"):
+        lines.insert(1, f"(period / 时间段: {data['period']})")
     if data.get("llm_called"):  # the LLM answer mode: say whose sentences these are
         if data["fallback"]:
             note = f"(quoted answer shown: the model's was not used — {data['fallback_reason']} / 大模型的回答未采用，以下为摘录答案)"
@@ -117,16 +119,23 @@ def _format_answer(data: dict[str, Any]) -> str:
         lines.append("Sources / 出处:" if data["citations"] else "Related reading / 相关段落:")
     for i, source in enumerate(sources, start=1):
         label = f"[{source['n']}]" if "n" in source else f"({i})"
-        lines.append(f"{label} {source['title']} — {source['doc']}, ¶{source['paragraph']}")
+        lines.append(f"{label} {source['title']} — {source['doc']}, ¶{source['paragraph']}{_dated(source)}")
         lines.append(f"    {source.get('quote') or source['text'][:120]}")
     return "\n".join(lines)
+
+
+def _dated(source: dict[str, Any]) -> str:
+    """ · its publication date, and how many other reports tell the same story."""
+    text = f" · {source['published'][:10]}" if source.get("published") else ""
+    others = len(source.get("same_story") or ())
+    return text + (f" · {others} more reports of the same story / 另有 {others} 篇相同报道" if others else "")
 
 
 def _format_hits(data: dict[str, Any]) -> str:
     lines = []
     for hit in data["hits"]:
         lines.append(
-            f"{hit['rank']}. {hit['title']} — {hit['doc']}, ¶{hit['paragraph']}  "
+            f"{hit['rank']}. {hit['title']} — {hit['doc']}, ¶{hit['paragraph']}{_dated(hit)}  "
             f"(score {hit['score']:.4f}; dense #{hit['dense_rank'] or '-'}, bm25 #{hit['bm25_rank'] or '-'})"
         )
         lines.append("    " + hit["text"].replace("\n", " ")[:160])
@@ -197,7 +206,11 @@ def cmd_llm_serve(rag: Rag, args: argparse.Namespace) -> int:
 def cmd_documents(rag: Rag, args: argparse.Namespace) -> int:
     docs = rag.documents()
     if args.json:
-        _emit({"documents": [{"doc": d.id, "title": d.title, "sha256": d.sha256, "paragraphs": len(d.paragraphs)} for d in docs]})
+        _emit({"documents": [
+            {"doc": d.id, "title": d.title, "sha256": d.sha256, "paragraphs": len(d.paragraphs),
+             "published": d.meta.get("published", ""), "story": d.meta.get("story", d.id)}
+            for d in docs
+        ]})  # fmt: skip
     for d in [] if args.json else docs:
         print(f"{d.id}\t{d.title}")
     return 0
@@ -255,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--top-k", type=int, default=None, help="passages to retrieve")
         p.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default hybrid)")
         p.add_argument("--json", action="store_true", help="print the JSON contract")
+        p.add_argument("--since", metavar="YYYY-MM-DD", default=None, help="only documents published on or after this day (env RAG_SINCE)")
+        p.add_argument("--until", metavar="YYYY-MM-DD", default=None, help="only documents published on or before this day (env RAG_UNTIL)")
         p.add_argument("--batch", metavar="FILE", help="one question per line or JSONL with 'question'; '-' reads stdin; prints JSON lines")
         if name == "ask":
             p.add_argument("--answer-mode", choices=ANSWER_MODES, default=None, help="llm: an OpenAI-compatible model phrases it, every sentence verified (env RAG_ANSWER_MODE)")
@@ -301,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(index_dir=args.index_dir)
+        settings = load_settings(index_dir=args.index_dir, since=getattr(args, "since", None), until=getattr(args, "until", None))
         return args.func(Rag(settings), args)
     except KeyboardInterrupt:
         print("interrupted; the index is unchanged / 已中断，索引未改变", file=sys.stderr)

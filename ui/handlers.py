@@ -19,7 +19,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag import SUPPORTED_SUFFIXES, AnswerMode, LLMResult, Rag, RetrievalMode
+from rag import SUPPORTED_SUFFIXES, AnswerMode, LLMResult, QuestionError, Rag, RetrievalMode, check_day
 
 from . import cards, render
 from .boundary import error_message, guarded, handler, lang_of, status_html, status_in
@@ -87,9 +87,9 @@ def _ask_failed(exc: BaseException, arguments: dict[str, Any]) -> Out:
     return {"chatbot": render.chat_messages(turns, lang), "conv": turns, "question": ""}
 
 
-def answer_turn(app: App, question: str, top_k: int, mode: RetrievalMode | None) -> Turn:
+def answer_turn(app: App, question: str, top_k: int, mode: RetrievalMode | None, since: str = "", until: str = "") -> Turn:
     """Ask the library; the turn records the settings, the stage timings and the cited files' names."""
-    answer = app.rag.ask(question, top_k, mode)
+    answer = app.rag.ask(question, top_k, mode, since=since, until=until)
     turn = Turn(question=question, answer=answer, top_k=top_k, mode=str(mode or app.settings.retrieval_mode))
     turn.search_ms = answer.timings.get("retrieve_ms", 0.0)
     turn.compose_ms = answer.timings.get("answer_ms", 0.0)
@@ -98,16 +98,28 @@ def answer_turn(app: App, question: str, top_k: int, mode: RetrievalMode | None)
     return turn
 
 
+def _day(value: str | None, lang: str) -> str:
+    """A date-range box's day as YYYY-MM-DD ("" for none); a bad one is a message in the interface's language."""
+    try:
+        return check_day(value or "", "date")
+    except ValueError:
+        raise QuestionError(label(lang, "bad_date", value=value)) from None
+
+
 @handler(outputs=("chatbot", "sources", "conv", "question"), on_error=_ask_failed)
-def ask(app: App, text: str, turns: list[Turn], lang: str, top_k: float, mode: str, scores: bool, style: str) -> Iterator[Out]:
+def ask(
+    app: App, text: str, turns: list[Turn], lang: str, top_k: float, mode: str, scores: bool, style: str,
+    since: str = "", until: str = "",
+) -> Iterator[Out]:  # fmt: skip
     """Answer a question: a pending turn at once, then the answer streaming in with its cards."""
     lang, scores = language(lang), bool(scores)
     turns = list(turns or [])
     question = app.rag.check_question(text or "")
+    since, until = _day(since, lang), _day(until, lang)
     turns.append(Turn(question=question))
     yield {"chatbot": render.chat_messages(turns, lang), "conv": turns, "question": ""}
     how = RetrievalMode(mode) if mode in list(RetrievalMode) else None
-    turn = turns[-1] = answer_turn(app, question, int(top_k or app.settings.top_k), how)
+    turn = turns[-1] = answer_turn(app, question, int(top_k or app.settings.top_k), how, since, until)
     assert turn.answer is not None
     if style == AnswerMode.LLM and not turn.answer.refused:
         yield from _draft(app, turn, turns, lang, scores)

@@ -101,6 +101,13 @@ LABELS: dict[str, dict[str, str]] = {
         "export_fallback": "大模型的回答未通过核验，此为摘录答案",
         "llm_reading": "大模型正在阅读以下段落，[n] 是它们的编号。",
         "llm_sources_note": "改写的每句话都对照这些原句核验，高亮处即依据。",
+        "published": "发布于 {date}",
+        "same_story": "另有 {n} 篇相同报道",
+        "period_note": "按问题中的时间段优先：{period}",
+        "date_since": "发布日期：起",
+        "date_until": "止",
+        "date_range_info": "只检索在此期间发布的文档，格式 2023-07-01；留空表示不限。",
+        "bad_date": "日期「{value}」无法识别，请按 2023-07-01 的格式填写。",
     },
     "en": {
         "page_title": "Cited Answers · Chinese documents",
@@ -194,6 +201,13 @@ LABELS: dict[str, dict[str, str]] = {
         "export_fallback": "The model's answer failed the check; this is the quoted answer",
         "llm_reading": "The model is reading these passages; [n] is their number.",
         "llm_sources_note": "Each rephrased sentence was checked against these sentences; the highlight is its support.",
+        "published": "published {date}",
+        "same_story": "{n} more reports of the same story",
+        "period_note": "Sources from the period the question names come first: {period}",
+        "date_since": "Published from",
+        "date_until": "to",
+        "date_range_info": "Only documents published in this range are searched (e.g. 2023-07-01); leave empty for no limit.",
+        "bad_date": "“{value}” is not a date; please write it as 2023-07-01.",
     },
 }
 

@@ -74,6 +74,8 @@ TEXTS: dict[str, Callable[[Screen], dict[str, Any]]] = {
     "settings_box": _word("settings", "label"),
     "top_k": _word("top_k", "label"),
     "mode": lambda s: {"choices": mode_choices(s.lang), "label": label(s.lang, "mode")},
+    "since": lambda s: {"label": label(s.lang, "date_since"), "info": label(s.lang, "date_range_info")},
+    "until": _word("date_until", "label"),
     "show_scores": _word("show_scores", "label"),
     "llm_info": lambda s: {"value": llm_info(s.lang, s.settings)},
     "sources": lambda s: {"value": cards.sources_html(s.turns, s.lang, s.scores)},

@@ -60,6 +60,8 @@ class Layout:
     settings_box: gr.Accordion
     top_k: gr.Slider
     mode: gr.Radio
+    since: gr.Textbox
+    until: gr.Textbox
     show_scores: gr.Checkbox
     llm_info: gr.Markdown
     sources: gr.HTML
@@ -139,6 +141,13 @@ def build(
                                 1, TOP_K_MAX, **w("top_k"), value=settings.top_k, step=1, elem_id="top-k",
                             )
                             made["mode"] = gr.Radio(**w("mode"), value=settings.retrieval_mode.value, elem_id="mode")
+                        with gr.Row(elem_id="date-range"):
+                            made["since"] = gr.Textbox(
+                                **w("since"), value=settings.since, placeholder="2023-07-01", max_lines=1, elem_id="since",
+                            )
+                            made["until"] = gr.Textbox(
+                                **w("until"), value=settings.until, placeholder="2023-08-31", max_lines=1, elem_id="until",
+                            )
                         made["show_scores"] = gr.Checkbox(value=screen.scores, **w("show_scores"), elem_id="show-scores")
                         made["llm_info"] = gr.Markdown(**w("llm_info"), elem_id="llm-info")
                 with gr.Column(scale=2, min_width=320, elem_id="sources-col"):
