@@ -12,7 +12,7 @@ REVEAL_STEP_MS = 25
 #: Least seconds between two updates of a model's streaming draft (each update re-sends the chat).
 DRAFT_INTERVAL = 0.15
 #: Questions answered at the same time; more wait in the queue.
-CONCURRENCY = 2
+CONCURRENCY = 4
 #: Seconds a caller of the HTTP API is told to wait (``Retry-After``) when its queue is full.
 RETRY_AFTER_S = 1
 #: Characters of an answer per streamed chunk of ``/v1/chat/completions``.
