@@ -122,12 +122,19 @@
   // An answer arrives whole; it is revealed here piece by piece (about 14 steps, the caret at its
   // end), so the server holds no slot for the animation. Its timing line waits until the text is in.
   const REVEAL_PIECES = 14;
-  const revealed = new Set();
+  // Gradio may render a message twice in a row (a new element, the same text): an answer first
+  // seen less than REVEAL_FRESH_MS ago is revealed again; an older one is left as it is.
+  const REVEAL_FRESH_MS = 2000;
+  const firstSeen = new Map();
+  const handled = new WeakSet();
 
   function reveal(answer) {
+    if (handled.has(answer)) return;
+    handled.add(answer);
     const key = answer.dataset.turn + "\u0000" + answer.textContent;
-    if (revealed.has(key)) return;
-    revealed.add(key);
+    const now = Date.now();
+    if (!firstSeen.has(key)) firstSeen.set(key, now);
+    if (now - firstSeen.get(key) > REVEAL_FRESH_MS) return;
     if (window.matchMedia("(prefers-reduced-motion: reduce)").matches) return;
     const walker = document.createTreeWalker(answer, NodeFilter.SHOW_TEXT);
     const nodes = [];
@@ -142,6 +149,7 @@
     answer.classList.add("revealing");
     let shown = 0;
     function paint() {
+      if (!answer.isConnected) return; // replaced by a new render, which reveals itself
       shown = Math.min(total, shown + step);
       let left = shown;
       for (const [node, text] of nodes) {
@@ -159,9 +167,7 @@
   }
 
   function revealNew() {
-    document
-      .querySelectorAll("#chat .answer:not(.pending):not(.error):not(.draft)")
-      .forEach((answer) => !answer.classList.contains("revealing") && reveal(answer));
+    document.querySelectorAll("#chat .answer:not(.pending):not(.error):not(.draft)").forEach(reveal);
   }
 
   new MutationObserver(revealNew).observe(document.documentElement, { childList: true, subtree: true });
