@@ -38,6 +38,7 @@ STARTUP_S = 300
 FIRST = "重庆工行为多少名贫困大学生发放了资助金？"
 FOLLOW_UP = "总金额是多少？"
 FIRST_FILE = "000_a14ba3e1848048d8.txt"
+USER, PASSWORD = "ann", "app-pass:word"
 
 
 def _free_port() -> int:
@@ -68,7 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, seed_index_dir: Path) -> It
     }
     env.pop("RAG_INDEX_DIR", None)
     log_path = work / "server.log"
-    command = [sys.executable, "-m", "ui.cli", "--index-dir", str(index_dir), "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "ui.cli", "--index-dir", str(index_dir), "serve", "--port", str(port), "--auth", f"{USER}:{PASSWORD}"]
     with open(log_path, "w", encoding="utf-8") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -208,6 +209,15 @@ def test_without_the_right_key_every_v1_route_is_refused(server: SimpleNamespace
         _openai(server, "wrong").chat.completions.create(model="rag", messages=[{"role": "user", "content": FIRST}])
     assert server.http.get("/v1/documents", headers={"Authorization": f"Bearer {OTHER_KEY}"}).status_code == 200
     assert FIRST_FILE in {d["doc"] for d in server.http.get("/v1/documents").json()["documents"]}, "nothing was deleted"
+
+
+def test_the_app_page_asks_for_its_own_login_while_keys_guard_the_api(server: SimpleNamespace) -> None:
+    browser = httpx.Client(base_url=server.base, timeout=30, trust_env=False)
+    assert browser.get("/config").status_code == 401, "the app's configuration needs the login"
+    assert browser.post("/login", data={"username": USER, "password": "wrong"}).status_code >= 400
+    assert browser.post("/login", data={"username": USER, "password": PASSWORD}).status_code == 200
+    assert browser.get("/config").status_code == 200
+    assert browser.get("/v1/documents").status_code == 401, "the app's login is not an API key"
 
 
 # --------------------------------------------------------------------------- bad input
