@@ -188,3 +188,21 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("RAG_APP_QUEUE_SIZE", "7")
     settings = load_settings()
     assert settings.api_keys == "a,b" and settings.api_queue_size == 9 and settings.app_queue_size == 7
+
+
+def test_a_decompression_bomb_and_a_broken_pdf_are_refused_and_the_index_stays(fake_settings: Callable[..., Settings], fake_fresh_index: Path) -> None:
+    import io
+    import zipfile
+
+    rag = Rag(fake_settings(index_dir=fake_fresh_index))
+    api = TestClient(create_api(App(rag)))
+    before = rag.generation()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive, archive.open("word/document.xml", "w", force_zip64=True) as part:
+        for _ in range(200):
+            part.write(b" " * (1024 * 1024))
+    bomb = api.post("/v1/documents", files={"file": ("bomb.docx", buffer.getvalue())})
+    assert bomb.status_code == 422 and "unpacks" in bomb.json()["error"]["message"]
+    broken = api.post("/v1/documents", files={"file": ("broken.pdf", b"%PDF-1.4\n%garbage")})
+    assert broken.status_code == 422 and broken.json()["error"]["code"] == "unparsable_file"
+    assert rag.generation() == before and not list((fake_fresh_index / "uploads").glob("*"))
