@@ -20,6 +20,9 @@ from .dates import HTML_META, HTML_TIME, find_published
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 PARAGRAPH_SEPARATOR = "\n\n"
+#: The most a Word file may unpack to: its parts are read whole, so a small file that unzips to
+#: gigabytes (a decompression bomb) is refused by its declared sizes before anything is inflated.
+MAX_DOCX_UNPACKED_BYTES = 128 * 1024 * 1024
 
 BODY, HEADING, CAPTION = "body", "heading", "caption"
 
@@ -226,8 +229,21 @@ def _rejoin_pdf_lines(lines: list[str]) -> list[str]:
 
 
 def _docx_blocks(data: bytes, name: str) -> list[_Block]:
+    import zipfile
+
     import docx
 
+    try:
+        # zipfile never inflates a member past its declared size, so checking the declared sizes suffices
+        unpacked = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise IngestError(name, f"cannot read this Word file ({exc.__class__.__name__}) / 无法解析该 Word 文件") from exc
+    if unpacked > MAX_DOCX_UNPACKED_BYTES:
+        raise IngestError(
+            name,
+            f"this Word file unpacks to {unpacked / 1024 / 1024:.0f} MB, over {MAX_DOCX_UNPACKED_BYTES // 1024 // 1024} MB "
+            "/ 该 Word 文件解压后过大，已拒绝",
+        )
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises zip/xml errors for damaged files

@@ -157,6 +157,19 @@ class Settings:
     max_upload_mb: float = 10.0
     max_question_chars: int = 500
 
+    # --- serving (`rag serve`: the app and its HTTP API) -------------------------
+    #: Keys the HTTP API accepts as ``Authorization: Bearer <key>``: comma-separated, or the path
+    #: of a file with one key a line; empty leaves /v1/* open (loopback only, see ``rag serve``).
+    api_keys: str = ""
+    #: Largest JSON request body, in KiB (uploads are bounded by max_upload_mb instead).
+    api_max_body_kb: int = 256
+    #: API requests answered at the same time, and how many may be admitted (running or waiting)
+    #: before the API answers 503 with Retry-After.
+    api_concurrency: int = 4
+    api_queue_size: int = 32
+    #: Events the app's own (Gradio) queue holds before it tells the browser it is full.
+    app_queue_size: int = 64
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
@@ -195,6 +208,11 @@ class Settings:
             raise ValueError("story_threshold must lie in (0, 1], story_shingle_chars >= 1, story_num_perm >= 16")
         if self.llm_timeout_s <= 0 or self.max_upload_mb <= 0 or self.max_question_chars < 1:
             raise ValueError("llm_timeout_s and max_upload_mb must be > 0 and max_question_chars >= 1")
+        for name in ("api_max_body_kb", "api_concurrency", "app_queue_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, not {getattr(self, name)}")
+        if self.api_queue_size < self.api_concurrency:
+            raise ValueError(f"api_queue_size ({self.api_queue_size}) must be >= api_concurrency ({self.api_concurrency})")
 
 
 #: Fields whose values are modes: text from the environment or a caller becomes the Enum.

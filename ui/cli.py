@@ -226,9 +226,12 @@ def cmd_delete(rag: Rag, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(rag: Rag, args: argparse.Namespace) -> int:
-    from .app import serve
+    from .app import ServeError, serve
 
-    serve(rag, host=args.host, port=args.port)
+    try:
+        serve(rag, host=args.host, port=args.port, auth=args.auth, no_auth=args.no_auth)
+    except ServeError as exc:
+        raise CliError(str(exc)) from None
     return 0
 
 
@@ -283,9 +286,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("docs", nargs="+", help="document ids as `rag documents` lists them")
     p.set_defaults(func=cmd_delete)
 
-    p = sub.add_parser("serve", help="start the web app")
-    p.add_argument("--host", default="127.0.0.1")
+    p = sub.add_parser("serve", help="start the web app and its HTTP API")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on; other than loopback needs RAG_API_KEYS or --no-auth")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", metavar="USER:PASSWORD", default=None, help="protect the app page with a login")
+    p.add_argument("--no-auth", action="store_true", help="serve the API without keys on a non-loopback address")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("eval", help="measure retrieval, answers and refusals on a dataset")

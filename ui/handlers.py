@@ -23,7 +23,7 @@ from rag import SUPPORTED_SUFFIXES, AnswerMode, LLMResult, QuestionError, Rag, R
 
 from . import cards, render
 from .boundary import error_message, guarded, handler, lang_of, status_html, status_in
-from .constants import DRAFT_INTERVAL, STREAM_DELAY
+from .constants import DRAFT_INTERVAL
 from .labels import label, language
 from .language import TEXTS, Screen
 from .state import App, Turn
@@ -125,14 +125,9 @@ def ask(
         yield from _draft(app, turn, turns, lang, scores)
         yield {"chatbot": render.chat_messages(turns, lang), "sources": cards.sources_html(turns, lang, scores), "conv": turns}
         return
-    # the cards appear with the first piece of the answer, which then streams in; sent once, since
-    # re-sending them would undo a click on a [n] made meanwhile
-    panel: Out = {"sources": cards.sources_html(turns, lang, scores)}
-    for shown in render.stream_steps(turn.answer)[:-1]:
-        yield {"chatbot": render.chat_messages(turns, lang, len(turns) - 1, shown), **panel, "conv": turns}
-        panel = {}
-        time.sleep(STREAM_DELAY)
-    yield {"chatbot": render.chat_messages(turns, lang), **panel, "conv": turns}
+    # sent whole, at once: the browser reveals it piece by piece (ui/app.js), so no server slot
+    # is held for the animation
+    yield {"chatbot": render.chat_messages(turns, lang), "sources": cards.sources_html(turns, lang, scores), "conv": turns}
 
 
 def _draft(app: App, turn: Turn, turns: list[Turn], lang: str, scores: bool) -> Iterator[Out]:
@@ -239,30 +234,23 @@ def dislike(app: App, turns: list[Turn], note: str, lang: str) -> Out:
 def ingest_file(app: App, path: Path, lang: str, progress: Any) -> tuple[str, str]:
     """Ingest one uploaded file; ("ok" or "warn", a line for the user). A failure leaves the others to go on."""
     name = path.name
-    size = path.stat().st_size
     limit = app.settings.max_upload_mb
-    if size > limit * 1024 * 1024:
-        return "warn", label(lang, "too_large", name=name, size=f"{size / 1024 / 1024:.1f}", mb=f"{limit:g}")
-    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-        return "warn", label(lang, "unsupported", name=name, types=" ".join(SUPPORTED_SUFFIXES))
-    data = path.read_bytes()
+    if path.stat().st_size > limit * 1024 * 1024:  # refused before it is read
+        return "warn", label(lang, "too_large", name=name, size=f"{path.stat().st_size / 1024 / 1024:.1f}", mb=f"{limit:g}")
     progress(0, desc=f"{label(lang, 'ingest_saving')} {name}")
-    saved, renamed = app.save_upload(name, data)
 
     def report(stage: str, done: int, total: int) -> None:
-        progress((done, total), desc=f"{label(lang, 'ingest_progress')} {saved.name}", unit="chunks")
+        progress((done, total), desc=f"{label(lang, 'ingest_progress')} {name}", unit="chunks")
 
-    result = app.rag.ingest_bytes(saved.name, data, doc_id=saved.name, source=str(saved), progress=report)
-    if result.errors:
-        if not (result.added or result.updated or result.unchanged):
-            saved.unlink(missing_ok=True)  # nothing of it is indexed: do not keep the file
-        reason = "; ".join(e.reason for e in result.errors)
-        return "warn", label(lang, "parse_failed", name=name, reason=reason)
-    lines = []
-    if renamed and saved.name in result.added:
-        lines.append(label(lang, "renamed", name=saved.name))
-    key = "added" if result.added else "updated" if result.updated else "unchanged"
-    lines.append(label(lang, key, name=saved.name))
+    upload = app.add_upload(name, path.read_bytes(), report)
+    if upload.status == "too_large":
+        return "warn", label(lang, "too_large", name=name, size=f"{upload.size_mb:.1f}", mb=f"{limit:g}")
+    if upload.status == "unsupported":
+        return "warn", label(lang, "unsupported", name=name, types=" ".join(SUPPORTED_SUFFIXES))
+    if upload.status == "parse_failed":
+        return "warn", label(lang, "parse_failed", name=name, reason=upload.reason)
+    lines = [label(lang, "renamed", name=upload.saved)] if upload.renamed else []
+    lines.append(label(lang, upload.status, name=upload.saved))
     return "ok", " ".join(lines)
 
 
