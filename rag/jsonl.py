@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, cast
 
-from .documents import Document, IngestError, _plain_blocks, build_document
+from .documents import Document, IngestError, build_document
+from .formats import _plain_blocks
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.xz")
 
