@@ -13,6 +13,7 @@ modules behind it, so those can change without breaking a screen.
 from .answer import REFUSALS, Answer, Citation
 from .api import IngestReport, Progress, QuestionError, Rag
 from .chunking import Chunk
+from .conversation import Message, Resolution, answer_message
 from .documents import BODY, CAPTION, HEADING, PARAGRAPH_SEPARATOR, SUPPORTED_SUFFIXES, Document, IngestError, Paragraph
 from .embedding import EmbeddingError, register_encoder
 from .evaluation import evaluate_path, format_report
@@ -60,17 +61,20 @@ __all__ = [
     "LLMError",
     "LLMEvent",
     "LLMResult",
+    "Message",
     "ModelSourceError",
     "Paragraph",
     "Progress",
     "Question",
     "QuestionError",
     "Rag",
+    "Resolution",
     "RetrievalMode",
     "SentenceVerdict",
     "Settings",
     "Unsupported",
     "Verification",
+    "answer_message",
     "answer_to_dict",
     "citation_to_dict",
     "ensure_model",

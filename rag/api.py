@@ -22,7 +22,7 @@ from filelock import FileLock
 
 from .answer import EMPTY_QUESTION, Answer, compose
 from .chunking import Chunk, ChunkerConfig, chunk_document
-from .conversation import Message, Resolution, resolve
+from .conversation import Message, Resolution, last_answer, quoted_docs, resolve
 from .documents import Document, IngestError, load_documents, parse_bytes
 from .embedding import Embedder
 from .examples import ExampleCache
@@ -260,17 +260,30 @@ class Rag:
         return prepare(text, self.embedder.embed_query(text))
 
     def resolve(self, question: str, history: Sequence[Message] | None = None) -> Resolution:
-        """What is searched for ``question`` asked after ``history`` (OpenAI-style messages); see rag.conversation."""
+        """What is searched for ``question`` asked after ``history`` (OpenAI-style messages); see rag.conversation.
+
+        A follow-up's ``cited_docs`` come from the last assistant message's ``citations`` when it
+        has them, else from the passages that hold its quoted sentences.
+        """
         text = self.check_question(question)
-        return resolve(text, history or ())
+        resolution = resolve(text, history or ())
+        if resolution.used_history and not resolution.cited_docs and history and self.has_index():
+            docs = quoted_docs(last_answer(history), self.index().chunks)
+            resolution = dataclasses.replace(resolution, cited_docs=docs)
+        return resolution
 
     def search(
         self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
         history: Sequence[Message] | None = None,
     ) -> list[Hit]:  # fmt: skip
         """The ranked passages; with ``history`` a follow-up is searched as its standalone question."""
+        prefer: tuple[str, ...] = ()
         if history and isinstance(question, str):
-            question = self.resolve(question, history).standalone
+            resolution = self.resolve(question, history)
+            question, prefer = resolution.standalone, resolution.cited_docs
+        return self._search(question, top_k, mode, prefer)
+
+    def _search(self, question: str | Question, top_k: int | None, mode: RetrievalMode | str | None, prefer: Iterable[str] = ()) -> list[Hit]:
         how = parse_enum(RetrievalMode, mode, "retrieval mode") if mode else None
         index = self.index()
         if index.manifest.model != self.model_fingerprint:  # never compare vectors of two different models
@@ -278,7 +291,7 @@ class Rag:
                 f"the index in {self.index_dir} was built with {index.manifest.model}, not {self.model_fingerprint}: "
                 "run `rag ingest` to rebuild it / 索引由其他模型建立，请重新导入文档"
             )
-        return search(index, self.prepare(question), self.settings, top_k, how)
+        return search(index, self.prepare(question), self.settings, top_k, how, frozenset(prefer))
 
     def ask(
         self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
@@ -292,7 +305,7 @@ class Rag:
         began = time.perf_counter()
         resolution = self.resolve(question, history) if isinstance(question, str) else None
         asked = self.prepare(resolution.standalone if resolution else question)
-        hits = self.search(asked, top_k, mode)
+        hits = self._search(asked, top_k, mode, resolution.cited_docs if resolution else ())
         retrieved = time.perf_counter()
         answer = compose(asked, hits, self.settings)
         done = time.perf_counter()

@@ -95,8 +95,22 @@ def _complete(index: Index, vector: np.ndarray, dense: Channel, bm25: Channel) -
     return {**dense, **{row: (None, float(score)) for row, score in zip(missing, scores, strict=True)}}
 
 
-def search(index: Index, question: Question, settings: Settings, top_k: int | None = None, mode: RetrievalMode | None = None) -> list[Hit]:
-    """The ``top_k`` best chunks for a prepared question (its ``vector`` must be set)."""
+def prefer(fused: list[tuple[int, float]], index: Index, docs: frozenset[str], bonus: float) -> list[tuple[int, float]]:
+    """``fused`` with passages of ``docs`` raised by ``bonus``: a follow-up breaks near-ties towards what was just cited."""
+    if not docs or not bonus:
+        return fused
+    raised = [(row, score + bonus if index.chunks[row].doc_id in docs else score) for row, score in fused]
+    return sorted(raised, key=lambda item: (-item[1], item[0]))
+
+
+def search(
+    index: Index, question: Question, settings: Settings, top_k: int | None = None, mode: RetrievalMode | None = None,
+    prefer_docs: frozenset[str] = frozenset(),
+) -> list[Hit]:  # fmt: skip
+    """The ``top_k`` best chunks for a prepared question (its ``vector`` must be set).
+
+    ``prefer_docs`` are the documents the previous answer of a conversation cited (see rag.conversation).
+    """
     if question.vector is None:
         raise ValueError("the question has no vector: prepare it with Rag.prepare, which embeds it")
     vector = question.vector
@@ -107,7 +121,10 @@ def search(index: Index, question: Question, settings: Settings, top_k: int | No
     bm25 = bm25_candidates(index, question.tokens, depth)
     dense = _complete(index, vector, dense, bm25)
     hits = []
-    for rank, (row, score) in enumerate(fuse(dense, bm25, settings, mode)[:top_k], start=1):
+    fused = fuse(dense, bm25, settings, mode)
+    scores = dict(fused)  # a hit keeps its own score: the bonus only orders
+    for rank, (row, _ordered) in enumerate(prefer(fused, index, prefer_docs, settings.follow_up_doc_bonus)[:top_k], start=1):
+        score = scores[row]
         dense_rank, dense_score = dense[row] if row in dense else (None, float(index.vectors[row] @ vector))
         bm25_rank, bm25_score = bm25.get(row, (None, 0.0))
         hits.append(Hit(index.chunks[row], rank, score, dense_rank, dense_score, bm25_rank, bm25_score))
