@@ -335,7 +335,7 @@ class Rag:
         """``generate`` for an extractive answer already at hand (the UI shows its timings first)."""
         from .llm import generate_answer
 
-        return generate_answer(question or extractive.question, extractive, self.settings)
+        return generate_answer(question or extractive.standalone_question or extractive.question, extractive, self.settings)
 
     def passages_read(self, extractive: Answer) -> int:
         """How many of the answer's hits the model reads in ``rephrase``: the UI shows those while it writes."""
