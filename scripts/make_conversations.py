@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = 7
 #: Shared phrases shorter than this are not a topic.
 MIN_TOPIC_CHARS = 2
+#: Paragraphs of each dataset indexed beside the conversations' own (none of them holds a left-out question's answer).
+DISTRACTORS = 200
 _CJK = re.compile(r"^[\u3400-\u9fff]+$")
 _QUESTION_WORDS = re.compile(r"什么|多少|哪|谁|幾|几|為何|为何|為什麼|为什么|如何|何|是否|甚麼")
 
@@ -46,7 +48,7 @@ SEED_CONVERSATIONS: list[list[tuple[str, str, list[str], str]]] = [
     ],
     [
         ("工行推出了多少项普惠金融API开放服务？", "工行推出了多少项普惠金融API开放服务？", ["109"], "共109项普惠金融API开放服务"),
-        ("API开放平台开放了多少个应用接口？", "API开放平台开放了多少个应用接口？", ["1,400"], "1,400余个应用接口"),
+        ("它的开放平台开放了多少个应用接口？", "工行API开放平台开放了多少个应用接口？", ["1,400"], "1,400余个应用接口"),
         ("其中有多少个是收费的？", "工行API开放平台的应用接口中有多少个是收费的？", [], ""),
     ],
     [
@@ -131,6 +133,7 @@ def from_squad(path: Path, count: int, rng: random.Random) -> tuple[list[dict[st
         conversations.append({"id": f"{path.stem}-{paragraph['id']}", "source": path.stem, "turns": made})
         used.append(paragraph)
     unused = iter(spare)
+    left_out: set[str] = set()
     for conversation in conversations[::2]:  # an unanswerable follow-up from a paragraph outside the corpus
         for paragraph in unused:
             qas = [q for q in paragraph["qas"] if q["question"].strip()]
@@ -138,8 +141,11 @@ def from_squad(path: Path, count: int, rng: random.Random) -> tuple[list[dict[st
             if pair:
                 asked, full = pair
                 conversation["turns"].append(_turn(asked, full, [], "", answerable=False))
+                left_out.add(paragraph["id"])
                 break
-    corpus = [{"id": f"{p['id']}.txt", "text": p["context"]} for p in used]
+    # the rest of the paragraphs, up to DISTRACTORS, make retrieval a real choice
+    distractors = [p for p in spare if p["id"] not in left_out][:DISTRACTORS]
+    corpus = [{"id": f"{p['id']}.txt", "text": p["context"]} for p in sorted(used + distractors, key=lambda p: p["id"])]
     return conversations, corpus
 
 
