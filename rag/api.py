@@ -29,7 +29,7 @@ from .examples import ExampleCache
 from .folding import language_of
 from .question import Question, prepare
 from .retrieval import Hit, search
-from .settings import DEFAULT_MODEL_ID, RetrievalMode, Settings, load_settings, parse_enum
+from .settings import DEFAULT_MODEL_ID, AnswerMode, RetrievalMode, Settings, load_settings, parse_enum
 from .store import POINTER, Index, IndexMismatch, IndexMissing, Manifest, build_index, load_index, save_index
 
 if TYPE_CHECKING:
@@ -259,14 +259,22 @@ class Rag:
         text = self.check_question(question.text if isinstance(question, Question) else question)
         return prepare(text, self.embedder.embed_query(text))
 
-    def resolve(self, question: str, history: Sequence[Message] | None = None) -> Resolution:
+    def resolve(self, question: str, history: Sequence[Message] | None = None, llm: bool | None = None) -> Resolution:
         """What is searched for ``question`` asked after ``history`` (OpenAI-style messages); see rag.conversation.
 
         A follow-up's ``cited_docs`` come from the last assistant message's ``citations`` when it
-        has them, else from the passages that hold its quoted sentences.
+        has them, else from the passages that hold its quoted sentences. With ``llm`` (default: the
+        ``llm`` answer mode) the model may write a follow-up out instead; its rewrite is kept only
+        when it adds no name or number the conversation did not contain (rag.llm.rewrite).
         """
         text = self.check_question(question)
         resolution = resolve(text, history or ())
+        if resolution.used_history and (self.settings.answer_mode == AnswerMode.LLM if llm is None else llm):
+            from .llm.rewrite import llm_rewrite
+
+            rewrite = llm_rewrite(text, history or (), self.settings)
+            if rewrite and rewrite != text:
+                resolution = dataclasses.replace(resolution, standalone=rewrite, by_llm=True)
         if resolution.used_history and not resolution.cited_docs and history and self.has_index():
             docs = quoted_docs(last_answer(history), self.index().chunks)
             resolution = dataclasses.replace(resolution, cited_docs=docs)
@@ -295,7 +303,7 @@ class Rag:
 
     def ask(
         self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
-        history: Sequence[Message] | None = None,
+        history: Sequence[Message] | None = None, llm_rewrite: bool | None = None,
     ) -> Answer:  # fmt: skip
         """The answer, with how long retrieval and answer composition took (``Answer.timings``, ms).
 
@@ -303,7 +311,7 @@ class Rag:
         and answered as its standalone form; the answer records it (``standalone_question``).
         """
         began = time.perf_counter()
-        resolution = self.resolve(question, history) if isinstance(question, str) else None
+        resolution = self.resolve(question, history, llm_rewrite) if isinstance(question, str) else None
         asked = self.prepare(resolution.standalone if resolution else question)
         hits = self._search(asked, top_k, mode, resolution.cited_docs if resolution else ())
         retrieved = time.perf_counter()
@@ -328,7 +336,7 @@ class Rag:
         refused question never reaches the LLM) and the fallback when no
         generated sentence survives verification.
         """
-        extractive = self.ask(question, top_k, mode, history)
+        extractive = self.ask(question, top_k, mode, history, llm_rewrite=True)
         return self.rephrase(extractive, self.prepare(extractive.standalone_question or extractive.question))
 
     def rephrase(self, extractive: Answer, question: Question | None = None) -> Iterator[LLMEvent]:

@@ -80,6 +80,7 @@ class Resolution:
     standalone: str  # what is searched: the question itself, or the question with the earlier topic carried in
     used_history: bool  # True when the conversation changed what is searched
     cited_docs: tuple[str, ...] = ()  # documents the previous answer cited: a tie-breaker for a follow-up's retrieval
+    by_llm: bool = False  # the standalone question is the LLM's rewrite (checked to add no name or number)
 
 
 def user_questions(history: Sequence[Message]) -> list[str]:

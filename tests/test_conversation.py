@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from rag import Rag, answer_message
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+from rag import Rag, Settings, answer_message
 from rag.conversation import is_follow_up, resolve
+from rag.llm.rewrite import invented
 
 GRANTS = "重庆工行为多少名贫困大学生发放了资助金？"
 HISTORY = [{"role": "user", "content": GRANTS}, {"role": "assistant", "content": "超过8万名贫困大学生。[1]"}]
@@ -122,3 +127,35 @@ def test_the_tie_breaker_prefers_the_cited_document_without_changing_scores(fake
     assert preferred[0].chunk.doc_id == loser
     before = {h.chunk.id: h.score for h in plain}
     assert all(h.score == before[h.chunk.id] for h in preferred if h.chunk.id in before)
+
+
+# --------------------------------------------------------------------------- the LLM's rewrite
+
+
+def test_a_rewrite_that_adds_a_name_or_number_is_refused() -> None:
+    assert invented("重庆工行为贫困大学生发放的资助金总金额是多少？", "总金额是多少？", HISTORY) == []
+    assert "上海" in invented("上海工行为贫困大学生发放的资助金总金额是多少？", "总金额是多少？", HISTORY)
+    assert invented("重庆工行2021年发放的资助金总金额是多少？", "总金额是多少？", HISTORY)
+    assert invented("How much did ICBC pay in total?", "How much in total?", [{"role": "user", "content": "How many students did ICBC fund?"}]) == []
+    assert invented("How much did HSBC pay in 2019?", "How much in total?", [{"role": "user", "content": "How many students did ICBC fund?"}])
+
+
+def test_with_the_llm_unreachable_the_offline_rewrite_stands(fake_settings: Callable[..., Settings], fake_seed_index_dir: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = fake_settings(fake_seed_index_dir, answer_mode="llm", llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout_s=5)
+    resolution = Rag(settings).resolve("总金额是多少？", HISTORY)
+    assert resolution.standalone == resolve("总金额是多少？", HISTORY).standalone and not resolution.by_llm
+
+
+def test_the_llm_rewrite_adds_nothing_the_conversation_did_not_say(llm_server: Settings, fake_settings: Callable[..., Settings], fake_seed_index_dir: Path) -> None:
+    """The real llama.cpp server: whatever the model writes, what is searched names nothing new."""
+    settings = fake_settings(fake_seed_index_dir, answer_mode="llm", llm_base_url=llm_server.llm_base_url, llm_model=llm_server.llm_model, llm_timeout_s=120, llm_max_tokens=48)
+    rag = Rag(settings)
+    for question, history in (("总金额是多少？", HISTORY), ("那上海呢？", HISTORY), ("它们来自哪些区县？", HISTORY)):
+        resolution = rag.resolve(question, history)
+        assert resolution.used_history and resolution.standalone
+        assert invented(resolution.standalone, question, history) == [] or not resolution.by_llm
+        if not resolution.by_llm:
+            assert resolution.standalone == resolve(question, history).standalone
