@@ -26,7 +26,7 @@ from .conversation import Message, Resolution, last_answer, quoted_docs, resolve
 from .documents import Document, IngestError, load_documents, parse_bytes
 from .embedding import Embedder
 from .examples import ExampleCache
-from .folding import language_of
+from .folding import fold, language_of
 from .question import Question, prepare
 from .retrieval import Hit, search
 from .settings import DEFAULT_MODEL_ID, AnswerMode, RetrievalMode, Settings, load_settings, parse_enum
@@ -259,6 +259,20 @@ class Rag:
         text = self.check_question(question.text if isinstance(question, Question) else question)
         return prepare(text, self.embedder.embed_query(text))
 
+    def prepare_resolved(self, resolution: Resolution) -> Question:
+        """The standalone question prepared, the topic it carries weighing less than the follow-up's own words.
+
+        The carried topic finds the passage; what the user asked now must decide the sentence and
+        whether to answer at all — else a follow-up about something the documents never say is
+        answered from the earlier topic's paragraph.
+        """
+        asked = self.prepare(resolution.standalone)
+        own = fold(resolution.question)
+        if not resolution.used_history or own.rstrip("?？ ") not in asked.folded:  # a substituted question is all its own
+            return asked
+        share = self.settings.follow_up_topic_weight
+        return dataclasses.replace(asked, terms={t: w if t in own else w * share for t, w in asked.terms.items()})
+
     def resolve(self, question: str, history: Sequence[Message] | None = None, llm: bool | None = None) -> Resolution:
         """What is searched for ``question`` asked after ``history`` (OpenAI-style messages); see rag.conversation.
 
@@ -312,7 +326,7 @@ class Rag:
         """
         began = time.perf_counter()
         resolution = self.resolve(question, history, llm_rewrite) if isinstance(question, str) else None
-        asked = self.prepare(resolution.standalone if resolution else question)
+        asked = self.prepare_resolved(resolution) if resolution else self.prepare(question)
         hits = self._search(asked, top_k, mode, resolution.cited_docs if resolution else ())
         retrieved = time.perf_counter()
         answer = compose(asked, hits, self.settings)

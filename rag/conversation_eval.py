@@ -90,7 +90,7 @@ def load(path: Path, settings: Settings) -> tuple[list[Document], list[Conversat
 
 def _ask(rag: Rag, question: str, history: Sequence[Message], item: Item) -> dict[str, Any]:
     resolution = rag.resolve(question, history) if history else None
-    asked = rag.prepare(resolution.standalone if resolution else question)
+    asked = rag.prepare_resolved(resolution) if resolution else rag.prepare(question)
     hits = rag._search(asked, max(RANKS), None, resolution.cited_docs if resolution else ())
     answer = rag.compose(asked, hits[: rag.settings.top_k])
     return {

@@ -259,6 +259,8 @@ def test_a_follow_up_is_read_in_the_conversation_and_shows_how(app: App) -> None
     assert "理解为" not in first["chatbot"][-1]["content"]  # a first question is read as asked
     english = ask(app, "总金额是多少？", first["conv"], lang="en")[-1]["chatbot"][-1]["content"]
     assert "Understood as: " in english
+    exported = run(handlers.export_conversation, app, follow_up["conv"], "zh")[-1]["export"]["value"]
+    assert f"理解为：{turn.answer.standalone_question}" in Path(exported).read_text(encoding="utf-8")
 
 
 def test_the_history_leaves_out_failed_turns_and_names_cited_documents(app: App) -> None:

@@ -227,6 +227,8 @@ def conversation_markdown(turns: Sequence[Turn], lang: str, when: datetime | Non
         if answer is None:
             lines += [turn.error, ""]
             continue
+        if answer.history_used:
+            lines += [f"_{label(lang, 'understood_as', question=answer.standalone_question)}_", ""]
         llm = turn.model_called
         if llm is not None:
             lines += [f"_{label(lang, 'export_fallback' if llm.fallback else 'export_llm')}_", ""]
