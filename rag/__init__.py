@@ -13,6 +13,7 @@ modules behind it, so those can change without breaking a screen.
 from .answer import REFUSALS, Answer, Citation
 from .api import IngestReport, Progress, QuestionError, Rag
 from .chunking import Chunk
+from .conversation import Message, Resolution, answer_message
 from .dates import Period, check_day
 from .documents import BODY, CAPTION, HEADING, PARAGRAPH_SEPARATOR, SUPPORTED_SUFFIXES, Document, IngestError, Paragraph
 from .embedding import EmbeddingError, register_encoder
@@ -63,6 +64,7 @@ __all__ = [
     "LLMError",
     "LLMEvent",
     "LLMResult",
+    "Message",
     "ModelSourceError",
     "Paragraph",
     "Period",
@@ -71,11 +73,13 @@ __all__ = [
     "Report",
     "QuestionError",
     "Rag",
+    "Resolution",
     "RetrievalMode",
     "SentenceVerdict",
     "Settings",
     "Unsupported",
     "Verification",
+    "answer_message",
     "answer_to_dict",
     "check_day",
     "citation_to_dict",

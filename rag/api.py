@@ -22,16 +22,16 @@ from filelock import FileLock
 
 from .answer import EMPTY_QUESTION, Answer, compose
 from .chunking import Chunk, ChunkerConfig
-from .conversation import Message, Resolution, resolve
+from .conversation import Message, Resolution, last_answer, quoted_docs, resolve
 from .dates import Period, check_day, question_period
 from .documents import Document, IngestError, load_documents, parse_bytes
 from .embedding import Embedder
 from .examples import ExampleCache
-from .folding import language_of
+from .folding import fold, language_of
 from .ingest import VectorCache, embed_documents
 from .question import Question, prepare
 from .retrieval import Filters, Hit, newest_published, search
-from .settings import RetrievalMode, Settings, load_settings, parse_enum
+from .settings import AnswerMode, RetrievalMode, Settings, load_settings, parse_enum
 from .store import POINTER, Index, IndexMismatch, IndexMissing, Manifest, build_index, load_index, save_index
 from .stories import annotate
 
@@ -270,10 +270,40 @@ class Rag:
         text = self.check_question(question.text if isinstance(question, Question) else question)
         return prepare(text, self.embedder.embed_query(text))
 
-    def resolve(self, question: str, history: Sequence[Message] | None = None) -> Resolution:
-        """What is searched for ``question`` asked after ``history`` (OpenAI-style messages); see rag.conversation."""
+    def prepare_resolved(self, resolution: Resolution) -> Question:
+        """The standalone question prepared, the topic it carries weighing less than the follow-up's own words.
+
+        The carried topic finds the passage; what the user asked now must decide the sentence and
+        whether to answer at all — else a follow-up about something the documents never say is
+        answered from the earlier topic's paragraph.
+        """
+        asked = self.prepare(resolution.standalone)
+        own = fold(resolution.question)
+        if not resolution.used_history or own.rstrip("?？ ") not in asked.folded:  # a substituted question is all its own
+            return asked
+        share = self.settings.follow_up_topic_weight
+        return dataclasses.replace(asked, terms={t: w if t in own else w * share for t, w in asked.terms.items()})
+
+    def resolve(self, question: str, history: Sequence[Message] | None = None, llm: bool | None = None) -> Resolution:
+        """What is searched for ``question`` asked after ``history`` (OpenAI-style messages); see rag.conversation.
+
+        A follow-up's ``cited_docs`` come from the last assistant message's ``citations`` when it
+        has them, else from the passages that hold its quoted sentences. With ``llm`` (default: the
+        ``llm`` answer mode) the model may write a follow-up out instead; its rewrite is kept only
+        when it adds no name or number the conversation did not contain (rag.llm.rewrite).
+        """
         text = self.check_question(question)
-        return resolve(text, history or ())
+        resolution = resolve(text, history or ())
+        if resolution.used_history and (self.settings.answer_mode == AnswerMode.LLM if llm is None else llm):
+            from .llm.rewrite import llm_rewrite
+
+            rewrite = llm_rewrite(text, history or (), self.settings)
+            if rewrite and rewrite != text:
+                resolution = dataclasses.replace(resolution, standalone=rewrite, by_llm=True)
+        if resolution.used_history and not resolution.cited_docs and history and self.has_index():
+            docs = quoted_docs(last_answer(history), self.index().chunks)
+            resolution = dataclasses.replace(resolution, cited_docs=docs)
+        return resolution
 
     def period(self, question: str | Question) -> Period | None:
         """The period a question names; relative words (最近, 今年) count from the newest indexed document."""
@@ -288,8 +318,16 @@ class Rag:
 
         ``since``/``until`` (YYYY-MM-DD) keep documents published in that range (default: the settings').
         """
+        prefer: tuple[str, ...] = ()
         if history and isinstance(question, str):
-            question = self.resolve(question, history).standalone
+            resolution = self.resolve(question, history)
+            question, prefer = resolution.standalone, resolution.cited_docs
+        return self._search(question, top_k, mode, prefer, since, until)
+
+    def _search(
+        self, question: str | Question, top_k: int | None, mode: RetrievalMode | str | None,
+        prefer: Iterable[str] = (), since: str | None = None, until: str | None = None,
+    ) -> list[Hit]:  # fmt: skip
         how = parse_enum(RetrievalMode, mode, "retrieval mode") if mode else None
         index = self.index()
         if index.manifest.model != self.model_fingerprint:  # never compare vectors of two different models
@@ -300,11 +338,12 @@ class Rag:
         start = self.settings.since if since is None else check_day(since, "since")
         end = self.settings.until if until is None else check_day(until, "until")
         asked = self.prepare(question)
-        return search(index, asked, self.settings, top_k, how, Filters(start, end, self.period(asked)))
+        return search(index, asked, self.settings, top_k, how, Filters(start, end, self.period(asked)), frozenset(prefer))
 
     def ask(
         self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
         history: Sequence[Message] | None = None, since: str | None = None, until: str | None = None,
+        llm_rewrite: bool | None = None,
     ) -> Answer:  # fmt: skip
         """The answer, with how long retrieval and answer composition took (``Answer.timings``, ms).
 
@@ -312,9 +351,9 @@ class Rag:
         and answered as its standalone form; the answer records it (``standalone_question``).
         """
         began = time.perf_counter()
-        resolution = self.resolve(question, history) if isinstance(question, str) else None
-        asked = self.prepare(resolution.standalone if resolution else question)
-        hits = self.search(asked, top_k, mode, since=since, until=until)
+        resolution = self.resolve(question, history, llm_rewrite) if isinstance(question, str) else None
+        asked = self.prepare_resolved(resolution) if resolution else self.prepare(question)
+        hits = self._search(asked, top_k, mode, resolution.cited_docs if resolution else (), since, until)
         retrieved = time.perf_counter()
         period = self.period(asked)
         answer = dataclasses.replace(compose(asked, hits, self.settings), period=period.label if period else "")
@@ -338,14 +377,14 @@ class Rag:
         refused question never reaches the LLM) and the fallback when no
         generated sentence survives verification.
         """
-        extractive = self.ask(question, top_k, mode, history)
+        extractive = self.ask(question, top_k, mode, history, llm_rewrite=True)
         return self.rephrase(extractive, self.prepare(extractive.standalone_question or extractive.question))
 
     def rephrase(self, extractive: Answer, question: Question | None = None) -> Iterator[LLMEvent]:
         """``generate`` for an extractive answer already at hand (the UI shows its timings first)."""
         from .llm import generate_answer
 
-        return generate_answer(question or extractive.question, extractive, self.settings)
+        return generate_answer(question or extractive.standalone_question or extractive.question, extractive, self.settings)
 
     def passages_read(self, extractive: Answer) -> int:
         """How many of the answer's hits the model reads in ``rephrase``: the UI shows those while it writes."""

@@ -327,10 +327,18 @@ def evaluate_path(path: Path, settings: Settings, limit: int | None = None, mode
     if not path.exists():
         raise FileNotFoundError(f"no such dataset: {path}")
     mode = mode or settings.retrieval_mode
+    from . import conversation_eval  # it builds on this module's metrics
+
+    if conversation_eval.is_conversation_file(path):
+        return conversation_eval.run(path, settings.replace(retrieval_mode=mode), limit=limit)
     return run(load_dataset(path, settings), settings, modes=(mode,), limit=limit)[mode]
 
 
 def format_report(report: dict[str, Any]) -> str:
+    if "follow_ups" in report:  # a conversation set
+        from .conversation_eval import format_report as conversation_table
+
+        return conversation_table(report)
     d, c, r = report["document"], report["chunk"], report["refusal"]
     lines = [
         f"dataset {report['dataset']} · mode {report['mode']} · {report['questions']} questions · "

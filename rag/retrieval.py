@@ -188,12 +188,23 @@ def _reports(index: Index, stories: set[str]) -> dict[str, list[Report]]:
         reports.sort(key=lambda r: (r.published, r.doc_id), reverse=True)
     return found
 
+def prefer(fused: list[tuple[int, float]], index: Index, docs: frozenset[str], bonus: float) -> list[tuple[int, float]]:
+    """``fused`` with passages of ``docs`` raised by ``bonus``: a follow-up breaks near-ties towards what was just cited."""
+    if not docs or not bonus:
+        return fused
+    raised = [(row, score + bonus if index.chunks[row].doc_id in docs else score) for row, score in fused]
+    return sorted(raised, key=lambda item: (-item[1], item[0]))
+
 
 def search(
     index: Index, question: Question, settings: Settings, top_k: int | None = None, mode: RetrievalMode | None = None,
-    filters: Filters | None = None,
+    filters: Filters | None = None, prefer_docs: frozenset[str] = frozenset(),
 ) -> list[Hit]:  # fmt: skip
-    """The ``top_k`` best chunks for a prepared question (its ``vector`` must be set)."""
+    """The ``top_k`` best chunks for a prepared question (its ``vector`` must be set).
+
+    ``filters`` limit the publication dates searched and name the question's period;
+    ``prefer_docs`` are the documents the previous answer of a conversation cited (see rag.conversation).
+    """
     if question.vector is None:
         raise ValueError("the question has no vector: prepare it with Rag.prepare, which embeds it")
     filters = filters or Filters(settings.since, settings.until)
@@ -205,12 +216,14 @@ def search(
     dense = dense_candidates(index, vector, depth, rows)
     bm25 = bm25_candidates(index, question.tokens, depth, rows)
     dense = _complete(index, vector, dense, bm25)
-    ranked = _prefer_period(index, fuse(dense, bm25, settings, mode), filters.period, settings.period_boost)
-    ranked = _one_document_per_story(index, ranked)[:top_k]
+    lifted = _prefer_period(index, fuse(dense, bm25, settings, mode), filters.period, settings.period_boost)
+    scores = dict(lifted)  # a hit keeps this score: the follow-up bonus only orders
+    ranked = _one_document_per_story(index, prefer(lifted, index, prefer_docs, settings.follow_up_doc_bonus))[:top_k]
     stories = {story(index.documents.get(index.chunks[row].doc_id), index.chunks[row].doc_id) for row, _ in ranked}
     reports = _reports(index, stories)
     hits = []
-    for rank, (row, score) in enumerate(ranked, start=1):
+    for rank, (row, _ordered) in enumerate(ranked, start=1):
+        score = scores[row]
         chunk = index.chunks[row]
         doc = index.documents.get(chunk.doc_id)
         told = story(doc, chunk.doc_id)

@@ -131,6 +131,12 @@ class Settings:
     story_shingle_chars: int = 5
     story_num_perm: int = 128
 
+    # --- conversations (see rag.conversation) ------------------------------------
+    #: A follow-up's passages from the documents the previous answer cited gain this much fused score (a tie-breaker).
+    follow_up_doc_bonus: float = 0.05
+    #: In a follow-up, the carried topic's words weigh this share of the follow-up's own in answer scoring and refusal.
+    follow_up_topic_weight: float = 0.5
+
     # --- answering -----------------------------------------------------------
     answer_max_sentences: int = 3
     answer_hits: int = 4
@@ -191,7 +197,7 @@ class Settings:
             raise ValueError("top_k must be >= 1 and candidates >= top_k")
         if self.embed_batch_size < 1 or self.answer_max_sentences < 1 or self.answer_hits < 1 or self.llm_passages < 1:
             raise ValueError("embed_batch_size, answer_max_sentences, answer_hits and llm_passages must be >= 1")
-        for name in ("answer_keep_ratio", "refusal_threshold", "llm_min_coverage", "llm_min_relevance"):
+        for name in ("follow_up_doc_bonus", "follow_up_topic_weight", "answer_keep_ratio", "refusal_threshold", "llm_min_coverage", "llm_min_relevance"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], not {getattr(self, name)}")
         if self.embed_threads < 0 or self.ingest_window < 1 or self.ingest_queue < 1:

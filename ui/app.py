@@ -99,6 +99,7 @@ def connect(app: App, ui: Layout, demo: gr.Blocks) -> None:
     on(ui.like.click, handlers.like, ["conv", "comment", "lang_state"], show_progress="hidden")
     on(ui.dislike.click, handlers.dislike, ["conv", "comment", "lang_state"], show_progress="hidden")
     on(ui.chatbot.clear, handlers.clear_chat, ["lang_state", "show_scores"], show_progress="hidden")
+    on(ui.new_chat.click, handlers.clear_chat, ["lang_state", "show_scores"], show_progress="hidden")
     on(ui.upload.upload, handlers.ingest, ["upload", "lang_state"], show_progress="full", **WRITING)
     on(ui.delete_button.click, handlers.delete, ["doc_list", "lang_state"], **WRITING)
     on(ui.lang_radio.change, handlers.switch_language, ["lang_radio", "conv", "show_scores"], show_progress="hidden")

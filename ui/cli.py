@@ -83,21 +83,42 @@ def _print_report(report: IngestReport) -> None:
     )
 
 
-def _questions(batch: str) -> Iterator[str]:
-    """One question per line, or JSONL objects with a ``question`` key; ``-`` reads stdin."""
+def _history(value: Any, where: str) -> list[dict[str, str]]:
+    """A conversation as OpenAI-style messages, checked: a list of {"role": "user"|"assistant", "content": str}."""
+    if not isinstance(value, list) or not all(
+        isinstance(m, dict) and m.get("role") in ("user", "assistant", "system") and isinstance(m.get("content"), str) for m in value
+    ):
+        raise CliError(f'{where}: the history must be a JSON list of {{"role": "user"|"assistant", "content": "..."}} / 对话历史格式不对')
+    return [dict(m) for m in value if m["role"] != "system"]
+
+
+def _history_file(path: str | None) -> list[dict[str, str]]:
+    if not path:
+        return []
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{path}: not JSON ({exc}) / 对话历史不是 JSON") from exc
+    return _history(value, path)
+
+
+def _questions(batch: str) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """(question, history) per line: plain questions, or JSONL objects with ``question`` and an optional ``history``; ``-`` reads stdin."""
     handle = sys.stdin if batch == "-" else open(batch, encoding="utf-8-sig")
     with handle:
-        for line in handle:
+        for number, line in enumerate(handle, start=1):
             line = line.strip()
             if not line:
                 continue
             if line.startswith("{"):
                 try:
-                    yield str(json.loads(line).get("question", ""))
-                    continue
+                    row = json.loads(line)
                 except json.JSONDecodeError:
-                    pass
-            yield line
+                    yield line, []
+                    continue
+                yield str(row.get("question", "")), _history(row.get("history") or [], f"{batch}:{number}")
+                continue
+            yield line, []
 
 
 def _emit(obj: dict[str, Any]) -> None:
@@ -158,43 +179,65 @@ def cmd_ingest(rag: Rag, args: argparse.Namespace) -> int:
     return 1 if report.errors or missing else 0
 
 
-def _each_question(args: argparse.Namespace, run: Callable[[str], dict[str, Any]], fmt: Callable[[dict[str, Any]], str]) -> int:
+Run = Callable[[str, list[dict[str, str]]], dict[str, Any]]
+
+
+def _each_question(args: argparse.Namespace, run: Run, fmt: Callable[[dict[str, Any]], str]) -> int:
     if args.batch:
         failures = 0
-        for question in _questions(args.batch):
+        for question, history in _questions(args.batch):
             try:
-                _emit(run(question))
+                _emit(run(question, history))
             except QuestionError as exc:
                 failures += 1
                 _emit({"question": question, "error": str(exc)})
         return 1 if failures else 0
     if args.question is None:
         raise CliError("give a QUESTION or --batch FILE / 请输入问题")
-    data = run(args.question)
+    data = run(args.question, _history_file(args.history))
     print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else fmt(data))
     return 0
 
 
 def cmd_search(rag: Rag, args: argparse.Namespace) -> int:
-    return _each_question(args, lambda q: search_to_dict(q, rag.search(q, args.top_k, args.mode)), _format_hits)
+    return _each_question(args, lambda q, h: _searched(rag, q, h, args), _format_hits)
+
+
+def _searched(rag: Rag, question: str, history: list[dict[str, str]], args: argparse.Namespace) -> dict[str, Any]:
+    data = search_to_dict(question, rag.search(question, args.top_k, args.mode, history=history))
+    if history:
+        data["standalone_question"] = rag.resolve(question, history).standalone
+    return data
 
 
 def cmd_ask(rag: Rag, args: argparse.Namespace) -> int:
+    return _each_question(args, lambda q, h: _answer(rag, q, h, args), _format_answer)
+
+
+def _answer(rag: Rag, question: str, history: list[dict[str, str]], args: argparse.Namespace) -> dict[str, Any]:
     if (args.answer_mode or rag.settings.answer_mode) == AnswerMode.LLM:
-        return _each_question(args, lambda q: _llm_answer(rag, q, args), _format_answer)
-    return _each_question(args, lambda q: answer_to_dict(rag.ask(q, args.top_k, args.mode)), _format_answer)
+        return _llm_answer(rag, question, history, args)
+    return answer_to_dict(rag.ask(question, args.top_k, args.mode, history=history))
 
 
-def _llm_answer(rag: Rag, question: str, args: argparse.Namespace) -> dict[str, Any]:
+def _llm_answer(rag: Rag, question: str, history: list[dict[str, str]], args: argparse.Namespace) -> dict[str, Any]:
     """The verified LLM answer; the draft streams to stderr unless JSON lines are being printed."""
-    for event in rag.generate(question, args.top_k, args.mode):
+    quiet = bool(getattr(args, "batch", None) or getattr(args, "json", False))
+    for event in rag.generate(question, args.top_k, args.mode, history=history):
         if isinstance(event, LLMResult):
-            if not args.batch and not args.json:
+            if not quiet:
                 print(file=sys.stderr)
             return result_to_dict(event)
-        if not args.batch and not args.json:
+        if not quiet:
             print(event.text, end="", file=sys.stderr, flush=True)
     raise CliError("the answer stream ended without a result")
+
+
+def cmd_chat(rag: Rag, args: argparse.Namespace) -> int:
+    """A conversation in the terminal: each question is read with the ones before it."""
+    from .chat import chat
+
+    return chat(lambda q, h: _answer(rag, q, h, args), _format_answer)
 
 
 def cmd_llm_serve(rag: Rag, args: argparse.Namespace) -> int:
@@ -273,10 +316,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print the JSON contract")
         p.add_argument("--since", metavar="YYYY-MM-DD", default=None, help="only documents published on or after this day (env RAG_SINCE)")
         p.add_argument("--until", metavar="YYYY-MM-DD", default=None, help="only documents published on or before this day (env RAG_UNTIL)")
-        p.add_argument("--batch", metavar="FILE", help="one question per line or JSONL with 'question'; '-' reads stdin; prints JSON lines")
+        p.add_argument("--batch", metavar="FILE", help="one question per line or JSONL with 'question' (and 'history'); '-' reads stdin; prints JSON lines")
+        p.add_argument("--history", metavar="FILE", help="the conversation so far: a JSON list of {role, content} messages")
         if name == "ask":
             p.add_argument("--answer-mode", choices=ANSWER_MODES, default=None, help="llm: an OpenAI-compatible model phrases it, every sentence verified (env RAG_ANSWER_MODE)")
         p.set_defaults(func=func)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal (/new starts over, /sources shows the last citations)")
+    p.add_argument("--top-k", type=int, default=None, help="passages to retrieve")
+    p.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default hybrid)")
+    p.add_argument("--answer-mode", choices=ANSWER_MODES, default=None, help="llm: an OpenAI-compatible model phrases it")
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("documents", help="list indexed documents")
     p.add_argument("--json", action="store_true")

@@ -26,7 +26,7 @@ from .boundary import error_message, guarded, handler, lang_of, status_html, sta
 from .constants import DRAFT_INTERVAL
 from .labels import label, language
 from .language import TEXTS, Screen
-from .state import App, Turn
+from .state import App, Turn, history
 
 Out = dict[str, Any]
 
@@ -87,9 +87,15 @@ def _ask_failed(exc: BaseException, arguments: dict[str, Any]) -> Out:
     return {"chatbot": render.chat_messages(turns, lang), "conv": turns, "question": ""}
 
 
-def answer_turn(app: App, question: str, top_k: int, mode: RetrievalMode | None, since: str = "", until: str = "") -> Turn:
-    """Ask the library; the turn records the settings, the stage timings and the cited files' names."""
-    answer = app.rag.ask(question, top_k, mode, since=since, until=until)
+def answer_turn(
+    app: App, question: str, top_k: int, mode: RetrievalMode | None, earlier: list[Turn] | None = None,
+    since: str = "", until: str = "",
+) -> Turn:  # fmt: skip
+    """Ask the library, reading the question in the conversation of the ``earlier`` turns.
+
+    The turn records the settings, the stage timings and the cited files' names.
+    """
+    answer = app.rag.ask(question, top_k, mode, history=history(earlier or []), since=since, until=until)
     turn = Turn(question=question, answer=answer, top_k=top_k, mode=str(mode or app.settings.retrieval_mode))
     turn.search_ms = answer.timings.get("retrieve_ms", 0.0)
     turn.compose_ms = answer.timings.get("answer_ms", 0.0)
@@ -116,10 +122,11 @@ def ask(
     turns = list(turns or [])
     question = app.rag.check_question(text or "")
     since, until = _day(since, lang), _day(until, lang)
+    earlier = list(turns)
     turns.append(Turn(question=question))
     yield {"chatbot": render.chat_messages(turns, lang), "conv": turns, "question": ""}
     how = RetrievalMode(mode) if mode in list(RetrievalMode) else None
-    turn = turns[-1] = answer_turn(app, question, int(top_k or app.settings.top_k), how, since, until)
+    turn = turns[-1] = answer_turn(app, question, int(top_k or app.settings.top_k), how, earlier, since, until)
     assert turn.answer is not None
     if style == AnswerMode.LLM and not turn.answer.refused:
         yield from _draft(app, turn, turns, lang, scores)
@@ -175,7 +182,8 @@ def rerender_sources(app: App, turns: list[Turn], lang: str, scores: bool) -> Ou
 
 @handler(outputs=("chatbot", "conv", "sources", "export", "feedback_status"), on_error=status_in("feedback_status"))
 def clear_chat(app: App, lang: str, scores: bool) -> Out:
-    """The chatbot's trash button: the whole conversation goes, not just the messages shown."""
+    """新对话 and the chatbot's trash button: the whole conversation goes — messages, sources and the
+    history the next question would be read in."""
     return {
         "chatbot": [],
         "conv": [],

@@ -67,6 +67,7 @@ TEXTS: dict[str, Callable[[Screen], dict[str, Any]]] = {
     "send": _word("send", "value"),
     "answer_mode": lambda s: {"choices": answer_mode_choices(s.lang), "label": label(s.lang, "answer_mode")},
     "examples": lambda s: {"value": render.examples_html(s.examples, s.lang)},
+    "new_chat": _word("new_chat", "value"),
     "like": _word("like", "value"),
     "dislike": _word("dislike", "value"),
     "comment": _word("feedback_comment_placeholder", "placeholder"),

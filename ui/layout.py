@@ -52,6 +52,7 @@ class Layout:
     send: gr.Button
     answer_mode: gr.Radio
     examples: gr.HTML
+    new_chat: gr.Button
     like: gr.Button
     dislike: gr.Button
     comment: gr.Textbox
@@ -124,6 +125,7 @@ def build(
                         )
                     made["examples"] = gr.HTML(**w("examples"), elem_id="examples", js_on_load=EXAMPLES_ON_LOAD)
                     with gr.Row(elem_id="actions", equal_height=True):
+                        made["new_chat"] = gr.Button(**w("new_chat"), size="sm", elem_id="new-chat", min_width=60, scale=0)
                         made["like"] = gr.Button(**w("like"), size="sm", elem_id="like", min_width=60, scale=0)
                         made["dislike"] = gr.Button(**w("dislike"), size="sm", elem_id="dislike", min_width=60, scale=0)
                         made["comment"] = gr.Textbox(

@@ -70,6 +70,21 @@ class Upload:
         return self.status in ("added", "updated", "unchanged")
 
 
+def history(turns: list[Turn]) -> list[dict[str, Any]]:
+    """The session's answered turns as the library's conversation history (OpenAI-style messages).
+
+    Each assistant message also names the documents it cited: the tie-breaker for the next follow-up.
+    Turns that failed are left out — they said nothing the next question could lean on.
+    """
+    messages: list[dict[str, Any]] = []
+    for turn in turns:
+        if turn.answer is None or turn.error:
+            continue
+        cited = list(dict.fromkeys(c.hit.chunk.doc_id for c in turn.answer.citations))
+        messages += [{"role": "user", "content": turn.question}, {"role": "assistant", "content": turn.answer.text, "citations": cited}]
+    return messages
+
+
 class App:
     """What the event handlers share: the library object and the files the app writes."""
 
