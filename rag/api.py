@@ -12,7 +12,6 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +27,7 @@ from .documents import Document, IngestError, load_documents, parse_bytes
 from .embedding import Embedder
 from .examples import ExampleCache
 from .folding import fold, language_of
+from .indexing import IngestReport, Plan, plan_update
 from .ingest import VectorCache, embed_documents
 from .question import Question, prepare
 from .retrieval import Filters, Hit, newest_published, search
@@ -44,33 +44,6 @@ Progress = Callable[[str, int, int], None]
 
 class QuestionError(ValueError):
     """A question that cannot be asked (empty, too long); the message is in the question's language."""
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    added: tuple[str, ...] = ()
-    updated: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    errors: tuple[IngestError, ...] = ()
-    rebuilt_because: str = ""
-    chunks: int = 0
-    embedded_chunks: int = 0
-    seconds: float = 0.0
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.rebuilt_because)
-
-
-@dataclass
-class _Plan:
-    keep: dict[str, Document] = field(default_factory=dict)  # reuse chunks and vectors
-    embed: dict[str, Document] = field(default_factory=dict)  # chunk and embed afresh
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
 
 
 class Rag:
@@ -172,7 +145,7 @@ class Rag:
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
             old, reason = self._compatible_index()
-            plan = _plan(old, documents, remove, bool(reason))
+            plan = plan_update(old, documents, remove, bool(reason))
             if not (plan.added or plan.updated or plan.removed or reason):
                 return IngestReport(unchanged=tuple(plan.unchanged), errors=tuple(errors), chunks=len(old.chunks) if old else 0, seconds=time.perf_counter() - began)
             chunks, vectors, embedded = self._assemble(old, plan, progress)
@@ -200,7 +173,7 @@ class Rag:
         why = old.manifest.mismatch(self.model_fingerprint, self.chunker.as_dict())
         return old, why
 
-    def _assemble(self, old: Index | None, plan: _Plan, progress: Progress | None) -> tuple[list[Chunk], np.ndarray, int]:
+    def _assemble(self, old: Index | None, plan: Plan, progress: Progress | None) -> tuple[list[Chunk], np.ndarray, int]:
         chunks: list[Chunk] = []
         parts: list[np.ndarray] = []
         rows_by_doc: dict[str, list[int]] = {}
@@ -226,7 +199,7 @@ class Rag:
         """Vectors of an ingest that was interrupted: reused, so no chunk is embedded twice."""
         return VectorCache(self.index_dir, self.embedder)
 
-    def _dimension(self, old: Index | None, plan: _Plan) -> int:
+    def _dimension(self, old: Index | None, plan: Plan) -> int:
         """The vector size, without loading the model when nothing is embedded (a delete)."""
         if old is not None and not plan.embed:
             return old.manifest.dimension
@@ -391,29 +364,6 @@ class Rag:
         from .llm import passages_read
 
         return passages_read(extractive, self.settings)
-
-
-def _plan(old: Index | None, documents: list[Document], remove: list[str], rebuild: bool) -> _Plan:
-    plan = _Plan()
-    existing = dict(old.documents) if old else {}
-    incoming = {d.id: d for d in documents}
-    for doc_id, doc in existing.items():
-        if doc_id in remove and doc_id not in incoming:
-            plan.removed.append(doc_id)
-        elif doc_id not in incoming:
-            (plan.embed if rebuild else plan.keep)[doc_id] = doc
-    for doc_id, doc in incoming.items():
-        before = existing.get(doc_id)
-        if before is None:
-            plan.added.append(doc_id)
-            plan.embed[doc_id] = doc
-        elif before.sha256 != doc.sha256 or rebuild:
-            (plan.updated if before.sha256 != doc.sha256 else plan.unchanged).append(doc_id)
-            plan.embed[doc_id] = doc
-        else:
-            plan.unchanged.append(doc_id)
-            plan.keep[doc_id] = doc  # same bytes; the source path may have moved
-    return plan
 
 
 __all__ = ["Rag", "IngestReport", "QuestionError", "Progress"]
