@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+
+from ui.llm_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -87,12 +88,6 @@ def run_main(capsys: Any, *argv: str) -> tuple[int, str, str]:
 
 #: Seconds a `rag serve` under test may take to answer (it loads the model and may build the index).
 SERVER_STARTUP_S = 300
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
