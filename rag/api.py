@@ -58,7 +58,6 @@ class Rag:
         self._generation = ""
         self._lock = threading.RLock()  # guards the loaded index reference; held only briefly
         self._write_lock = threading.Lock()  # one writer at a time in this process; readers never wait on it
-        self._newest: tuple[Index | None, str] = (None, "")  # (index, its newest publication date), see period()
         self._examples = ExampleCache(self.generation, self.documents, lambda q: not self.ask(q).refused)
 
     # ------------------------------------------------------------------ state
@@ -282,10 +281,7 @@ class Rag:
     def period(self, question: str | Question) -> Period | None:
         """The period a question names; relative words (最近, 今年) count from the newest indexed document."""
         text = question.text if isinstance(question, Question) else question
-        index = self.index()
-        if self._newest[0] is not index:  # one scan of the documents per generation, not per question
-            self._newest = (index, newest_published(index))
-        return question_period(text, self._newest[1], self.settings.recent_days)
+        return question_period(text, newest_published(self.index()), self.settings.recent_days)
 
     def search(
         self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
