@@ -1,10 +1,10 @@
-"""Fit the refusal gate's evidence model (rag.answer._EVIDENCE_WEIGHTS / _EVIDENCE_BIAS).
+"""Fit the refusal gate's evidence model (rag.scoring._EVIDENCE_WEIGHTS / _EVIDENCE_BIAS).
 
 Dev data: CMRC 2018 trial questions asked of an index without their article
 (unanswerable) or with it (answerable, a 30 % sample), plus the seed QA set
 (weighted 5×: its near-miss questions are the hard case). A logistic regression
-over rag.answer.evidence_features; prints the coefficients to paste into
-rag/answer.py and the threshold that keeps answerable refusals within budget.
+over rag.scoring.evidence_features; prints the coefficients to paste into
+rag/scoring.py and the threshold that keeps answerable refusals within budget.
 Needs the evaluation indexes of scripts/bench_retrieval.py and scikit-learn.
 
     .venv/bin/python scripts/fit_evidence.py
@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag import Rag, load_settings  # noqa: E402
-from rag.answer import candidates, evidence_features  # noqa: E402
 from rag.evaluation import _hold_out, load_dataset  # noqa: E402
+from rag.scoring import candidates, evidence_features  # noqa: E402
 
 CACHE = ROOT / "index" / "eval-cache"
 SEED_WEIGHT = 5.0
@@ -36,7 +36,8 @@ BUDGET = 0.05
 def features(rag: Rag, question: str) -> list[float]:
     asked = rag.prepare(question)
     hits = rag.search(asked, top_k=5)
-    return list(evidence_features(asked, hits, candidates(asked, hits, rag.settings)[0]))
+    ranked = candidates(asked, hits, rag.settings)
+    return list(evidence_features(asked, hits, ranked[0], ranked))
 
 
 def collect() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from rag import REFUSALS, Hit, Settings
-from rag.answer import candidates, choose, compose, cue_bonus, evidence, phrase_overlap
+from rag.answer import candidates, choose, compose, evidence, need_bonus, phrase_overlap
 from rag.chunking import ChunkerConfig, chunk_document
 from rag.documents import parse_bytes
 from rag.question import prepare
@@ -47,11 +47,11 @@ def test_a_why_question_prefers_the_sentence_giving_a_reason() -> None:
     assert best_sentence("图书馆为什么推出线上预约服务？").startswith("由于座位紧张")
 
 
-def test_cue_bonus_only_for_the_kind_of_fact_asked() -> None:
+def test_need_bonus_only_for_the_kind_of_fact_asked() -> None:
     how_many = prepare("新馆藏书有多少？")
-    assert cue_bonus(how_many, "新馆藏书约120万册。") > 0
-    assert cue_bonus(how_many, "新馆每周一闭馆。") == 0
-    assert cue_bonus(prepare("新馆在哪里？"), "新馆藏书约120万册。") == 0
+    assert need_bonus(how_many, "新馆藏书约120万册。") > 0
+    assert need_bonus(how_many, "新馆每周一闭馆。") == 0
+    assert need_bonus(prepare("新馆在哪里？"), "新馆藏书约120万册。") == 0
 
 
 def test_phrase_overlap_rewards_the_questions_own_wording() -> None:
@@ -68,13 +68,15 @@ def test_candidates_come_only_from_the_first_answer_hits_and_are_sorted() -> Non
     assert [c.score for c in ranked] == sorted((c.score for c in ranked), reverse=True)
 
 
-def test_choose_keeps_near_best_sentences_up_to_the_limit() -> None:
-    ranked = candidates(prepare("新馆藏书有多少？"), hits(), SETTINGS)
+def test_choose_keeps_near_best_relevant_sentences_up_to_the_limit() -> None:
+    ranked = candidates(prepare("新馆有什么服务？"), hits(), SETTINGS)
     assert len(choose(ranked, SETTINGS.replace(answer_max_sentences=1))) == 1
-    everything = choose(ranked, SETTINGS.replace(answer_keep_ratio=0.0, answer_max_sentences=10))
-    assert len(everything) == min(10, len({c.sentence for c in ranked}))
+    lax = SETTINGS.replace(answer_keep_ratio=0.0, answer_min_relevance=0.0, answer_max_sentences=10)
+    assert len(choose(ranked, lax)) == min(10, len({c.sentence for c in ranked}))
     only_best = choose(ranked, SETTINGS.replace(answer_keep_ratio=1.0))
     assert all(c.score >= ranked[0].score for c in only_best)
+    strict = choose(ranked, SETTINGS.replace(answer_keep_ratio=0.0, answer_min_relevance=1.0, answer_max_sentences=10))
+    assert strict[1:] == [c for c in strict[1:] if c.own >= 1.0], "a further sentence must be relevant on its own"
 
 
 def test_the_answer_quotes_and_cites_its_sentences_verbatim() -> None:

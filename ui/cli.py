@@ -103,6 +103,9 @@ def _emit(obj: dict[str, Any]) -> None:
 
 def _format_answer(data: dict[str, Any]) -> str:
     lines = [data["answer"], ""]
+    facts = [span["text"] for span in data.get("answer_spans") or []]
+    if facts:  # the asked fact, plainly: a terminal or a pipe gets no markup
+        lines.insert(1, f"Asked fact / 所问: {'; '.join(facts)}")
     if data.get("llm_called"):  # the LLM answer mode: say whose sentences these are
         if data["fallback"]:
             note = f"(quoted answer shown: the model's was not used — {data['fallback_reason']} / 大模型的回答未采用，以下为摘录答案)"
