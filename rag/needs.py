@@ -102,16 +102,14 @@ _DATE = re.compile(
     r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|[零〇一二三四五六七八九]{4}年|[一二三四五六七八九十]{1,3}月(?:[一二三十]{0,3}[日号])?"
     r"|[上下]半年|[一二三四]季度|\d{1,2}\s*世纪(?:\s*\d{2}\s*年代)?|\d{2,4}\s*年代|[春夏秋冬]季|[秦汉晋隋唐宋元明清商周][朝代]"
 )
-_RANK = re.compile(
-    r"第[一二三四五六七八九十百零\d]+(?:[位名大个家届]|大)?|位居\S{0,4}?(?:第[一二三四五六七八九十\d]+|首位|前列)|居首|首位|榜首|之首|冠军|亚军|季军|领先|排名\S{0,2}?第?[一二三四五六七八九十\d]+|前[一二三四五六七八九十\d]+名?"
-)
+_ORDINAL = re.compile(r"第[一二三四五六七八九十百零\d]+(?:[位名大个家届])?|居首|首位|榜首|之首|冠军|亚军|季军|前[一二三四五六七八九十\d]+名")
+#: A rank in other words: 位居/排名/排在/位列 just before the ordinal makes it the answer to 第几.
+_RANK_WORDS = re.compile(r"(?:位居|位列|排名|排在|排行|名列|居|排)[^，。,；;]{0,4}$")
 _REASON = re.compile(r"(?:因为|由于|得益于|源于|缘于|是因|原因是|为了|旨在|导致)[^，。,；;！!？?]{1,40}")
-_ORG = re.compile(
-    r"[\u4e00-\u9fffA-Za-z]{2,12}?(?:公司|集团|银行|大学|学院|研究院|研究所|协会|委员会|基金会|医院|俱乐部|联盟|学会|出版社|电视台|报社|政府|部门)"
-)
-_PERSON_TITLE = re.compile(r"[\u4e00-\u9fff]{2,4}(?=(?:先生|女士|教授|博士|主席|总统|院士|总理|部长|市长|负责人|经理|董事长|行长|总裁|局长|校长|主任))")
-_PLACE = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:省|市|县|区|州|岛|山|河|湖|港|镇|村|路|街|洲|湾|海|江)(?![\u4e00-\u9fff]?[长委])")
+_ORG_SUFFIX = ("公司", "集团", "银行", "大学", "学院", "研究院", "研究所", "协会", "委员会", "基金会", "医院", "俱乐部", "联盟", "学会", "出版社", "电视台", "报社", "政府")
+_PLACE_SUFFIX = tuple("省市县区州岛山河湖港镇村路街洲湾海江") + ("地区", "国")
 _NAME_TAGS = {Need.WHO: ("nr", "nrfg", "nrt", "nt"), Need.PLACE: ("ns",)}
+_SUFFIXES = {Need.WHO: _ORG_SUFFIX, Need.PLACE: _PLACE_SUFFIX}
 
 
 @dataclass(frozen=True)
@@ -136,12 +134,14 @@ def _regex_spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
     return [m.span() for m in pattern.finditer(text) if m.end() > m.start()]
 
 
-def _name_spans(text: str, tags: tuple[str, ...]) -> list[tuple[int, int]]:
+def _name_spans(text: str, need: Need) -> list[tuple[int, int]]:
+    """Words jieba tags as names of the kind (person/organisation, place), or nouns ending like one (…大学, …市)."""
     import jieba.posseg
 
     spans, pos = [], 0
     for word, flag in jieba.posseg.cut(text):
-        if flag in tags and len(word.strip()) > 1:
+        named = flag in _NAME_TAGS[need] or (flag.startswith("n") and word.endswith(_SUFFIXES[need]) and len(word) > 2)
+        if named and len(word.strip()) > 1:
             spans.append((pos, pos + len(word)))
         pos += len(word)
     return spans
@@ -180,16 +180,11 @@ def spans_in(sentence: str, needs: tuple[Need, ...], unit: str = "", avoid: str 
         elif need is Need.DATE:
             found += [Fact(s, e, need, 0.8) for s, e in _regex_spans(_DATE, folded)]
         elif need is Need.RANK:
-            found += [Fact(s, e, need, 0.9) for s, e in _regex_spans(_RANK, folded)]
+            found += [Fact(s, e, need, 1.0 if _RANK_WORDS.search(folded[max(0, s - 8) : s]) else 0.7) for s, e in _regex_spans(_ORDINAL, folded)]
         elif need is Need.REASON:
             found += [Fact(s, e, need, 0.7) for s, e in _regex_spans(_REASON, folded)]
-        elif need is Need.WHO:
-            named = _name_spans(folded, _NAME_TAGS[need])
-            named += _regex_spans(_ORG, folded) + _regex_spans(_PERSON_TITLE, folded)
-            found += [Fact(s, e, need, 0.8) for s, e in named]
-        elif need is Need.PLACE:
-            named = _name_spans(folded, _NAME_TAGS[need]) + _regex_spans(_PLACE, folded)
-            found += [Fact(s, e, need, 0.7) for s, e in named]
+        elif need in (Need.WHO, Need.PLACE):
+            found += [Fact(s, e, need, 0.8) for s, e in _name_spans(folded, need)]
     kept = [s for s in found if not (avoid and folded[s.start : s.end].strip() in avoid)]
     return sorted(kept, key=lambda s: (-s.strength, s.start))
 
