@@ -1,11 +1,12 @@
 """``Hit`` → ``Answer``: verbatim sentences with [n] citations, or an honest refusal.
 
 The extractive answer invents nothing: each answer sentence is a quotable
-sentence of the chunk it cites, chosen by how much of the question's key terms
-it covers and whether it has the kind of fact the question asks for (a number
-for 多少, a date for 何时, a reason for 为什么 …). When the best evidence is weak
-the answer says, in the question's language, that the documents do not say,
-and lists the closest passages as related reading.
+sentence of the chunk it cites. It opens with the sentence that holds what the
+question asks for (a figure for 多少, the increase for 多了多少, a date for 何时,
+a name for 谁 …; scored in ``rag.scoring``, the needs read by ``rag.needs``),
+the asked fact itself marked; a further sentence joins only on its own merit.
+When the best evidence is weak the answer says, in the question's language,
+that the documents do not say, and lists the closest passages as related reading.
 """
 
 from __future__ import annotations
