@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from .documents import PARAGRAPH_SEPARATOR
+from .folding import has_cjk
 from .needs import best_span
 from .question import Question
 from .retrieval import Hit
@@ -114,14 +115,16 @@ def _adds(candidate: Candidate, chosen: list[Candidate]) -> bool:
     )
 
 
-def choose(ranked: list[Candidate], settings: Settings) -> list[Candidate]:
+def choose(ranked: list[Candidate], settings: Settings, lexical: bool = True) -> list[Candidate]:
     """The lead sentence — the best, holding the asked fact when there is one — then further ones that earn a place.
 
     A further sentence must score near the lead (``answer_keep_ratio``), cover
     the question's terms on its own (``answer_min_relevance``: a sentence that
     only shares the title's words is not about the question), hold the asked
     kind of fact when the question asks for one, and say something new. No
-    sentence joins just to fill ``answer_max_sentences``.
+    sentence joins just to fill ``answer_max_sentences``. A question in another
+    script than the passages (``lexical`` False: English asked of Chinese text)
+    shares no words with them, so only its score speaks for a sentence.
     """
     if not ranked:
         return []
@@ -130,7 +133,7 @@ def choose(ranked: list[Candidate], settings: Settings) -> list[Candidate]:
     for candidate in ranked[1:]:
         if len(chosen) >= settings.answer_max_sentences or candidate.score < settings.answer_keep_ratio * lead.score:
             break
-        if candidate.own < settings.answer_min_relevance or candidate.need == 0.0:
+        if (lexical and candidate.own < settings.answer_min_relevance) or candidate.need == 0.0:
             continue
         if _adds(candidate, chosen):
             chosen.append(candidate)
@@ -150,7 +153,7 @@ def compose(question: Question, hits: list[Hit], settings: Settings) -> Answer:
     strength = evidence(question, hits, best, ranked)
     if best is None or strength < settings.refusal_threshold:
         return Answer(question.text, REFUSALS[language], True, (), tuple(hits), strength, language)
-    chosen = choose(ranked, settings)
+    chosen = choose(ranked, settings, lexical=has_cjk(question.text) or not has_cjk(best.sentence))
     fact = _lead_fact(question, chosen[0])
     citations = _cite(chosen, fact)
     order = {c.hit.rank: c.n for c in citations}

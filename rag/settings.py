@@ -102,7 +102,7 @@ class Settings:
     #: A further sentence joins the answer when it scores at least this share of the best one.
     answer_keep_ratio: float = 0.6
     #: ... and covers at least this share of the question's weighted terms by itself.
-    answer_min_relevance: float = 0.5
+    answer_min_relevance: float = 0.4
     #: Below this best evidence score the answer is refused (see rag.answer).
     refusal_threshold: float = 0.53  # chosen by scripts/calibrate_refusal.py
     answer_mode: AnswerMode = AnswerMode.EXTRACTIVE
