@@ -87,6 +87,8 @@ class Answer:
     history_used: bool = False  # whether earlier turns changed what was searched
     #: The asked fact, to emphasise: offsets into ``text`` and into the cited document.
     answer_spans: tuple[AnswerSpan, ...] = ()
+    #: The publication period the question was read as naming (2023年7月, 最近 → its dates); "" when none.
+    period: str = ""
 
 
 REFUSALS = {

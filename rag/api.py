@@ -12,7 +12,6 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,16 +20,20 @@ import numpy as np
 from filelock import FileLock
 
 from .answer import EMPTY_QUESTION, Answer, compose
-from .chunking import Chunk, ChunkerConfig, chunk_document
-from .conversation import Message, Resolution, resolve
+from .chunking import Chunk, ChunkerConfig
+from .conversation import Message, Resolution, last_answer, quoted_docs, resolve
+from .dates import Period, check_day, question_period
 from .documents import Document, IngestError, load_documents, parse_bytes
 from .embedding import Embedder
 from .examples import ExampleCache
-from .folding import language_of
+from .folding import fold, language_of
+from .indexing import IngestReport, Plan, plan_update
+from .ingest import VectorCache, embed_documents
 from .question import Question, prepare
-from .retrieval import Hit, search
-from .settings import DEFAULT_MODEL_ID, RetrievalMode, Settings, load_settings, parse_enum
+from .retrieval import Filters, Hit, newest_published, search
+from .settings import AnswerMode, RetrievalMode, Settings, load_settings, parse_enum
 from .store import POINTER, Index, IndexMismatch, IndexMissing, Manifest, build_index, load_index, save_index
+from .stories import annotate
 
 if TYPE_CHECKING:
     from .llm import LLMEvent
@@ -41,33 +44,6 @@ Progress = Callable[[str, int, int], None]
 
 class QuestionError(ValueError):
     """A question that cannot be asked (empty, too long); the message is in the question's language."""
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    added: tuple[str, ...] = ()
-    updated: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    errors: tuple[IngestError, ...] = ()
-    rebuilt_because: str = ""
-    chunks: int = 0
-    embedded_chunks: int = 0
-    seconds: float = 0.0
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.rebuilt_because)
-
-
-@dataclass
-class _Plan:
-    keep: dict[str, Document] = field(default_factory=dict)  # reuse chunks and vectors
-    embed: dict[str, Document] = field(default_factory=dict)  # chunk and embed afresh
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
 
 
 class Rag:
@@ -91,12 +67,8 @@ class Rag:
 
     @cached_property
     def model_fingerprint(self) -> str:
-        """The model id recorded in the manifest; the default model includes its source file's hash (hashed once)."""
-        if self.settings.embed_model != DEFAULT_MODEL_ID:
-            return self.settings.embed_model
-        from .offline_model import model_info
-
-        return f"{DEFAULT_MODEL_ID}@{model_info(self.settings)['source_sha256'][:12]}"
+        """The model recorded in the manifest (see ``Embedder.fingerprint``: the int8 and fp32 runtimes differ)."""
+        return self.embedder.fingerprint
 
     def has_index(self) -> bool:
         return (self.index_dir / POINTER).exists()
@@ -173,13 +145,16 @@ class Rag:
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
             old, reason = self._compatible_index()
-            plan = _plan(old, documents, remove, bool(reason))
+            plan = plan_update(old, documents, remove, bool(reason))
             if not (plan.added or plan.updated or plan.removed or reason):
                 return IngestReport(unchanged=tuple(plan.unchanged), errors=tuple(errors), chunks=len(old.chunks) if old else 0, seconds=time.perf_counter() - began)
             chunks, vectors, embedded = self._assemble(old, plan, progress)
-            manifest = self._manifest({**plan.keep, **plan.embed}, self._dimension(old, plan))
-            new = build_index(manifest, {**plan.keep, **plan.embed}, chunks, vectors)
+            s = self.settings  # stories and years are the collection's: re-read over every document at each write
+            annotated = annotate({**plan.keep, **plan.embed}, s.story_threshold, s.story_shingle_chars, s.story_num_perm)
+            new = build_index(self._manifest(annotated, self._dimension(old, plan)), annotated, chunks, vectors)
             save_index(new, self.index_dir)
+            if plan.embed:
+                self._vector_cache().clear()  # the saved generation holds these vectors now
             with self._lock:
                 self._index, self._generation = new, (self.index_dir / POINTER).read_text().strip()
         return IngestReport(
@@ -198,7 +173,7 @@ class Rag:
         why = old.manifest.mismatch(self.model_fingerprint, self.chunker.as_dict())
         return old, why
 
-    def _assemble(self, old: Index | None, plan: _Plan, progress: Progress | None) -> tuple[list[Chunk], np.ndarray, int]:
+    def _assemble(self, old: Index | None, plan: Plan, progress: Progress | None) -> tuple[list[Chunk], np.ndarray, int]:
         chunks: list[Chunk] = []
         parts: list[np.ndarray] = []
         rows_by_doc: dict[str, list[int]] = {}
@@ -210,15 +185,21 @@ class Rag:
             rows = rows_by_doc.get(doc_id, [])
             chunks.extend(old.chunks[r] for r in rows)
             parts.append(old.vectors[rows])
-        fresh = [c for doc_id in sorted(plan.embed) for c in chunk_document(plan.embed[doc_id], self.chunker)]
-        report = (lambda done, total: progress("embed", done, total)) if progress else None
-        if fresh:
-            parts.append(self.embedder.embed_passages([c.search_text for c in fresh], report))
-        chunks.extend(fresh)
+        embedded = 0
+        if plan.embed:
+            report = (lambda done, total: progress("embed", done, total)) if progress else None
+            fresh = embed_documents([plan.embed[d] for d in sorted(plan.embed)], self.chunker, self.embedder, cache=self._vector_cache(), progress=report)
+            parts.append(fresh.vectors)
+            chunks.extend(fresh.chunks)
+            embedded = fresh.embedded
         vectors = np.vstack(parts) if parts else np.zeros((0, self._dimension(old, plan)), dtype=np.float32)
-        return chunks, vectors.astype(np.float32), len(fresh)
+        return chunks, vectors.astype(np.float32), embedded
 
-    def _dimension(self, old: Index | None, plan: _Plan) -> int:
+    def _vector_cache(self) -> VectorCache:
+        """Vectors of an ingest that was interrupted: reused, so no chunk is embedded twice."""
+        return VectorCache(self.index_dir, self.embedder)
+
+    def _dimension(self, old: Index | None, plan: Plan) -> int:
         """The vector size, without loading the model when nothing is embedded (a delete)."""
         if old is not None and not plan.embed:
             return old.manifest.dimension
@@ -231,7 +212,10 @@ class Rag:
             chunker=self.chunker.as_dict(),
             faiss_factory=self.settings.faiss_factory,
             documents={
-                d.id: {"sha256": d.sha256, "source": d.meta.get("source", ""), "title": d.title}
+                d.id: {
+                    "sha256": d.sha256, "source": d.meta.get("source", ""), "title": d.title,
+                    "published": d.meta.get("published", ""), "story": d.meta.get("story", d.id),
+                }
                 for d in documents.values()
             },
         )
@@ -259,18 +243,64 @@ class Rag:
         text = self.check_question(question.text if isinstance(question, Question) else question)
         return prepare(text, self.embedder.embed_query(text))
 
-    def resolve(self, question: str, history: Sequence[Message] | None = None) -> Resolution:
-        """What is searched for ``question`` asked after ``history`` (OpenAI-style messages); see rag.conversation."""
+    def prepare_resolved(self, resolution: Resolution) -> Question:
+        """The standalone question prepared, the topic it carries weighing less than the follow-up's own words.
+
+        The carried topic finds the passage; what the user asked now must decide the sentence and
+        whether to answer at all — else a follow-up about something the documents never say is
+        answered from the earlier topic's paragraph.
+        """
+        asked = self.prepare(resolution.standalone)
+        own = fold(resolution.question)
+        if not resolution.used_history or own.rstrip("?？ ") not in asked.folded:  # a substituted question is all its own
+            return asked
+        share = self.settings.follow_up_topic_weight
+        return dataclasses.replace(asked, terms={t: w if t in own else w * share for t, w in asked.terms.items()})
+
+    def resolve(self, question: str, history: Sequence[Message] | None = None, llm: bool | None = None) -> Resolution:
+        """What is searched for ``question`` asked after ``history`` (OpenAI-style messages); see rag.conversation.
+
+        A follow-up's ``cited_docs`` come from the last assistant message's ``citations`` when it
+        has them, else from the passages that hold its quoted sentences. With ``llm`` (default: the
+        ``llm`` answer mode) the model may write a follow-up out instead; its rewrite is kept only
+        when it adds no name or number the conversation did not contain (rag.llm.rewrite).
+        """
         text = self.check_question(question)
-        return resolve(text, history or ())
+        resolution = resolve(text, history or ())
+        if resolution.used_history and (self.settings.answer_mode == AnswerMode.LLM if llm is None else llm):
+            from .llm.rewrite import llm_rewrite
+
+            rewrite = llm_rewrite(text, history or (), self.settings)
+            if rewrite and rewrite != text:
+                resolution = dataclasses.replace(resolution, standalone=rewrite, by_llm=True)
+        if resolution.used_history and not resolution.cited_docs and history and self.has_index():
+            docs = quoted_docs(last_answer(history), self.index().chunks)
+            resolution = dataclasses.replace(resolution, cited_docs=docs)
+        return resolution
+
+    def period(self, question: str | Question) -> Period | None:
+        """The period a question names; relative words (最近, 今年) count from the newest indexed document."""
+        text = question.text if isinstance(question, Question) else question
+        return question_period(text, newest_published(self.index()), self.settings.recent_days)
 
     def search(
         self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
-        history: Sequence[Message] | None = None,
+        history: Sequence[Message] | None = None, since: str | None = None, until: str | None = None,
     ) -> list[Hit]:  # fmt: skip
-        """The ranked passages; with ``history`` a follow-up is searched as its standalone question."""
+        """The ranked passages; with ``history`` a follow-up is searched as its standalone question.
+
+        ``since``/``until`` (YYYY-MM-DD) keep documents published in that range (default: the settings').
+        """
+        prefer: tuple[str, ...] = ()
         if history and isinstance(question, str):
-            question = self.resolve(question, history).standalone
+            resolution = self.resolve(question, history)
+            question, prefer = resolution.standalone, resolution.cited_docs
+        return self._search(question, top_k, mode, prefer, since, until)
+
+    def _search(
+        self, question: str | Question, top_k: int | None, mode: RetrievalMode | str | None,
+        prefer: Iterable[str] = (), since: str | None = None, until: str | None = None,
+    ) -> list[Hit]:  # fmt: skip
         how = parse_enum(RetrievalMode, mode, "retrieval mode") if mode else None
         index = self.index()
         if index.manifest.model != self.model_fingerprint:  # never compare vectors of two different models
@@ -278,11 +308,15 @@ class Rag:
                 f"the index in {self.index_dir} was built with {index.manifest.model}, not {self.model_fingerprint}: "
                 "run `rag ingest` to rebuild it / 索引由其他模型建立，请重新导入文档"
             )
-        return search(index, self.prepare(question), self.settings, top_k, how)
+        start = self.settings.since if since is None else check_day(since, "since")
+        end = self.settings.until if until is None else check_day(until, "until")
+        asked = self.prepare(question)
+        return search(index, asked, self.settings, top_k, how, Filters(start, end, self.period(asked)), frozenset(prefer))
 
     def ask(
         self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
-        history: Sequence[Message] | None = None,
+        history: Sequence[Message] | None = None, since: str | None = None, until: str | None = None,
+        llm_rewrite: bool | None = None,
     ) -> Answer:  # fmt: skip
         """The answer, with how long retrieval and answer composition took (``Answer.timings``, ms).
 
@@ -290,11 +324,12 @@ class Rag:
         and answered as its standalone form; the answer records it (``standalone_question``).
         """
         began = time.perf_counter()
-        resolution = self.resolve(question, history) if isinstance(question, str) else None
-        asked = self.prepare(resolution.standalone if resolution else question)
-        hits = self.search(asked, top_k, mode)
+        resolution = self.resolve(question, history, llm_rewrite) if isinstance(question, str) else None
+        asked = self.prepare_resolved(resolution) if resolution else self.prepare(question)
+        hits = self._search(asked, top_k, mode, resolution.cited_docs if resolution else (), since, until)
         retrieved = time.perf_counter()
-        answer = compose(asked, hits, self.settings)
+        period = self.period(asked)
+        answer = dataclasses.replace(compose(asked, hits, self.settings), period=period.label if period else "")
         done = time.perf_counter()
         timings = {"retrieve_ms": round((retrieved - began) * 1000, 1), "answer_ms": round((done - retrieved) * 1000, 1)}
         if resolution is not None and resolution.used_history:
@@ -315,43 +350,20 @@ class Rag:
         refused question never reaches the LLM) and the fallback when no
         generated sentence survives verification.
         """
-        extractive = self.ask(question, top_k, mode, history)
+        extractive = self.ask(question, top_k, mode, history, llm_rewrite=True)
         return self.rephrase(extractive, self.prepare(extractive.standalone_question or extractive.question))
 
     def rephrase(self, extractive: Answer, question: Question | None = None) -> Iterator[LLMEvent]:
         """``generate`` for an extractive answer already at hand (the UI shows its timings first)."""
         from .llm import generate_answer
 
-        return generate_answer(question or extractive.question, extractive, self.settings)
+        return generate_answer(question or extractive.standalone_question or extractive.question, extractive, self.settings)
 
     def passages_read(self, extractive: Answer) -> int:
         """How many of the answer's hits the model reads in ``rephrase``: the UI shows those while it writes."""
         from .llm import passages_read
 
         return passages_read(extractive, self.settings)
-
-
-def _plan(old: Index | None, documents: list[Document], remove: list[str], rebuild: bool) -> _Plan:
-    plan = _Plan()
-    existing = dict(old.documents) if old else {}
-    incoming = {d.id: d for d in documents}
-    for doc_id, doc in existing.items():
-        if doc_id in remove and doc_id not in incoming:
-            plan.removed.append(doc_id)
-        elif doc_id not in incoming:
-            (plan.embed if rebuild else plan.keep)[doc_id] = doc
-    for doc_id, doc in incoming.items():
-        before = existing.get(doc_id)
-        if before is None:
-            plan.added.append(doc_id)
-            plan.embed[doc_id] = doc
-        elif before.sha256 != doc.sha256 or rebuild:
-            (plan.updated if before.sha256 != doc.sha256 else plan.unchanged).append(doc_id)
-            plan.embed[doc_id] = doc
-        else:
-            plan.unchanged.append(doc_id)
-            plan.keep[doc_id] = doc  # same bytes; the source path may have moved
-    return plan
 
 
 __all__ = ["Rag", "IngestReport", "QuestionError", "Progress"]

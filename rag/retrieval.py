@@ -2,6 +2,13 @@
 
 Every hit carries both channels' ranks and scores, so the UI can say why a
 passage was chosen and the evaluation can compare the channels on the same run.
+
+Dates and stories shape the candidates before the top ``k`` are cut: a
+``since``/``until`` range keeps only documents published in it (inside both
+channels, so every hit is in range); a period the question names lifts the
+documents published in it; and only one document per story competes, so a
+syndicated report does not crowd out the second relevant story — its other
+copies travel with the hit as ``same_story``.
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .chunking import Chunk
+from .dates import Period, in_range
+from .documents import Document
 from .question import Question
 from .settings import Fusion, RetrievalMode, Settings
 from .store import Index
@@ -18,6 +27,15 @@ from .store import Index
 #: row → (1-based rank in the channel, score). A rank is None for a row the channel scored
 #: but did not rank itself (a BM25 candidate whose cosine was computed afterwards).
 Channel = dict[int, tuple[int | None, float]]
+
+
+@dataclass(frozen=True)
+class Report:
+    """Another document that tells a hit's story (another outlet's copy)."""
+
+    doc_id: str
+    title: str
+    published: str
 
 
 @dataclass(frozen=True)
@@ -29,17 +47,37 @@ class Hit:
     dense_score: float
     bm25_rank: int | None
     bm25_score: float
+    published: str = ""  # the document's publication date (ISO), "" when unknown
+    story: str = ""  # the story id its document belongs to (its own id when alone)
+    same_story: tuple[Report, ...] = ()  # the story's other documents, newest first
 
 
-def dense_candidates(index: Index, vector: np.ndarray, k: int) -> Channel:
-    """row → (1-based rank, cosine) for the ``k`` nearest chunks."""
+@dataclass(frozen=True)
+class Filters:
+    """What narrows or steers the candidates: a publication range, and the period a question names."""
+
+    since: str = ""
+    until: str = ""
+    period: Period | None = None
+
+
+def dense_candidates(index: Index, vector: np.ndarray, k: int, rows: np.ndarray | None = None) -> Channel:
+    """row → (1-based rank, cosine) for the ``k`` nearest chunks (among ``rows`` when given)."""
     if not index.chunks or k <= 0:
         return {}
+    if rows is not None:  # a date range: exact search over the rows in range
+        scores = index.vectors[rows] @ vector
+        order = np.argsort(-scores, kind="stable")[:k]
+        return {int(rows[i]): (rank, float(scores[i])) for rank, i in enumerate(order, start=1)}
     scores, rows = index.faiss_index.search(vector.reshape(1, -1).astype(np.float32), min(k, len(index.chunks)))
     return {int(r): (rank, float(s)) for rank, (r, s) in enumerate(zip(rows[0], scores[0], strict=True), start=1) if r >= 0}
 
 
-def bm25_candidates(index: Index, tokens: tuple[str, ...], k: int) -> Channel:
+def bm25_candidates(index: Index, tokens: tuple[str, ...], k: int, rows: np.ndarray | None = None) -> Channel:
+    if rows is not None:
+        all_scores = index.lexical.scores(tokens)[rows] if len(rows) else np.zeros(0, dtype=np.float32)
+        order = [i for i in np.argsort(-all_scores, kind="stable")[:k] if all_scores[i] > 0]
+        return {int(rows[i]): (rank, float(all_scores[i])) for rank, i in enumerate(order, start=1)}
     results = index.lexical.search(tokens, k)
     return {int(r): (rank, float(s)) for rank, (r, s) in enumerate(zip(results.indices, results.scores, strict=True), start=1)}
 
@@ -95,20 +133,102 @@ def _complete(index: Index, vector: np.ndarray, dense: Channel, bm25: Channel) -
     return {**dense, **{row: (None, float(score)) for row, score in zip(missing, scores, strict=True)}}
 
 
-def search(index: Index, question: Question, settings: Settings, top_k: int | None = None, mode: RetrievalMode | None = None) -> list[Hit]:
-    """The ``top_k`` best chunks for a prepared question (its ``vector`` must be set)."""
+def published(doc: Document | None) -> str:
+    return doc.meta.get("published", "") if doc is not None else ""
+
+
+def story(doc: Document | None, doc_id: str) -> str:
+    return doc.meta.get("story", doc_id) if doc is not None else doc_id
+
+
+def newest_published(index: Index) -> str:
+    """The newest publication date in the index ("" when none is dated): what 最近 and 今年 count from."""
+    return max((day for doc in index.documents.values() if (day := published(doc)) and not day.startswith("--")), default="")
+
+
+def rows_in_range(index: Index, since: str, until: str) -> np.ndarray | None:
+    """The chunk rows whose document was published in [since, until]; None without a range."""
+    if not since and not until:
+        return None
+    dates = {doc_id: published(doc) for doc_id, doc in index.documents.items()}
+    return np.array([row for row, c in enumerate(index.chunks) if in_range(dates.get(c.doc_id, ""), since, until)], dtype=np.int64)
+
+
+def _prefer_period(index: Index, ranked: list[tuple[int, float]], period: Period | None, boost: float) -> list[tuple[int, float]]:
+    """Scores of documents published in the question's period lifted by ``boost`` (a share of the score)."""
+    if period is None or boost == 0:
+        return ranked
+    lifted = []
+    for row, score in ranked:
+        when = published(index.documents.get(index.chunks[row].doc_id))
+        lifted.append((row, score * (1 + boost) if when and in_range(when, period.start, period.end) else score))
+    return sorted(lifted, key=lambda item: (-item[1], item[0]))
+
+
+def _one_document_per_story(index: Index, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Rows of the best-ranked document of each story; other copies of a story give way."""
+    chosen: dict[str, str] = {}
+    kept = []
+    for row, score in ranked:
+        doc_id = index.chunks[row].doc_id
+        told = story(index.documents.get(doc_id), doc_id)
+        if chosen.setdefault(told, doc_id) == doc_id:
+            kept.append((row, score))
+    return kept
+
+
+def _reports(index: Index, stories: set[str]) -> dict[str, list[Report]]:
+    """story → its documents as reports, newest first."""
+    found: dict[str, list[Report]] = {}
+    for doc_id, doc in index.documents.items():
+        told = story(doc, doc_id)
+        if told in stories and doc.meta.get("story"):
+            found.setdefault(told, []).append(Report(doc_id, doc.title, published(doc)))
+    for reports in found.values():
+        reports.sort(key=lambda r: (r.published, r.doc_id), reverse=True)
+    return found
+
+def prefer(fused: list[tuple[int, float]], index: Index, docs: frozenset[str], bonus: float) -> list[tuple[int, float]]:
+    """``fused`` with passages of ``docs`` raised by ``bonus``: a follow-up breaks near-ties towards what was just cited."""
+    if not docs or not bonus:
+        return fused
+    raised = [(row, score + bonus if index.chunks[row].doc_id in docs else score) for row, score in fused]
+    return sorted(raised, key=lambda item: (-item[1], item[0]))
+
+
+def search(
+    index: Index, question: Question, settings: Settings, top_k: int | None = None, mode: RetrievalMode | None = None,
+    filters: Filters | None = None, prefer_docs: frozenset[str] = frozenset(),
+) -> list[Hit]:  # fmt: skip
+    """The ``top_k`` best chunks for a prepared question (its ``vector`` must be set).
+
+    ``filters`` limit the publication dates searched and name the question's period;
+    ``prefer_docs`` are the documents the previous answer of a conversation cited (see rag.conversation).
+    """
     if question.vector is None:
         raise ValueError("the question has no vector: prepare it with Rag.prepare, which embeds it")
+    filters = filters or Filters(settings.since, settings.until)
     vector = question.vector
     mode = mode or settings.retrieval_mode
     top_k = top_k or settings.top_k
     depth = max(settings.candidates, top_k)
-    dense = dense_candidates(index, vector, depth)
-    bm25 = bm25_candidates(index, question.tokens, depth)
+    rows = rows_in_range(index, filters.since, filters.until)
+    dense = dense_candidates(index, vector, depth, rows)
+    bm25 = bm25_candidates(index, question.tokens, depth, rows)
     dense = _complete(index, vector, dense, bm25)
+    lifted = _prefer_period(index, fuse(dense, bm25, settings, mode), filters.period, settings.period_boost)
+    scores = dict(lifted)  # a hit keeps this score: the follow-up bonus only orders
+    ranked = _one_document_per_story(index, prefer(lifted, index, prefer_docs, settings.follow_up_doc_bonus))[:top_k]
+    stories = {story(index.documents.get(index.chunks[row].doc_id), index.chunks[row].doc_id) for row, _ in ranked}
+    reports = _reports(index, stories)
     hits = []
-    for rank, (row, score) in enumerate(fuse(dense, bm25, settings, mode)[:top_k], start=1):
+    for rank, (row, _ordered) in enumerate(ranked, start=1):
+        score = scores[row]
+        chunk = index.chunks[row]
+        doc = index.documents.get(chunk.doc_id)
+        told = story(doc, chunk.doc_id)
         dense_rank, dense_score = dense[row] if row in dense else (None, float(index.vectors[row] @ vector))
         bm25_rank, bm25_score = bm25.get(row, (None, 0.0))
-        hits.append(Hit(index.chunks[row], rank, score, dense_rank, dense_score, bm25_rank, bm25_score))
+        others = tuple(r for r in reports.get(told, []) if r.doc_id != chunk.doc_id)
+        hits.append(Hit(index.chunks[row], rank, score, dense_rank, dense_score, bm25_rank, bm25_score, published(doc), told, others))
     return hits

@@ -682,3 +682,22 @@ def test_llm_mode_streams_a_draft_then_shows_only_checked_sentences(browser, llm
         assert quoted.locator("a.cite").count() >= 1 and "llm" not in (quoted.get_attribute("class") or "")
     finally:
         s.close()
+
+
+def test_a_follow_up_is_understood_from_the_chat_and_new_conversation_clears_it(session):
+    """The done-when check in the app: 总金额是多少？ after the grants question answers 10亿元 from [1]."""
+    page = session.page
+    first = session.ask("重庆工行为多少名贫困大学生发放了资助金？")
+    assert "[1]" in first.inner_text() and page.locator("#chat .understood").count() == 0
+    session.ask("总金额是多少？")
+    understood = page.locator("#chat .understood").last.inner_text()
+    assert understood.startswith("理解为：") and "资助金" in understood
+    answer = page.locator("#chat .answer").last.inner_text()
+    assert "10亿元" in answer and "[1]" in answer
+    card = page.locator(f'{ACTIVE} .source-card[data-n="1"]')
+    assert OTHER_FILE in card.locator(".card-file").inner_text()
+    page.click("#new-chat")
+    page.wait_for_function("() => document.querySelectorAll('#chat .answer').length === 0")
+    assert page.locator("#sources .source-card").count() == 0
+    session.ask("总金额是多少？")  # the history went too: now it stands alone
+    assert page.locator("#chat .understood").count() == 0
