@@ -126,7 +126,8 @@ def quoted_docs(answer: str, chunks: Iterable[Chunk]) -> tuple[str, ...]:
 
 def answer_message(answer: Answer) -> dict[str, Any]:
     """An answer as the assistant turn of a history: OpenAI's message plus the documents it cited."""
-    return {"role": "assistant", "content": answer.text, "citations": [c.hit.chunk.doc_id for c in answer.citations]}
+    cited = list(dict.fromkeys(c.hit.chunk.doc_id for c in answer.citations))  # a document cited twice is named once
+    return {"role": "assistant", "content": answer.text, "citations": cited}
 
 
 def _tagged(text: str) -> list[tuple[str, str]]:

@@ -143,7 +143,7 @@ def story(doc: Document | None, doc_id: str) -> str:
 
 def newest_published(index: Index) -> str:
     """The newest publication date in the index ("" when none is dated): what 最近 and 今年 count from."""
-    return max((day for doc in index.documents.values() if (day := published(doc)) and not day.startswith("--")), default="")
+    return index.newest_published
 
 
 def rows_in_range(index: Index, since: str, until: str) -> np.ndarray | None:
@@ -180,13 +180,14 @@ def _one_document_per_story(index: Index, ranked: list[tuple[int, float]]) -> li
 def _reports(index: Index, stories: set[str]) -> dict[str, list[Report]]:
     """story → its documents as reports, newest first."""
     found: dict[str, list[Report]] = {}
-    for doc_id, doc in index.documents.items():
-        told = story(doc, doc_id)
-        if told in stories and doc.meta.get("story"):
+    for told in stories:
+        for doc_id in index.story_members.get(told, ()):
+            doc = index.documents[doc_id]
             found.setdefault(told, []).append(Report(doc_id, doc.title, published(doc)))
     for reports in found.values():
         reports.sort(key=lambda r: (r.published, r.doc_id), reverse=True)
     return found
+
 
 def prefer(fused: list[tuple[int, float]], index: Index, docs: frozenset[str], bonus: float) -> list[tuple[int, float]]:
     """``fused`` with passages of ``docs`` raised by ``bonus``: a follow-up breaks near-ties towards what was just cited."""

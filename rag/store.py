@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,23 @@ class Index:
     vectors: np.ndarray
     faiss_index: Any
     lexical: LexicalIndex
+
+    # What questions ask of every document, worked out once per loaded generation instead of per question.
+
+    @cached_property
+    def newest_published(self) -> str:
+        """The newest publication date of its documents ("" when none is dated): what 最近 and 今年 count from."""
+        days = (doc.meta.get("published", "") for doc in self.documents.values())
+        return max((day for day in days if day and not day.startswith("--")), default="")
+
+    @cached_property
+    def story_members(self) -> dict[str, list[str]]:
+        """Story id → the documents grouped into it at ingest (rag.stories); ungrouped documents are left out."""
+        members: dict[str, list[str]] = {}
+        for doc_id, doc in self.documents.items():
+            if doc.meta.get("story"):
+                members.setdefault(doc.meta["story"], []).append(doc_id)
+        return members
 
 
 def build_index(

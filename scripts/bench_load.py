@@ -26,7 +26,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ui.llm_server import free_port  # noqa: E402
+
 QUESTIONS = ROOT / "eval" / "seed_qa.jsonl"
 STARTUP_S = 600
 CONNECT_TIMEOUT_S = 120
@@ -83,12 +86,6 @@ def percentile(values: list[float], q: float) -> float:
 
 
 # --------------------------------------------------------------------------- the server
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(index_dir: Path | None, work: Path, env_extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:

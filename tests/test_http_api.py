@@ -9,13 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers import ROOT, SEEDS
+from helpers import serving
 
 openai = pytest.importorskip("openai", reason="the openai client is not installed (pip install .[llm])")
 
@@ -34,17 +28,10 @@ pytestmark = pytest.mark.slow
 KEY = "test-key-1"
 OTHER_KEY = "test-key-2"
 UPLOAD_LIMIT_MB = 1
-STARTUP_S = 300
 FIRST = "重庆工行为多少名贫困大学生发放了资助金？"
 FOLLOW_UP = "总金额是多少？"
 FIRST_FILE = "000_a14ba3e1848048d8.txt"
 USER, PASSWORD = "ann", "app-pass:word"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -55,48 +42,12 @@ def server(tmp_path_factory: pytest.TempPathFactory, seed_index_dir: Path) -> It
     shutil.copytree(seed_index_dir, index_dir)
     keys = work / "keys.txt"
     keys.write_text(f"# API keys\n{KEY}\n{OTHER_KEY}\n", encoding="utf-8")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "PYTHONUNBUFFERED": "1",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "RAG_SEEDS_DIR": str(SEEDS),
-        "RAG_API_KEYS": str(keys),
-        "RAG_MAX_UPLOAD_MB": str(UPLOAD_LIMIT_MB),
-        "RAG_LLM_BASE_URL": f"http://127.0.0.1:{_free_port()}/v1",  # no model: the llm mode falls back
-    }
-    env.pop("RAG_INDEX_DIR", None)
-    log_path = work / "server.log"
-    command = [sys.executable, "-m", "ui.cli", "--index-dir", str(index_dir), "serve", "--port", str(port), "--auth", f"{USER}:{PASSWORD}"]
-    with open(log_path, "w", encoding="utf-8") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_S
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited with {process.returncode}:\n{log_path.read_text(encoding='utf-8')[-3000:]}")
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer within {STARTUP_S} s:\n{log_path.read_text(encoding='utf-8')[-3000:]}")
-            time.sleep(0.5)
+    extra = {"RAG_API_KEYS": str(keys), "RAG_MAX_UPLOAD_MB": str(UPLOAD_LIMIT_MB)}  # no model: the llm mode falls back
+    with serving(work, index_dir, extra, ("--auth", f"{USER}:{PASSWORD}"), ready="/healthz") as app:
+        base = app.base
         client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=60, trust_env=False)
-        yield SimpleNamespace(base=base, pid=process.pid, index_dir=index_dir, http=client, log=log_path)
+        yield SimpleNamespace(base=base, pid=app.pid, index_dir=index_dir, http=client, log=app.log)
         client.close()
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
 
 
 def _openai(server: SimpleNamespace, key: str = KEY) -> Any:

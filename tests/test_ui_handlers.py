@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import re
-import socket
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +23,7 @@ from ui import handlers, layout
 from ui.app import bind, build_app
 from ui.labels import label
 from ui.language import TEXTS, Screen
+from ui.llm_server import free_port
 from ui.state import App, Turn, history
 
 QUESTION = "重庆工行为多少名贫困大学生发放了资助金？"
@@ -98,9 +98,7 @@ def test_without_an_index_the_question_says_to_upload_documents(tmp_path: Path, 
 
 
 def test_llm_mode_without_a_model_server_falls_back_and_says_why(fake_settings: Callable[..., Any], fake_seed_index_dir: Path, tmp_path: Path) -> None:
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nothing listens on it
     rag = Rag(fake_settings(index_dir=fake_seed_index_dir, llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout_s=5))
     outs = ask(App(rag, export_dir=tmp_path), QUESTION, style="llm")
     assert any("draft" in out["chatbot"][-1]["content"] for out in outs[:-1]), "a draft shows while the model is asked"

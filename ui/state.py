@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rag import SUPPORTED_SUFFIXES, Answer, AnswerMode, LLMResult, Progress, Rag, Unsupported, answer_to_dict, result_to_dict
+from rag import SUPPORTED_SUFFIXES, Answer, AnswerMode, LLMResult, Progress, Rag, Unsupported, answer_message, answer_to_dict, result_to_dict
 
 
 @dataclass
@@ -80,8 +80,7 @@ def history(turns: list[Turn]) -> list[dict[str, Any]]:
     for turn in turns:
         if turn.answer is None or turn.error:
             continue
-        cited = list(dict.fromkeys(c.hit.chunk.doc_id for c in turn.answer.citations))
-        messages += [{"role": "user", "content": turn.question}, {"role": "assistant", "content": turn.answer.text, "citations": cited}]
+        messages += [{"role": "user", "content": turn.question}, answer_message(turn.answer)]
     return messages
 
 
