@@ -11,6 +11,7 @@ that the documents do not say, and lists the closest passages as related reading
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -106,6 +107,8 @@ EMPTY_QUESTION = {
 
 #: Two sentences this alike say the same thing (a syndicated copy, an overlapping chunk).
 _DUPLICATE_RATIO = 0.8
+#: A sentence opening with its own label (工行云平台：…, API开放平台:…) starts a new item of a list, not a continuation.
+_LABELLED = re.compile(r"^\s*[^，。：:,；;]{1,15}[：:]")
 
 
 def _adds(candidate: Candidate, chosen: list[Candidate]) -> bool:
@@ -117,16 +120,32 @@ def _adds(candidate: Candidate, chosen: list[Candidate]) -> bool:
     )
 
 
+def _next_to(a: Candidate, b: Candidate) -> bool:
+    """Whether two sentences stand side by side in one passage, nothing but white space between them,
+    the later one not opening a new labelled item."""
+    if a.hit.chunk.doc_id != b.hit.chunk.doc_id:
+        return False
+    first, second = (a, b) if a.start <= b.start else (b, a)
+    chunk = first.hit.chunk
+    if second.start < first.end or second.end > chunk.end:
+        return False
+    return not chunk.text[first.end - chunk.start : second.start - chunk.start].strip() and not _LABELLED.match(second.sentence)
+
+
 def choose(ranked: list[Candidate], settings: Settings, lexical: bool = True) -> list[Candidate]:
     """The lead sentence — the best, holding the asked fact when there is one — then further ones that earn a place.
 
-    A further sentence must score near the lead (``answer_keep_ratio``), cover
-    the question's terms on its own (``answer_min_relevance``: a sentence that
-    only shares the title's words is not about the question), hold the asked
-    kind of fact when the question asks for one, and say something new. No
-    sentence joins just to fill ``answer_max_sentences``. A question in another
-    script than the passages (``lexical`` False: English asked of Chinese text)
-    shares no words with them, so only its score speaks for a sentence.
+    A further sentence must score near the lead (``answer_keep_ratio``), hold
+    the asked kind of fact when the question asks for one, say something new,
+    and be about the question: cover its terms on its own
+    (``answer_min_relevance``: a sentence that only shares the title's words
+    is not), or continue a chosen sentence right beside it — 它的目标是… after
+    the sentence naming 它 speaks of the question's subject without naming it.
+    No sentence joins just to fill ``answer_max_sentences``. A question in
+    another script than the passages (``lexical`` False: English asked of
+    Chinese text) shares no words with them, so only its score speaks for a
+    sentence. The lead opens the answer; the others follow in the order the
+    passages give them, so a passage read on reads in its own order.
     """
     if not ranked:
         return []
@@ -135,11 +154,15 @@ def choose(ranked: list[Candidate], settings: Settings, lexical: bool = True) ->
     for candidate in ranked[1:]:
         if len(chosen) >= settings.answer_max_sentences or candidate.score < settings.answer_keep_ratio * lead.score:
             break
-        if (lexical and candidate.own < settings.answer_min_relevance) or candidate.need == 0.0:
+        if candidate.need == 0.0:
             continue
-        if _adds(candidate, chosen):
+        relevant = not lexical or candidate.own >= settings.answer_min_relevance or any(_next_to(candidate, c) for c in chosen)
+        if relevant and _adds(candidate, chosen):
             chosen.append(candidate)
-    return chosen
+    first_cited: dict[int, int] = {}
+    for c in chosen:
+        first_cited.setdefault(c.hit.rank, len(first_cited))
+    return [lead] + sorted(chosen[1:], key=lambda c: (first_cited[c.hit.rank], c.start))
 
 
 def compose(question: Question, hits: list[Hit], settings: Settings) -> Answer:

@@ -46,7 +46,8 @@ _QUESTION_PATTERNS: tuple[tuple[Need, str], ...] = (
     (Need.DATE, r"何时|什么时[候间]|哪[一]?年|哪个月|哪[一]?天|几月|几号|何年|哪个朝代|什么朝代|哪个世纪|\bwhen\b|what (?:year|date)|日期是"),
     (Need.WHO, r"谁|哪位|何人|什么人|哪些人|叫什么名字|姓名|哪家|哪所|哪支|哪个(?:公司|机构|组织|银行|企业|单位|部门|学校|大学|团队|球队|政府|媒体|品牌)|什么(?:公司|机构|组织|银行|企业|单位|部门|大学|学校|品牌)|\bwho\b|which (?:company|organi[sz]ation|bank)"),
     (Need.PLACE, r"哪里|哪儿|在哪|何地|何处|哪[个一]?(?:国家|城市|省|地区|地方|州|县|市|区|国|座山|条河|片海)|哪国|什么地方|\bwhere\b"),
-    (Need.REASON, r"为什么|为何|原因|缘故|何故|怎么会|\bwhy\b"),
+    #: 称为什么 / 名为什么 / 为什么样 ask for a name or a kind, not a reason.
+    (Need.REASON, r"(?<![称名作视成译改叫之])为(?:什么|何)(?!样)|原因|缘故|何故|怎么会|\bwhy\b"),
 )
 #: Modifiers of a number need: the same change or total asked in other words.
 _CHANGE_PATTERNS: tuple[tuple[Need, str], ...] = (
@@ -101,15 +102,24 @@ _DATE = re.compile(
     r"(?:公元前?)?\d{1,4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?|\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{1,2}\s*月(?:份|初|中旬|下旬|底)?"
     r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|[零〇一二三四五六七八九]{4}年|[一二三四五六七八九十]{1,3}月(?:[一二三十]{0,3}[日号])?"
     r"|[上下]半年|[一二三四]季度|\d{1,2}\s*世纪(?:\s*\d{2}\s*年代)?|\d{2,4}\s*年代|[春夏秋冬]季|[秦汉晋隋唐宋元明清商周][朝代]"
+    r"|[一二三四五六七八九十]{1,3}世纪(?:[初中末]期?|上半叶|下半叶)?|[二三四五六七八九]十年代(?:[初中末]期?)?"
+    r"|[南北东西][宋汉晋魏周齐]|(?:早|晚|上|下|中)?(?:白垩|侏罗|三叠|二叠|石炭|泥盆|志留|奥陶|寒武|第三|第四)纪(?:早期|中期|晚期)?"
+    r"|[新旧]?石器时代|青铜时代|铁器时代"
 )
 _ORDINAL = re.compile(r"第[一二三四五六七八九十百零\d]+(?:[位名大个家届])?|居首|首位|榜首|之首|冠军|亚军|季军|前[一二三四五六七八九十\d]+名")
 #: A rank in other words: 位居/排名/排在/位列 just before the ordinal makes it the answer to 第几.
 _RANK_WORDS = re.compile(r"(?:位居|位列|排名|排在|排行|名列|居|排)[^，。,；;]{0,4}$")
-_REASON = re.compile(r"(?:因为|由于|得益于|源于|缘于|是因|原因是|为了|旨在|导致)[^，。,；;！!？?]{1,40}")
+_REASON = re.compile(
+    r"(?:因为|由于|得益于|源于|缘于|是因|原因是|为了|旨在|导致|(?<![原基])因(?![此而为素]))[^，。,；;！!？?]{1,40}"
+    # the cause told first: 果实有瘤刺，因此得名 / 列车老化问题严重，故……
+    r"|[^，。,；;！!？?]{2,40}(?=[，,]\s*(?:因此|所以|因而|故而?|是故)[^意])"
+)
 _ORG_SUFFIX = ("公司", "集团", "银行", "大学", "学院", "研究院", "研究所", "协会", "委员会", "基金会", "医院", "俱乐部", "联盟", "学会", "出版社", "电视台", "报社", "政府")
 _PLACE_SUFFIX = tuple("省市县区州岛山河湖港镇村路街洲湾海江") + ("地区", "国")
 _NAME_TAGS = {Need.WHO: ("nr", "nrfg", "nrt", "nt"), Need.PLACE: ("ns",)}
 _SUFFIXES = {Need.WHO: _ORG_SUFFIX, Need.PLACE: _PLACE_SUFFIX}
+#: At most this many nouns in a row make one name (东日本 + 旅客 + 铁道 + 公司).
+_NAME_RUN = 4
 
 
 @dataclass(frozen=True)
@@ -139,9 +149,15 @@ def _name_spans(text: str, need: Need) -> list[tuple[int, int]]:
     import jieba.posseg
 
     spans, pos = [], 0
+    run: list[tuple[int, str]] = []  # the nouns just before: DC + 漫画 + 公司 name one organisation
     for word, flag in jieba.posseg.cut(text):
-        named = flag in _NAME_TAGS[need] or (flag.startswith("n") and word.endswith(_SUFFIXES[need]) and len(word) > 2)
-        if named and len(word.strip()) > 1:
+        run = [*run[-(_NAME_RUN - 1) :], (pos, word)] if flag.startswith("n") or flag == "eng" else []
+        named = flag in _NAME_TAGS[need]
+        if not named and run and word.endswith(_SUFFIXES[need]):
+            whole = "".join(w for _, w in run)
+            if len(whole) > 2:
+                spans.append((run[0][0], pos + len(word)))
+        elif named and len(word.strip()) > 1:
             spans.append((pos, pos + len(word)))
         pos += len(word)
     return spans

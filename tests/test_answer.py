@@ -11,10 +11,11 @@ from __future__ import annotations
 import pytest
 
 from rag import REFUSALS, Hit, Settings
-from rag.answer import candidates, choose, compose, evidence, need_bonus, phrase_overlap
+from rag.answer import _next_to, candidates, choose, compose, evidence, need_bonus, phrase_overlap
 from rag.chunking import ChunkerConfig, chunk_document
 from rag.documents import parse_bytes
 from rag.question import prepare
+from rag.scoring import Candidate
 
 SETTINGS = Settings()
 ARTICLE = (
@@ -76,7 +77,25 @@ def test_choose_keeps_near_best_relevant_sentences_up_to_the_limit() -> None:
     only_best = choose(ranked, SETTINGS.replace(answer_keep_ratio=1.0))
     assert all(c.score >= ranked[0].score for c in only_best)
     strict = choose(ranked, SETTINGS.replace(answer_keep_ratio=0.0, answer_min_relevance=1.0, answer_max_sentences=10))
-    assert strict[1:] == [c for c in strict[1:] if c.own >= 1.0], "a further sentence must be relevant on its own"
+    for c in strict[1:]:
+        beside = [x for x in strict if x is not c and _next_to(c, x)]
+        assert c.own >= 1.0 or beside, "a further sentence must be relevant on its own or continue a chosen one"
+
+
+def test_a_sentence_continuing_the_lead_joins_and_a_distant_one_with_few_question_words_does_not() -> None:
+    ranked = candidates(prepare("新馆有什么服务？"), hits(), SETTINGS)
+    strict = SETTINGS.replace(answer_keep_ratio=0.0, answer_min_relevance=1.0, answer_max_sentences=10)
+    chosen = choose(ranked, strict)
+    lead = chosen[0]
+    for c in ranked[1:]:
+        if c.own < 1.0 and not any(_next_to(c, x) for x in chosen):
+            assert c not in chosen
+    beside = [c for c in ranked if c is not lead and _next_to(c, lead)]
+    assert beside and all(c in chosen or not _adds_new(c, chosen) for c in beside)
+
+
+def _adds_new(candidate: Candidate, chosen: list[Candidate]) -> bool:
+    return all(candidate.sentence != c.sentence for c in chosen)
 
 
 def test_the_answer_quotes_and_cites_its_sentences_verbatim() -> None:
