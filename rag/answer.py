@@ -145,7 +145,8 @@ def choose(ranked: list[Candidate], settings: Settings, lexical: bool = True) ->
     another script than the passages (``lexical`` False: English asked of
     Chinese text) shares no words with them, so only its score speaks for a
     sentence. The lead opens the answer; the others follow in the order the
-    passages give them, so a passage read on reads in its own order.
+    passages give them — what follows the lead in its passage first — so a
+    passage read on reads in its own order.
     """
     if not ranked:
         return []
@@ -162,7 +163,7 @@ def choose(ranked: list[Candidate], settings: Settings, lexical: bool = True) ->
     first_cited: dict[int, int] = {}
     for c in chosen:
         first_cited.setdefault(c.hit.rank, len(first_cited))
-    return [lead] + sorted(chosen[1:], key=lambda c: (first_cited[c.hit.rank], c.start))
+    return [lead] + sorted(chosen[1:], key=lambda c: (first_cited[c.hit.rank], c.hit is lead.hit and c.start < lead.start, c.start))
 
 
 def compose(question: Question, hits: list[Hit], settings: Settings) -> Answer:
