@@ -129,3 +129,13 @@ def test_evidence_rises_with_the_question_terms_found() -> None:
     ranked_found = candidates(found, hits(), SETTINGS)
     ranked_missing = candidates(missing, hits(), SETTINGS)
     assert evidence(found, hits(), ranked_found[0]) > evidence(missing, hits(), ranked_missing[0])
+
+
+def test_a_labelled_item_is_not_a_continuation_of_the_sentence_before_it() -> None:
+    doc = parse_bytes("平台一览\n\n法人平台上线了7项云产品。它面向小微企业。云平台：提供17项标准化服务。".encode(), "platforms.txt")
+    chunks = chunk_document(doc, ChunkerConfig.from_settings(SETTINGS))
+    found = [Hit(c, rank, 1.0 / rank, rank, 0.85, rank, 1.0 / rank) for rank, c in enumerate(chunks, start=1)]
+    by_text = {c.sentence: c for c in candidates(prepare("法人平台有什么特点？"), found, SETTINGS)}
+    lead, pronoun, labelled = (by_text[s] for s in ("法人平台上线了7项云产品。", "它面向小微企业。", "云平台：提供17项标准化服务。"))
+    assert _next_to(lead, pronoun) and _next_to(pronoun, lead)
+    assert not _next_to(pronoun, labelled) and not _next_to(lead, labelled)

@@ -115,3 +115,25 @@ def test_a_figure_the_question_itself_names_is_not_the_answer() -> None:
     asked = prepare("2008年成立的星河科技总部在哪里？")
     answer = compose(asked, hits(), SETTINGS)
     assert all(answer.text[s.start : s.end] != "2008年" for s in answer.answer_spans)
+
+
+@pytest.mark.parametrize("question", ["这种共振被称为什么？", "五月艾又称之为什么？", "盲點呈現為什麼樣的形狀？", "该奖项名为什么？"])
+def test_as_what_is_not_a_why_question(question: str) -> None:
+    assert Need.REASON not in prepare(question).needs
+
+
+@pytest.mark.parametrize(
+    ("need", "sentence", "fact"),
+    [
+        (Need.REASON, "果实有瘤刺，因此得名“角瓜”。", "果实有瘤刺"),
+        (Need.REASON, "因二二八事件造成重大伤亡，该党在当地遭到选民排斥。", "因二二八事件造成重大伤亡"),
+        (Need.DATE, "《越南亡国史》由潘佩珠于二十世纪初期写成。", "二十世纪初期"),
+        (Need.DATE, "乌尔巴克齿龙生存于上白垩纪早期的乌兹别克。", "上白垩纪早期"),
+        (Need.WHO, "海梅·雷耶斯是DC漫画公司的一个虚拟人物。", "DC漫画公司"),
+    ],
+)
+def test_a_fact_in_other_shapes_is_found(need: Need, sentence: str, fact: str) -> None:
+    """A cause told before 因此, a century in words, a geological age, an organisation jieba cuts into nouns."""
+    from rag.needs import spans_in
+
+    assert fact in [sentence[s.start : s.end] for s in spans_in(sentence, (need,))]
