@@ -107,8 +107,9 @@ EMPTY_QUESTION = {
 
 #: Two sentences this alike say the same thing (a syndicated copy, an overlapping chunk).
 _DUPLICATE_RATIO = 0.8
-#: A sentence opening with its own label (工行云平台：…, API开放平台:…) starts a new item of a list, not a continuation.
-_LABELLED = re.compile(r"^\s*[^，。：:,；;]{1,15}[：:]")
+#: A sentence opening with its own label (工行云平台：…, API开放平台:…) starts a new item of a list, not a
+#: continuation; a short name without spaces, not a reporting verb (广州市公安局回复称：… goes on with the story).
+_LABELLED = re.compile(r"^\s*[^，。：:,；;\s]{1,10}(?<![称说示出道复答应])[：:]")
 
 
 def _adds(candidate: Candidate, chosen: list[Candidate]) -> bool:
