@@ -10,7 +10,7 @@ the HTTP API in ``ui/``) import what they need from here and never from the
 modules behind it, so those can change without breaking a screen.
 """
 
-from .answer import REFUSALS, Answer, Citation
+from .answer import REFUSALS, Answer, AnswerSpan, Citation
 from .api import IngestReport, Progress, QuestionError, Rag
 from .chunking import Chunk
 from .conversation import Message, Resolution, answer_message
@@ -22,7 +22,7 @@ from .llm import FallbackReason, LLMDelta, LLMError, LLMEvent, LLMResult, result
 from .offline_model import ModelSourceError, ensure_model, model_info
 from .question import Question
 from .retrieval import Hit, Report
-from .serialize import answer_to_dict, citation_to_dict, hit_to_dict, search_to_dict
+from .serialize import answer_span_to_dict, answer_to_dict, citation_to_dict, hit_to_dict, search_to_dict
 from .settings import (
     DEFAULT_MODEL_ID,
     AnswerMode,
@@ -47,6 +47,7 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "Answer",
     "AnswerMode",
+    "AnswerSpan",
     "Chunk",
     "Citation",
     "Document",
@@ -80,6 +81,7 @@ __all__ = [
     "Unsupported",
     "Verification",
     "answer_message",
+    "answer_span_to_dict",
     "answer_to_dict",
     "check_day",
     "citation_to_dict",

@@ -1,27 +1,44 @@
 """``Hit`` → ``Answer``: verbatim sentences with [n] citations, or an honest refusal.
 
 The extractive answer invents nothing: each answer sentence is a quotable
-sentence of the chunk it cites, chosen by how much of the question's key terms
-it covers and whether it has the kind of fact the question asks for (a number
-for 多少, a date for 何时, a reason for 为什么 …). When the best evidence is weak
-the answer says, in the question's language, that the documents do not say,
-and lists the closest passages as related reading.
+sentence of the chunk it cites. It opens with the sentence that holds what the
+question asks for (a figure for 多少, the increase for 多了多少, a date for 何时,
+a name for 谁 …; scored in ``rag.scoring``, the needs read by ``rag.needs``),
+the asked fact itself marked; a further sentence joins only on its own merit.
+When the best evidence is weak the answer says, in the question's language,
+that the documents do not say, and lists the closest passages as related reading.
 """
 
 from __future__ import annotations
 
-import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from .documents import PARAGRAPH_SEPARATOR
-from .folding import fold, has_cjk
-from .question import CONTENT_NOISE, Question, idf_table
+from .folding import has_cjk
+from .needs import best_span
+from .question import Question
 from .retrieval import Hit
+from .scoring import Candidate, candidates, coverage, evidence, evidence_features, need_bonus, phrase_overlap
 from .settings import Settings
 
 Span = tuple[int, int]
+__all__ = [
+    "Answer",
+    "AnswerSpan",
+    "Citation",
+    "candidates",
+    "choose",
+    "compose",
+    "coverage",
+    "evidence",
+    "evidence_features",
+    "need_bonus",
+    "paragraph_of",
+    "phrase_overlap",
+]
 
 
 @dataclass(frozen=True)
@@ -31,10 +48,29 @@ class Citation:
     quotes: tuple[str, ...]
     spans: tuple[Span, ...]  # offsets of the quotes in the document text
     paragraph: int  # 0-based index of the paragraph holding the first quote
+    #: Document offsets of the asked fact (the figure, date or name) inside the quotes, to emphasise.
+    marks: tuple[Span, ...] = ()
 
     @property
     def quote(self) -> str:
         return self.quotes[0]
+
+
+@dataclass(frozen=True)
+class AnswerSpan:
+    """The asked fact in the answer: ``answer.text[start:end]`` is ``document.text[doc_start:doc_end]``.
+
+    ``start``/``end`` index the answer text, ``doc_start``/``doc_end`` the text
+    of document ``citation.hit.chunk.doc_id`` as stored in the index (the
+    offsets ``Citation.spans`` use); ``n`` is the citation whose quote holds it.
+    """
+
+    start: int
+    end: int
+    n: int
+    doc_start: int
+    doc_end: int
+    need: str  # the kind of fact: "number", "increase", "date", "who" … (rag.needs.Need)
 
 
 @dataclass(frozen=True)
@@ -50,6 +86,8 @@ class Answer:
     #: What was searched when the question was read in its conversation ("" when it was searched as asked).
     standalone_question: str = ""
     history_used: bool = False  # whether earlier turns changed what was searched
+    #: The asked fact, to emphasise: offsets into ``text`` and into the cited document.
+    answer_spans: tuple[AnswerSpan, ...] = ()
     #: The publication period the question was read as naming (2023年7月, 最近 → its dates); "" when none.
     period: str = ""
 
@@ -65,162 +103,114 @@ EMPTY_QUESTION = {
     "en": "Please type a question.",
 }
 
-# --------------------------------------------------------------------------- sentence scoring
-
-#: Fitted by scripts/fit_evidence.py on CMRC 2018 trial (held-out articles) and the seed QA set.
-_EVIDENCE_WEIGHTS = (-0.35, -0.80, 5.92, -6.67, -7.11)
-_EVIDENCE_BIAS = 0.74
-#: Cross-lingual questions: evidence is 0.5 at this dense cosine (e5-small, seed QA English questions).
-_CROSS_LINGUAL_MIDPOINT = 0.745
-_CROSS_LINGUAL_SLOPE = 40.0
-_CUE_BONUS = 0.15
-_INHERITED_SHARE = 1.0
-_PHRASE_WEIGHT = 0.3
-_RANK_PRIOR = 0.1
-_DENSE_WEIGHT = 0.3
-
-
-def coverage(terms: dict[str, float], text: str, inherited: str = "") -> float:
-    """Share of the question's term weight found in ``text`` (folded).
-
-    Terms found only in ``inherited`` — the document title and section
-    heading the sentence sits under — count at a discount: a sentence saying
-    "its body length reaches 50 cm" is about the title's subject even when it
-    says 它/本鱼 instead of repeating the name.
-    """
-    return _folded_coverage(terms, fold(text), fold(inherited) if inherited else "")
-
-
-def _folded_coverage(terms: dict[str, float], folded: str, context: str) -> float:
-    total = sum(terms.values())
-    if not total:
-        return 0.0
-    found = sum(w if t in folded else _INHERITED_SHARE * w if t in context else 0.0 for t, w in terms.items())
-    return found / total
-
-
-def phrase_overlap(question: Question, sentence: str) -> float:
-    """Longest run of question characters found verbatim in the sentence, as a share of the question.
-
-    Rewards a sentence that repeats a multi-word phrase of the question
-    (个人手机银行客户) over one that merely shares scattered words with it.
-    """
-    q = question.content
-    s = CONTENT_NOISE.sub("", fold(sentence))
-    if not q or not s:
-        return 0.0
-    match = SequenceMatcher(None, q, s, autojunk=False).find_longest_match(0, len(q), 0, len(s))
-    return match.size / len(q) if match.size >= 2 else 0.0
-
-
-def cue_bonus(question: Question, sentence: str) -> float:
-    return sum(_CUE_BONUS for answer in question.cues if answer.search(sentence))
-
-
 # --------------------------------------------------------------------------- selection
 
-
-@dataclass(frozen=True)
-class _Candidate:
-    hit: Hit
-    start: int  # document offsets
-    end: int
-    sentence: str
-    score: float
-    coverage: float
+#: Two sentences this alike say the same thing (a syndicated copy, an overlapping chunk).
+_DUPLICATE_RATIO = 0.8
+#: A sentence opening with its own label (工行云平台：…, API开放平台:…) starts a new item of a list, not a
+#: continuation; a short name without spaces, not a reporting verb (广州市公安局回复称：… goes on with the story).
+_LABELLED = re.compile(r"^\s*[^，。：:,；;\s]{1,10}(?<![称说示出道复答应])[：:]")
 
 
-def candidates(asked: Question, hits: list[Hit], settings: Settings) -> list[_Candidate]:
-    """Every quotable sentence of the first ``answer_hits`` hits, best first."""
-    found = []
-    for hit in hits[: settings.answer_hits]:
-        inherited = fold(f"{hit.chunk.title}\n{hit.chunk.context}")
-        for start, end, sentence in hit.chunk.quotable_sentences():
-            cov = _folded_coverage(asked.terms, fold(sentence), inherited)
-            score = (
-                cov
-                + _PHRASE_WEIGHT * phrase_overlap(asked, sentence)
-                + cue_bonus(asked, sentence)
-                + _RANK_PRIOR / hit.rank
-                + _DENSE_WEIGHT * hit.dense_score
-            )
-            found.append(_Candidate(hit, hit.chunk.start + start, hit.chunk.start + end, sentence, score, cov))
-    return sorted(found, key=lambda c: -c.score)
+def _adds(candidate: Candidate, chosen: list[Candidate]) -> bool:
+    """Whether ``candidate`` says something the chosen sentences do not already say."""
+    return all(
+        candidate.sentence != c.sentence
+        and SequenceMatcher(None, candidate.sentence, c.sentence, autojunk=False).ratio() < _DUPLICATE_RATIO
+        for c in chosen
+    )
 
 
-def evidence_features(question: Question, hits: list[Hit], best: _Candidate) -> tuple[float, ...]:
-    """(top dense cosine, best chunk coverage, best sentence coverage, heaviest missing term, heaviest missing noun).
+def _next_to(a: Candidate, b: Candidate) -> bool:
+    """Whether two sentences stand side by side in one passage, nothing but white space between them,
+    the later one not opening a new labelled item."""
+    if a.hit.chunk.doc_id != b.hit.chunk.doc_id:
+        return False
+    first, second = (a, b) if a.start <= b.start else (b, a)
+    chunk = first.hit.chunk
+    if second.start < first.end or second.end > chunk.end:
+        return False
+    return not chunk.text[first.end - chunk.start : second.start - chunk.start].strip() and not _LABELLED.match(second.sentence)
 
-    The last two catch the near miss: a question about 净利润, 董事长 or 美国的分行
-    whose other words (工行, 2023, 分行) all occur in the documents. A missing
-    noun weighs more than a missing verb, which is usually just a paraphrase.
+
+def choose(ranked: list[Candidate], settings: Settings, lexical: bool = True) -> list[Candidate]:
+    """The lead sentence — the best, holding the asked fact when there is one — then further ones that earn a place.
+
+    A further sentence must score near the lead (``answer_keep_ratio``), hold
+    the asked kind of fact when the question asks for one, say something new,
+    and be about the question: cover its terms on its own
+    (``answer_min_relevance``: a sentence that only shares the title's words
+    is not), or continue a chosen sentence right beside it — 它的目标是… after
+    the sentence naming 它 speaks of the question's subject without naming it.
+    No sentence joins just to fill ``answer_max_sentences``. A question in
+    another script than the passages (``lexical`` False: English asked of
+    Chinese text) shares no words with them, so only its score speaks for a
+    sentence. The lead opens the answer; the others follow in the order the
+    passages give them — what follows the lead in its passage first — so a
+    passage read on reads in its own order.
     """
-    terms = question.terms
-    total = sum(terms.values()) or 1.0
-    texts = [f"{h.chunk.title}\n{h.chunk.search_text}" for h in hits[:3]]
-    chunk_coverage = max(coverage(terms, t) for t in texts)
-    top, near = fold(texts[0]), fold("\n".join(texts))
-    missing = max([w / total for t, w in terms.items() if t not in top] or [0.0])
-    missing_noun = max([terms.get(n, idf_table()[1]) / total for n in question.nouns if n not in near] or [0.0])
-    return max(h.dense_score for h in hits), chunk_coverage, best.coverage, missing, missing_noun
-
-
-def evidence(question: Question, hits: list[Hit], best: _Candidate | None) -> float:
-    """How likely the documents answer the question (0–1); the refusal gate compares it to a threshold.
-
-    A logistic model over :func:`evidence_features`, fitted by
-    scripts/fit_evidence.py. A question in another script than the passages
-    (English asked of Chinese text) has no lexical overlap to judge by, so
-    only the dense similarity speaks for it.
-    """
-    if not hits or best is None:
-        return 0.0
-    features = evidence_features(question, hits, best)
-    if not has_cjk(question.text) and has_cjk(hits[0].chunk.text):
-        z = _CROSS_LINGUAL_SLOPE * (features[0] - _CROSS_LINGUAL_MIDPOINT)
-    else:
-        z = _EVIDENCE_BIAS + sum(w * x for w, x in zip(_EVIDENCE_WEIGHTS, features, strict=True))
-    return round(1 / (1 + math.exp(-z)), 4)
-
-
-def choose(ranked: list[_Candidate], settings: Settings) -> list[_Candidate]:
-    """The best sentence, plus near-best ones that bring something new, at most ``answer_max_sentences``."""
     if not ranked:
         return []
-    chosen = [ranked[0]]
+    lead = ranked[0]
+    chosen = [lead]
     for candidate in ranked[1:]:
-        if len(chosen) >= settings.answer_max_sentences:
+        if len(chosen) >= settings.answer_max_sentences or candidate.score < settings.answer_keep_ratio * lead.score:
             break
-        if candidate.score >= settings.answer_keep_ratio * ranked[0].score and all(
-            candidate.sentence != c.sentence for c in chosen
-        ):
+        if candidate.need == 0.0:
+            continue
+        relevant = not lexical or candidate.own >= settings.answer_min_relevance or any(_next_to(candidate, c) for c in chosen)
+        if relevant and _adds(candidate, chosen):
             chosen.append(candidate)
-    return chosen
+    first_cited: dict[int, int] = {}
+    for c in chosen:
+        first_cited.setdefault(c.hit.rank, len(first_cited))
+    return [lead] + sorted(chosen[1:], key=lambda c: (first_cited[c.hit.rank], c.hit is lead.hit and c.start < lead.start, c.start))
 
 
 def compose(question: Question, hits: list[Hit], settings: Settings) -> Answer:
-    """The extractive answer to a prepared question, or a refusal with the hits as related reading."""
+    """The extractive answer to a prepared question, or a refusal with the hits as related reading.
+
+    The answer opens with the lead sentence; its asked fact is marked
+    (``Answer.answer_spans``, ``Citation.marks``). Citations are numbered in
+    the order the answer cites them.
+    """
     language = question.language
     ranked = candidates(question, hits, settings)
     best = ranked[0] if ranked else None
-    strength = evidence(question, hits, best)
+    strength = evidence(question, hits, best, ranked)
     if best is None or strength < settings.refusal_threshold:
         return Answer(question.text, REFUSALS[language], True, (), tuple(hits), strength, language)
-    chosen = choose(ranked, settings)
-    citations = _cite(chosen)
-    order = {id(c.hit): c.n for c in citations}
-    parts = sorted(chosen, key=lambda c: (order[id(c.hit)], c.start))
-    text = "".join(f"{c.sentence}[{order[id(c.hit)]}]" for c in parts)
-    return Answer(question.text, text, False, citations, tuple(hits), strength, language)
+    chosen = choose(ranked, settings, lexical=has_cjk(question.text) or not has_cjk(best.sentence))
+    fact = _lead_fact(question, chosen[0])
+    citations = _cite(chosen, fact)
+    order = {c.hit.rank: c.n for c in citations}
+    parts, spans, offset = [], [], 0
+    for c in chosen:
+        n = order[c.hit.rank]
+        if fact is not None and c is chosen[0]:
+            spans.append(AnswerSpan(offset + fact[0] - c.start, offset + fact[1] - c.start, n, fact[0], fact[1], fact[2]))
+        part = f"{c.sentence}[{n}]"
+        parts.append(part)
+        offset += len(part)
+    return Answer(question.text, "".join(parts), False, citations, tuple(hits), strength, language, answer_spans=tuple(spans))
 
 
-def _cite(chosen: list[_Candidate]) -> tuple[Citation, ...]:
-    """One citation per cited chunk, numbered in retrieval order."""
-    by_hit: dict[int, list[_Candidate]] = {}
+def _lead_fact(question: Question, lead: Candidate) -> tuple[int, int, str] | None:
+    """Document offsets and kind of the asked fact in the lead sentence, the one nearest the question's words."""
+    anchors = tuple(sorted(question.terms, key=len, reverse=True))
+    found = best_span(lead.sentence, list(lead.facts), anchors)
+    if found is None:
+        return None
+    return lead.start + found.start, lead.start + found.end, str(found.need)
+
+
+def _cite(chosen: list[Candidate], fact: tuple[int, int, str] | None) -> tuple[Citation, ...]:
+    """One citation per cited chunk, numbered in the order the answer cites them."""
+    by_hit: dict[int, list[Candidate]] = {}
     for c in chosen:
         by_hit.setdefault(c.hit.rank, []).append(c)
     citations = []
-    for n, rank in enumerate(sorted(by_hit), start=1):
+    for n, rank in enumerate(by_hit, start=1):
         group = sorted(by_hit[rank], key=lambda c: c.start)
         hit = group[0].hit
         citations.append(
@@ -230,6 +220,7 @@ def _cite(chosen: list[_Candidate]) -> tuple[Citation, ...]:
                 quotes=tuple(c.sentence for c in group),
                 spans=tuple((c.start, c.end) for c in group),
                 paragraph=paragraph_of(hit, group[0].start),
+                marks=((fact[0], fact[1]),) if fact is not None and rank == chosen[0].hit.rank else (),
             )
         )
     return tuple(citations)

@@ -12,7 +12,7 @@ import contextlib
 import marshal
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,21 +23,8 @@ import numpy as np
 from .atomic import write_atomic
 from .folding import fold, language_of
 from .lexical import STOPWORDS, tokenize
+from .needs import Need, needs_of, unit_of
 
-# --------------------------------------------------------------------------- what kind of fact is asked
-
-_NUMBER = r"\d|[两三四五六七八九十百千万亿]+[个项家款户名位人次倍年岁元%米公]|百分之|[一二三四五六七八九十]+[万亿千百]"
-#: (question pattern, pattern of a sentence holding that kind of answer): 多少 wants a number, 何时 a date …
-CUES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
-    (re.compile(q), re.compile(a))
-    for q, a in (
-        (r"多少|几[个项家款户名位人次倍年岁种]?|多大|多长|多高|多远|多久|多重|比例|百分|how (many|much|long|old|far)|what (number|percentage)", _NUMBER),
-        (r"何时|什么时[候间]|哪[一]?年|哪个月|哪天|几月|几号|何年|when|what year|what date", r"\d{2,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|年代|世纪|[春夏秋冬]季|初|末"),
-        (r"为什么|为何|原因|缘故|why", r"因为|由于|为了|因此|所以|原因|导致|以便|旨在"),
-        (r"哪里|哪儿|在哪|何地|何处|哪个(国家|城市|省|地区)|where", r"[省市县区州国岛山河湖港镇村路街]|地区|位于"),
-        (r"谁|哪位|何人|什么人|who", r"[\u4e00-\u9fff]{2,4}(先生|女士|教授|博士|主席|总统|院士|负责人|经理|董事长|行长)|[A-Z][a-z]+"),
-    )
-)
 #: Punctuation and question words: removed before comparing the question's wording with a sentence's.
 CONTENT_NOISE = re.compile(r"[\W_]+|什么|多少|哪些|哪个|如何|怎么|为什么|是否|吗|呢")
 
@@ -79,11 +66,12 @@ class Question:
     tokens: tuple[str, ...]  # BM25 tokens (jieba search mode plus CJK bigrams; see rag.lexical)
     nouns: frozenset[str]  # folded nouns and Latin words (jieba POS): what the question is about
     content: str  # folded, without punctuation and question words (for phrase overlap)
-    cues: tuple[re.Pattern[str], ...]  # answer patterns of the kinds of fact it asks for
+    needs: tuple[Need, ...]  # the kinds of fact it asks for, most specific first (see rag.needs)
+    unit: str  # the measure word a how-many question names (多少项 → 项), else ""
     vector: np.ndarray | None = None  # the dense query vector, when an embedder prepared it
 
     def with_vector(self, vector: np.ndarray) -> Question:
-        return Question(self.text, self.folded, self.language, self.terms, self.tokens, self.nouns, self.content, self.cues, vector)
+        return replace(self, vector=vector)
 
 
 def key_terms(folded: str) -> dict[str, float]:
@@ -118,6 +106,7 @@ def prepare(text: str, vector: np.ndarray | None = None) -> Question:
         tokens=tuple(tokenize(text)),
         nouns=nouns_of(folded),
         content=CONTENT_NOISE.sub("", folded),
-        cues=tuple(answer for asked, answer in CUES if asked.search(folded)),
+        needs=needs_of(folded),
+        unit=unit_of(folded),
         vector=vector,
     )

@@ -1,14 +1,16 @@
 """The JSON contract of ``rag search --json`` and ``rag ask --json`` (also used by the UI's feedback log).
 
 Paragraph numbers are 1-based, as a reader counts them; ``doc`` is the
-document's path relative to the folder it was ingested from.
+document's path relative to the folder it was ingested from. ``answer_spans``
+locate the asked fact (the figure, date or name) twice: in the answer text and
+in the cited document's stored text.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .answer import Answer, Citation
+from .answer import Answer, AnswerSpan, Citation
 from .retrieval import Hit
 
 
@@ -49,6 +51,24 @@ def citation_to_dict(citation: Citation) -> dict[str, Any]:
     }
 
 
+def answer_span_to_dict(span: AnswerSpan, answer: Answer) -> dict[str, Any]:
+    """The asked fact: ``answer[start:end]`` equals ``text``, and so does the cited document's text ``[doc_start:doc_end]``.
+
+    Offsets count Unicode code points (Python string indices, not bytes or UTF-16 units).
+    """
+    citation = next(c for c in answer.citations if c.n == span.n)
+    return {
+        "text": answer.text[span.start : span.end],
+        "start": span.start,
+        "end": span.end,
+        "n": span.n,
+        "doc": citation.hit.chunk.doc_id,
+        "doc_start": span.doc_start,
+        "doc_end": span.doc_end,
+        "need": span.need,
+    }
+
+
 def answer_to_dict(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
@@ -57,6 +77,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "answer": answer.text,
         "refused": answer.refused,
         "citations": [citation_to_dict(c) for c in answer.citations],
+        "answer_spans": [answer_span_to_dict(s, answer) for s in answer.answer_spans],
         "related": [hit_to_dict(h) for h in answer.related] if answer.refused else [],
         "language": answer.language,
         "evidence": answer.evidence,

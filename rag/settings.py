@@ -137,8 +137,10 @@ class Settings:
     answer_hits: int = 4
     #: A further sentence joins the answer when it scores at least this share of the best one.
     answer_keep_ratio: float = 0.6
+    #: ... and covers at least this share of the question's weighted terms by itself.
+    answer_min_relevance: float = 0.4
     #: Below this best evidence score the answer is refused (see rag.answer).
-    refusal_threshold: float = 0.43  # chosen by scripts/calibrate_refusal.py
+    refusal_threshold: float = 0.42  # chosen by scripts/calibrate_refusal.py
     answer_mode: AnswerMode = AnswerMode.EXTRACTIVE
 
     # --- generative answers (answer_mode = "llm"; see rag.llm and rag.verify) -------
@@ -192,7 +194,10 @@ class Settings:
             raise ValueError("top_k must be >= 1 and candidates >= top_k")
         if self.embed_batch_size < 1 or self.answer_max_sentences < 1 or self.answer_hits < 1 or self.llm_passages < 1:
             raise ValueError("embed_batch_size, answer_max_sentences, answer_hits and llm_passages must be >= 1")
-        for name in ("follow_up_doc_bonus", "follow_up_topic_weight", "answer_keep_ratio", "refusal_threshold", "llm_min_coverage", "llm_min_relevance"):
+        for name in (
+            "follow_up_doc_bonus", "follow_up_topic_weight", "answer_keep_ratio", "answer_min_relevance",
+            "refusal_threshold", "llm_min_coverage", "llm_min_relevance",
+        ):  # fmt: skip
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], not {getattr(self, name)}")
         if self.embed_threads < 0 or self.ingest_window < 1 or self.ingest_queue < 1:

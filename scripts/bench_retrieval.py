@@ -63,9 +63,13 @@ def main() -> int:
     parser.add_argument("--cmrc-limit", type=int, default=None)
     parser.add_argument("--drcd-limit", type=int, default=1000, help="questions sampled from DRCD dev (3,524 in all)")
     parser.add_argument("--cache", default=str(ROOT / "index" / "eval-cache"), help="reused between runs (ingest is incremental)")
+    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated retrieval modes to measure (evidence.json needs hybrid)")
     parser.add_argument("--no-readme", action="store_true")
     args = parser.parse_args()
     settings = load_settings()
+    modes = tuple(m for m in args.modes.split(",") if m)
+    if "hybrid" not in modes or not set(modes) <= set(MODES):
+        parser.error(f"--modes: choose from {', '.join(MODES)}, hybrid included")
     sets = [("seed QA", ROOT / "eval" / "seed_qa.jsonl", None)]
     if SHARED.exists():
         sets += [("CMRC 2018 trial", SHARED / "cmrc2018_trial.json", args.cmrc_limit), ("DRCD dev", SHARED / "DRCD_dev.json", args.drcd_limit)]
@@ -76,8 +80,8 @@ def main() -> int:
     for name, path, limit in sets:
         dataset = load_dataset(path, settings)
         print(f"== {name}: {len(dataset.documents)} documents, {len(dataset.items)} questions", file=sys.stderr, flush=True)
-        per_mode = run(dataset, settings, modes=MODES, limit=limit, cache_dir=Path(args.cache) / re.sub(r"\W+", "_", name))
-        for mode in MODES:
+        per_mode = run(dataset, settings, modes=modes, limit=limit, cache_dir=Path(args.cache) / re.sub(r"\W+", "_", name))
+        for mode in modes:
             results.append((name, per_mode[mode]))
             print(row(name, per_mode[mode]), flush=True)
         evidence[name] = per_mode["hybrid"]["evidence"]
@@ -86,7 +90,7 @@ def main() -> int:
             print(f"   ingest: {ingest} chunks/s", file=sys.stderr)
     stamp = datetime.date.today().isoformat()
     text = (
-        f"Measured on {stamp} on {machine()} with `python scripts/bench_retrieval.py` "
+        f"Measured on {stamp} on {machine()} with `python scripts/bench_retrieval.py{'' if modes == MODES else ' --modes ' + ','.join(modes)}` "
         f"(embedding model `{settings.embed_model}`, {time.time() - began:.0f} s in all). "
         f"Refusal: questions whose article was removed from the index, beside the answerable questions of the articles kept; "
         f"threshold {settings.refusal_threshold}.\n\n{table(results)}\n"

@@ -11,10 +11,11 @@ from __future__ import annotations
 import pytest
 
 from rag import REFUSALS, Hit, Settings
-from rag.answer import candidates, choose, compose, cue_bonus, evidence, phrase_overlap
+from rag.answer import _next_to, candidates, choose, compose, evidence, need_bonus, phrase_overlap
 from rag.chunking import ChunkerConfig, chunk_document
 from rag.documents import parse_bytes
 from rag.question import prepare
+from rag.scoring import Candidate
 
 SETTINGS = Settings()
 ARTICLE = (
@@ -47,11 +48,11 @@ def test_a_why_question_prefers_the_sentence_giving_a_reason() -> None:
     assert best_sentence("图书馆为什么推出线上预约服务？").startswith("由于座位紧张")
 
 
-def test_cue_bonus_only_for_the_kind_of_fact_asked() -> None:
+def test_need_bonus_only_for_the_kind_of_fact_asked() -> None:
     how_many = prepare("新馆藏书有多少？")
-    assert cue_bonus(how_many, "新馆藏书约120万册。") > 0
-    assert cue_bonus(how_many, "新馆每周一闭馆。") == 0
-    assert cue_bonus(prepare("新馆在哪里？"), "新馆藏书约120万册。") == 0
+    assert need_bonus(how_many, "新馆藏书约120万册。") > 0
+    assert need_bonus(how_many, "新馆每周一闭馆。") == 0
+    assert need_bonus(prepare("新馆在哪里？"), "新馆藏书约120万册。") == 0
 
 
 def test_phrase_overlap_rewards_the_questions_own_wording() -> None:
@@ -68,13 +69,33 @@ def test_candidates_come_only_from_the_first_answer_hits_and_are_sorted() -> Non
     assert [c.score for c in ranked] == sorted((c.score for c in ranked), reverse=True)
 
 
-def test_choose_keeps_near_best_sentences_up_to_the_limit() -> None:
-    ranked = candidates(prepare("新馆藏书有多少？"), hits(), SETTINGS)
+def test_choose_keeps_near_best_relevant_sentences_up_to_the_limit() -> None:
+    ranked = candidates(prepare("新馆有什么服务？"), hits(), SETTINGS)
     assert len(choose(ranked, SETTINGS.replace(answer_max_sentences=1))) == 1
-    everything = choose(ranked, SETTINGS.replace(answer_keep_ratio=0.0, answer_max_sentences=10))
-    assert len(everything) == min(10, len({c.sentence for c in ranked}))
+    lax = SETTINGS.replace(answer_keep_ratio=0.0, answer_min_relevance=0.0, answer_max_sentences=10)
+    assert len(choose(ranked, lax)) == min(10, len({c.sentence for c in ranked}))
     only_best = choose(ranked, SETTINGS.replace(answer_keep_ratio=1.0))
     assert all(c.score >= ranked[0].score for c in only_best)
+    strict = choose(ranked, SETTINGS.replace(answer_keep_ratio=0.0, answer_min_relevance=1.0, answer_max_sentences=10))
+    for c in strict[1:]:
+        beside = [x for x in strict if x is not c and _next_to(c, x)]
+        assert c.own >= 1.0 or beside, "a further sentence must be relevant on its own or continue a chosen one"
+
+
+def test_a_sentence_continuing_the_lead_joins_and_a_distant_one_with_few_question_words_does_not() -> None:
+    ranked = candidates(prepare("新馆有什么服务？"), hits(), SETTINGS)
+    strict = SETTINGS.replace(answer_keep_ratio=0.0, answer_min_relevance=1.0, answer_max_sentences=10)
+    chosen = choose(ranked, strict)
+    lead = chosen[0]
+    for c in ranked[1:]:
+        if c.own < 1.0 and not any(_next_to(c, x) for x in chosen):
+            assert c not in chosen
+    beside = [c for c in ranked if c is not lead and _next_to(c, lead)]
+    assert beside and all(c in chosen or not _adds_new(c, chosen) for c in beside)
+
+
+def _adds_new(candidate: Candidate, chosen: list[Candidate]) -> bool:
+    return all(candidate.sentence != c.sentence for c in chosen)
 
 
 def test_the_answer_quotes_and_cites_its_sentences_verbatim() -> None:
@@ -108,3 +129,13 @@ def test_evidence_rises_with_the_question_terms_found() -> None:
     ranked_found = candidates(found, hits(), SETTINGS)
     ranked_missing = candidates(missing, hits(), SETTINGS)
     assert evidence(found, hits(), ranked_found[0]) > evidence(missing, hits(), ranked_missing[0])
+
+
+def test_a_labelled_item_is_not_a_continuation_of_the_sentence_before_it() -> None:
+    doc = parse_bytes("平台一览\n\n法人平台上线了7项云产品。它面向小微企业。云平台：提供17项标准化服务。".encode(), "platforms.txt")
+    chunks = chunk_document(doc, ChunkerConfig.from_settings(SETTINGS))
+    found = [Hit(c, rank, 1.0 / rank, rank, 0.85, rank, 1.0 / rank) for rank, c in enumerate(chunks, start=1)]
+    by_text = {c.sentence: c for c in candidates(prepare("法人平台有什么特点？"), found, SETTINGS)}
+    lead, pronoun, labelled = (by_text[s] for s in ("法人平台上线了7项云产品。", "它面向小微企业。", "云平台：提供17项标准化服务。"))
+    assert _next_to(lead, pronoun) and _next_to(pronoun, lead)
+    assert not _next_to(pronoun, labelled) and not _next_to(lead, labelled)

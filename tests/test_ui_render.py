@@ -83,7 +83,9 @@ def test_a_failed_check_shows_the_quoted_answer_with_the_reason_and_the_verdicts
     note, answer, report = (html.index(x) for x in ('class="llm-note"', 'class="answer"', 'class="llm-report"'))
     assert note < answer < report, "why, then the quoted answer, then the model's text on demand"
     extractive_quote = turn.answer.citations[0].quote
-    assert extractive_quote in html and 'class="cite"' in html
+    plain = re.sub(r'<strong class="asked">(.*?)</strong>', r"\1", html)
+    assert extractive_quote in plain and 'class="cite"' in html, "the quoted answer is shown whole, its asked fact emphasised"
+    assert html.count('<strong class="asked">') == len(turn.answer.answer_spans)
     english = render.turn_html(turn, 0, "en")
     assert escape(label("en", "fallback_unverified")) in english
 

@@ -30,8 +30,12 @@ def _attr(value: object) -> str:
 # --------------------------------------------------------------------------- text with highlights
 
 
-def marked(text: str, base: int, spans: Iterable[Span]) -> str:
-    """``text`` (which starts at document offset ``base``) escaped, with ``spans`` wrapped in <mark>."""
+def marked(text: str, base: int, spans: Iterable[Span], asked: Sequence[Span] = ()) -> str:
+    """``text`` (which starts at document offset ``base``) escaped, with ``spans`` wrapped in <mark>.
+
+    Inside a mark, the ``asked`` spans (the asked fact, ``Citation.marks``) are
+    wrapped in <strong class="asked">.
+    """
     out: list[str] = []
     pos = 0
     for start, end in sorted(spans):
@@ -39,7 +43,22 @@ def marked(text: str, base: int, spans: Iterable[Span]) -> str:
         if end <= start or start < pos:
             continue
         out.append(escape(text[pos:start]))
-        out.append(f"<mark>{escape(text[start:end])}</mark>")
+        out.append(f"<mark>{emphasised(text[start:end], base + start, asked)}</mark>")
+        pos = end
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
+def emphasised(text: str, base: int, asked: Sequence[Span]) -> str:
+    """``text`` (at offset ``base`` of its whole) escaped, the parts inside ``asked`` in <strong class="asked">."""
+    out: list[str] = []
+    pos = 0
+    for start, end in sorted(asked):
+        start, end = max(start - base, pos), min(end - base, len(text))
+        if end <= start:
+            continue
+        out.append(escape(text[pos:start]))
+        out.append(f'<strong class="asked">{escape(text[start:end])}</strong>')
         pos = end
     out.append(escape(text[pos:]))
     return "".join(out)
@@ -101,6 +120,7 @@ def _card_html(
     n: int | None = None,
     spans: Sequence[Span] = (),
     paragraph: int | None = None,
+    asked: Sequence[Span] = (),
 ) -> str:
     chunk = hit.chunk
     paragraph = chunk.paragraph if paragraph is None else paragraph
@@ -108,7 +128,7 @@ def _card_html(
     paras = []
     for i, (offset, text) in enumerate(paragraphs_of(chunk.text, chunk.start)):
         classes = "quoted" if first + i == paragraph and spans else ""
-        paras.append(f'<p class="{classes}" data-para="{first + i}">{marked(text, offset, spans)}</p>')
+        paras.append(f'<p class="{classes}" data-para="{first + i}">{marked(text, offset, spans, asked)}</p>')
     if n is not None:
         badge = f'<span class="card-n">[{n}]</span>'
         attrs = f'id="src-{turn}-{n}" data-n="{n}"'
@@ -137,7 +157,9 @@ def _card_html(
 
 
 def citation_card(turn: int, citation: Citation, lang: str, file_name: str, show_scores: bool) -> str:
-    return _card_html(turn, citation.hit, lang, file_name, show_scores, citation.n, citation.spans, citation.paragraph)
+    return _card_html(
+        turn, citation.hit, lang, file_name, show_scores, citation.n, citation.spans, citation.paragraph, citation.marks
+    )
 
 
 def group_html(turn: Turn, index: int, lang: str, show_scores: bool, active: bool) -> str:

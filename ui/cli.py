@@ -127,6 +127,9 @@ def _emit(obj: dict[str, Any]) -> None:
 
 def _format_answer(data: dict[str, Any]) -> str:
     lines = [data["answer"], ""]
+    facts = [span["text"] for span in data.get("answer_spans") or []]
+    if facts:  # the asked fact, plainly: a terminal or a pipe gets no markup
+        lines.insert(1, f"Asked fact / 所问: {'; '.join(facts)}")
     if data.get("period"):
         lines.insert(1, f"(period / 时间段: {data['period']})")
     if data.get("llm_called"):  # the LLM answer mode: say whose sentences these are

@@ -15,6 +15,7 @@ from html import escape
 
 from rag import PARAGRAPH_SEPARATOR, Answer, FallbackReason, LLMResult, Unsupported
 
+from .cards import emphasised
 from .constants import RELATED_SHOWN
 from .labels import label
 from .state import Turn
@@ -52,19 +53,27 @@ def cite_html(turn: int, n: int) -> str:
     return f'<a class="cite" href="#src-{turn}-{n}" data-turn="{turn}" data-n="{n}" title="[{n}]">[{n}]</a>'
 
 
-def _segments_html(segments: Sequence[tuple[str, int | None]], turn: int, shown: int | None) -> str:
-    """The first ``shown`` characters of the segments (a citation counts as one), all when None."""
+def _segments_html(
+    segments: Sequence[tuple[str, int | None]], turn: int, shown: int | None, spans: Sequence[tuple[int, int]] = ()
+) -> str:
+    """The first ``shown`` characters of the segments (a citation counts as one), all when None.
+
+    ``spans`` are offsets into the answer text (``Answer.answer_spans``): the asked fact, emphasised.
+    """
     out: list[str] = []
     left = shown if shown is not None else 1 << 30
+    offset = 0  # where the segment starts in the answer text
     for text, n in segments:
         if left <= 0:
             break
         if n is not None:
             out.append(cite_html(turn, n))
             left -= 1
+            offset += len(f"[{n}]")
         else:
-            out.append(escape(text[:left]))
+            out.append(emphasised(text[:left], offset, spans))
             left -= len(text)
+            offset += len(text)
     return "".join(out)
 
 
@@ -90,7 +99,8 @@ def turn_html(turn: Turn, index: int, lang: str, shown: int | None = None) -> st
         text = answer.text[:shown] if streaming else answer.text
         body = f'<div class="answer refused" data-turn="{index}">{escape(text)}{cursor}</div>'
     else:
-        body = f'<div class="answer" data-turn="{index}">{_segments_html(answer_segments(answer), index, shown)}{cursor}</div>'
+        asked = [(a.start, a.end) for a in answer.answer_spans]
+        body = f'<div class="answer" data-turn="{index}">{_segments_html(answer_segments(answer), index, shown, asked)}{cursor}</div>'
     if llm is not None and llm.fallback:  # why, then the quoted answer, then the model's text on demand
         body = fallback_html(turn, lang) + body + report_html(turn, lang)
     if answer.history_used:  # what a follow-up was read as, so a wrong reading can be seen and rephrased

@@ -1,0 +1,228 @@
+"""What a question asks for, in other words: its needs, and the spans of a sentence that meet them.
+
+A question says 比上年多了多少 and the passage says 增加1403万户; it says 排第几
+and the passage says 位居第一; it asks 谁 and the passage names a person or an
+organisation. ``needs_of`` reads the kinds of fact a question asks for (once,
+in ``rag.question.prepare``); ``answer_spans`` finds, in a sentence, the spans
+that would answer them — the figure, the date, the name — so the answer can
+open with the sentence that holds the asked fact, mark it, and the refusal
+gate can tell a passage that holds that kind of fact from one that only shares
+the question's words.
+
+Matching is on the folded sentence (simplified, half width) aligned character
+by character with the original, so span offsets are exact in the text shown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .folding import fold
+
+
+class Need(StrEnum):
+    NUMBER = "number"  # 多少, 几个, how many
+    INCREASE = "increase"  # 多了多少, 增长了多少 ↔ 增加/新增/增长/提升 + a figure
+    DECREASE = "decrease"  # 少了多少, 下降了多少 ↔ 减少/下降/降低 + a figure
+    TOTAL = "total"  # 一共多少, 总额 ↔ 共计/总额/合计/累计 + a figure
+    RATIO = "ratio"  # 比例, 百分之几 ↔ 12%, 百分之三十, 3个百分点
+    RANK = "rank"  # 第几, 排名 ↔ 第一/位居/排名/领先/榜首
+    DATE = "date"  # 何时, 哪一年 ↔ 2023年8月, 上半年, 19世纪
+    WHO = "who"  # 谁, 哪家公司 ↔ a person or organisation name
+    PLACE = "place"  # 哪里, 哪个国家 ↔ a place name
+    REASON = "reason"  # 为什么 ↔ 因为/由于/得益于 …
+
+
+# --------------------------------------------------------------------------- the question's side
+
+_NOT_ORDINAL = r"(?<!第)"
+_HOW_MANY = _NOT_ORDINAL + r"(?:多少|几(?![乎])|多大|多长|多高|多远|多久|多重|多深|多宽|多快)"
+_QUESTION_PATTERNS: tuple[tuple[Need, str], ...] = (
+    (Need.RANK, r"第几|第多少|排名|排第|名次|哪一名|位居|位列|位次|排行|\brank"),
+    (Need.RATIO, r"比例|百分比|占比|比重|百分之几|几成|[率]是?多少|多少%|percent"),
+    (Need.NUMBER, _HOW_MANY + r"|how (?:many|much|long|old|far|big|tall)|what (?:number|percentage)"),
+    (Need.DATE, r"何时|什么时[候间]|哪[一]?年|哪个月|哪[一]?天|几月|几号|何年|哪个朝代|什么朝代|哪个世纪|\bwhen\b|what (?:year|date)|日期是"),
+    (Need.WHO, r"谁|哪位|何人|什么人|哪些人|叫什么名字|姓名|哪家|哪所|哪支|哪个(?:公司|机构|组织|银行|企业|单位|部门|学校|大学|团队|球队|政府|媒体|品牌)|什么(?:公司|机构|组织|银行|企业|单位|部门|大学|学校|品牌)|\bwho\b|which (?:company|organi[sz]ation|bank)"),
+    (Need.PLACE, r"哪里|哪儿|在哪|何地|何处|哪[个一]?(?:国家|城市|省|地区|地方|州|县|市|区|国|座山|条河|片海)|哪国|什么地方|\bwhere\b"),
+    #: 称为什么 / 名为什么 / 为什么样 ask for a name or a kind, not a reason.
+    (Need.REASON, r"(?<![称名作视成译改叫之])为(?:什么|何)(?!样)|原因|缘故|何故|怎么会|\bwhy\b"),
+)
+#: Modifiers of a number need: the same change or total asked in other words.
+_CHANGE_PATTERNS: tuple[tuple[Need, str], ...] = (
+    (Need.INCREASE, r"增加|新增|增长|增幅|增量|提升|提高|上升|上涨|涨了|多了|多出|扩大|(?<![对相])比(?![例重率赛较如方])[^，,。？?]{0,15}?(?:多|增|涨|高)|\b(?:increase|grow|rise)"),
+    (Need.DECREASE, r"减少|下降|降低|下滑|少了|缩小|回落|下跌|(?<![对相])比(?![例重率赛较如方])[^，,。？?]{0,15}?(?:(?<!多)少|减|降|低)|\b(?:decrease|fall|drop)"),
+    (Need.TOTAL, r"一共|总共|共有|总额|总量|总数|总计|合计|累计|共计|总规模|\b(?:total|in all)\b"),
+)
+_UNITS = (
+    r"个百分点|平方公里|平方米|公里|千米|公斤|千克|公顷|美元|港元|欧元|英镑|日元|韩元|人民币|小时|分钟|周年|人次|架次|"
+    r"[个项家款户名位人次倍年岁种元条只台辆座届期所部本张件层米克吨度秒天周股枚颗幅首场轮批篇页字家间匹头艘亩斤]"
+)
+_QUESTION_UNIT = re.compile(r"(?:多少|几)([万亿千百]*(?:" + _UNITS + r"))")
+
+
+def needs_of(folded: str) -> tuple[Need, ...]:
+    """The kinds of fact a folded question asks for, most specific first (a change before its number)."""
+    found = [need for need, pattern in _QUESTION_PATTERNS if re.search(pattern, folded)]
+    if Need.NUMBER in found or Need.RATIO in found:
+        found = [need for need, pattern in _CHANGE_PATTERNS if re.search(pattern, folded)] + found
+        if Need.RATIO in found and Need.NUMBER not in found:
+            found.append(Need.NUMBER)
+    return tuple(dict.fromkeys(found))
+
+
+def unit_of(folded: str) -> str:
+    """The measure word a how-many question names (多少项 → 项, 几万户 → 万户), else ""."""
+    match = _QUESTION_UNIT.search(folded)
+    return match.group(1) if match else ""
+
+
+# --------------------------------------------------------------------------- the sentence's side
+
+_DIGITS = r"\d+(?:[.,，]\d+)*"
+_HANZI_NUMBER = r"[零〇一二两三四五六七八九十百千]+"
+_MAGNITUDE = r"(?:\s*[多余])?(?:[万亿千百]+)?"
+_NUMBER = re.compile(
+    _NOT_ORDINAL
+    + r"(?:[约近超逾]\s*)?"
+    + rf"(?:(?:{_DIGITS}){_MAGNITUDE}(?:\s*(?:%|{_UNITS}))?(?![\d.月日号时:])"
+    + rf"|{_HANZI_NUMBER}(?:[万亿]+(?:{_UNITS})?|(?:{_UNITS}))"
+    + r"|百分之[零一二三四五六七八九十百点\d.]+)"
+)
+_RATIO = re.compile(rf"{_DIGITS}\s*(?:%|个百分点)|百分之[零一二三四五六七八九十百点\d.]+|[一二三四五六七八九]成")
+_CHANGE_WORDS = {
+    Need.INCREASE: r"增加|新增|增长|增幅|增量|提升|提高|上升|上涨|上扬|多了|多出|扩大|增|涨|多",
+    Need.DECREASE: r"减少|下降|降低|下滑|少了|缩减|缩小|回落|下跌|减|降|跌|少",
+    Need.TOTAL: r"共计|总额|合计|累计|总计|总量|总数|总共|一共|总规模|共有|共",
+}
+#: A change or total word, then at most a few characters (了, 约, 达到), then the figure.
+_CHANGE_GAP = r"[了约近超过逾达到至为\s]{0,3}"
+_DATE = re.compile(
+    r"(?:公元前?)?\d{1,4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?|\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{1,2}\s*月(?:份|初|中旬|下旬|底)?"
+    r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|[零〇一二三四五六七八九]{4}年|[一二三四五六七八九十]{1,3}月(?:[一二三十]{0,3}[日号])?"
+    r"|[上下]半年|[一二三四]季度|\d{1,2}\s*世纪(?:\s*\d{2}\s*年代)?|\d{2,4}\s*年代|[春夏秋冬]季|[秦汉晋隋唐宋元明清商周][朝代]"
+    r"|[一二三四五六七八九十]{1,3}世纪(?:[初中末]期?|上半叶|下半叶)?|[二三四五六七八九]十年代(?:[初中末]期?)?"
+    r"|[南北东西][宋汉晋魏周齐]|(?:早|晚|上|下|中)?(?:白垩|侏罗|三叠|二叠|石炭|泥盆|志留|奥陶|寒武|第三|第四)纪(?:早期|中期|晚期)?"
+    r"|[新旧]?石器时代|青铜时代|铁器时代"
+)
+_ORDINAL = re.compile(r"第[一二三四五六七八九十百零\d]+(?:[位名大个家届])?|居首|首位|榜首|之首|冠军|亚军|季军|前[一二三四五六七八九十\d]+名")
+#: A rank in other words: 位居/排名/排在/位列 just before the ordinal makes it the answer to 第几.
+_RANK_WORDS = re.compile(r"(?:位居|位列|排名|排在|排行|名列|居|排)[^，。,；;]{0,4}$")
+_REASON = re.compile(
+    r"(?:因为|由于|得益于|源于|缘于|是因|原因是|为了|旨在|导致|(?<![原基])因(?![此而为素]))[^，。,；;！!？?]{1,40}"
+    # the cause told first: 果实有瘤刺，因此得名 / 列车老化问题严重，故……
+    r"|[^，。,；;！!？?]{2,40}(?=[，,]\s*(?:因此|所以|因而|故而?|是故)[^意])"
+)
+_ORG_SUFFIX = ("公司", "集团", "银行", "大学", "学院", "研究院", "研究所", "协会", "委员会", "基金会", "医院", "俱乐部", "联盟", "学会", "出版社", "电视台", "报社", "政府")
+_PLACE_SUFFIX = tuple("省市县区州岛山河湖港镇村路街洲湾海江") + ("地区", "国")
+_NAME_TAGS = {Need.WHO: ("nr", "nrfg", "nrt", "nt"), Need.PLACE: ("ns",)}
+_SUFFIXES = {Need.WHO: _ORG_SUFFIX, Need.PLACE: _PLACE_SUFFIX}
+#: At most this many nouns in a row make one name (东日本 + 旅客 + 铁道 + 公司).
+_NAME_RUN = 4
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A span of a sentence that would answer the question: offsets into the sentence."""
+
+    start: int
+    end: int
+    need: Need
+    strength: float  # 0–1: how well it meets the question (a figure right after 增加, in the asked unit …)
+
+
+def aligned_fold(text: str) -> str:
+    """``fold(text)``, one character per character of ``text``, so offsets carry over."""
+    folded = fold(text)
+    if len(folded) == len(text):
+        return folded
+    return "".join(f if len(f := fold(ch)) == 1 else ch for ch in text)
+
+
+def _regex_spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in pattern.finditer(text) if m.end() > m.start()]
+
+
+def _name_spans(text: str, need: Need) -> list[tuple[int, int]]:
+    """Words jieba tags as names of the kind (person/organisation, place), or nouns ending like one (…大学, …市)."""
+    import jieba.posseg
+
+    spans, pos = [], 0
+    run: list[tuple[int, str]] = []  # the nouns just before: DC + 漫画 + 公司 name one organisation
+    for word, flag in jieba.posseg.cut(text):
+        run = [*run[-(_NAME_RUN - 1) :], (pos, word)] if flag.startswith("n") or flag == "eng" else []
+        named = flag in _NAME_TAGS[need]
+        if not named and run and word.endswith(_SUFFIXES[need]):
+            whole = "".join(w for _, w in run)
+            if len(whole) > 2:
+                spans.append((run[0][0], pos + len(word)))
+        elif named and len(word.strip()) > 1:
+            spans.append((pos, pos + len(word)))
+        pos += len(word)
+    return spans
+
+
+def _figures(folded: str, base: Need, change: Need | None) -> list[tuple[int, int, float]]:
+    """Figures (numbers, or ratios) with their strength; a change or total word just before adds to it."""
+    pattern = _RATIO if base is Need.RATIO else _NUMBER
+    out = []
+    for start, end in _regex_spans(pattern, folded):
+        strength = 0.6
+        if change is not None and re.search(rf"(?:{_CHANGE_WORDS[change]}){_CHANGE_GAP}$", folded[max(0, start - 8) : start]):
+            strength = 1.0
+        out.append((start, end, strength))
+    return out
+
+
+def spans_in(sentence: str, needs: tuple[Need, ...], unit: str = "", avoid: str = "") -> list[Fact]:
+    """Spans of ``sentence`` meeting the question's ``needs``, strongest first.
+
+    ``unit`` is the measure word the question names (a figure in it is
+    stronger); ``avoid`` is the folded question — a span the question itself
+    contains (its own year, its own name) is not the answer.
+    """
+    if not needs:
+        return []
+    folded = aligned_fold(sentence)
+    change = next((n for n in needs if n in _CHANGE_WORDS), None)
+    found: list[Fact] = []
+    for need in needs:
+        if need in (Need.NUMBER, Need.RATIO):
+            for start, end, strength in _figures(folded, need, change):
+                if unit and folded[start:end].endswith(unit):
+                    strength = min(1.0, strength + 0.25)
+                found.append(Fact(start, end, change or need, strength))
+        elif need is Need.DATE:
+            found += [Fact(s, e, need, 0.8) for s, e in _regex_spans(_DATE, folded)]
+        elif need is Need.RANK:
+            found += [Fact(s, e, need, 1.0 if _RANK_WORDS.search(folded[max(0, s - 8) : s]) else 0.7) for s, e in _regex_spans(_ORDINAL, folded)]
+        elif need is Need.REASON:
+            found += [Fact(s, e, need, 0.7) for s, e in _regex_spans(_REASON, folded)]
+        elif need in (Need.WHO, Need.PLACE):
+            found += [Fact(s, e, need, 0.8) for s, e in _name_spans(folded, need)]
+    kept = [s for s in found if not (avoid and folded[s.start : s.end].strip() in avoid)]
+    return sorted(kept, key=lambda s: (-s.strength, s.start))
+
+
+def best_span(sentence: str, spans: list[Fact], anchors: tuple[str, ...]) -> Fact | None:
+    """The strongest span, ties broken by closeness to the question's words found in the sentence.
+
+    上线7项云产品 answers 多少项云产品 because 7项 sits next to 云产品; a figure at
+    the other end of the sentence is about something else.
+    """
+    if not spans:
+        return None
+    folded = aligned_fold(sentence)
+    places = [m.start() for a in anchors if a for m in re.finditer(re.escape(a), folded)]
+
+    def distance(span: Fact) -> int:
+        return min((max(p - span.end, span.start - p, 0) for p in places), default=0)
+
+    top = max(s.strength for s in spans)
+    return min((s for s in spans if s.strength == top), key=lambda s: (distance(s), s.start))
+
+
+def need_score(spans: list[Fact]) -> float:
+    """How well a sentence meets the question's need: its strongest span (0 when it holds none)."""
+    return max((s.strength for s in spans), default=0.0)

@@ -1,0 +1,139 @@
+"""The asked fact first, understood in other words: real chunks of a made-up article, no model.
+
+The hits come from a real document through the real chunker and questions
+through ``rag.question.prepare``; only retrieval ranks and cosines are set by
+hand. Each question asks for a kind of fact in words the article does not use
+(多了 ↔ 新增, 排名 ↔ 位居, 一共 ↔ 共计 …); the answer must open with the sentence
+holding it, mark exactly the fact, and add no sentence that does not hold it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import Hit, Settings, answer_to_dict
+from rag.answer import compose
+from rag.chunking import ChunkerConfig, chunk_document
+from rag.documents import parse_bytes
+from rag.needs import Need
+from rag.question import prepare
+
+SETTINGS = Settings()
+ARTICLE = (
+    "星河科技年度报告摘要\n\n"
+    "星河科技成立于2008年3月，总部位于杭州市。"
+    "公司创始人李文博曾任浙江大学教授。"
+    "星河科技高度重视员工培养，员工满意度持续提高。\n\n"
+    "截至年末，星河科技员工总数为3200人。"
+    "与上年相比，星河科技员工新增450人，主要来自研发部门。"
+    "三年来，星河科技累计投入研发资金共计21亿元。"
+    "在全国同类企业中，星河科技的研发投入位居第三。\n\n"
+    "由于海外订单增长，星河科技在新加坡设立了分公司。"
+    "星河科技的产品覆盖30多个国家和地区。"
+)
+
+
+def hits() -> list[Hit]:
+    doc = parse_bytes(ARTICLE.encode(), "xinghe.txt")
+    chunks = chunk_document(doc, ChunkerConfig.from_settings(SETTINGS))
+    return [Hit(c, rank, 1.0 / rank, rank, 0.85, rank, 1.0 / rank) for rank, c in enumerate(chunks, start=1)]
+
+
+CASES = [
+    # question, need read from it, the lead sentence starts with, the marked fact
+    ("星河科技的员工比上年多了多少？", Need.INCREASE, "与上年相比", "450人"),
+    ("星河科技的研发投入排名第几？", Need.RANK, "在全国同类企业中", "第三"),
+    ("星河科技一共投入了多少研发资金？", Need.TOTAL, "三年来", "21亿元"),
+    ("星河科技是什么时候成立的？", Need.DATE, "星河科技成立于", "2008年3月"),
+    ("星河科技的创始人是谁？", Need.WHO, "公司创始人", "李文博"),
+    ("星河科技的总部在哪里？", Need.PLACE, "星河科技成立于", "杭州市"),
+    ("星河科技为什么在新加坡设立分公司？", Need.REASON, "由于海外订单增长", "由于海外订单增长"),
+    ("星河科技的产品覆盖多少个国家？", Need.NUMBER, "星河科技的产品覆盖", "30多个"),
+]
+
+
+@pytest.mark.parametrize(("question", "need", "lead", "fact"), CASES)
+def test_the_answer_opens_with_the_asked_fact_and_marks_it(question: str, need: Need, lead: str, fact: str) -> None:
+    asked = prepare(question)
+    assert asked.needs[0] is need
+    answer = compose(asked, hits(), SETTINGS)
+    assert not answer.refused and answer.text.startswith(lead)
+    assert len(answer.answer_spans) == 1
+    span = answer.answer_spans[0]
+    assert answer.text[span.start : span.end] == fact
+    cited = next(c for c in answer.citations if c.n == span.n)
+    assert cited.hit.chunk.text[span.doc_start - cited.hit.chunk.start : span.doc_end - cited.hit.chunk.start] == fact
+    assert cited.marks == ((span.doc_start, span.doc_end),)
+    quote_start, quote_end = cited.spans[cited.quotes.index(answer.text[: answer.text.index("[")])]
+    assert quote_start <= span.doc_start < span.doc_end <= quote_end, "the fact lies inside the quoted sentence"
+
+
+@pytest.mark.parametrize(("question", "need", "lead", "fact"), CASES)
+def test_no_sentence_without_the_asked_kind_of_fact_joins(question: str, need: Need, lead: str, fact: str) -> None:
+    asked = prepare(question)
+    answer = compose(asked, hits(), SETTINGS.replace(answer_keep_ratio=0.0, answer_max_sentences=10))
+    from rag.scoring import facts
+
+    for citation in answer.citations:
+        for quote in citation.quotes:
+            assert facts(asked, quote), f"{quote!r} does not hold what {question!r} asks for"
+
+
+def test_a_sentence_sharing_only_the_subject_does_not_fill_the_answer() -> None:
+    """员工满意度 shares 星河科技 and 员工 with the question but holds no figure: it never joins."""
+    answer = compose(prepare("星河科技的员工比上年多了多少？"), hits(), SETTINGS.replace(answer_keep_ratio=0.0))
+    assert "满意度" not in answer.text
+    assert "3200人" not in answer.text[: answer.text.index("[")], "the total is not the increase"
+
+
+def test_a_question_without_a_typed_need_marks_nothing() -> None:
+    answer = compose(prepare("星河科技如何培养员工？"), hits(), SETTINGS)
+    assert not answer.refused and answer.answer_spans == ()
+
+
+def test_answer_spans_in_json_are_exact_in_the_answer_and_in_the_document() -> None:
+    doc = parse_bytes(ARTICLE.encode(), "xinghe.txt")
+    data = answer_to_dict(compose(prepare("星河科技的员工比上年多了多少？"), hits(), SETTINGS))
+    (span,) = data["answer_spans"]
+    assert span["text"] == "450人" and span["need"] == "increase" and span["doc"] == doc.id
+    assert data["answer"][span["start"] : span["end"]] == span["text"]
+    assert doc.text[span["doc_start"] : span["doc_end"]] == span["text"]
+    assert span["n"] in {c["n"] for c in data["citations"]}
+
+
+def test_traditional_script_questions_and_text_find_the_same_fact() -> None:
+    doc = parse_bytes("星河科技報告\n\n與上年相比，星河科技員工新增450人。星河科技員工總數為3200人。".encode(), "t.txt")
+    chunks = chunk_document(doc, ChunkerConfig.from_settings(SETTINGS))
+    found = [Hit(c, r, 1.0 / r, r, 0.85, r, 1.0 / r) for r, c in enumerate(chunks, start=1)]
+    answer = compose(prepare("星河科技的員工比上年多了多少？"), found, SETTINGS)
+    (span,) = answer.answer_spans
+    assert answer.text[span.start : span.end] == "450人" and doc.text[span.doc_start : span.doc_end] == "450人"
+
+
+def test_a_figure_the_question_itself_names_is_not_the_answer() -> None:
+    """The question's own year (2008) is context, not the fact asked for."""
+    asked = prepare("2008年成立的星河科技总部在哪里？")
+    answer = compose(asked, hits(), SETTINGS)
+    assert all(answer.text[s.start : s.end] != "2008年" for s in answer.answer_spans)
+
+
+@pytest.mark.parametrize("question", ["这种共振被称为什么？", "五月艾又称之为什么？", "盲點呈現為什麼樣的形狀？", "该奖项名为什么？"])
+def test_as_what_is_not_a_why_question(question: str) -> None:
+    assert Need.REASON not in prepare(question).needs
+
+
+@pytest.mark.parametrize(
+    ("need", "sentence", "fact"),
+    [
+        (Need.REASON, "果实有瘤刺，因此得名“角瓜”。", "果实有瘤刺"),
+        (Need.REASON, "因二二八事件造成重大伤亡，该党在当地遭到选民排斥。", "因二二八事件造成重大伤亡"),
+        (Need.DATE, "《越南亡国史》由潘佩珠于二十世纪初期写成。", "二十世纪初期"),
+        (Need.DATE, "乌尔巴克齿龙生存于上白垩纪早期的乌兹别克。", "上白垩纪早期"),
+        (Need.WHO, "海梅·雷耶斯是DC漫画公司的一个虚拟人物。", "DC漫画公司"),
+    ],
+)
+def test_a_fact_in_other_shapes_is_found(need: Need, sentence: str, fact: str) -> None:
+    """A cause told before 因此, a century in words, a geological age, an organisation jieba cuts into nouns."""
+    from rag.needs import spans_in
+
+    assert fact in [sentence[s.start : s.end] for s in spans_in(sentence, (need,))]
