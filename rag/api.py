@@ -30,7 +30,19 @@ from .folding import language_of
 from .question import Question, prepare
 from .retrieval import Hit, search
 from .settings import DEFAULT_MODEL_ID, RetrievalMode, Settings, load_settings, parse_enum
-from .store import POINTER, Index, IndexMismatch, IndexMissing, Manifest, build_index, load_index, save_index
+from .store import (
+    POINTER,
+    IndexMismatch,
+    IndexMissing,
+    Manifest,
+    Store,
+    StoreConfig,
+    check_index,
+    commit,
+    compact,
+    open_store,
+    stored_documents,
+)  # fmt: skip
 
 if TYPE_CHECKING:
     from .llm import LLMEvent
@@ -62,7 +74,7 @@ class IngestReport:
 
 @dataclass
 class _Plan:
-    keep: dict[str, Document] = field(default_factory=dict)  # reuse chunks and vectors
+    keep: dict[str, Document] = field(default_factory=dict)  # stays in the store (its source path may have moved)
     embed: dict[str, Document] = field(default_factory=dict)  # chunk and embed afresh
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -78,7 +90,7 @@ class Rag:
         self.index_dir = Path(index_dir or self.settings.index_dir)
         self.chunker = ChunkerConfig.from_settings(self.settings)
         self.embedder = Embedder(self.settings)
-        self._index: Index | None = None
+        self._index: Store | None = None
         self._generation = ""
         self._lock = threading.RLock()  # guards the loaded index reference; held only briefly
         self._write_lock = threading.Lock()  # one writer at a time in this process; readers never wait on it
@@ -112,15 +124,15 @@ class Rag:
         """Questions the indexed documents answer, made from them and checked by asking (cached per generation)."""
         return self._examples.get()
 
-    def index(self) -> Index:
-        """The current generation, reloaded when another writer has replaced it."""
+    def index(self) -> Store:
+        """The current generation, reopened (reusing unchanged segments) when a writer has replaced it."""
         pointer = self.index_dir / POINTER
         with self._lock:
             generation = pointer.read_text().strip() if pointer.exists() else ""
             if self._index is None or generation != self._generation:
                 if not generation:
                     raise IndexMissing(f"no index in {self.index_dir}: run `rag ingest` first / 尚未建立索引，请先导入文档")
-                self._index = load_index(self.index_dir)
+                self._index = open_store(self.index_dir, self.settings, self._index)
                 self._generation = generation
             return self._index
 
@@ -173,68 +185,62 @@ class Rag:
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
             old, reason = self._compatible_index()
-            plan = _plan(old, documents, remove, bool(reason))
+            existing = self._existing(old, reason)
+            plan = _plan(existing, documents, remove, bool(reason))
             if not (plan.added or plan.updated or plan.removed or reason):
-                return IngestReport(unchanged=tuple(plan.unchanged), errors=tuple(errors), chunks=len(old.chunks) if old else 0, seconds=time.perf_counter() - began)
-            chunks, vectors, embedded = self._assemble(old, plan, progress)
-            manifest = self._manifest({**plan.keep, **plan.embed}, self._dimension(old, plan))
-            new = build_index(manifest, {**plan.keep, **plan.embed}, chunks, vectors)
-            save_index(new, self.index_dir)
-            with self._lock:
-                self._index, self._generation = new, (self.index_dir / POINTER).read_text().strip()
+                return IngestReport(unchanged=tuple(plan.unchanged), errors=tuple(errors), chunks=old.chunk_count if old else 0, seconds=time.perf_counter() - began)
+            chunks, vectors = self._assemble(plan, progress, old)
+            identity = self._manifest(self._dimension(old, plan))
+            sources = {doc_id: doc.meta.get("source", "") for doc_id, doc in plan.keep.items()}
+            written = commit(
+                self.index_dir, StoreConfig.from_settings(self.settings), identity, None if reason else old,
+                list(plan.embed.values()), chunks, vectors, plan.removed, sources,
+            )  # fmt: skip
         return IngestReport(
             tuple(plan.added), tuple(plan.updated), tuple(plan.unchanged), tuple(plan.removed), tuple(errors),
-            reason, len(chunks), embedded, time.perf_counter() - began,
+            reason, written.chunk_count, len(chunks), time.perf_counter() - began,
         )
 
-    def _compatible_index(self) -> tuple[Index | None, str]:
-        """The current index if it can be extended, else (old index or None, why it must be rebuilt)."""
+    def compact(self) -> Manifest:
+        """Merge the index's segments into one, dropping deleted rows (``rag compact``)."""
+        with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
+            return compact(self.index_dir, StoreConfig.from_settings(self.settings), check_index(self.index_dir))
+
+    def _compatible_index(self) -> tuple[Manifest | None, str]:
+        """The current manifest if the index can be extended, else (manifest or None, why it must be rebuilt)."""
         if not self.has_index():
             return None, ""
         try:
-            old = load_index(self.index_dir)
+            old = check_index(self.index_dir)
         except Exception as exc:  # a damaged index is rebuilt, never served
             return None, f"the existing index could not be read ({exc})"
-        why = old.manifest.mismatch(self.model_fingerprint, self.chunker.as_dict())
-        return old, why
+        return old, old.mismatch(self.model_fingerprint, self.chunker.as_dict())
 
-    def _assemble(self, old: Index | None, plan: _Plan, progress: Progress | None) -> tuple[list[Chunk], np.ndarray, int]:
-        chunks: list[Chunk] = []
-        parts: list[np.ndarray] = []
-        rows_by_doc: dict[str, list[int]] = {}
-        for row, chunk in enumerate(old.chunks if old else []):
-            rows_by_doc.setdefault(chunk.doc_id, []).append(row)
-        for doc_id in sorted(plan.keep):
-            if old is None:  # nothing is kept without an old index
-                break
-            rows = rows_by_doc.get(doc_id, [])
-            chunks.extend(old.chunks[r] for r in rows)
-            parts.append(old.vectors[rows])
+    def _existing(self, old: Manifest | None, reason: str) -> dict[str, Document | str]:
+        """Indexed documents by id: their sha256, or the whole document when all must be re-embedded."""
+        if old is None:
+            return {}
+        if reason:
+            return dict(stored_documents(self.index_dir, old, self.settings.faiss_ef_search))
+        return {doc_id: str(item["sha256"]) for doc_id, item in old.documents.items()}
+
+    def _assemble(self, plan: _Plan, progress: Progress | None, old: Manifest | None) -> tuple[list[Chunk], np.ndarray]:
+        """Chunks and vectors of the documents to (re-)embed; kept documents stay in their segments."""
         fresh = [c for doc_id in sorted(plan.embed) for c in chunk_document(plan.embed[doc_id], self.chunker)]
         report = (lambda done, total: progress("embed", done, total)) if progress else None
-        if fresh:
-            parts.append(self.embedder.embed_passages([c.search_text for c in fresh], report))
-        chunks.extend(fresh)
-        vectors = np.vstack(parts) if parts else np.zeros((0, self._dimension(old, plan)), dtype=np.float32)
-        return chunks, vectors.astype(np.float32), len(fresh)
+        if not fresh:
+            return fresh, np.zeros((0, self._dimension(old, plan)), dtype=np.float32)
+        return fresh, np.asarray(self.embedder.embed_passages([c.search_text for c in fresh], report), dtype=np.float32)
 
-    def _dimension(self, old: Index | None, plan: _Plan) -> int:
+    def _dimension(self, old: Manifest | None, plan: _Plan) -> int:
         """The vector size, without loading the model when nothing is embedded (a delete)."""
         if old is not None and not plan.embed:
-            return old.manifest.dimension
+            return old.dimension
         return self.embedder.dimension
 
-    def _manifest(self, documents: dict[str, Document], dimension: int) -> Manifest:
-        return Manifest(
-            model=self.model_fingerprint,
-            dimension=dimension,
-            chunker=self.chunker.as_dict(),
-            faiss_factory=self.settings.faiss_factory,
-            documents={
-                d.id: {"sha256": d.sha256, "source": d.meta.get("source", ""), "title": d.title}
-                for d in documents.values()
-            },
-        )
+    def _manifest(self, dimension: int) -> Manifest:
+        """What the index is built with; the store fills in its documents and segments."""
+        return Manifest(model=self.model_fingerprint, dimension=dimension, chunker=self.chunker.as_dict(), faiss_factory=self.settings.faiss_factory)
 
     # ------------------------------------------------------------------ reading
 
@@ -331,22 +337,23 @@ class Rag:
         return passages_read(extractive, self.settings)
 
 
-def _plan(old: Index | None, documents: list[Document], remove: list[str], rebuild: bool) -> _Plan:
+def _plan(existing: dict[str, Document | str], documents: list[Document], remove: list[str], rebuild: bool) -> _Plan:
+    """What changes: ``existing`` maps indexed ids to their sha256 (or, for a rebuild, to the documents)."""
     plan = _Plan()
-    existing = dict(old.documents) if old else {}
     incoming = {d.id: d for d in documents}
-    for doc_id, doc in existing.items():
+    for doc_id, before in existing.items():
         if doc_id in remove and doc_id not in incoming:
             plan.removed.append(doc_id)
-        elif doc_id not in incoming:
-            (plan.embed if rebuild else plan.keep)[doc_id] = doc
+        elif doc_id not in incoming and rebuild and isinstance(before, Document):
+            plan.embed[doc_id] = before
     for doc_id, doc in incoming.items():
-        before = existing.get(doc_id)
-        if before is None:
+        known = existing.get(doc_id)
+        sha = known.sha256 if isinstance(known, Document) else known
+        if known is None:
             plan.added.append(doc_id)
             plan.embed[doc_id] = doc
-        elif before.sha256 != doc.sha256 or rebuild:
-            (plan.updated if before.sha256 != doc.sha256 else plan.unchanged).append(doc_id)
+        elif sha != doc.sha256 or rebuild:
+            (plan.updated if sha != doc.sha256 else plan.unchanged).append(doc_id)
             plan.embed[doc_id] = doc
         else:
             plan.unchanged.append(doc_id)

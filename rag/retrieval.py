@@ -13,7 +13,7 @@ import numpy as np
 from .chunking import Chunk
 from .question import Question
 from .settings import Fusion, RetrievalMode, Settings
-from .store import Index
+from .store import Store
 
 #: row → (1-based rank in the channel, score). A rank is None for a row the channel scored
 #: but did not rank itself (a BM25 candidate whose cosine was computed afterwards).
@@ -31,17 +31,15 @@ class Hit:
     bm25_score: float
 
 
-def dense_candidates(index: Index, vector: np.ndarray, k: int) -> Channel:
+def dense_candidates(index: Store, vector: np.ndarray, k: int) -> Channel:
     """row → (1-based rank, cosine) for the ``k`` nearest chunks."""
-    if not index.chunks or k <= 0:
+    if k <= 0:
         return {}
-    scores, rows = index.faiss_index.search(vector.reshape(1, -1).astype(np.float32), min(k, len(index.chunks)))
-    return {int(r): (rank, float(s)) for rank, (r, s) in enumerate(zip(rows[0], scores[0], strict=True), start=1) if r >= 0}
+    return {row: (rank, score) for rank, (row, score) in enumerate(index.dense(vector, k), start=1)}
 
 
-def bm25_candidates(index: Index, tokens: tuple[str, ...], k: int) -> Channel:
-    results = index.lexical.search(tokens, k)
-    return {int(r): (rank, float(s)) for rank, (r, s) in enumerate(zip(results.indices, results.scores, strict=True), start=1)}
+def bm25_candidates(index: Store, tokens: tuple[str, ...], k: int) -> Channel:
+    return {row: (rank, score) for rank, (row, score) in enumerate(index.lexical(tokens, k), start=1)}
 
 
 def fuse(
@@ -86,16 +84,16 @@ def _minmax(channel: Channel) -> dict[int, float]:
     return {row: (score - low) / span for row, (_rank, score) in channel.items()}
 
 
-def _complete(index: Index, vector: np.ndarray, dense: Channel, bm25: Channel) -> Channel:
+def _complete(index: Store, vector: np.ndarray, dense: Channel, bm25: Channel) -> Channel:
     """Dense scores for BM25 candidates FAISS did not return (rank stays unknown: None)."""
     missing = [row for row in bm25 if row not in dense]
     if not missing:
         return dense
-    scores = index.vectors[missing] @ vector
+    scores = index.similarity(missing, vector)
     return {**dense, **{row: (None, float(score)) for row, score in zip(missing, scores, strict=True)}}
 
 
-def search(index: Index, question: Question, settings: Settings, top_k: int | None = None, mode: RetrievalMode | None = None) -> list[Hit]:
+def search(index: Store, question: Question, settings: Settings, top_k: int | None = None, mode: RetrievalMode | None = None) -> list[Hit]:
     """The ``top_k`` best chunks for a prepared question (its ``vector`` must be set)."""
     if question.vector is None:
         raise ValueError("the question has no vector: prepare it with Rag.prepare, which embeds it")
@@ -108,7 +106,7 @@ def search(index: Index, question: Question, settings: Settings, top_k: int | No
     dense = _complete(index, vector, dense, bm25)
     hits = []
     for rank, (row, score) in enumerate(fuse(dense, bm25, settings, mode)[:top_k], start=1):
-        dense_rank, dense_score = dense[row] if row in dense else (None, float(index.vectors[row] @ vector))
+        dense_rank, dense_score = dense[row] if row in dense else (None, float(index.similarity([row], vector)[0]))
         bm25_rank, bm25_score = bm25.get(row, (None, 0.0))
-        hits.append(Hit(index.chunks[row], rank, score, dense_rank, dense_score, bm25_rank, bm25_score))
+        hits.append(Hit(index.chunk(row), rank, score, dense_rank, dense_score, bm25_rank, bm25_score))
     return hits

@@ -78,7 +78,13 @@ class Settings:
     # --- index ---------------------------------------------------------------
     index_dir: str = str(PROJECT_ROOT / "index")
     seeds_dir: str = str(PROJECT_ROOT / "seeds")
-    faiss_factory: str = "Flat"
+    #: "auto": exact search up to faiss_exact_max vectors a segment, HNSW above; or any FAISS factory string.
+    faiss_factory: str = "auto"
+    faiss_exact_max: int = 200_000
+    #: HNSW search depth: candidates visited per query (recall against speed; see scripts/bench_scale.py).
+    faiss_ef_search: int = 128
+    #: More segments than this after a write merges the smallest (``rag compact`` merges all).
+    max_segments: int = 8
 
     # --- chunking ------------------------------------------------------------
     chunk_min_chars: int = 150
@@ -146,6 +152,10 @@ class Settings:
         for name in ("answer_keep_ratio", "refusal_threshold", "llm_min_coverage", "llm_min_relevance"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], not {getattr(self, name)}")
+        if self.faiss_exact_max < 0 or self.faiss_ef_search < 1 or self.max_segments < 2:
+            raise ValueError("faiss_exact_max must be >= 0, faiss_ef_search >= 1 and max_segments >= 2")
+        if not self.faiss_factory.strip():
+            raise ValueError('faiss_factory must be "auto" or a FAISS factory string such as "Flat" or "HNSW32"')
         if self.llm_timeout_s <= 0 or self.max_upload_mb <= 0 or self.max_question_chars < 1:
             raise ValueError("llm_timeout_s and max_upload_mb must be > 0 and max_question_chars >= 1")
 

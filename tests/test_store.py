@@ -30,10 +30,10 @@ def test_manifest_records_model_dimension_chunker_and_hashes(seed_index_dir: Pat
 
 def test_vectors_are_unit_length_and_line_up_with_chunks(seed_index_dir: Path) -> None:
     index = load_index(seed_index_dir)
-    assert index.faiss_index.ntotal == len(index.chunks) == index.vectors.shape[0]
-    norms = (index.vectors**2).sum(axis=1) ** 0.5
+    assert index.size == len(index.chunks()) == index.vectors().shape[0]
+    norms = (index.vectors()**2).sum(axis=1) ** 0.5
     assert abs(norms - 1).max() < 1e-4
-    for chunk in index.chunks:
+    for chunk in index.chunks():
         assert index.documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
 
 
@@ -71,7 +71,7 @@ def test_a_killed_ingest_leaves_the_previous_index_loadable(fresh_index: Path, t
     assert (fresh_index / POINTER).read_text() == generation
     after = load_index(fresh_index)
     assert set(after.documents) == set(before.documents)
-    assert len(after.chunks) == len(before.chunks)
+    assert len(after.chunks()) == len(before.chunks())
     rag = Rag(load_settings(index_dir=str(fresh_index)))
     assert "109" in rag.ask("工行推出了多少项普惠金融API开放服务？").text
 

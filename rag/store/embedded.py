@@ -1,0 +1,139 @@
+"""The embedded store: the current generation's segments, opened and searched as one index.
+
+Reopening after a write reuses the segments already open, so a process that
+answers questions pays only for the segments that are new.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..chunking import Chunk
+from ..documents import Document
+from ..lexical import bm25_scores
+from . import vectors as vector_index
+from .base import Ranked
+from .manifest import IndexCorrupt, Manifest, current_generation, read_manifest
+from .records import document_from
+from .segment import Segment, open_segment
+
+
+class _Documents(Mapping[str, Document]):
+    """The live documents, read from their segments on demand."""
+
+    def __init__(self, manifest: Manifest, segments: Mapping[str, Segment]) -> None:
+        self._entries = manifest.documents
+        self._segments = segments
+
+    def __getitem__(self, doc_id: str) -> Document:
+        entry = self._entries[doc_id]
+        document = self._segments[entry["segment"]].records.document(doc_id)
+        source = entry.get("source", "")
+        if source and document.meta.get("source") != source:  # same bytes found at a new path
+            document = dataclasses.replace(document, meta={**document.meta, "source": source})
+        return document
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class EmbeddedStore:
+    """FAISS + BM25 postings per segment, chunk records in SQLite; see rag.store.base.Store."""
+
+    def __init__(self, manifest: Manifest, segments: list[Segment]) -> None:
+        self._manifest = manifest
+        self.segments = segments
+        self.lives = [s.live(manifest.documents) for s in segments]
+        self.dead = [int(s.size - live.sum()) for s, live in zip(segments, self.lives, strict=True)]
+        self.bases = np.cumsum([0] + [s.size for s in segments])
+        self._documents = _Documents(manifest, {s.name: s for s in segments})
+
+    @classmethod
+    def open(cls, index_dir: Path, ef_search: int, previous: EmbeddedStore | None = None, check_format: bool = True) -> EmbeddedStore:
+        manifest = read_manifest(index_dir)
+        if check_format and manifest.mismatch(manifest.model, manifest.chunker):  # another format: nothing here can be read
+            raise IndexCorrupt(f"the index in {index_dir} is in an older format; run `rag ingest` to rebuild it")
+        reuse = {s.name: s for s in previous.segments} if previous else {}
+        try:
+            segments = [reuse.get(name) or open_segment(index_dir / name, ef_search) for name in manifest.segments]
+        except (OSError, ValueError, TypeError, KeyError, RuntimeError, sqlite3.Error) as exc:
+            folder = current_generation(index_dir)
+            raise IndexCorrupt(f"cannot read the index in {folder}: {exc}; run `rag ingest` to rebuild") from exc
+        return cls(manifest, segments)
+
+    @property
+    def manifest(self) -> Manifest:
+        return self._manifest
+
+    @property
+    def documents(self) -> Mapping[str, Document]:
+        return self._documents
+
+    @property
+    def size(self) -> int:
+        return int(sum(int(live.sum()) for live in self.lives))
+
+    def _locate(self, row: int) -> tuple[Segment, int]:
+        part = int(np.searchsorted(self.bases, row, side="right")) - 1
+        return self.segments[part], row - int(self.bases[part])
+
+    def dense(self, vector: np.ndarray, k: int) -> Ranked:
+        found: Ranked = []
+        for part, segment in enumerate(self.segments):
+            base = int(self.bases[part])
+            hits = vector_index.search(segment.faiss_index, vector, k, self.lives[part], self.dead[part])
+            found.extend((base + row, score) for row, score in hits)
+        return sorted(found, key=lambda item: (-item[1], item[0]))[:k]
+
+    def lexical(self, tokens: Sequence[str], k: int) -> Ranked:
+        parts = [(s.postings, live) for s, live in zip(self.segments, self.lives, strict=True)]
+        found = [
+            (int(self.bases[part]) + row, score)
+            for part, scores in enumerate(bm25_scores(parts, tokens))
+            for row, score in scores.items()
+        ]
+        return sorted(found, key=lambda item: (-item[1], item[0]))[:k]
+
+    def similarity(self, rows: Sequence[int], vector: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(rows), dtype=np.float32)
+        positions = np.arange(len(rows))
+        parts = np.searchsorted(self.bases, np.asarray(rows, dtype=np.int64), side="right") - 1
+        for part in np.unique(parts):
+            mine = positions[parts == part]
+            local = [int(rows[i]) - int(self.bases[part]) for i in mine]
+            out[mine] = np.asarray(self.segments[part].vectors[local], dtype=np.float32) @ vector
+        return out
+
+    def chunk(self, row: int) -> Chunk:
+        segment, local = self._locate(row)
+        return segment.records.chunk(local)
+
+    def chunks(self) -> list[Chunk]:
+        """Every live chunk in row order (for checks and tools; questions read only their hits)."""
+        return [c for s, live in zip(self.segments, self.lives, strict=True) for c in s.records.chunks(np.flatnonzero(live).tolist())]
+
+    def vectors(self) -> np.ndarray:
+        """Every live vector in row order (a copy)."""
+        parts = [np.asarray(s.vectors[live]) for s, live in zip(self.segments, self.lives, strict=True)]
+        return np.vstack(parts) if parts else np.zeros((0, self._manifest.dimension), dtype=np.float32)
+
+
+def stored_documents(index_dir: Path, manifest: Manifest, ef_search: int) -> dict[str, Document]:
+    """Every document an index holds, to re-embed them when the model or chunker changed.
+
+    Reads indexes of the previous on-disk format too (one folder with ``documents.json``).
+    """
+    legacy = current_generation(index_dir) / "documents.json"
+    if not manifest.segments and legacy.exists():
+        return {d.id: d for d in map(document_from, json.loads(legacy.read_text(encoding="utf-8")))}
+    store = EmbeddedStore.open(index_dir, ef_search, check_format=False)
+    return {doc_id: store.documents[doc_id] for doc_id in store.documents}
