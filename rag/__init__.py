@@ -11,7 +11,7 @@ modules behind it, so those can change without breaking a screen.
 """
 
 from .answer import REFUSALS, Answer, Citation
-from .api import IngestReport, Progress, QuestionError, Rag
+from .api import CompactReport, IngestReport, Progress, QuestionError, Rag
 from .chunking import Chunk
 from .documents import BODY, CAPTION, HEADING, PARAGRAPH_SEPARATOR, SUPPORTED_SUFFIXES, Document, IngestError, Paragraph
 from .embedding import EmbeddingError, register_encoder
@@ -55,6 +55,7 @@ __all__ = [
     "IndexMismatch",
     "IndexMissing",
     "IngestError",
+    "CompactReport",
     "IngestReport",
     "LLMDelta",
     "LLMError",

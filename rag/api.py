@@ -72,6 +72,14 @@ class IngestReport:
         return bool(self.added or self.updated or self.removed or self.rebuilt_because)
 
 
+@dataclass(frozen=True)
+class CompactReport:
+    segments_before: int
+    segments_after: int
+    chunks: int
+    seconds: float
+
+
 @dataclass
 class _Plan:
     keep: dict[str, Document] = field(default_factory=dict)  # stays in the store (its source path may have moved)
@@ -201,10 +209,15 @@ class Rag:
             reason, written.chunk_count, len(chunks), time.perf_counter() - began,
         )
 
-    def compact(self) -> Manifest:
+    def compact(self) -> CompactReport:
         """Merge the index's segments into one, dropping deleted rows (``rag compact``)."""
+        began = time.perf_counter()
         with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
-            return compact(self.index_dir, StoreConfig.from_settings(self.settings), check_index(self.index_dir))
+            if not self.has_index():
+                raise IndexMissing(f"no index in {self.index_dir}: run `rag ingest` first / 尚未建立索引，请先导入文档")
+            before = check_index(self.index_dir)
+            after = compact(self.index_dir, StoreConfig.from_settings(self.settings), before)
+        return CompactReport(len(before.segments), len(after.segments), after.chunk_count, time.perf_counter() - began)
 
     def _compatible_index(self) -> tuple[Manifest | None, str]:
         """The current manifest if the index can be extended, else (manifest or None, why it must be rebuilt)."""
@@ -361,4 +374,4 @@ def _plan(existing: dict[str, Document | str], documents: list[Document], remove
     return plan
 
 
-__all__ = ["Rag", "IngestReport", "QuestionError", "Progress"]
+__all__ = ["Rag", "IngestReport", "CompactReport", "QuestionError", "Progress"]

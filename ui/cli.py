@@ -209,6 +209,13 @@ def cmd_delete(rag: Rag, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compact(rag: Rag, args: argparse.Namespace) -> int:
+    print("Compacting the index / 正在合并索引段…", file=sys.stderr, flush=True)
+    report = rag.compact()
+    print(f"{report.segments_before} segments merged into {report.segments_after}; {report.chunks} chunks in {report.seconds:.1f} s")
+    return 0
+
+
 def cmd_serve(rag: Rag, args: argparse.Namespace) -> int:
     from .app import serve
 
@@ -264,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("delete", help="remove documents from the index")
     p.add_argument("docs", nargs="+", help="document ids as `rag documents` lists them")
     p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser("compact", help="merge the index's segments into one, dropping deleted chunks")
+    p.set_defaults(func=cmd_compact)
 
     p = sub.add_parser("serve", help="start the web app")
     p.add_argument("--host", default="127.0.0.1")
