@@ -31,6 +31,7 @@ from .settings import (
     env_name,
     load_settings,
 )
+from .sharding import Shard
 from .store import IndexCorrupt, IndexMismatch, IndexMissing
 from .verify import SentenceVerdict, Verification
 
@@ -67,6 +68,7 @@ __all__ = [
     "Question",
     "QuestionError",
     "Rag",
+    "Shard",
     "RetrievalMode",
     "SentenceVerdict",
     "Settings",

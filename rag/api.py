@@ -30,6 +30,7 @@ from .folding import language_of
 from .question import Question, prepare
 from .retrieval import Hit, search
 from .settings import DEFAULT_MODEL_ID, RetrievalMode, Settings, load_settings, parse_enum
+from .sharding import Shard
 from .store import (
     POINTER,
     IndexMismatch,
@@ -154,11 +155,19 @@ class Rag:
 
     # ------------------------------------------------------------------ writing
 
-    def ingest(self, paths: Iterable[str | Path] | None = None, prune: bool = False, progress: Progress | None = None) -> IngestReport:
-        """Add new and changed files, keep unchanged ones; with ``prune`` the index mirrors exactly these files."""
+    def ingest(
+        self, paths: Iterable[str | Path] | None = None, prune: bool = False, progress: Progress | None = None, shard: Shard | None = None,
+    ) -> IngestReport:  # fmt: skip
+        """Add new and changed files, keep unchanged ones; with ``prune`` the index mirrors exactly these files.
+
+        With ``shard`` only that share of the documents is considered (and pruned), see rag.sharding.
+        """
         roots = [Path(p) for p in (paths or [self.settings.seeds_dir])]
         documents, errors = load_documents(roots)
-        gone = self._gone(documents, errors) if prune else []
+        if shard is not None:
+            documents = [d for d in documents if shard.takes(d.id)]
+            errors = [e for e in errors if shard.takes(Path(e.path).name)]
+        gone = [d for d in self._gone(documents, errors) if shard is None or shard.takes(d)] if prune else []
         return self._update(documents, errors, gone, progress)
 
     def ingest_documents(self, documents: list[Document], progress: Progress | None = None) -> IngestReport:

@@ -8,6 +8,7 @@ write path (``Rag`` with the fake embedder), a real FAISS index and SQLite on di
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import asdict
@@ -17,7 +18,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from rag import Rag, Settings
+from rag import Rag, Settings, Shard
 from rag.documents import Document, parse_bytes
 from rag.lexical import tokenize
 from rag.store import EmbeddedStore, load_index, read_manifest
@@ -44,11 +45,17 @@ def article(i: int, version: int = 0) -> Document:
     return parse_bytes(f"报道{i}\n\n{body}\n".encode(), f"article-{i:02d}.txt", doc_id=f"article-{i:02d}.txt", source=f"/corpus/article-{i:02d}.txt")
 
 
+@functools.cache
+def _tokens(text: str) -> tuple[str, ...]:
+    """Tokens of a chunk text, made once: the reference index is rebuilt for every check."""
+    return tuple(tokenize(text))
+
+
 def reference_bm25(store: EmbeddedStore, query: str) -> dict[str, float]:
     """chunk id → score from a bm25s index built from scratch over the live chunks (positive scores only)."""
     chunks = store.chunks()
     retriever = bm25s.BM25()
-    retriever.index([tokenize(c.search_text) or [""] for c in chunks], show_progress=False)
+    retriever.index([list(_tokens(c.search_text)) or [""] for c in chunks], show_progress=False)
     ids = retriever.get_tokens_ids(tokenize(query))
     scores = np.asarray(retriever.get_scores_from_ids(ids), dtype=np.float32) if ids else np.zeros(len(chunks))
     return {c.id: float(s) for c, s in zip(chunks, scores, strict=True) if s > 0}
@@ -166,3 +173,24 @@ def test_compact_command(fake_settings: SettingsFactory, tmp_path: Path, capsys:
     assert len(read_manifest(tmp_path / "index").segments) == 1
     assert main(["--index-dir", str(tmp_path / "empty"), "compact"]) == 1
     assert "rag ingest" in capsys.readouterr().err
+
+
+def test_shards_partition_the_inputs_exactly(fake_settings: SettingsFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_EMBED_MODEL", "fake/char-ngrams")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(12):
+        (corpus / f"article-{i:02d}.txt").write_text(article(i).text, encoding="utf-8")
+    shares = []
+    for i in range(3):
+        index_dir = tmp_path / f"shard-{i}"
+        assert main(["--index-dir", str(index_dir), "ingest", str(corpus), "--shard", f"{i}/3"]) == 0
+        shares.append(set(load_index(index_dir).documents) if (index_dir / "CURRENT").exists() else set())
+        again = Rag(fake_settings(index_dir)).ingest([corpus], shard=Shard.parse(f"{i}/3"))
+        assert not again.changed, "the same shard of the same inputs is the same share"
+    assert sum(len(s) for s in shares) == 12 and set().union(*shares) == {f"article-{i:02d}.txt" for i in range(12)}
+    assert all(len(s) >= 1 for s in shares), "12 ids should not all hash to one or two of 3 shards"
+    capsys.readouterr()
+    for bad in ("3/3", "x", "1/0"):
+        assert main(["--index-dir", str(tmp_path / "bad"), "ingest", str(corpus), "--shard", bad]) == 1
+        assert "i/n" in capsys.readouterr().err

@@ -27,6 +27,7 @@ from rag import (
     QuestionError,
     Rag,
     RetrievalMode,
+    Shard,
     answer_to_dict,
     ensure_model,
     evaluate_path,
@@ -141,7 +142,11 @@ def cmd_ingest(rag: Rag, args: argparse.Namespace) -> int:
     existing = [p for p in paths if Path(p).exists()]
     if not existing:
         raise CliError("nothing to ingest / 没有可导入的文件")
-    report = rag.ingest(existing, prune=args.prune, progress=_progress_bar())
+    try:
+        shard = Shard.parse(args.shard) if args.shard else None
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    report = rag.ingest(existing, prune=args.prune, progress=_progress_bar(), shard=shard)
     _print_report(report)
     return 1 if report.errors or missing else 0
 
@@ -251,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add or update documents in the index (incremental)")
     p.add_argument("paths", nargs="*", help="files or folders (default: seeds/)")
     p.add_argument("--prune", action="store_true", help="make the index mirror these paths: drop indexed documents not found in them")
+    p.add_argument("--shard", metavar="I/N", help="ingest only share I of N (0-based; stable by document id), for N machines ingesting at once")
     p.set_defaults(func=cmd_ingest)
 
     for name, func, text in (("search", cmd_search, "ranked passages for a question"), ("ask", cmd_ask, "an answer with cited sources")):

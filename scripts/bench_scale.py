@@ -1,0 +1,209 @@
+"""The embedded store at scale: adding one article, query latency, memory and FAISS recall by index size.
+
+A real index of news articles (``../shared/data/news_zh_20k.jsonl.xz``) is built
+once with the product's embedding model and cached under index/bench-cache.
+Larger indexes grow from it synthetically: its chunks repeated under new
+document ids, each copy's vectors the real ones plus a little noise
+(renormalised) so that copies are near but distinct, its BM25 postings
+repeated (nothing re-tokenised), written as segments of at most
+``--segment-rows`` chunks with the FAISS index ``RAG_FAISS_FACTORY`` chooses.
+Each size is then measured in a fresh process:
+
+* **add 1 article**: ``Rag.ingest_documents`` of one unseen article (chunking,
+  embedding, tokenising and writing its segment), then the first search after it;
+* **search p50 / p95**: hybrid retrieval of held-out article snippets (questions embedded beforehand);
+* **peak RSS** of that process (the embedding model included);
+* **recall@10**: the store's dense top 10 against exact search over every vector.
+
+    .venv/bin/python scripts/bench_scale.py [--articles 400] [--sizes 10000,100000,1000000] [--queries 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import lzma
+import math
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from rag import Rag, load_settings  # noqa: E402
+from rag.documents import Document, parse_bytes  # noqa: E402
+from rag.evaluation import percentile  # noqa: E402
+from rag.lexical import merge_postings  # noqa: E402
+from rag.store import EmbeddedStore, Manifest, load_index  # noqa: E402
+from rag.store.manifest import publish  # noqa: E402
+from rag.store.segment import write_segment  # noqa: E402
+from rag.store.writer import StoreConfig, entry  # noqa: E402
+
+NEWS = ROOT.parent / "shared" / "data" / "news_zh_20k.jsonl.xz"
+CACHE = ROOT / "index" / "bench-cache"
+NOISE = 0.05  # norm of the perturbation of a copied vector, before renormalising
+
+
+def news(start: int, count: int) -> list[Document]:
+    documents = []
+    with lzma.open(NEWS, "rt", encoding="utf-8") as handle:
+        for number, line in enumerate(handle):
+            if number >= start + count:
+                break
+            if number >= start:
+                item = json.loads(line)
+                documents.append(parse_bytes(item["text"].encode(), f"{item['id']}.txt", doc_id=item["id"], source=f"news:{item['id']}"))
+    return documents
+
+
+def base_index(articles: int) -> Path:
+    """The real index of the first ``articles`` news articles (built once, then reused)."""
+    folder = CACHE / f"news-{articles}"
+    settings = load_settings(index_dir=str(folder))
+    rag = Rag(settings)
+    if rag.has_index() and len(rag.index().documents) == articles:
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    began = time.perf_counter()
+    report = rag.ingest_documents(news(0, articles), progress=lambda _stage, done, total: print(f"\rembedding {done}/{total}", end="", file=sys.stderr))
+    print(f"\nbase index: {articles} articles, {report.chunks} chunks in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+    return folder
+
+
+def grow(base: EmbeddedStore, target: int, folder: Path, segment_rows: int) -> int:
+    """Write an index of about ``target`` chunks made of copies of ``base`` (see the module docstring)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    config = StoreConfig.from_settings(load_settings())
+    documents = [base.documents[d] for d in base.documents]
+    chunks, vectors = base.chunks(), base.vectors()
+    postings = merge_postings([(s.postings, live) for s, live in zip(base.segments, base.lives, strict=True)])
+    per_copy = len(chunks)
+    copies = max(1, math.ceil(target / per_copy))
+    per_segment = max(1, segment_rows // per_copy)
+    rng = np.random.default_rng(0)
+    entries: dict[str, dict] = {}
+    segments = []
+    for first in range(0, copies, per_segment):
+        group = range(first, min(copies, first + per_segment))
+        seg_docs = [dataclasses.replace(d, id=f"{c}/{d.id}") for c in group for d in documents]
+        seg_chunks = [dataclasses.replace(ch, doc_id=f"{c}/{ch.doc_id}", id=f"{c}/{ch.id}") for c in group for ch in chunks]
+        blocks = []
+        for c in group:
+            if c == 0:
+                blocks.append(vectors)
+                continue
+            noisy = vectors + rng.standard_normal(vectors.shape).astype(np.float32) * (NOISE / math.sqrt(vectors.shape[1]))
+            blocks.append(noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
+        seg_postings = merge_postings([(postings, np.ones(per_copy, dtype=bool))] * len(group))
+        name = write_segment(folder, seg_docs, seg_chunks, np.vstack(blocks).astype(np.float32), seg_postings, config.factory(len(seg_chunks)))
+        counts: dict[str, int] = {}
+        for chunk in seg_chunks:
+            counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+        entries.update({d.id: entry(d, name, counts.get(d.id, 0)) for d in seg_docs})
+        segments.append(name)
+        print(f"  {folder.name}: {len(segments)} segment(s), {copies} copies", file=sys.stderr)
+    manifest = dataclasses.replace(base.manifest, documents=entries, segments=tuple(segments), created=time.time())
+    assert isinstance(manifest, Manifest)
+    publish(folder, manifest)
+    return copies * per_copy
+
+
+def measure(folder: Path, queries: int, articles: int) -> dict[str, float]:
+    """One size, in this (fresh) process: add one article, search latency, peak RSS, recall@10."""
+    rag = Rag(load_settings(index_dir=str(folder)))
+    held_out = news(articles + 10, queries + 1)
+    questions = [rag.prepare(doc.text[20:80]) for doc in held_out[1:]]  # embeds; the model is loaded here
+    rag.search(questions[0])  # opens the index
+    timings = []
+    for question in questions:
+        began = time.perf_counter()
+        rag.search(question)
+        timings.append((time.perf_counter() - began) * 1000)
+    began = time.perf_counter()
+    report = rag.ingest_documents([held_out[0]])
+    added = time.perf_counter() - began
+    began = time.perf_counter()
+    rag.search(questions[0])
+    reopen = (time.perf_counter() - began) * 1000
+    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    store = rag.index()
+    assert isinstance(store, EmbeddedStore)
+    return {
+        "chunks": store.size, "add_s": added, "add_embedded": report.embedded_chunks, "first_search_after_add_ms": reopen,
+        "p50_ms": percentile(timings, 0.5), "p95_ms": percentile(timings, 0.95), "rss_gb": rss_gb,
+        "recall10": recall_at_10(store, np.stack([q.vector for q in questions if q.vector is not None])),
+        "factories": ",".join(sorted({str(json.loads((folder / s / "segment.json").read_text())["faiss_factory"]) for s in store.manifest.segments})),
+    }  # fmt: skip
+
+
+def recall_at_10(store: EmbeddedStore, queries: np.ndarray) -> float:
+    """Share of the exact top 10 (inner product over every live vector) that the store's dense search returns."""
+    exact_rows: list[list[tuple[float, int]]] = [[] for _ in queries]
+    for part, segment in enumerate(store.segments):
+        base = int(store.bases[part])
+        for start in range(0, segment.size, 100_000):
+            block = np.asarray(segment.vectors[start : start + 100_000], dtype=np.float32)
+            scores = block @ queries.T
+            scores[~store.lives[part][start : start + 100_000]] = -np.inf
+            for q in range(len(queries)):
+                top = np.argpartition(-scores[:, q], min(10, len(block) - 1))[:10]
+                exact_rows[q].extend((float(scores[r, q]), base + start + int(r)) for r in top)
+    found = 0
+    for q, vector in enumerate(queries):
+        truth = {row for _, row in sorted(exact_rows[q], reverse=True)[:10]}
+        found += len(truth & {row for row, _ in store.dense(vector, 10)})
+    return found / (10 * len(queries))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=400, help="real news articles embedded for the base index")
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="index sizes in chunks, comma-separated")
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--segment-rows", type=int, default=250_000, help="largest segment the synthetic index is written in")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: measure one built index in this process
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(Path(args.measure), args.queries, args.articles)))
+        return 0
+    if not NEWS.exists():
+        raise SystemExit(f"{NEWS} is missing")
+    base = load_index(base_index(args.articles))
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        folder = CACHE / f"grown-{size}"
+        began = time.perf_counter()
+        chunks = grow(base, size, folder, args.segment_rows)
+        built = time.perf_counter() - began
+        child = subprocess.run(
+            [sys.executable, __file__, "--measure", str(folder), "--queries", str(args.queries), "--articles", str(args.articles)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        result = json.loads(child.stdout.strip().splitlines()[-1])
+        result["build_s"] = built
+        rows.append(result)
+        print(f"  {chunks:,} chunks: {json.dumps(result)}", file=sys.stderr, flush=True)
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"\nbase: {args.articles} real news articles ({base.size:,} chunks, e5 vectors); {os.cpu_count()} cores; {args.queries} queries per size\n")
+    print("| chunks | FAISS | add 1 article (s) | first search after (ms) | search p50 / p95 (ms) | peak RSS (GB) | recall@10 |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {int(r['chunks']):,} | {r['factories']} | {r['add_s']:.2f} | {r['first_search_after_add_ms']:.0f} "
+            f"| {r['p50_ms']:.1f} / {r['p95_ms']:.1f} | {r['rss_gb']:.2f} | {r['recall10']:.3f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
