@@ -31,19 +31,7 @@ from .question import Question, prepare
 from .retrieval import Hit, search
 from .settings import DEFAULT_MODEL_ID, RetrievalMode, Settings, load_settings, parse_enum
 from .sharding import Shard
-from .store import (
-    POINTER,
-    IndexMismatch,
-    IndexMissing,
-    Manifest,
-    Store,
-    StoreConfig,
-    check_index,
-    commit,
-    compact,
-    open_store,
-    stored_documents,
-)  # fmt: skip
+from .store import Backend, IndexMismatch, IndexMissing, Manifest, Store, backend_for
 
 if TYPE_CHECKING:
     from .llm import LLMEvent
@@ -119,15 +107,17 @@ class Rag:
 
         return f"{DEFAULT_MODEL_ID}@{model_info(self.settings)['source_sha256'][:12]}"
 
+    @cached_property
+    def backend(self) -> Backend:
+        """Where the index lives (``RAG_STORE``); connected on first use."""
+        return backend_for(self.index_dir, self.settings)
+
     def has_index(self) -> bool:
-        return (self.index_dir / POINTER).exists()
+        return bool(self.generation())
 
     def generation(self) -> str:
-        """The name of the index generation on disk now ("" without an index): changes with every write."""
-        try:
-            return (self.index_dir / POINTER).read_text().strip()
-        except OSError:
-            return ""
+        """The name of the index generation now ("" without an index): changes with every write."""
+        return str(self.backend.generation())
 
     def example_questions(self) -> list[str]:
         """Questions the indexed documents answer, made from them and checked by asking (cached per generation)."""
@@ -135,13 +125,12 @@ class Rag:
 
     def index(self) -> Store:
         """The current generation, reopened (reusing unchanged segments) when a writer has replaced it."""
-        pointer = self.index_dir / POINTER
         with self._lock:
-            generation = pointer.read_text().strip() if pointer.exists() else ""
+            generation = self.generation()
             if self._index is None or generation != self._generation:
                 if not generation:
                     raise IndexMissing(f"no index in {self.index_dir}: run `rag ingest` first / 尚未建立索引，请先导入文档")
-                self._index = open_store(self.index_dir, self.settings, self._index)
+                self._index = self.backend.open(self._index)
                 self._generation = generation
             return self._index
 
@@ -209,10 +198,8 @@ class Rag:
             chunks, vectors = self._assemble(plan, progress, old)
             identity = self._manifest(self._dimension(old, plan))
             sources = {doc_id: doc.meta.get("source", "") for doc_id, doc in plan.keep.items()}
-            written = commit(
-                self.index_dir, StoreConfig.from_settings(self.settings), identity, None if reason else old,
-                list(plan.embed.values()), chunks, vectors, plan.removed, sources,
-            )  # fmt: skip
+            fresh = list(plan.embed.values())
+            written = self.backend.commit(identity, None if reason else old, fresh, chunks, vectors, plan.removed, sources)
         return IngestReport(
             tuple(plan.added), tuple(plan.updated), tuple(plan.unchanged), tuple(plan.removed), tuple(errors),
             reason, written.chunk_count, len(chunks), time.perf_counter() - began,
@@ -224,8 +211,8 @@ class Rag:
         with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
             if not self.has_index():
                 raise IndexMissing(f"no index in {self.index_dir}: run `rag ingest` first / 尚未建立索引，请先导入文档")
-            before = check_index(self.index_dir)
-            after = compact(self.index_dir, StoreConfig.from_settings(self.settings), before)
+            before = self.backend.manifest()
+            after = self.backend.compact(before)
         return CompactReport(len(before.segments), len(after.segments), after.chunk_count, time.perf_counter() - began)
 
     def _compatible_index(self) -> tuple[Manifest | None, str]:
@@ -233,7 +220,7 @@ class Rag:
         if not self.has_index():
             return None, ""
         try:
-            old = check_index(self.index_dir)
+            old = self.backend.manifest()
         except Exception as exc:  # a damaged index is rebuilt, never served
             return None, f"the existing index could not be read ({exc})"
         return old, old.mismatch(self.model_fingerprint, self.chunker.as_dict())
@@ -243,7 +230,7 @@ class Rag:
         if old is None:
             return {}
         if reason:
-            return dict(stored_documents(self.index_dir, old, self.settings.faiss_ef_search))
+            return dict(self.backend.documents(old))
         return {doc_id: str(item["sha256"]) for doc_id, item in old.documents.items()}
 
     def _assemble(self, plan: _Plan, progress: Progress | None, old: Manifest | None) -> tuple[list[Chunk], np.ndarray]:

@@ -25,6 +25,13 @@ class RetrievalMode(StrEnum):
     BM25 = "bm25"
 
 
+class StoreKind(StrEnum):
+    """Where the index lives: files in ``index_dir``, or a Milvus server, cluster or milvus-lite folder."""
+
+    EMBEDDED = "embedded"
+    MILVUS = "milvus"
+
+
 class Fusion(StrEnum):
     """How the hybrid mode mixes its channels: rescaled scores, or weighted reciprocal rank."""
 
@@ -78,6 +85,12 @@ class Settings:
     # --- index ---------------------------------------------------------------
     index_dir: str = str(PROJECT_ROOT / "index")
     seeds_dir: str = str(PROJECT_ROOT / "seeds")
+    store: StoreKind = StoreKind.EMBEDDED
+    #: Milvus: a local path (milvus-lite) or http(s)://host:19530; empty means index_dir/milvus.db.
+    milvus_uri: str = ""
+    milvus_token: str = ""
+    #: Prefix of the index's Milvus collections (<prefix>_chunks, _docs, _meta).
+    milvus_collection: str = "rag"
     #: "auto": exact search up to faiss_exact_max vectors a segment, HNSW above; or any FAISS factory string.
     faiss_factory: str = "auto"
     faiss_exact_max: int = 200_000
@@ -154,6 +167,8 @@ class Settings:
                 raise ValueError(f"{name} must lie in [0, 1], not {getattr(self, name)}")
         if self.faiss_exact_max < 0 or self.faiss_ef_search < 1 or self.max_segments < 2:
             raise ValueError("faiss_exact_max must be >= 0, faiss_ef_search >= 1 and max_segments >= 2")
+        if not self.milvus_collection.replace("_", "a").isalnum() or not self.milvus_collection[:1].isalpha():
+            raise ValueError(f"milvus_collection must be letters, digits and _ starting with a letter, not {self.milvus_collection!r}")
         if not self.faiss_factory.strip():
             raise ValueError('faiss_factory must be "auto" or a FAISS factory string such as "Flat" or "HNSW32"')
         if self.llm_timeout_s <= 0 or self.max_upload_mb <= 0 or self.max_question_chars < 1:
@@ -163,6 +178,7 @@ class Settings:
 #: Fields whose values are modes: text from the environment or a caller becomes the Enum.
 _ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "fusion": Fusion,
+    "store": StoreKind,
     "retrieval_mode": RetrievalMode,
     "answer_mode": AnswerMode,
     "llm_unsupported": Unsupported,
