@@ -13,6 +13,7 @@ Each size is then measured in a fresh process:
   embedding, tokenising and writing its segment), then the first search after it;
 * **search p50 / p95**: hybrid retrieval of held-out article snippets (questions embedded beforehand);
 * **peak RSS** of that process (the embedding model included);
+* the same on milvus-lite (``--stores embedded,milvus``, up to ``--milvus-max`` chunks);
 * **recall@10**: the store's dense top 10 against exact search over every vector.
 
     .venv/bin/python scripts/bench_scale.py [--articles 400] [--sizes 10000,100000,1000000] [--queries 100]
@@ -40,11 +41,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rag import Rag, load_settings  # noqa: E402
+from rag.chunking import Chunk  # noqa: E402
 from rag.documents import Document, parse_bytes  # noqa: E402
 from rag.evaluation import percentile  # noqa: E402
 from rag.lexical import merge_postings  # noqa: E402
 from rag.store import EmbeddedStore, Manifest, load_index  # noqa: E402
 from rag.store.manifest import publish  # noqa: E402
+from rag.store.milvus import MilvusBackend  # noqa: E402
 from rag.store.segment import write_segment  # noqa: E402
 from rag.store.writer import StoreConfig, entry  # noqa: E402
 
@@ -79,33 +82,50 @@ def base_index(articles: int) -> Path:
     return folder
 
 
+def copies_of(base: EmbeddedStore, group: range) -> tuple[list[Document], list[Chunk], np.ndarray]:
+    """Copies ``group`` of the base index: documents and chunks under new ids, vectors perturbed (copy 0 is real)."""
+    documents = [base.documents[d] for d in base.documents]
+    chunks, vectors = base.chunks(), base.vectors()
+    blocks = []
+    for c in group:
+        noisy = vectors + np.random.default_rng(c).standard_normal(vectors.shape).astype(np.float32) * (NOISE / math.sqrt(vectors.shape[1]))
+        blocks.append(vectors if c == 0 else noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
+    return (
+        [dataclasses.replace(d, id=f"{c}/{d.id}") for c in group for d in documents],
+        [dataclasses.replace(ch, doc_id=f"{c}/{ch.doc_id}", id=f"{c}/{ch.id}") for c in group for ch in chunks],
+        np.vstack(blocks).astype(np.float32),
+    )
+
+
+def grow_milvus(base: EmbeddedStore, target: int, uri: str) -> int:
+    """The same growth written into milvus-lite at ``uri`` (Milvus computes the BM25 field itself)."""
+    shutil.rmtree(Path(uri).parent, ignore_errors=True)
+    backend = MilvusBackend(uri, "", "bench")
+    copies = max(1, math.ceil(target / base.size))
+    identity = dataclasses.replace(base.manifest, documents={}, segments=())
+    previous = None
+    for first in range(0, copies, 20):
+        documents, chunks, vectors = copies_of(base, range(first, min(copies, first + 20)))
+        previous = backend.commit(identity, previous, documents, chunks, vectors)
+    return copies * base.size
+
+
 def grow(base: EmbeddedStore, target: int, folder: Path, segment_rows: int) -> int:
     """Write an index of about ``target`` chunks made of copies of ``base`` (see the module docstring)."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     config = StoreConfig.from_settings(load_settings())
-    documents = [base.documents[d] for d in base.documents]
-    chunks, vectors = base.chunks(), base.vectors()
     postings = merge_postings([(s.postings, live) for s, live in zip(base.segments, base.lives, strict=True)])
-    per_copy = len(chunks)
+    per_copy = base.size
     copies = max(1, math.ceil(target / per_copy))
     per_segment = max(1, segment_rows // per_copy)
-    rng = np.random.default_rng(0)
     entries: dict[str, dict] = {}
     segments = []
     for first in range(0, copies, per_segment):
         group = range(first, min(copies, first + per_segment))
-        seg_docs = [dataclasses.replace(d, id=f"{c}/{d.id}") for c in group for d in documents]
-        seg_chunks = [dataclasses.replace(ch, doc_id=f"{c}/{ch.doc_id}", id=f"{c}/{ch.id}") for c in group for ch in chunks]
-        blocks = []
-        for c in group:
-            if c == 0:
-                blocks.append(vectors)
-                continue
-            noisy = vectors + rng.standard_normal(vectors.shape).astype(np.float32) * (NOISE / math.sqrt(vectors.shape[1]))
-            blocks.append(noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
+        seg_docs, seg_chunks, seg_vectors = copies_of(base, group)
         seg_postings = merge_postings([(postings, np.ones(per_copy, dtype=bool))] * len(group))
-        name = write_segment(folder, seg_docs, seg_chunks, np.vstack(blocks).astype(np.float32), seg_postings, config.factory(len(seg_chunks)))
+        name = write_segment(folder, seg_docs, seg_chunks, seg_vectors, seg_postings, config.factory(len(seg_chunks)))
         counts: dict[str, int] = {}
         for chunk in seg_chunks:
             counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
@@ -120,7 +140,7 @@ def grow(base: EmbeddedStore, target: int, folder: Path, segment_rows: int) -> i
 
 def measure(folder: Path, queries: int, articles: int) -> dict[str, float]:
     """One size, in this (fresh) process: add one article, search latency, peak RSS, recall@10."""
-    rag = Rag(load_settings(index_dir=str(folder)))
+    rag = Rag(load_settings(index_dir=str(folder)))  # RAG_STORE / RAG_MILVUS_URI from the parent say which store
     held_out = news(articles + 10, queries + 1)
     questions = [rag.prepare(doc.text[20:80]) for doc in held_out[1:]]  # embeds; the model is loaded here
     rag.search(questions[0])  # opens the index
@@ -137,12 +157,12 @@ def measure(folder: Path, queries: int, articles: int) -> dict[str, float]:
     reopen = (time.perf_counter() - began) * 1000
     rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     store = rag.index()
-    assert isinstance(store, EmbeddedStore)
+    embedded = isinstance(store, EmbeddedStore)
     return {
         "chunks": store.size, "add_s": added, "add_embedded": report.embedded_chunks, "first_search_after_add_ms": reopen,
         "p50_ms": percentile(timings, 0.5), "p95_ms": percentile(timings, 0.95), "rss_gb": rss_gb,
-        "recall10": recall_at_10(store, np.stack([q.vector for q in questions if q.vector is not None])),
-        "factories": ",".join(sorted({str(json.loads((folder / s / "segment.json").read_text())["faiss_factory"]) for s in store.manifest.segments})),
+        "recall10": recall_at_10(store, np.stack([q.vector for q in questions if q.vector is not None])) if embedded else float("nan"),
+        "factories": ",".join(sorted({str(json.loads((folder / s / "segment.json").read_text())["faiss_factory"]) for s in store.manifest.segments})) if embedded else "milvus-lite FLAT",
     }  # fmt: skip
 
 
@@ -165,11 +185,17 @@ def recall_at_10(store: EmbeddedStore, queries: np.ndarray) -> float:
     return found / (10 * len(queries))
 
 
+def _recall(value: float) -> str:
+    return "—" if math.isnan(value) else f"{value:.3f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=400, help="real news articles embedded for the base index")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="index sizes in chunks, comma-separated")
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--stores", default="embedded,milvus", help="embedded and/or milvus (milvus-lite)")
+    parser.add_argument("--milvus-max", type=int, default=100_000, help="largest size measured on milvus-lite")
     parser.add_argument("--segment-rows", type=int, default=250_000, help="largest segment the synthetic index is written in")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: measure one built index in this process
     args = parser.parse_args()
@@ -180,27 +206,37 @@ def main() -> int:
         raise SystemExit(f"{NEWS} is missing")
     base = load_index(base_index(args.articles))
     rows = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        folder = CACHE / f"grown-{size}"
-        began = time.perf_counter()
-        chunks = grow(base, size, folder, args.segment_rows)
-        built = time.perf_counter() - began
-        child = subprocess.run(
-            [sys.executable, __file__, "--measure", str(folder), "--queries", str(args.queries), "--articles", str(args.articles)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        result = json.loads(child.stdout.strip().splitlines()[-1])
-        result["build_s"] = built
-        rows.append(result)
-        print(f"  {chunks:,} chunks: {json.dumps(result)}", file=sys.stderr, flush=True)
-        shutil.rmtree(folder, ignore_errors=True)
+    for store in args.stores.split(","):
+        for size in (int(s) for s in args.sizes.split(",")):
+            if store == "milvus" and size > args.milvus_max:
+                continue
+            folder = CACHE / f"grown-{store}-{size}"
+            began = time.perf_counter()
+            env = dict(os.environ)
+            if store == "milvus":
+                env.update(RAG_STORE="milvus", RAG_MILVUS_URI=str(folder / "lite" / "milvus.db"), RAG_MILVUS_COLLECTION="bench")
+                chunks = grow_milvus(base, size, env["RAG_MILVUS_URI"])
+            else:
+                chunks = grow(base, size, folder, args.segment_rows)
+            built = time.perf_counter() - began
+            child = subprocess.run(
+                [sys.executable, __file__, "--measure", str(folder), "--queries", str(args.queries), "--articles", str(args.articles)],
+                capture_output=True, text=True, env=env,
+            )  # fmt: skip
+            if child.returncode:
+                raise SystemExit(f"measuring {folder} failed:\n{child.stderr[-3000:]}")
+            result = json.loads(child.stdout.strip().splitlines()[-1])
+            result.update(build_s=built, store=store)
+            rows.append(result)
+            print(f"  {chunks:,} chunks: {json.dumps(result)}", file=sys.stderr, flush=True)
+            shutil.rmtree(folder, ignore_errors=True)
     print(f"\nbase: {args.articles} real news articles ({base.size:,} chunks, e5 vectors); {os.cpu_count()} cores; {args.queries} queries per size\n")
-    print("| chunks | FAISS | add 1 article (s) | first search after (ms) | search p50 / p95 (ms) | peak RSS (GB) | recall@10 |")
-    print("|---|---|---|---|---|---|---|")
+    print("| store | chunks | vector index | add 1 article (s) | first search after (ms) | search p50 / p95 (ms) | peak RSS (GB) | recall@10 |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {int(r['chunks']):,} | {r['factories']} | {r['add_s']:.2f} | {r['first_search_after_add_ms']:.0f} "
-            f"| {r['p50_ms']:.1f} / {r['p95_ms']:.1f} | {r['rss_gb']:.2f} | {r['recall10']:.3f} |"
+            f"| {r['store']} | {int(r['chunks']):,} | {r['factories']} | {r['add_s']:.2f} | {r['first_search_after_add_ms']:.0f} "
+            f"| {r['p50_ms']:.1f} / {r['p95_ms']:.1f} | {r['rss_gb']:.2f} | {_recall(r['recall10'])} |"
         )
     return 0
 

@@ -66,6 +66,8 @@ class EmbeddedStore:
         try:
             segments = [reuse.get(name) or open_segment(index_dir / name, ef_search) for name in manifest.segments]
         except (OSError, ValueError, TypeError, KeyError, RuntimeError, sqlite3.Error) as exc:
+            if read_manifest(index_dir).created != manifest.created:  # a writer replaced it while we read: read the new one
+                return cls.open(index_dir, ef_search, previous, check_format)
             folder = current_generation(index_dir)
             raise IndexCorrupt(f"cannot read the index in {folder}: {exc}; run `rag ingest` to rebuild") from exc
         return cls(manifest, segments)
