@@ -159,15 +159,15 @@ def merge_postings(parts: Sequence[tuple[Postings, np.ndarray]]) -> Postings:
     return Postings.from_pairs(terms, np.concatenate(term_parts), np.concatenate(row_parts).astype(np.int64), lengths, np.concatenate(tf_parts))
 
 
-def bm25_scores(parts: Sequence[tuple[Postings, np.ndarray]], tokens: Sequence[str]) -> list[dict[int, float]]:
-    """Exact BM25 over the live rows of several segments, as one collection: per part, row → score.
+def bm25_scores(parts: Sequence[tuple[Postings, np.ndarray]], tokens: Sequence[str]) -> list[Results]:
+    """Exact BM25 over the live rows of several segments, as one collection: per part, its rows scoring above 0.
 
     N, the average length and each term's document frequency count live rows
     only, so the scores equal a from-scratch build over the live chunks.
     """
     total = sum(int(live.sum()) for _, live in parts)
     if not total or not tokens:
-        return [{} for _ in parts]
+        return [_NO_RESULTS for _ in parts]
     average = sum(float(p.lengths[live].sum()) for p, live in parts) / total
     found: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     for token in dict.fromkeys(tokens):
@@ -177,7 +177,7 @@ def bm25_scores(parts: Sequence[tuple[Postings, np.ndarray]], tokens: Sequence[s
             keep = live[rows]
             lists.append((rows[keep], tfs[keep]))
         found[token] = lists
-    results: list[dict[int, float]] = [{} for _ in parts]
+    results: list[Results] = [_NO_RESULTS for _ in parts]
     sums: list[np.ndarray | None] = [None] * len(parts)
     for token in tokens:
         lists = found[token]
@@ -196,14 +196,23 @@ def bm25_scores(parts: Sequence[tuple[Postings, np.ndarray]], tokens: Sequence[s
     for i, summed in enumerate(sums):
         if summed is not None:
             rows = np.flatnonzero(summed > 0)
-            results[i] = {int(r): float(summed[r]) for r in rows}
+            results[i] = Results(rows.astype(np.int64), summed[rows])
     return results
 
 
-def top(scores: dict[int, float], k: int) -> Results:
-    """The ``k`` best (row, score) pairs, ties broken by row."""
-    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
-    return Results(np.array([r for r, _ in best], dtype=np.int64), np.array([s for _, s in best], dtype=np.float32))
+_NO_RESULTS = Results(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+
+
+def top(found: Results, k: int) -> Results:
+    """The ``k`` best rows by score, ties broken by the lower row."""
+    if k <= 0 or not found.indices.shape[0]:
+        return _NO_RESULTS
+    if found.indices.shape[0] > k:
+        threshold = np.partition(-found.scores, k - 1)[k - 1]
+        keep = -found.scores <= threshold  # everything tied with the k-th stays in the running
+        found = Results(found.indices[keep], found.scores[keep])
+    order = np.lexsort((found.indices, -found.scores))[:k]
+    return Results(found.indices[order], found.scores[order])
 
 
 class LexicalIndex:
@@ -228,8 +237,8 @@ class LexicalIndex:
         """BM25 score of every chunk for ``query``: text, or tokens already made by :func:`tokenize`."""
         tokens = tokenize(query) if isinstance(query, str) else list(query)
         dense = np.zeros(self.size, dtype=np.float32)
-        for row, score in bm25_scores([(self.postings, np.ones(self.size, dtype=bool))], tokens)[0].items():
-            dense[row] = score
+        found = bm25_scores([(self.postings, np.ones(self.size, dtype=bool))], tokens)[0]
+        dense[found.indices] = found.scores
         return dense
 
     def search(self, query: str | Sequence[str], k: int) -> Results:

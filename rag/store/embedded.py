@@ -16,7 +16,7 @@ import numpy as np
 
 from ..chunking import Chunk
 from ..documents import Document
-from ..lexical import bm25_scores
+from ..lexical import Results, bm25_scores, top
 from . import vectors as vector_index
 from .base import Ranked
 from .manifest import IndexCorrupt, Manifest, current_generation, read_manifest
@@ -98,12 +98,11 @@ class EmbeddedStore:
 
     def lexical(self, tokens: Sequence[str], k: int) -> Ranked:
         parts = [(s.postings, live) for s, live in zip(self.segments, self.lives, strict=True)]
-        found = [
-            (int(self.bases[part]) + row, score)
-            for part, scores in enumerate(bm25_scores(parts, tokens))
-            for row, score in scores.items()
-        ]
-        return sorted(found, key=lambda item: (-item[1], item[0]))[:k]
+        found = bm25_scores(parts, tokens)
+        rows = np.concatenate([f.indices + int(self.bases[part]) for part, f in enumerate(found)]) if found else np.zeros(0, dtype=np.int64)
+        scores = np.concatenate([f.scores for f in found]) if found else np.zeros(0, dtype=np.float32)
+        best = top(Results(rows, scores), k)
+        return [(int(r), float(s)) for r, s in zip(best.indices, best.scores, strict=True)]
 
     def similarity(self, rows: Sequence[int], vector: np.ndarray) -> np.ndarray:
         out = np.zeros(len(rows), dtype=np.float32)
