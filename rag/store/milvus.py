@@ -150,10 +150,17 @@ class MilvusBackend:
         ]  # fmt: skip
         for start in range(0, len(rows), _BATCH):
             self.client.upsert(self.chunks_name, rows[start : start + _BATCH])
+        known = previous.documents if previous is not None else {}
+        records: list[dict[str, Any]] = []
         for document in fresh:
-            self._write_document(document, len(by_doc[document.id]))
-            keep = [c.id for c in (chunks[i] for i in by_doc[document.id])]
-            self.client.delete(self.chunks_name, filter=f"doc_id == {json.dumps(document.id)}" + (f" and id not in {json.dumps(keep, ensure_ascii=False)}" if keep else ""))
+            records.extend(self._document_rows(document, len(by_doc[document.id])))
+            if document.id in known:  # a replacement: drop its old chunks and record parts beyond the new ones
+                keep = [chunks[i].id for i in by_doc[document.id]]
+                self.client.delete(self.chunks_name, filter=f"doc_id == {json.dumps(document.id, ensure_ascii=False)}" + (f" and id not in {json.dumps(keep, ensure_ascii=False)}" if keep else ""))
+                parts = sum(1 for r in records if r["doc_id"] == document.id)
+                self.client.delete(self.docs_name, filter=f"doc_id == {json.dumps(document.id, ensure_ascii=False)} and part >= {parts}")
+        for start in range(0, len(records), _BATCH):
+            self.client.upsert(self.docs_name, records[start : start + _BATCH])
         for doc_id in removed:
             self.client.delete(self.chunks_name, filter=f"doc_id == {json.dumps(doc_id, ensure_ascii=False)}")
             self.client.delete(self.docs_name, filter=f"doc_id == {json.dumps(doc_id, ensure_ascii=False)}")
@@ -170,15 +177,14 @@ class MilvusBackend:
             self.client.flush(name)
         return self.manifest()
 
-    def _write_document(self, document: Document, chunks: int) -> None:
+    def _document_rows(self, document: Document, chunks: int) -> list[dict[str, Any]]:
         data = json.dumps(dataclasses.asdict(document), ensure_ascii=False)
         parts = [data[i : i + _PART_CHARS] for i in range(0, len(data), _PART_CHARS)] or [""]
-        self.client.delete(self.docs_name, filter=f"doc_id == {json.dumps(document.id, ensure_ascii=False)} and part >= {len(parts)}")
-        self.client.upsert(self.docs_name, [
+        return [
             {"id": f"{document.id}\u0000{n}", "doc_id": document.id, "part": n, "sha256": document.sha256,
              "source": str(document.meta.get("source", "")), "title": document.title, "chunks": chunks, "data": part, "dummy": _DUMMY}
             for n, part in enumerate(parts)
-        ])  # fmt: skip
+        ]  # fmt: skip
 
     def open(self, previous: object = None) -> MilvusStore:
         return MilvusStore(self, self.manifest())
