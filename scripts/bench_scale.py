@@ -110,6 +110,7 @@ def grow_milvus(base: EmbeddedStore, target: int, uri: str) -> int:
     for first in range(0, copies, 20):
         documents, chunks, vectors = copies_of(base, range(first, min(copies, first + 20)))
         previous = backend.commit(identity, previous, documents, chunks, vectors)
+    backend.client.close()  # milvus-lite admits one process per data folder: the measuring one needs it
     return copies * base.size
 
 
@@ -220,7 +221,7 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=400, help="real news articles embedded for the base index")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="index sizes in chunks, comma-separated")
     parser.add_argument("--queries", type=int, default=100)
-    parser.add_argument("--stores", default="embedded,milvus", help="embedded and/or milvus (milvus-lite)")
+    parser.add_argument("--stores", default="embedded", help="embedded and/or milvus (milvus-lite; unfinished: the measuring process finds the folder still locked by this one)")
     parser.add_argument("--milvus-max", type=int, default=100_000, help="largest size measured on milvus-lite")
     parser.add_argument("--segment-rows", type=int, default=250_000, help="largest segment the synthetic index is written in")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: measure one built index in this process
