@@ -13,17 +13,20 @@ modules behind it, so those can change without breaking a screen.
 from .answer import REFUSALS, Answer, Citation
 from .api import CompactReport, IngestReport, Progress, QuestionError, Rag
 from .chunking import Chunk
+from .conversation import Message, Resolution, answer_message
+from .dates import Period, check_day
 from .documents import BODY, CAPTION, HEADING, PARAGRAPH_SEPARATOR, SUPPORTED_SUFFIXES, Document, IngestError, Paragraph
 from .embedding import EmbeddingError, register_encoder
 from .evaluation import evaluate_path, format_report
 from .llm import FallbackReason, LLMDelta, LLMError, LLMEvent, LLMResult, result_to_dict
 from .offline_model import ModelSourceError, ensure_model, model_info
 from .question import Question
-from .retrieval import Hit
+from .retrieval import Hit, Report
 from .serialize import answer_to_dict, citation_to_dict, hit_to_dict, search_to_dict
 from .settings import (
     DEFAULT_MODEL_ID,
     AnswerMode,
+    EmbedBackend,
     Fusion,
     RetrievalMode,
     Settings,
@@ -48,6 +51,7 @@ __all__ = [
     "Chunk",
     "Citation",
     "Document",
+    "EmbedBackend",
     "EmbeddingError",
     "FallbackReason",
     "Fusion",
@@ -62,19 +66,25 @@ __all__ = [
     "LLMError",
     "LLMEvent",
     "LLMResult",
+    "Message",
     "ModelSourceError",
     "Paragraph",
+    "Period",
     "Progress",
     "Question",
+    "Report",
     "QuestionError",
     "Rag",
+    "Resolution",
     "Shard",
     "RetrievalMode",
     "SentenceVerdict",
     "Settings",
     "Unsupported",
     "Verification",
+    "answer_message",
     "answer_to_dict",
+    "check_day",
     "citation_to_dict",
     "ensure_model",
     "env_name",

@@ -50,6 +50,8 @@ class Answer:
     #: What was searched when the question was read in its conversation ("" when it was searched as asked).
     standalone_question: str = ""
     history_used: bool = False  # whether earlier turns changed what was searched
+    #: The publication period the question was read as naming (2023年7月, 最近 → its dates); "" when none.
+    period: str = ""
 
 
 REFUSALS = {

@@ -12,7 +12,6 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,15 +20,19 @@ import numpy as np
 from filelock import FileLock
 
 from .answer import EMPTY_QUESTION, Answer, compose
-from .chunking import Chunk, ChunkerConfig, chunk_document
-from .conversation import Message, Resolution, resolve
+from .chunking import Chunk, ChunkerConfig
+from .conversation import Message, Resolution, last_answer, quoted_docs, resolve
+from .dates import Period, check_day, question_period
 from .documents import Document, IngestError, load_documents, parse_bytes
 from .embedding import Embedder
 from .examples import ExampleCache
-from .folding import language_of
+from .folding import fold, language_of
+from .indexing import CompactReport, IngestReport, Plan, plan_update
+from .ingest import VectorCache, embed_documents
+from .lexical import tokenize
 from .question import Question, prepare
-from .retrieval import Hit, search
-from .settings import DEFAULT_MODEL_ID, RetrievalMode, Settings, load_settings, parse_enum
+from .retrieval import Filters, Hit, newest_published, search
+from .settings import AnswerMode, RetrievalMode, Settings, load_settings, parse_enum
 from .sharding import Shard
 from .store import Backend, IndexMismatch, IndexMissing, Manifest, Store, backend_for
 
@@ -42,41 +45,6 @@ Progress = Callable[[str, int, int], None]
 
 class QuestionError(ValueError):
     """A question that cannot be asked (empty, too long); the message is in the question's language."""
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    added: tuple[str, ...] = ()
-    updated: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    errors: tuple[IngestError, ...] = ()
-    rebuilt_because: str = ""
-    chunks: int = 0
-    embedded_chunks: int = 0
-    seconds: float = 0.0
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.rebuilt_because)
-
-
-@dataclass(frozen=True)
-class CompactReport:
-    segments_before: int
-    segments_after: int
-    chunks: int
-    seconds: float
-
-
-@dataclass
-class _Plan:
-    keep: dict[str, Document] = field(default_factory=dict)  # stays in the store (its source path may have moved)
-    embed: dict[str, Document] = field(default_factory=dict)  # chunk and embed afresh
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
 
 
 class Rag:
@@ -100,12 +68,8 @@ class Rag:
 
     @cached_property
     def model_fingerprint(self) -> str:
-        """The model id recorded in the manifest; the default model includes its source file's hash (hashed once)."""
-        if self.settings.embed_model != DEFAULT_MODEL_ID:
-            return self.settings.embed_model
-        from .offline_model import model_info
-
-        return f"{DEFAULT_MODEL_ID}@{model_info(self.settings)['source_sha256'][:12]}"
+        """The model recorded in the manifest (see ``Embedder.fingerprint``: the int8 and fp32 runtimes differ)."""
+        return self.embedder.fingerprint
 
     @cached_property
     def backend(self) -> Backend:
@@ -130,6 +94,10 @@ class Rag:
             if self._index is None or generation != self._generation:
                 if not generation:
                     raise IndexMissing(f"no index in {self.index_dir}: run `rag ingest` first / 尚未建立索引，请先导入文档")
+                if self.backend.needs_upgrade():
+                    with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
+                        self._upgrade()
+                    generation = self.generation()
                 self._index = self.backend.open(self._index)
                 self._generation = generation
             return self._index
@@ -180,30 +148,34 @@ class Rag:
             return []
         present = {d.id for d in documents} | {Path(e.path).name for e in errors}
         failed_sources = {str(Path(e.path).resolve()) for e in errors}
-        return [
-            d.id
-            for d in self.index().documents.values()
-            if d.id not in present and d.meta.get("source", "") not in failed_sources
-        ]
+        entries = self.index().manifest.documents
+        return [doc_id for doc_id, e in entries.items() if doc_id not in present and e.get("source", "") not in failed_sources]
 
     def _update(self, documents: list[Document], errors: list[IngestError], remove: list[str], progress: Progress | None) -> IngestReport:
         began = time.perf_counter()
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
+            self._upgrade()
             old, reason = self._compatible_index()
-            existing = self._existing(old, reason)
-            plan = _plan(existing, documents, remove, bool(reason))
+            plan = plan_update(self._existing(old, reason), documents, remove, bool(reason))
             if not (plan.added or plan.updated or plan.removed or reason):
                 return IngestReport(unchanged=tuple(plan.unchanged), errors=tuple(errors), chunks=old.chunk_count if old else 0, seconds=time.perf_counter() - began)
-            chunks, vectors = self._assemble(plan, progress, old)
+            chunks, vectors, embedded = self._assemble(plan, progress, old)
             identity = self._manifest(self._dimension(old, plan))
             sources = {doc_id: doc.meta.get("source", "") for doc_id, doc in plan.keep.items()}
-            fresh = list(plan.embed.values())
+            fresh = [plan.embed[d] for d in sorted(plan.embed)]
             written = self.backend.commit(identity, None if reason else old, fresh, chunks, vectors, plan.removed, sources)
+            if plan.embed:
+                self._vector_cache().clear()  # the saved generation holds these vectors now
         return IngestReport(
             tuple(plan.added), tuple(plan.updated), tuple(plan.unchanged), tuple(plan.removed), tuple(errors),
-            reason, written.chunk_count, len(chunks), time.perf_counter() - began,
+            reason, written.chunk_count, embedded, time.perf_counter() - began,
         )
+
+    def _upgrade(self) -> None:
+        """An index written in the single-generation format becomes segments, its vectors reused (caller holds the write lock)."""
+        if self.backend.needs_upgrade():
+            self.backend.upgrade()
 
     def compact(self) -> CompactReport:
         """Merge the index's segments into one, dropping deleted rows (``rag compact``)."""
@@ -211,6 +183,7 @@ class Rag:
         with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
             if not self.has_index():
                 raise IndexMissing(f"no index in {self.index_dir}: run `rag ingest` first / 尚未建立索引，请先导入文档")
+            self._upgrade()
             before = self.backend.manifest()
             after = self.backend.compact(before)
         return CompactReport(len(before.segments), len(after.segments), after.chunk_count, time.perf_counter() - began)
@@ -233,15 +206,19 @@ class Rag:
             return dict(self.backend.documents(old))
         return {doc_id: str(item["sha256"]) for doc_id, item in old.documents.items()}
 
-    def _assemble(self, plan: _Plan, progress: Progress | None, old: Manifest | None) -> tuple[list[Chunk], np.ndarray]:
-        """Chunks and vectors of the documents to (re-)embed; kept documents stay in their segments."""
-        fresh = [c for doc_id in sorted(plan.embed) for c in chunk_document(plan.embed[doc_id], self.chunker)]
+    def _assemble(self, plan: Plan, progress: Progress | None, old: Manifest | None) -> tuple[list[Chunk], np.ndarray, int]:
+        """Chunks and vectors of the documents to (re-)embed, and how many were embedded now; kept documents stay where they are."""
+        if not plan.embed:
+            return [], np.zeros((0, self._dimension(old, plan)), dtype=np.float32), 0
         report = (lambda done, total: progress("embed", done, total)) if progress else None
-        if not fresh:
-            return fresh, np.zeros((0, self._dimension(old, plan)), dtype=np.float32)
-        return fresh, np.asarray(self.embedder.embed_passages([c.search_text for c in fresh], report), dtype=np.float32)
+        fresh = embed_documents([plan.embed[d] for d in sorted(plan.embed)], self.chunker, self.embedder, cache=self._vector_cache(), progress=report)
+        return fresh.chunks, np.asarray(fresh.vectors, dtype=np.float32), fresh.embedded
 
-    def _dimension(self, old: Manifest | None, plan: _Plan) -> int:
+    def _vector_cache(self) -> VectorCache:
+        """Vectors of an ingest that was interrupted: reused, so no chunk is embedded twice."""
+        return VectorCache(self.index_dir, self.embedder)
+
+    def _dimension(self, old: Manifest | None, plan: Plan) -> int:
         """The vector size, without loading the model when nothing is embedded (a delete)."""
         if old is not None and not plan.embed:
             return old.dimension
@@ -274,18 +251,67 @@ class Rag:
         text = self.check_question(question.text if isinstance(question, Question) else question)
         return prepare(text, self.embedder.embed_query(text))
 
-    def resolve(self, question: str, history: Sequence[Message] | None = None) -> Resolution:
-        """What is searched for ``question`` asked after ``history`` (OpenAI-style messages); see rag.conversation."""
+    def prepare_resolved(self, resolution: Resolution) -> Question:
+        """The standalone question prepared, the topic it carries weighing less than the follow-up's own words.
+
+        The carried topic finds the passage; what the user asked now must decide the sentence and
+        whether to answer at all — else a follow-up about something the documents never say is
+        answered from the earlier topic's paragraph.
+        """
+        asked = self.prepare(resolution.standalone)
+        own = fold(resolution.question)
+        if not resolution.used_history or own.rstrip("?？ ") not in asked.folded:  # a substituted question is all its own
+            return asked
+        share = self.settings.follow_up_topic_weight
+        return dataclasses.replace(asked, terms={t: w if t in own else w * share for t, w in asked.terms.items()})
+
+    def resolve(self, question: str, history: Sequence[Message] | None = None, llm: bool | None = None) -> Resolution:
+        """What is searched for ``question`` asked after ``history`` (OpenAI-style messages); see rag.conversation.
+
+        A follow-up's ``cited_docs`` come from the last assistant message's ``citations`` when it
+        has them, else from the passages that hold its quoted sentences. With ``llm`` (default: the
+        ``llm`` answer mode) the model may write a follow-up out instead; its rewrite is kept only
+        when it adds no name or number the conversation did not contain (rag.llm.rewrite).
+        """
         text = self.check_question(question)
-        return resolve(text, history or ())
+        resolution = resolve(text, history or ())
+        if resolution.used_history and (self.settings.answer_mode == AnswerMode.LLM if llm is None else llm):
+            from .llm.rewrite import llm_rewrite
+
+            rewrite = llm_rewrite(text, history or (), self.settings)
+            if rewrite and rewrite != text:
+                resolution = dataclasses.replace(resolution, standalone=rewrite, by_llm=True)
+        if resolution.used_history and not resolution.cited_docs and history and self.has_index():
+            earlier = last_answer(history)
+            index = self.index()  # the passages that could hold its sentences: BM25's best matches for it
+            near = [index.chunk(row) for row, _score in index.lexical(tokenize(earlier), self.settings.candidates)]
+            docs = quoted_docs(earlier, near)
+            resolution = dataclasses.replace(resolution, cited_docs=docs)
+        return resolution
+
+    def period(self, question: str | Question) -> Period | None:
+        """The period a question names; relative words (最近, 今年) count from the newest indexed document."""
+        text = question.text if isinstance(question, Question) else question
+        return question_period(text, newest_published(self.index()), self.settings.recent_days)
 
     def search(
         self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
-        history: Sequence[Message] | None = None,
+        history: Sequence[Message] | None = None, since: str | None = None, until: str | None = None,
     ) -> list[Hit]:  # fmt: skip
-        """The ranked passages; with ``history`` a follow-up is searched as its standalone question."""
+        """The ranked passages; with ``history`` a follow-up is searched as its standalone question.
+
+        ``since``/``until`` (YYYY-MM-DD) keep documents published in that range (default: the settings').
+        """
+        prefer: tuple[str, ...] = ()
         if history and isinstance(question, str):
-            question = self.resolve(question, history).standalone
+            resolution = self.resolve(question, history)
+            question, prefer = resolution.standalone, resolution.cited_docs
+        return self._search(question, top_k, mode, prefer, since, until)
+
+    def _search(
+        self, question: str | Question, top_k: int | None, mode: RetrievalMode | str | None,
+        prefer: Iterable[str] = (), since: str | None = None, until: str | None = None,
+    ) -> list[Hit]:  # fmt: skip
         how = parse_enum(RetrievalMode, mode, "retrieval mode") if mode else None
         index = self.index()
         if index.manifest.model != self.model_fingerprint:  # never compare vectors of two different models
@@ -293,11 +319,15 @@ class Rag:
                 f"the index in {self.index_dir} was built with {index.manifest.model}, not {self.model_fingerprint}: "
                 "run `rag ingest` to rebuild it / 索引由其他模型建立，请重新导入文档"
             )
-        return search(index, self.prepare(question), self.settings, top_k, how)
+        start = self.settings.since if since is None else check_day(since, "since")
+        end = self.settings.until if until is None else check_day(until, "until")
+        asked = self.prepare(question)
+        return search(index, asked, self.settings, top_k, how, Filters(start, end, self.period(asked)), frozenset(prefer))
 
     def ask(
         self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
-        history: Sequence[Message] | None = None,
+        history: Sequence[Message] | None = None, since: str | None = None, until: str | None = None,
+        llm_rewrite: bool | None = None,
     ) -> Answer:  # fmt: skip
         """The answer, with how long retrieval and answer composition took (``Answer.timings``, ms).
 
@@ -305,11 +335,12 @@ class Rag:
         and answered as its standalone form; the answer records it (``standalone_question``).
         """
         began = time.perf_counter()
-        resolution = self.resolve(question, history) if isinstance(question, str) else None
-        asked = self.prepare(resolution.standalone if resolution else question)
-        hits = self.search(asked, top_k, mode)
+        resolution = self.resolve(question, history, llm_rewrite) if isinstance(question, str) else None
+        asked = self.prepare_resolved(resolution) if resolution else self.prepare(question)
+        hits = self._search(asked, top_k, mode, resolution.cited_docs if resolution else (), since, until)
         retrieved = time.perf_counter()
-        answer = compose(asked, hits, self.settings)
+        period = self.period(asked)
+        answer = dataclasses.replace(compose(asked, hits, self.settings), period=period.label if period else "")
         done = time.perf_counter()
         timings = {"retrieve_ms": round((retrieved - began) * 1000, 1), "answer_ms": round((done - retrieved) * 1000, 1)}
         if resolution is not None and resolution.used_history:
@@ -330,44 +361,20 @@ class Rag:
         refused question never reaches the LLM) and the fallback when no
         generated sentence survives verification.
         """
-        extractive = self.ask(question, top_k, mode, history)
+        extractive = self.ask(question, top_k, mode, history, llm_rewrite=True)
         return self.rephrase(extractive, self.prepare(extractive.standalone_question or extractive.question))
 
     def rephrase(self, extractive: Answer, question: Question | None = None) -> Iterator[LLMEvent]:
         """``generate`` for an extractive answer already at hand (the UI shows its timings first)."""
         from .llm import generate_answer
 
-        return generate_answer(question or extractive.question, extractive, self.settings)
+        return generate_answer(question or extractive.standalone_question or extractive.question, extractive, self.settings)
 
     def passages_read(self, extractive: Answer) -> int:
         """How many of the answer's hits the model reads in ``rephrase``: the UI shows those while it writes."""
         from .llm import passages_read
 
         return passages_read(extractive, self.settings)
-
-
-def _plan(existing: dict[str, Document | str], documents: list[Document], remove: list[str], rebuild: bool) -> _Plan:
-    """What changes: ``existing`` maps indexed ids to their sha256 (or, for a rebuild, to the documents)."""
-    plan = _Plan()
-    incoming = {d.id: d for d in documents}
-    for doc_id, before in existing.items():
-        if doc_id in remove and doc_id not in incoming:
-            plan.removed.append(doc_id)
-        elif doc_id not in incoming and rebuild and isinstance(before, Document):
-            plan.embed[doc_id] = before
-    for doc_id, doc in incoming.items():
-        known = existing.get(doc_id)
-        sha = known.sha256 if isinstance(known, Document) else known
-        if known is None:
-            plan.added.append(doc_id)
-            plan.embed[doc_id] = doc
-        elif sha != doc.sha256 or rebuild:
-            (plan.updated if sha != doc.sha256 else plan.unchanged).append(doc_id)
-            plan.embed[doc_id] = doc
-        else:
-            plan.unchanged.append(doc_id)
-            plan.keep[doc_id] = doc  # same bytes; the source path may have moved
-    return plan
 
 
 __all__ = ["Rag", "IngestReport", "CompactReport", "QuestionError", "Progress"]

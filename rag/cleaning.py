@@ -3,6 +3,10 @@
 Rules, not lists of sites: copyright notices, app and QR-code prompts, credit
 and byline lines are dropped; captions stay searchable but are never quoted;
 a short line without closing punctuation that introduces a longer one is a heading.
+Furniture goes sentence by sentence: a paragraph that also holds a follow-us
+prompt keeps its other sentences. Scraped text's runs of white space become one
+space, or a paragraph break after a sentence's end, before anything is stored,
+so every offset points into text without blank stretches.
 """
 
 from __future__ import annotations
@@ -43,6 +47,14 @@ _CAPTION = re.compile(
 _SENTENCE_PIECE = re.compile(r"[^。！？!?；;]*[。！？!?；;]?")
 
 
+def _is_credit(stripped: str) -> bool:
+    """A short credit line (编辑：王明) or a byline (本报记者 王明 报道)."""
+    credit = _CREDIT.match(stripped)
+    if credit and len(stripped) <= _CREDIT_MAX_CHARS and not _CREDIT_NOT_NAMES.search(stripped[credit.end() :]):
+        return True
+    return bool(_BYLINE.match(stripped))
+
+
 def is_furniture(paragraph: str) -> bool:
     """True for copyright notices, app/QR prompts and credit lines.
 
@@ -50,16 +62,63 @@ def is_furniture(paragraph: str) -> bool:
     its sentences are notices; a news sentence that merely mentions an app stays.
     """
     stripped = paragraph.strip()
-    credit = _CREDIT.match(stripped)
-    if credit and len(stripped) <= _CREDIT_MAX_CHARS and not _CREDIT_NOT_NAMES.search(stripped[credit.end() :]):
-        return True
-    if _BYLINE.match(stripped):
+    if _is_credit(stripped):
         return True
     pieces = [p for p in _SENTENCE_PIECE.findall(stripped) if p.strip()]
     if not pieces:
         return False
-    flagged = sum(len(p) for p in pieces if _FURNITURE.search(p))
+    flagged = sum(len(p) for p in pieces if _is_notice(p))
     return flagged * 2 > len(stripped)
+
+
+#: A notice is one short sentence; a longer run-on one that mentions a QR code (scraped text
+#: without full stops, or news about QR-code fraud) is content and stays whole.
+_NOTICE_MAX_CHARS = 80
+
+
+def _is_notice(sentence: str) -> bool:
+    return len(sentence.strip()) <= _NOTICE_MAX_CHARS and bool(_FURNITURE.search(sentence))
+
+
+def strip_furniture(paragraph: str) -> str:
+    """The paragraph without its furniture sentences ("" when nothing else is left).
+
+    A credit line goes whole; otherwise only the short sentences that are
+    notices or prompts do, and every other sentence stays.
+    """
+    if _is_credit(paragraph.strip()):
+        return ""
+    pieces = [p for p in _SENTENCE_PIECE.findall(paragraph) if p]
+    if not any(_is_notice(p) for p in pieces):
+        return paragraph
+    return "".join(p for p in pieces if not _is_notice(p)).strip()
+
+
+#: White space of any kind (tabs, ideographic and no-break spaces included).
+_SPACE_RUN = re.compile(r"[\s\u3000\u00a0\u2002\u2003\u200b\ufeff]+")
+#: A run this long, or one holding a tab or line break, after a sentence's end starts a new paragraph.
+_BREAK_RUN_CHARS = 2
+
+
+def split_runs(line: str) -> list[str]:
+    """One scraped line as paragraphs: long white-space runs after a sentence end break it, others become one space."""
+    parts: list[str] = []
+    current: list[str] = []
+    position = 0
+    for match in _SPACE_RUN.finditer(line):
+        current.append(line[position : match.start()])
+        run = match.group()
+        before = "".join(current).rstrip()
+        breaks = (len(run) >= _BREAK_RUN_CHARS or "\t" in run or "\n" in run) and before and before[-1] in SENTENCE_END
+        if breaks:
+            parts.append(before)
+            current = []
+        else:
+            current.append(" ")
+        position = match.end()
+    current.append(line[position:])
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
 
 
 def is_caption(paragraph: str) -> bool:

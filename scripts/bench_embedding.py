@@ -311,6 +311,22 @@ def main() -> None:
     for name in names:
         print(f"- {name}: {VARIANTS.get(name, '')}")
     print("\n" + verdict(results))
+    print(default_runtime_check(results))
+
+
+#: The int8 encoder is the product's default only while its Recall@5 stays this close to fp32's.
+DEFAULT_RUNTIME_MAX_LOSS_PT = 0.3
+
+
+def default_runtime_check(results: dict[str, dict[str, float] | str]) -> str:
+    """Whether the default runtime (ort-int8) keeps dense Recall@5 within 0.3 points of torch fp32."""
+    base, int8 = results.get("st-fp32"), results.get("ort-int8")
+    if not isinstance(base, dict) or not isinstance(int8, dict):
+        return "default runtime check needs both st-fp32 and ort-int8"
+    delta = 100 * (int8["recall_at_5"] - base["recall_at_5"])
+    ok = delta >= -DEFAULT_RUNTIME_MAX_LOSS_PT
+    return (f"default runtime (ort-int8) Recall@5 {100 * int8['recall_at_5']:.2f}% vs st-fp32 {100 * base['recall_at_5']:.2f}%: "
+            f"{delta:+.2f} pt, {'within' if ok else 'NOT within'} {DEFAULT_RUNTIME_MAX_LOSS_PT} pt")  # fmt: skip
 
 
 if __name__ == "__main__":

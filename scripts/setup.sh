@@ -173,5 +173,5 @@ if [ $want_tests -eq 1 ]; then
     fi
 fi
 
-echo "==> the offline embedding model"
+echo "==> the offline embedding model and its int8 ONNX encoder"
 .venv/bin/rag model build >/dev/null

@@ -197,3 +197,10 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         yield load_settings(llm_base_url=env["RAG_LLM_BASE_URL"], llm_model=env["RAG_LLM_MODEL"], llm_timeout_s=120, llm_max_tokens=24, llm_passages=1)
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def fake_model_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run in-process see the fake model, and print messages rather than tracebacks."""
+    monkeypatch.setenv("RAG_EMBED_MODEL", FAKE_MODEL)
+    monkeypatch.delenv("RAG_DEBUG", raising=False)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+
+from ui.llm_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -68,3 +75,61 @@ class CharNgramEncoder:
             if norm:
                 out[row] /= norm
         return out[0] if single else out
+
+
+def run_main(capsys: Any, *argv: str) -> tuple[int, str, str]:
+    """The `rag` command in-process (simonw/llm style): exit status, stdout, stderr."""
+    from ui.cli import main
+
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+#: Seconds a `rag serve` under test may take to answer (it loads the model and may build the index).
+SERVER_STARTUP_S = 300
+
+
+@contextlib.contextmanager
+def serving(
+    work: Path, index_dir: Path, extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = (), ready: str = "/",
+) -> Iterator[SimpleNamespace]:  # fmt: skip
+    """The real ``rag serve`` on a free loopback port over ``index_dir`` until the block ends.
+
+    The LLM answer mode reaches no model unless ``extra_env`` gives it one. Yields the base URL
+    (``url`` ends in ``/``), the process id and the log file, which a failure message quotes.
+    """
+    log_path = work / "server.log"
+    port = free_port()
+    env = {
+        **os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
+        "NO_PROXY": "127.0.0.1,localhost", "RAG_SEEDS_DIR": str(SEEDS),
+        "RAG_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", **(extra_env or {}),
+    }  # fmt: skip
+    env.pop("RAG_INDEX_DIR", None)
+    command = [sys.executable, "-m", "ui.cli", "--index-dir", str(index_dir), "serve", "--port", str(port), *extra_args]
+    with open(log_path, "w", encoding="utf-8") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_STARTUP_S
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}:\n{log_path.read_text(encoding='utf-8')[-3000:]}")
+            try:
+                with urllib.request.urlopen(base + ready, timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not answer within {SERVER_STARTUP_S} s:\n{log_path.read_text(encoding='utf-8')[-3000:]}")
+            time.sleep(0.5)
+        yield SimpleNamespace(base=base, url=base + "/", pid=process.pid, index_dir=index_dir, log=log_path, work=work)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)

@@ -14,27 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from helpers import FAKE_MODEL, SEEDS
-from ui.cli import main
+from helpers import SEEDS, run_main
 
 API_QUESTION = "工行推出了多少项普惠金融API开放服务？"
 GOV_ARTICLE = "004_70d2e4c279f60003.txt"
 
 
-@pytest.fixture(autouse=True)
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RAG_EMBED_MODEL", FAKE_MODEL)
-    monkeypatch.delenv("RAG_DEBUG", raising=False)
+pytestmark = pytest.mark.usefixtures("fake_model_env")
 
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def test_ask_json_follows_the_contract(fake_seed_index_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, err = run(capsys, "--index-dir", str(fake_seed_index_dir), "ask", API_QUESTION, "--json")
+    status, out, err = run_main(capsys, "--index-dir", str(fake_seed_index_dir), "ask", API_QUESTION, "--json")
     assert status == 0, err
     data = json.loads(out)
     assert set(data) >= {"question", "answer", "refused", "citations", "related", "language"}
@@ -47,7 +38,7 @@ def test_ask_json_follows_the_contract(fake_seed_index_dir: Path, capsys: pytest
 
 
 def test_search_json_follows_the_contract(fake_seed_index_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, err = run(capsys, "--index-dir", str(fake_seed_index_dir), "search", API_QUESTION, "--json", "--top-k", "3")
+    status, out, err = run_main(capsys, "--index-dir", str(fake_seed_index_dir), "search", API_QUESTION, "--json", "--top-k", "3")
     assert status == 0, err
     data = json.loads(out)
     assert data["question"] == API_QUESTION and len(data["hits"]) == 3
@@ -60,7 +51,7 @@ def test_search_json_follows_the_contract(fake_seed_index_dir: Path, capsys: pyt
 def test_batch_prints_one_json_object_per_question(fake_seed_index_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     batch = tmp_path / "questions.jsonl"
     batch.write_text(f'{{"question": "{API_QUESTION}"}}\n\n   \n问{"问" * 600}\n', encoding="utf-8")
-    status, out, _err = run(capsys, "--index-dir", str(fake_seed_index_dir), "ask", "--batch", str(batch))
+    status, out, _err = run_main(capsys, "--index-dir", str(fake_seed_index_dir), "ask", "--batch", str(batch))
     assert status == 1  # one question was too long
     lines = [json.loads(line) for line in out.splitlines()]
     assert len(lines) == 2
@@ -70,9 +61,9 @@ def test_batch_prints_one_json_object_per_question(fake_seed_index_dir: Path, tm
 
 def test_bad_input_gives_messages_not_tracebacks(fake_seed_index_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for args in (["ask", ""], ["ask", "问" * 10_000], ["search", "   "]):
-        status, _out, err = run(capsys, "--index-dir", str(fake_seed_index_dir), *args)
+        status, _out, err = run_main(capsys, "--index-dir", str(fake_seed_index_dir), *args)
         assert status == 1 and err.startswith("error:") and "Traceback" not in err
-    status, _out, err = run(capsys, "--index-dir", str(tmp_path / "no-index"), "ask", API_QUESTION)
+    status, _out, err = run_main(capsys, "--index-dir", str(tmp_path / "no-index"), "ask", API_QUESTION)
     assert status == 1 and "rag ingest" in err
 
 
@@ -80,28 +71,28 @@ def test_ingest_documents_and_delete(tmp_path: Path, capsys: pytest.CaptureFixtu
     index_dir = str(tmp_path / "index")
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
-    status, out, err = run(capsys, "--index-dir", index_dir, "ingest", str(corpus))
+    status, out, err = run_main(capsys, "--index-dir", index_dir, "ingest", str(corpus))
     assert status == 0, err
     assert out.startswith("2 added, 0 updated, 0 unchanged, 0 removed;")
 
-    status, out, _err = run(capsys, "--index-dir", index_dir, "documents", "--json")
+    status, out, _err = run_main(capsys, "--index-dir", index_dir, "documents", "--json")
     assert status == 0
     assert {d["doc"] for d in json.loads(out)["documents"]} == {GOV_ARTICLE, "000_a14ba3e1848048d8.txt"}
 
-    status, out, _err = run(capsys, "--index-dir", index_dir, "delete", GOV_ARTICLE)
+    status, out, _err = run_main(capsys, "--index-dir", index_dir, "delete", GOV_ARTICLE)
     assert status == 0 and "1 removed" in out
-    status, _out, err = run(capsys, "--index-dir", index_dir, "delete", GOV_ARTICLE)
+    status, _out, err = run_main(capsys, "--index-dir", index_dir, "delete", GOV_ARTICLE)
     assert status == 1 and "not in the index" in err
 
 
 def test_changed_chunker_settings_rebuild_and_say_why(fake_fresh_index: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("RAG_CHUNK_MAX_CHARS", "300")
-    status, out, err = run(capsys, "--index-dir", str(fake_fresh_index), "ingest", str(SEEDS))
+    status, out, err = run_main(capsys, "--index-dir", str(fake_fresh_index), "ingest", str(SEEDS))
     assert status == 0, err
     assert "rebuilt the whole index" in err and "chunker settings changed" in err
     assert "0 added, 0 updated, 2 unchanged" in out
 
 
 def test_missing_paths_are_skipped_with_a_message(fake_fresh_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status, _out, err = run(capsys, "--index-dir", str(fake_fresh_index), "ingest", str(tmp_path / "absent"))
+    status, _out, err = run_main(capsys, "--index-dir", str(fake_fresh_index), "ingest", str(tmp_path / "absent"))
     assert status == 1 and "no such file" in err and "nothing to ingest" in err

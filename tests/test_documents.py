@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from rag.cleaning import is_caption, is_furniture, split_runs, strip_furniture
 from rag.documents import (
     CAPTION,
     HEADING,
     IngestError,
-    is_caption,
-    is_furniture,
     load_documents,
     parse_bytes,
 )
@@ -152,3 +151,56 @@ def test_docx_is_read(tmp_path: Path) -> None:
     doc = parse_bytes(path.read_bytes(), "report.docx")
     assert doc.title == "年度报告"
     assert "12.5亿元" in doc.text
+
+
+# --------------------------------------------------------------------------- scraped news: runs of space, furniture inside content
+
+
+def test_furniture_sentence_inside_a_content_paragraph_keeps_the_content() -> None:
+    text = "2023-08-11 15:10，正文：星河农场今年引入智慧灌溉系统，节水约35%。扫描下方二维码，关注我们的公众号。茶叶产量增加了1200公斤。"
+    doc = parse_bytes(text.encode(), "news.txt")
+    assert "节水约35%" in doc.text and "茶叶产量增加了1200公斤" in doc.text
+    assert "二维码" not in doc.text and "公众号" not in doc.text
+
+
+def test_a_document_of_furniture_only_is_still_rejected() -> None:
+    with pytest.raises(IngestError, match="没有可读取的正文"):
+        parse_bytes("扫描下方二维码，关注我们的公众号。\n版权所有，未经授权不得转载。".encode(), "ad.txt")
+
+
+def test_a_long_run_on_sentence_that_mentions_a_qr_code_is_content() -> None:
+    text = "近日张女士收到一个包裹里面是一个赠送的玻璃杯和一张奖券她马上扫描二维码兑奖在客服的指导下下载了一款聊天软件进入群聊模式群里特别热闹许多人都说收到了免费的水果张女士也不能错过赶紧把收件地址发给了客服一个小时后一份同城配送的水果就送到了家"
+    doc = parse_bytes(text.encode(), "scam.txt")
+    assert doc.text == text
+
+
+def test_strip_furniture_keeps_every_other_sentence_verbatim() -> None:
+    assert strip_furniture("工行上线7项云产品。长按二维码关注我们。客户增加1403万户。") == "工行上线7项云产品。客户增加1403万户。"
+    assert strip_furniture("编辑：王明") == ""
+    assert strip_furniture("工行上线7项云产品。") == "工行上线7项云产品。"
+
+
+def test_space_runs_collapse_or_break_paragraphs() -> None:
+    assert split_runs("IT之家 8 月 16 日消息，英特尔   将在\u3000\u3000月底开启活动。") == ["IT之家 8 月 16 日消息，英特尔 将在 月底开启活动。"]
+    assert split_runs("第一段结束。  \t   \t第二段开始。") == ["第一段结束。", "第二段开始。"]
+    assert split_runs("  \t ") == []
+
+
+def test_scraped_article_has_no_blank_stretches_and_offsets_hold() -> None:
+    body = "8-3 21:41，正文：" + " " * 80 + "暴雨过后，城区积水已经全部排除。" + " " * 30 + "\t交通恢复正常，公交线路全部恢复运营。"
+    doc = parse_bytes(body.encode(), "rain.txt")
+    assert "  " not in doc.text and "\t" not in doc.text
+    assert not doc.text.startswith("8-3")  # the metadata line is read for its date, not kept as text
+    assert [doc.paragraph_text(i) for i in range(len(doc.paragraphs))] == ["暴雨过后，城区积水已经全部排除。", "交通恢复正常，公交线路全部恢复运营。"]
+    for p in doc.paragraphs:
+        assert doc.text[p.start : p.end].strip() == doc.text[p.start : p.end]
+    from rag.chunking import ChunkerConfig, chunk_document
+
+    for chunk in chunk_document(doc, ChunkerConfig(10, 40, 0)):
+        assert doc.text[chunk.start : chunk.end] == chunk.text
+        assert chunk.text.count(" ") * 4 < len(chunk.text)
+
+
+def test_a_lone_heading_like_line_is_content() -> None:
+    doc = parse_bytes("  会议通知  ".encode(), "note.txt")
+    assert doc.text == "会议通知"

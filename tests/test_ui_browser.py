@@ -13,11 +13,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +20,8 @@ from types import SimpleNamespace
 from urllib.parse import urlparse
 
 import pytest
+
+from helpers import serving
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install playwright)")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -51,7 +48,6 @@ BROWSER_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
 TIMEOUT_MS = 60_000
-STARTUP_S = 300
 
 ACTIVE = "#sources .source-group.active"
 
@@ -59,56 +55,11 @@ ACTIVE = "#sources .source-group.active"
 # --------------------------------------------------------------------------- fixtures
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running_app(work: Path, index_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[SimpleNamespace]:
     """``rag serve`` on a free port over ``index_dir`` (built from seeds/ when empty), until the block ends."""
-    log_path = work / "server.log"
-    port = _free_port()
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "PYTHONUNBUFFERED": "1",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "RAG_SEEDS_DIR": str(SEEDS),
-        "RAG_MAX_UPLOAD_MB": str(UPLOAD_LIMIT_MB),
-        # the LLM answer mode reaches no model unless a test gives it one
-        "RAG_LLM_BASE_URL": f"http://127.0.0.1:{_free_port()}/v1",
-        **(extra_env or {}),
-    }
-    env.pop("RAG_INDEX_DIR", None)
-    command = [sys.executable, "-m", "ui.cli", "--index-dir", str(index_dir), "serve", "--port", str(port)]
-    with open(log_path, "w", encoding="utf-8") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + STARTUP_S
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited with {process.returncode}:\n{log_path.read_text(encoding='utf-8')[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer within {STARTUP_S} s:\n{log_path.read_text(encoding='utf-8')[-3000:]}")
-            time.sleep(0.5)
-        yield SimpleNamespace(url=url, index_dir=index_dir, log=log_path, work=work)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+    with serving(work, index_dir, {"RAG_MAX_UPLOAD_MB": str(UPLOAD_LIMIT_MB), **(extra_env or {})}) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
@@ -682,3 +633,22 @@ def test_llm_mode_streams_a_draft_then_shows_only_checked_sentences(browser, llm
         assert quoted.locator("a.cite").count() >= 1 and "llm" not in (quoted.get_attribute("class") or "")
     finally:
         s.close()
+
+
+def test_a_follow_up_is_understood_from_the_chat_and_new_conversation_clears_it(session):
+    """The done-when check in the app: 总金额是多少？ after the grants question answers 10亿元 from [1]."""
+    page = session.page
+    first = session.ask("重庆工行为多少名贫困大学生发放了资助金？")
+    assert "[1]" in first.inner_text() and page.locator("#chat .understood").count() == 0
+    session.ask("总金额是多少？")
+    understood = page.locator("#chat .understood").last.inner_text()
+    assert understood.startswith("理解为：") and "资助金" in understood
+    answer = page.locator("#chat .answer").last.inner_text()
+    assert "10亿元" in answer and "[1]" in answer
+    card = page.locator(f'{ACTIVE} .source-card[data-n="1"]')
+    assert OTHER_FILE in card.locator(".card-file").inner_text()
+    page.click("#new-chat")
+    page.wait_for_function("() => document.querySelectorAll('#chat .answer').length === 0")
+    assert page.locator("#sources .source-card").count() == 0
+    session.ask("总金额是多少？")  # the history went too: now it stands alone
+    assert page.locator("#chat .understood").count() == 0

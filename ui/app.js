@@ -118,5 +118,59 @@
     if (event.key === "Escape") closeViewer();
   });
 
+
+  // An answer arrives whole; it is revealed here piece by piece (about 14 steps, the caret at its
+  // end), so the server holds no slot for the animation. Its timing line waits until the text is in.
+  const REVEAL_PIECES = 14;
+  // Gradio may render a message twice in a row (a new element, the same text): an answer first
+  // seen less than REVEAL_FRESH_MS ago is revealed again; an older one is left as it is.
+  const REVEAL_FRESH_MS = 2000;
+  const firstSeen = new Map();
+  const handled = new WeakSet();
+
+  function reveal(answer) {
+    if (handled.has(answer)) return;
+    handled.add(answer);
+    const key = answer.dataset.turn + "\u0000" + answer.textContent;
+    const now = Date.now();
+    if (!firstSeen.has(key)) firstSeen.set(key, now);
+    if (now - firstSeen.get(key) > REVEAL_FRESH_MS) return;
+    if (window.matchMedia("(prefers-reduced-motion: reduce)").matches) return;
+    const walker = document.createTreeWalker(answer, NodeFilter.SHOW_TEXT);
+    const nodes = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) nodes.push([node, node.data]);
+    const total = nodes.reduce((sum, pair) => sum + pair[1].length, 0);
+    const step = Math.max(4, Math.ceil(total / REVEAL_PIECES));
+    if (total <= step) return;
+    const timing = answer.parentElement && answer.parentElement.querySelector(":scope > .timing");
+    const anchor = timing ? timing.nextSibling : null;
+    const parent = timing ? timing.parentElement : null;
+    if (timing) timing.remove();
+    answer.classList.add("revealing");
+    let shown = 0;
+    function paint() {
+      if (!answer.isConnected) return; // replaced by a new render, which reveals itself
+      shown = Math.min(total, shown + step);
+      let left = shown;
+      for (const [node, text] of nodes) {
+        node.data = text.slice(0, Math.max(0, left));
+        left -= text.length;
+      }
+      if (shown < total) {
+        setTimeout(paint, window.__ragRevealStepMs || 25);
+        return;
+      }
+      answer.classList.remove("revealing");
+      if (timing && parent && parent.isConnected && !parent.querySelector(":scope > .timing")) parent.insertBefore(timing, anchor);
+    }
+    paint();
+  }
+
+  function revealNew() {
+    document.querySelectorAll("#chat .answer:not(.pending):not(.error):not(.draft)").forEach(reveal);
+  }
+
+  new MutationObserver(revealNew).observe(document.documentElement, { childList: true, subtree: true });
+
   window.ragUi = { focusCard: focusCard, openDocument: openDocument, closeViewer: closeViewer };
 })();

@@ -28,7 +28,7 @@ from rag import Rag  # noqa: E402
 
 from . import handlers, layout  # noqa: E402
 from .boundary import outputs_of  # noqa: E402
-from .constants import CONCURRENCY, FIRST_LANGUAGE, FONT_STACK, MONO_FONT_STACK  # noqa: E402
+from .constants import CONCURRENCY, FIRST_LANGUAGE, FONT_STACK, MONO_FONT_STACK, REVEAL_STEP_MS  # noqa: E402
 from .labels import label  # noqa: E402
 from .layout import Layout  # noqa: E402
 from .state import App  # noqa: E402
@@ -39,13 +39,13 @@ JS = (UI_DIR / "app.js").read_text(encoding="utf-8")
 # Gradio scopes the selectors of css= inside @media rules under its .contain element; the few
 # phone rules for the page frame and the document viewer (outside .contain) go into <head> as they are.
 PAGE_CSS = (UI_DIR / "page.css").read_text(encoding="utf-8")
-HEAD = f"<style>\n{PAGE_CSS}\n</style>\n<script>\n{JS}\n</script>"
+HEAD = f"<style>\n{PAGE_CSS}\n</style>\n<script>\nwindow.__ragRevealStepMs = {REVEAL_STEP_MS};\n{JS}\n</script>"
 
 #: Every way of asking shares one concurrency group: at most CONCURRENCY answers at a time.
 ANSWERING = {"show_progress": "hidden", "concurrency_id": "answer"}
 #: Writers to the index take turns.
 WRITING = {"concurrency_limit": 1, "concurrency_id": "write"}
-ASK_INPUTS = ("question", "conv", "lang_state", "top_k", "mode", "show_scores", "answer_mode")
+ASK_INPUTS = ("question", "conv", "lang_state", "top_k", "mode", "show_scores", "answer_mode", "since", "until")
 
 
 def bind(app: App, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -99,14 +99,15 @@ def connect(app: App, ui: Layout, demo: gr.Blocks) -> None:
     on(ui.like.click, handlers.like, ["conv", "comment", "lang_state"], show_progress="hidden")
     on(ui.dislike.click, handlers.dislike, ["conv", "comment", "lang_state"], show_progress="hidden")
     on(ui.chatbot.clear, handlers.clear_chat, ["lang_state", "show_scores"], show_progress="hidden")
+    on(ui.new_chat.click, handlers.clear_chat, ["lang_state", "show_scores"], show_progress="hidden")
     on(ui.upload.upload, handlers.ingest, ["upload", "lang_state"], show_progress="full", **WRITING)
     on(ui.delete_button.click, handlers.delete, ["doc_list", "lang_state"], **WRITING)
     on(ui.lang_radio.change, handlers.switch_language, ["lang_radio", "conv", "show_scores"], show_progress="hidden")
     on(demo.load, handlers.refresh, ["lang_state"], show_progress="hidden")
 
 
-def build_app(rag: Rag) -> gr.Blocks:
-    app = App(rag)
+def build_app(rag: Rag, app: App | None = None) -> gr.Blocks:
+    app = app or App(rag)
     screen, doc_choices, status = handlers.first_page(app, FIRST_LANGUAGE)
     with gr.Blocks(title=label(FIRST_LANGUAGE, "page_title"), analytics_enabled=False, fill_width=True) as demo:
         ui = layout.build(screen, doc_choices, status, server_functions=[bind(app, handlers.full_document)])
@@ -126,9 +127,8 @@ def theme() -> gr.themes.Base:
 
 
 def launch_options() -> dict[str, Any]:
-    """The launch() keywords besides host and port: styling, privacy, limits."""
+    """The launch() / mount_gradio_app() keywords besides host and port: styling, privacy, limits."""
     return {
-        "share": False,
         "show_error": False,
         "css": CSS,
         "head": HEAD,
@@ -158,9 +158,44 @@ def _first_index(rag: Rag) -> None:
     print(f"Indexed {len(report.added)} documents, {report.chunks} chunks in {report.seconds:.1f} s / 索引已建立", flush=True)
 
 
-def serve(rag: Rag, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Build the index on first start, load the model, and run the app until interrupted."""
+def is_loopback(host: str) -> bool:
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+
+class ServeError(ValueError):
+    """``rag serve`` cannot start as asked (an open API on a public address, a bad --auth)."""
+
+
+def parse_auth(spec: str | None) -> tuple[str, str] | None:
+    """``--auth user:password`` → Gradio's login pair."""
+    if not spec:
+        return None
+    user, sep, password = spec.partition(":")
+    if not sep or not user or not password:
+        raise ServeError("--auth must be USER:PASSWORD / --auth 的格式为 用户名:密码")
+    return user, password
+
+
+def check_exposure(host: str, keys: frozenset[str], no_auth: bool) -> None:
+    """An API reachable from other machines needs keys, unless the operator says --no-auth."""
+    if not is_loopback(host) and not keys and not no_auth:
+        raise ServeError(
+            f"refusing to serve the API on {host} without keys: set RAG_API_KEYS, or pass --no-auth to open it "
+            f"to everyone who can reach this address / 在 {host} 上提供接口须设置 RAG_API_KEYS，或明确使用 --no-auth"
+        )
+
+
+def serve(rag: Rag, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None, no_auth: bool = False) -> None:
+    """Build the index on first start, load the model, and run the app and its HTTP API until interrupted."""
+    import uvicorn
+
+    from .api_support import load_keys
+    from .http_api import create_api
+
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    login = parse_auth(auth)
+    keys = load_keys(rag.settings.api_keys)
+    check_exposure(host, keys, no_auth)
     if not rag.has_index():
         _first_index(rag)
     print("Loading the embedding model … / 正在加载模型…", flush=True)
@@ -169,16 +204,18 @@ def serve(rag: Rag, host: str = "127.0.0.1", port: int = 7860) -> None:
         # the first question would otherwise pay for the tokenizer dictionaries; a failure here
         # is not fatal (the app says what is wrong), but it is worth a line in the log
         handlers.warm_up(rag)
-    demo = build_app(rag)
-    demo.queue(default_concurrency_limit=CONCURRENCY)
+    app = App(rag)
+    demo = build_app(rag, app)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=rag.settings.app_queue_size)
+    api = create_api(app)
+    gr.mount_gradio_app(
+        api, demo, path="/", server_name=host, server_port=port, auth=login,
+        max_file_size=f"{max(1, int(rag.settings.max_upload_mb * 4))}mb", **launch_options(),
+    )  # fmt: skip
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     print(f"Open http://{shown_host}:{port} in a browser / 在浏览器中打开 http://{shown_host}:{port}", flush=True)
-    demo.launch(
-        server_name=host,
-        server_port=port,
-        max_file_size=f"{max(1, int(rag.settings.max_upload_mb * 4))}mb",
-        **launch_options(),
-    )
+    print(f"HTTP API: http://{shown_host}:{port}/v1 (docs: /docs){'' if keys else ', no key needed'}", flush=True)
+    uvicorn.run(api, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
 
 
-__all__ = ["App", "bind", "build_app", "connect", "launch_options", "serve", "theme"]
+__all__ = ["App", "ServeError", "bind", "build_app", "check_exposure", "connect", "launch_options", "parse_auth", "serve", "theme"]

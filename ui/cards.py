@@ -72,6 +72,26 @@ def _why_html(hit: Hit, lang: str) -> str:
     return f'<details class="why"><summary>{escape(label(lang, "why"))}</summary><dl>{cells}</dl></details>'
 
 
+def _day(iso: str) -> str:
+    """The calendar day of an ISO date (``--08-16`` when the year is unknown stays as it is)."""
+    return iso[:10] if not iso.startswith("--") else iso[2:7]
+
+
+def _same_story_html(hit: Hit, lang: str) -> str:
+    """另有 N 篇相同报道, expanding to the other reports; each opens its own document."""
+    if not hit.same_story:
+        return ""
+    items = "".join(
+        f'<li><button type="button" class="open-doc story-doc" data-doc="{_attr(r.doc_id)}" data-para="0" data-spans="" '
+        f'data-lang="{lang}">{escape(r.title or r.doc_id)}</button>'
+        + (f' <span class="story-date">{escape(_day(r.published))}</span>' if r.published else "")
+        + "</li>"
+        for r in hit.same_story
+    )
+    summary = escape(label(lang, "same_story", n=len(hit.same_story)))
+    return f'<details class="same-story"><summary>{summary}</summary><ul>{items}</ul></details>'
+
+
 def _card_html(
     turn: int,
     hit: Hit,
@@ -99,13 +119,16 @@ def _card_html(
         kind = "related"
     score = f'<span class="card-score">{escape(label(lang, "score"))} {hit.score:.4f}</span>' if show_scores else ""
     where = f"{escape(file_name)} · {escape(label(lang, 'paragraph', n=paragraph + 1))}"
+    if hit.published:
+        where += f' · <time class="card-date" datetime="{_attr(hit.published)}">{escape(label(lang, "published", date=_day(hit.published)))}</time>'
+
     span_attr = ",".join(f"{s}-{e}" for s, e in spans)
     return (
         f'<article class="source-card {kind}" {attrs} data-turn="{turn}" data-doc="{_attr(chunk.doc_id)}" '
         f'data-para="{paragraph}" tabindex="-1">'
         f'<header class="card-head">{badge}<div class="card-meta">'
         f'<div class="card-title">{escape(chunk.title)}</div><div class="card-file">{where}</div></div>{score}</header>'
-        f'<div class="card-text">{"".join(paras)}</div>'
+        f'<div class="card-text">{"".join(paras)}</div>{_same_story_html(hit, lang)}'
         f'<footer class="card-foot">{_why_html(hit, lang)}'
         f'<button type="button" class="open-doc" data-doc="{_attr(chunk.doc_id)}" data-para="{paragraph}" '
         f'data-spans="{span_attr}" data-lang="{lang}">{escape(label(lang, "open_full"))}</button></footer>'
@@ -140,6 +163,8 @@ def group_html(turn: Turn, index: int, lang: str, show_scores: bool, active: boo
         body = note + cards
     else:
         note = f'<div class="group-note llm">{escape(label(lang, "llm_sources_note"))}</div>' if llm and not llm.fallback else ""
+        if answer.period:
+            note += f'<div class="group-note period">{escape(label(lang, "period_note", period=answer.period))}</div>'
         body = note + "".join(
             citation_card(index, c, lang, files.get(c.hit.chunk.doc_id, c.hit.chunk.doc_id), show_scores)
             for c in answer.citations
@@ -174,6 +199,8 @@ def document_html(doc: Document, paragraph: int, spans: Sequence[Span], lang: st
         blocks.append(f'<{tag} class="{" ".join(classes)}" data-para="{p.index}">{inner}</{tag}>')
     file_name = doc.meta.get("file_name", doc.id)
     meta = f"{escape(file_name)} · {escape(label(lang, 'doc_paragraphs', n=len(doc.paragraphs)))}"
+    if doc.meta.get("published"):
+        meta += f" · {escape(label(lang, 'published', date=_day(doc.meta['published'])))}"
     return (
         f'<header class="doc-head"><div><h2 class="doc-title">{escape(doc.title)}</h2>'
         f'<div class="doc-file">{meta}</div></div>'

@@ -11,12 +11,13 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from rag import (
     AnswerMode,
+    EmbedBackend,
     EmbeddingError,
     IndexCorrupt,
     IndexMissing,
@@ -38,16 +39,14 @@ from rag import (
     search_to_dict,
 )
 
+from .cli_input import CliError, history_file, questions
+
 EXPECTED_ERRORS = (
     QuestionError, IngestError, EmbeddingError, ModelSourceError, IndexMissing, IndexCorrupt,
     FileNotFoundError, ValueError, OSError,
 )  # fmt: skip
 MODES = [str(m) for m in RetrievalMode]
 ANSWER_MODES = [str(m) for m in AnswerMode]
-
-
-class CliError(Exception):
-    """A message for the user; the command exits with status 1."""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -60,10 +59,12 @@ def _progress_bar() -> Callable[[str, int, int], None]:
 
     def update(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc="Embedding chunks / 向量化", unit="chunk", file=sys.stderr)
+        if bar is None:  # created at 0 so that chunks/s and the ETA count from the start
+            bar = bars[stage] = tqdm(total=total or None, desc="Embedding chunks / 向量化", unit="chunk", file=sys.stderr, smoothing=0.1)
+        if total and bar.total != total:  # the total is an estimate until the last document is chunked
+            bar.total = total
         bar.update(done - bar.n)
-        if done >= total:
+        if total and done >= total:
             bar.close()
 
     return update
@@ -81,29 +82,14 @@ def _print_report(report: IngestReport) -> None:
     )
 
 
-def _questions(batch: str) -> Iterator[str]:
-    """One question per line, or JSONL objects with a ``question`` key; ``-`` reads stdin."""
-    handle = sys.stdin if batch == "-" else open(batch, encoding="utf-8-sig")
-    with handle:
-        for line in handle:
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith("{"):
-                try:
-                    yield str(json.loads(line).get("question", ""))
-                    continue
-                except json.JSONDecodeError:
-                    pass
-            yield line
-
-
 def _emit(obj: dict[str, Any]) -> None:
     print(json.dumps(obj, ensure_ascii=False), flush=True)
 
 
 def _format_answer(data: dict[str, Any]) -> str:
     lines = [data["answer"], ""]
+    if data.get("period"):
+        lines.insert(1, f"(period / 时间段: {data['period']})")
     if data.get("llm_called"):  # the LLM answer mode: say whose sentences these are
         if data["fallback"]:
             note = f"(quoted answer shown: the model's was not used — {data['fallback_reason']} / 大模型的回答未采用，以下为摘录答案)"
@@ -115,16 +101,23 @@ def _format_answer(data: dict[str, Any]) -> str:
         lines.append("Sources / 出处:" if data["citations"] else "Related reading / 相关段落:")
     for i, source in enumerate(sources, start=1):
         label = f"[{source['n']}]" if "n" in source else f"({i})"
-        lines.append(f"{label} {source['title']} — {source['doc']}, ¶{source['paragraph']}")
+        lines.append(f"{label} {source['title']} — {source['doc']}, ¶{source['paragraph']}{_dated(source)}")
         lines.append(f"    {source.get('quote') or source['text'][:120]}")
     return "\n".join(lines)
+
+
+def _dated(source: dict[str, Any]) -> str:
+    """ · its publication date, and how many other reports tell the same story."""
+    text = f" · {source['published'][:10]}" if source.get("published") else ""
+    others = len(source.get("same_story") or ())
+    return text + (f" · {others} more reports of the same story / 另有 {others} 篇相同报道" if others else "")
 
 
 def _format_hits(data: dict[str, Any]) -> str:
     lines = []
     for hit in data["hits"]:
         lines.append(
-            f"{hit['rank']}. {hit['title']} — {hit['doc']}, ¶{hit['paragraph']}  "
+            f"{hit['rank']}. {hit['title']} — {hit['doc']}, ¶{hit['paragraph']}{_dated(hit)}  "
             f"(score {hit['score']:.4f}; dense #{hit['dense_rank'] or '-'}, bm25 #{hit['bm25_rank'] or '-'})"
         )
         lines.append("    " + hit["text"].replace("\n", " ")[:160])
@@ -151,43 +144,65 @@ def cmd_ingest(rag: Rag, args: argparse.Namespace) -> int:
     return 1 if report.errors or missing else 0
 
 
-def _each_question(args: argparse.Namespace, run: Callable[[str], dict[str, Any]], fmt: Callable[[dict[str, Any]], str]) -> int:
+Run = Callable[[str, list[dict[str, str]]], dict[str, Any]]
+
+
+def _each_question(args: argparse.Namespace, run: Run, fmt: Callable[[dict[str, Any]], str]) -> int:
     if args.batch:
         failures = 0
-        for question in _questions(args.batch):
+        for question, history in questions(args.batch):
             try:
-                _emit(run(question))
+                _emit(run(question, history))
             except QuestionError as exc:
                 failures += 1
                 _emit({"question": question, "error": str(exc)})
         return 1 if failures else 0
     if args.question is None:
         raise CliError("give a QUESTION or --batch FILE / 请输入问题")
-    data = run(args.question)
+    data = run(args.question, history_file(args.history))
     print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else fmt(data))
     return 0
 
 
 def cmd_search(rag: Rag, args: argparse.Namespace) -> int:
-    return _each_question(args, lambda q: search_to_dict(q, rag.search(q, args.top_k, args.mode)), _format_hits)
+    return _each_question(args, lambda q, h: _searched(rag, q, h, args), _format_hits)
+
+
+def _searched(rag: Rag, question: str, history: list[dict[str, str]], args: argparse.Namespace) -> dict[str, Any]:
+    data = search_to_dict(question, rag.search(question, args.top_k, args.mode, history=history))
+    if history:
+        data["standalone_question"] = rag.resolve(question, history).standalone
+    return data
 
 
 def cmd_ask(rag: Rag, args: argparse.Namespace) -> int:
+    return _each_question(args, lambda q, h: _answer(rag, q, h, args), _format_answer)
+
+
+def _answer(rag: Rag, question: str, history: list[dict[str, str]], args: argparse.Namespace) -> dict[str, Any]:
     if (args.answer_mode or rag.settings.answer_mode) == AnswerMode.LLM:
-        return _each_question(args, lambda q: _llm_answer(rag, q, args), _format_answer)
-    return _each_question(args, lambda q: answer_to_dict(rag.ask(q, args.top_k, args.mode)), _format_answer)
+        return _llm_answer(rag, question, history, args)
+    return answer_to_dict(rag.ask(question, args.top_k, args.mode, history=history))
 
 
-def _llm_answer(rag: Rag, question: str, args: argparse.Namespace) -> dict[str, Any]:
+def _llm_answer(rag: Rag, question: str, history: list[dict[str, str]], args: argparse.Namespace) -> dict[str, Any]:
     """The verified LLM answer; the draft streams to stderr unless JSON lines are being printed."""
-    for event in rag.generate(question, args.top_k, args.mode):
+    quiet = bool(getattr(args, "batch", None) or getattr(args, "json", False))
+    for event in rag.generate(question, args.top_k, args.mode, history=history):
         if isinstance(event, LLMResult):
-            if not args.batch and not args.json:
+            if not quiet:
                 print(file=sys.stderr)
             return result_to_dict(event)
-        if not args.batch and not args.json:
+        if not quiet:
             print(event.text, end="", file=sys.stderr, flush=True)
     raise CliError("the answer stream ended without a result")
+
+
+def cmd_chat(rag: Rag, args: argparse.Namespace) -> int:
+    """A conversation in the terminal: each question is read with the ones before it."""
+    from .chat import chat
+
+    return chat(lambda q, h: _answer(rag, q, h, args), _format_answer)
 
 
 def cmd_llm_serve(rag: Rag, args: argparse.Namespace) -> int:
@@ -199,7 +214,11 @@ def cmd_llm_serve(rag: Rag, args: argparse.Namespace) -> int:
 def cmd_documents(rag: Rag, args: argparse.Namespace) -> int:
     docs = rag.documents()
     if args.json:
-        _emit({"documents": [{"doc": d.id, "title": d.title, "sha256": d.sha256, "paragraphs": len(d.paragraphs)} for d in docs]})
+        _emit({"documents": [
+            {"doc": d.id, "title": d.title, "sha256": d.sha256, "paragraphs": len(d.paragraphs),
+             "published": d.meta.get("published", ""), "story": d.meta.get("story", d.id)}
+            for d in docs
+        ]})  # fmt: skip
     for d in [] if args.json else docs:
         print(f"{d.id}\t{d.title}")
     return 0
@@ -222,14 +241,17 @@ def cmd_compact(rag: Rag, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(rag: Rag, args: argparse.Namespace) -> int:
-    from .app import serve
+    from .app import ServeError, serve
 
-    serve(rag, host=args.host, port=args.port)
+    try:
+        serve(rag, host=args.host, port=args.port, auth=args.auth, no_auth=args.no_auth)
+    except ServeError as exc:
+        raise CliError(str(exc)) from None
     return 0
 
 
 def cmd_model_build(rag: Rag, args: argparse.Namespace) -> int:
-    print(ensure_model(rag.settings, force=args.force))
+    print(ensure_model(rag.settings, force=args.force, onnx=rag.embedder.backend == EmbedBackend.ONNX))
     return 0
 
 
@@ -265,10 +287,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--top-k", type=int, default=None, help="passages to retrieve")
         p.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default hybrid)")
         p.add_argument("--json", action="store_true", help="print the JSON contract")
-        p.add_argument("--batch", metavar="FILE", help="one question per line or JSONL with 'question'; '-' reads stdin; prints JSON lines")
+        p.add_argument("--since", metavar="YYYY-MM-DD", default=None, help="only documents published on or after this day (env RAG_SINCE)")
+        p.add_argument("--until", metavar="YYYY-MM-DD", default=None, help="only documents published on or before this day (env RAG_UNTIL)")
+        p.add_argument("--batch", metavar="FILE", help="one question per line or JSONL with 'question' (and 'history'); '-' reads stdin; prints JSON lines")
+        p.add_argument("--history", metavar="FILE", help="the conversation so far: a JSON list of {role, content} messages")
         if name == "ask":
             p.add_argument("--answer-mode", choices=ANSWER_MODES, default=None, help="llm: an OpenAI-compatible model phrases it, every sentence verified (env RAG_ANSWER_MODE)")
         p.set_defaults(func=func)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal (/new starts over, /sources shows the last citations)")
+    p.add_argument("--top-k", type=int, default=None, help="passages to retrieve")
+    p.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default hybrid)")
+    p.add_argument("--answer-mode", choices=ANSWER_MODES, default=None, help="llm: an OpenAI-compatible model phrases it")
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("documents", help="list indexed documents")
     p.add_argument("--json", action="store_true")
@@ -281,9 +312,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compact", help="merge the index's segments into one, dropping deleted chunks")
     p.set_defaults(func=cmd_compact)
 
-    p = sub.add_parser("serve", help="start the web app")
-    p.add_argument("--host", default="127.0.0.1")
+    p = sub.add_parser("serve", help="start the web app and its HTTP API")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on; other than loopback needs RAG_API_KEYS or --no-auth")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", metavar="USER:PASSWORD", default=None, help="protect the app page with a login")
+    p.add_argument("--no-auth", action="store_true", help="serve the API without keys on a non-loopback address")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("eval", help="measure retrieval, answers and refusals on a dataset")
@@ -314,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(index_dir=args.index_dir)
+        settings = load_settings(index_dir=args.index_dir, since=getattr(args, "since", None), until=getattr(args, "until", None))
         return args.func(Rag(settings), args)
     except KeyboardInterrupt:
         print("interrupted; the index is unchanged / 已中断，索引未改变", file=sys.stderr)

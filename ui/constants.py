@@ -6,12 +6,17 @@ The product's tunables (top-k, upload limit, the model server …) are
 
 from __future__ import annotations
 
-#: Seconds between streamed pieces of an answer (the answer itself is computed at once).
-STREAM_DELAY = 0.025
+#: Milliseconds between streamed pieces of an answer in the browser (ui/app.js reads it from the
+#: page): the server sends the answer at once and the browser reveals it piece by piece.
+REVEAL_STEP_MS = 25
 #: Least seconds between two updates of a model's streaming draft (each update re-sends the chat).
 DRAFT_INTERVAL = 0.15
 #: Questions answered at the same time; more wait in the queue.
-CONCURRENCY = 2
+CONCURRENCY = 4
+#: Seconds a caller of the HTTP API is told to wait (``Retry-After``) when its queue is full.
+RETRY_AFTER_S = 1
+#: Characters of an answer per streamed chunk of ``/v1/chat/completions``.
+STREAM_CHUNK_CHARS = 16
 #: How many related passages a refused answer shows.
 RELATED_SHOWN = 3
 #: The largest top-k the settings slider offers.

@@ -19,14 +19,14 @@ from typing import Any
 
 import gradio as gr
 
-from rag import SUPPORTED_SUFFIXES, AnswerMode, LLMResult, Rag, RetrievalMode
+from rag import SUPPORTED_SUFFIXES, AnswerMode, LLMResult, QuestionError, Rag, RetrievalMode, check_day
 
 from . import cards, render
 from .boundary import error_message, guarded, handler, lang_of, status_html, status_in
-from .constants import DRAFT_INTERVAL, STREAM_DELAY
+from .constants import DRAFT_INTERVAL
 from .labels import label, language
 from .language import TEXTS, Screen
-from .state import App, Turn
+from .state import App, Turn, history
 
 Out = dict[str, Any]
 
@@ -87,9 +87,15 @@ def _ask_failed(exc: BaseException, arguments: dict[str, Any]) -> Out:
     return {"chatbot": render.chat_messages(turns, lang), "conv": turns, "question": ""}
 
 
-def answer_turn(app: App, question: str, top_k: int, mode: RetrievalMode | None) -> Turn:
-    """Ask the library; the turn records the settings, the stage timings and the cited files' names."""
-    answer = app.rag.ask(question, top_k, mode)
+def answer_turn(
+    app: App, question: str, top_k: int, mode: RetrievalMode | None, earlier: list[Turn] | None = None,
+    since: str = "", until: str = "",
+) -> Turn:  # fmt: skip
+    """Ask the library, reading the question in the conversation of the ``earlier`` turns.
+
+    The turn records the settings, the stage timings and the cited files' names.
+    """
+    answer = app.rag.ask(question, top_k, mode, history=history(earlier or []), since=since, until=until)
     turn = Turn(question=question, answer=answer, top_k=top_k, mode=str(mode or app.settings.retrieval_mode))
     turn.search_ms = answer.timings.get("retrieve_ms", 0.0)
     turn.compose_ms = answer.timings.get("answer_ms", 0.0)
@@ -98,29 +104,37 @@ def answer_turn(app: App, question: str, top_k: int, mode: RetrievalMode | None)
     return turn
 
 
+def _day(value: str | None, lang: str) -> str:
+    """A date-range box's day as YYYY-MM-DD ("" for none); a bad one is a message in the interface's language."""
+    try:
+        return check_day(value or "", "date")
+    except ValueError:
+        raise QuestionError(label(lang, "bad_date", value=value)) from None
+
+
 @handler(outputs=("chatbot", "sources", "conv", "question"), on_error=_ask_failed)
-def ask(app: App, text: str, turns: list[Turn], lang: str, top_k: float, mode: str, scores: bool, style: str) -> Iterator[Out]:
+def ask(
+    app: App, text: str, turns: list[Turn], lang: str, top_k: float, mode: str, scores: bool, style: str,
+    since: str = "", until: str = "",
+) -> Iterator[Out]:  # fmt: skip
     """Answer a question: a pending turn at once, then the answer streaming in with its cards."""
     lang, scores = language(lang), bool(scores)
     turns = list(turns or [])
     question = app.rag.check_question(text or "")
+    since, until = _day(since, lang), _day(until, lang)
+    earlier = list(turns)
     turns.append(Turn(question=question))
     yield {"chatbot": render.chat_messages(turns, lang), "conv": turns, "question": ""}
     how = RetrievalMode(mode) if mode in list(RetrievalMode) else None
-    turn = turns[-1] = answer_turn(app, question, int(top_k or app.settings.top_k), how)
+    turn = turns[-1] = answer_turn(app, question, int(top_k or app.settings.top_k), how, earlier, since, until)
     assert turn.answer is not None
     if style == AnswerMode.LLM and not turn.answer.refused:
         yield from _draft(app, turn, turns, lang, scores)
         yield {"chatbot": render.chat_messages(turns, lang), "sources": cards.sources_html(turns, lang, scores), "conv": turns}
         return
-    # the cards appear with the first piece of the answer, which then streams in; sent once, since
-    # re-sending them would undo a click on a [n] made meanwhile
-    panel: Out = {"sources": cards.sources_html(turns, lang, scores)}
-    for shown in render.stream_steps(turn.answer)[:-1]:
-        yield {"chatbot": render.chat_messages(turns, lang, len(turns) - 1, shown), **panel, "conv": turns}
-        panel = {}
-        time.sleep(STREAM_DELAY)
-    yield {"chatbot": render.chat_messages(turns, lang), **panel, "conv": turns}
+    # sent whole, at once: the browser reveals it piece by piece (ui/app.js), so no server slot
+    # is held for the animation
+    yield {"chatbot": render.chat_messages(turns, lang), "sources": cards.sources_html(turns, lang, scores), "conv": turns}
 
 
 def _draft(app: App, turn: Turn, turns: list[Turn], lang: str, scores: bool) -> Iterator[Out]:
@@ -168,7 +182,8 @@ def rerender_sources(app: App, turns: list[Turn], lang: str, scores: bool) -> Ou
 
 @handler(outputs=("chatbot", "conv", "sources", "export", "feedback_status"), on_error=status_in("feedback_status"))
 def clear_chat(app: App, lang: str, scores: bool) -> Out:
-    """The chatbot's trash button: the whole conversation goes, not just the messages shown."""
+    """新对话 and the chatbot's trash button: the whole conversation goes — messages, sources and the
+    history the next question would be read in."""
     return {
         "chatbot": [],
         "conv": [],
@@ -227,30 +242,23 @@ def dislike(app: App, turns: list[Turn], note: str, lang: str) -> Out:
 def ingest_file(app: App, path: Path, lang: str, progress: Any) -> tuple[str, str]:
     """Ingest one uploaded file; ("ok" or "warn", a line for the user). A failure leaves the others to go on."""
     name = path.name
-    size = path.stat().st_size
     limit = app.settings.max_upload_mb
-    if size > limit * 1024 * 1024:
-        return "warn", label(lang, "too_large", name=name, size=f"{size / 1024 / 1024:.1f}", mb=f"{limit:g}")
-    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-        return "warn", label(lang, "unsupported", name=name, types=" ".join(SUPPORTED_SUFFIXES))
-    data = path.read_bytes()
+    if path.stat().st_size > limit * 1024 * 1024:  # refused before it is read
+        return "warn", label(lang, "too_large", name=name, size=f"{path.stat().st_size / 1024 / 1024:.1f}", mb=f"{limit:g}")
     progress(0, desc=f"{label(lang, 'ingest_saving')} {name}")
-    saved, renamed = app.save_upload(name, data)
 
     def report(stage: str, done: int, total: int) -> None:
-        progress((done, total), desc=f"{label(lang, 'ingest_progress')} {saved.name}", unit="chunks")
+        progress((done, total), desc=f"{label(lang, 'ingest_progress')} {name}", unit="chunks")
 
-    result = app.rag.ingest_bytes(saved.name, data, doc_id=saved.name, source=str(saved), progress=report)
-    if result.errors:
-        if not (result.added or result.updated or result.unchanged):
-            saved.unlink(missing_ok=True)  # nothing of it is indexed: do not keep the file
-        reason = "; ".join(e.reason for e in result.errors)
-        return "warn", label(lang, "parse_failed", name=name, reason=reason)
-    lines = []
-    if renamed and saved.name in result.added:
-        lines.append(label(lang, "renamed", name=saved.name))
-    key = "added" if result.added else "updated" if result.updated else "unchanged"
-    lines.append(label(lang, key, name=saved.name))
+    upload = app.add_upload(name, path.read_bytes(), report)
+    if upload.status == "too_large":
+        return "warn", label(lang, "too_large", name=name, size=f"{upload.size_mb:.1f}", mb=f"{limit:g}")
+    if upload.status == "unsupported":
+        return "warn", label(lang, "unsupported", name=name, types=" ".join(SUPPORTED_SUFFIXES))
+    if upload.status == "parse_failed":
+        return "warn", label(lang, "parse_failed", name=name, reason=upload.reason)
+    lines = [label(lang, "renamed", name=upload.saved)] if upload.renamed else []
+    lines.append(label(lang, upload.status, name=upload.saved))
     return "ok", " ".join(lines)
 
 

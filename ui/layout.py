@@ -52,6 +52,7 @@ class Layout:
     send: gr.Button
     answer_mode: gr.Radio
     examples: gr.HTML
+    new_chat: gr.Button
     like: gr.Button
     dislike: gr.Button
     comment: gr.Textbox
@@ -60,6 +61,8 @@ class Layout:
     settings_box: gr.Accordion
     top_k: gr.Slider
     mode: gr.Radio
+    since: gr.Textbox
+    until: gr.Textbox
     show_scores: gr.Checkbox
     llm_info: gr.Markdown
     sources: gr.HTML
@@ -122,6 +125,7 @@ def build(
                         )
                     made["examples"] = gr.HTML(**w("examples"), elem_id="examples", js_on_load=EXAMPLES_ON_LOAD)
                     with gr.Row(elem_id="actions", equal_height=True):
+                        made["new_chat"] = gr.Button(**w("new_chat"), size="sm", elem_id="new-chat", min_width=60, scale=0)
                         made["like"] = gr.Button(**w("like"), size="sm", elem_id="like", min_width=60, scale=0)
                         made["dislike"] = gr.Button(**w("dislike"), size="sm", elem_id="dislike", min_width=60, scale=0)
                         made["comment"] = gr.Textbox(
@@ -139,6 +143,13 @@ def build(
                                 1, TOP_K_MAX, **w("top_k"), value=settings.top_k, step=1, elem_id="top-k",
                             )
                             made["mode"] = gr.Radio(**w("mode"), value=settings.retrieval_mode.value, elem_id="mode")
+                        with gr.Row(elem_id="date-range"):
+                            made["since"] = gr.Textbox(
+                                **w("since"), value=settings.since, placeholder="2023-07-01", max_lines=1, elem_id="since",
+                            )
+                            made["until"] = gr.Textbox(
+                                **w("until"), value=settings.until, placeholder="2023-08-31", max_lines=1, elem_id="until",
+                            )
                         made["show_scores"] = gr.Checkbox(value=screen.scores, **w("show_scores"), elem_id="show-scores")
                         made["llm_info"] = gr.Markdown(**w("llm_info"), elem_id="llm-info")
                 with gr.Column(scale=2, min_width=320, elem_id="sources-col"):

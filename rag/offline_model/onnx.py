@@ -1,11 +1,14 @@
-"""Optional: a dynamically quantised int8 ONNX encoder, about 3x faster on CPU.
+"""The int8 ONNX encoder: the default model's runtime on CPU, about 3x faster than torch fp32.
 
-Why this exists: on CPU the int8 graph embeds about three times faster than
-torch fp32 at the same Recall@5 (see docs/offline-model.md). It is added to
-the built folder only on request (``ONNX_INT8_FILE``), so a rebuild of the
-folder drops it together with the old weights. :class:`OnnxEncoder` runs it
-with onnxruntime directly because sentence-transformers' ONNX backend needs
-optimum-onnx, which cannot be installed beside transformers 5. torch,
+Why this exists: on CPU the dynamically quantised int8 graph embeds about
+three times faster per CPU-second than torch fp32 at the same Recall@5 (see
+docs/offline-model.md and scripts/bench_ingest.py), and loading it needs
+neither torch nor sentence-transformers, so a fresh process answers in about a
+second. ``ensure_model(onnx=True)`` exports it into the model folder once,
+after checking it against the fp32 model (:data:`FIDELITY_TEXTS`); a rebuild
+of the folder drops it together with the old weights. :class:`OnnxEncoder`
+runs it with onnxruntime directly because sentence-transformers' ONNX backend
+needs optimum-onnx, which cannot be installed beside transformers 5. torch,
 transformers, onnxruntime and tokenizers are imported only inside the
 functions that need them, so importing this module stays cheap.
 """
@@ -22,7 +25,69 @@ import numpy as np
 from rag.atomic import fsync_dir, fsync_file
 from rag.settings import Settings
 
-from .build import ONNX_INT8_FILE, Progress, _file_lock, _read_json, _stderr_progress, ensure_model
+from .build import ONNX_INT8_FILE, Progress, _read_json, _stderr_progress, ensure_model
+
+#: Simplified, traditional, English and mixed strings (questions and passages) on which
+#: the int8 encoder must stay within ``FIDELITY_MIN_COSINE`` of the fp32 model.
+FIDELITY_TEXTS = (
+    "query: 工商银行推出了多少项普惠金融API开放服务？",
+    "passage: 中国人民银行决定下调金融机构存款准备金率0.25个百分点，释放长期资金约5000亿元。",
+    "passage: 北京是中华人民共和国的首都，也是全国的政治、文化和国际交往中心。",
+    "query: 臺灣的中央銀行何時宣布升息？",
+    "passage: 國立臺灣大學創立於1928年，是臺灣歷史最悠久的綜合大學之一。",
+    "passage: 香港金融管理局表示，銀行體系總結餘將於下週減少。",
+    "query: What is the capital of France?",
+    "passage: The central bank raised interest rates by 25 basis points to curb inflation.",
+    "passage: OpenAI发布了新的GPT模型，支持128K tokens的上下文窗口。",
+    "query: iPhone 15 Pro 的售价是多少美元？",
+    "passage: 2023年第三季度，公司实现营业收入12.5亿元，同比增长8.3%，净利润为2.1亿元。",
+    "passage: 根據 Reuters 報導，Apple 將在 Shenzhen 設立新的研發中心。",
+)
+FIDELITY_MIN_COSINE = 0.99
+
+
+class OnnxFidelityError(RuntimeError):
+    """The exported int8 encoder strays from the fp32 model; it is not installed."""
+
+
+def install_onnx_int8(folder: Path, settings: Settings | None = None, progress: Progress | None = _stderr_progress) -> Path:
+    """Export, check and atomically install ``ONNX_INT8_FILE`` in a built model ``folder`` (caller holds its lock).
+
+    The graph is traced to fp32 ONNX, quantised dynamically, then compared with
+    the fp32 sentence-transformers model on :data:`FIDELITY_TEXTS`; only a graph
+    whose every cosine is at least ``FIDELITY_MIN_COSINE`` is renamed into place.
+    """
+    target = folder / ONNX_INT8_FILE
+    say = progress or (lambda _msg: None)
+    target.parent.mkdir(exist_ok=True)
+    say("Exporting the int8 ONNX encoder (one time, ~30 s)…")
+    with tempfile.TemporaryDirectory(prefix=".export-", dir=target.parent) as tmp:
+        fp32, int8 = Path(tmp) / "model.onnx", Path(tmp) / target.name
+        say("  tracing the fp32 graph…")
+        export_onnx_fp32(folder, fp32)
+        say("  quantising to int8…")
+        _quantize_dynamic_int8(fp32, int8)
+        say("  checking it against the fp32 model…")
+        worst = fidelity(folder, int8)
+        if worst < FIDELITY_MIN_COSINE:
+            raise OnnxFidelityError(
+                f"the int8 encoder's cosine to the fp32 model is {worst:.4f} (< {FIDELITY_MIN_COSINE}); "
+                "it was not installed: set RAG_EMBED_BACKEND=torch"
+            )
+        os.replace(int8, target)
+    fsync_dir(target.parent)
+    say(f"int8 ONNX encoder ready (lowest cosine to fp32: {worst:.4f}).")
+    return target
+
+
+def fidelity(folder: Path, onnx_file: Path, texts: tuple[str, ...] = FIDELITY_TEXTS) -> float:
+    """The lowest cosine between the int8 graph's and the fp32 model's vectors of ``texts``."""
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    expected = np.asarray(reference.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True))
+    actual = OnnxEncoder(folder, file_name=str(onnx_file)).encode(list(texts), batch_size=1)
+    return float(np.min(np.sum(expected * actual, axis=1)))
 
 
 def export_onnx_int8(
@@ -31,28 +96,9 @@ def export_onnx_int8(
     force: bool = False,
     progress: Progress | None = _stderr_progress,
 ) -> Path:
-    """Add ``onnx/model_qint8_avx512_vnni.onnx`` to the model folder and return its path.
-
-    Why: on CPU the int8 graph embeds about three times faster than torch fp32
-    at the same Recall@5 (see docs/offline-model.md). Needs ``onnxruntime``
-    and ``onnx`` (plus torch for the export). The file lives inside the model
-    folder, so a rebuild of the folder drops it together with the old weights.
-    """
-    folder = ensure_model(settings, progress=progress)
-    target = folder / ONNX_INT8_FILE
-    say = progress or (lambda _msg: None)
-    with _file_lock(folder):
-        if target.is_file() and not force:
-            return target
-        target.parent.mkdir(exist_ok=True)
-        say("Exporting the int8 ONNX encoder (one time, ~30 s)…")
-        with tempfile.TemporaryDirectory(prefix=".export-", dir=target.parent) as tmp:
-            fp32, int8 = Path(tmp) / "model.onnx", Path(tmp) / target.name
-            export_onnx_fp32(folder, fp32)
-            _quantize_dynamic_int8(fp32, int8)
-            os.replace(int8, target)
-        fsync_dir(target.parent)
-    return target
+    """The path of the int8 encoder in the default model folder, built and exported first if needed."""
+    folder = ensure_model(settings, force=force, progress=progress, onnx=True)
+    return folder / ONNX_INT8_FILE
 
 
 def export_onnx_fp32(folder: Path, out: Path) -> None:
@@ -109,6 +155,8 @@ class OnnxEncoder:
         folder = Path(folder)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or 0
+        # Idle threads sleep instead of spinning: the same speed, far fewer CPU-seconds beside the chunker.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(folder / file_name), options, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_seq_length)
@@ -118,6 +166,9 @@ class OnnxEncoder:
         self.dimension = int(_read_json(folder / "config.json")["hidden_size"])
 
     def get_sentence_embedding_dimension(self) -> int:
+        return self.dimension
+
+    def get_embedding_dimension(self) -> int:
         return self.dimension
 
     def encode(self, sentences: str | list[str], prompt_name: str | None = None, prompt: str | None = None,

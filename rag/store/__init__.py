@@ -2,7 +2,9 @@
 
 The embedded store keeps immutable segments listed by a manifest generation
 (rag.store.manifest, rag.store.segment), writes a segment per change and
-merges them (rag.store.writer), and searches them as one (rag.store.embedded).
+merges them (rag.store.writer), and searches them as one (rag.store.embedded);
+stories and dates are decided per write (rag.store.catalog); an index of the
+single-generation format is converted on first use (rag.store.upgrade).
 Retrieval and the API see only rag.store.base.Store.
 """
 
@@ -17,10 +19,11 @@ import numpy as np
 from ..chunking import Chunk
 from ..documents import Document
 from ..settings import Settings, StoreKind
-from .base import Ranked, Store
+from .base import DateRange, Ranked, Store
 from .embedded import EmbeddedStore, stored_documents
 from .manifest import POINTER, IndexCorrupt, IndexMismatch, IndexMissing, Manifest, current_generation, read_manifest
 from .segment import check_segment
+from .upgrade import is_legacy, upgrade
 from .writer import StoreConfig, commit, compact
 
 
@@ -55,6 +58,12 @@ class EmbeddedBackend:
     def compact(self, manifest: Manifest) -> Manifest:
         return compact(self.index_dir, StoreConfig.from_settings(self.settings), manifest)
 
+    def needs_upgrade(self) -> bool:
+        return is_legacy(self.index_dir)
+
+    def upgrade(self) -> Manifest:
+        return upgrade(self.index_dir, StoreConfig.from_settings(self.settings))
+
 
 Backend = Any  # EmbeddedBackend or MilvusBackend: the same methods
 
@@ -64,7 +73,8 @@ def backend_for(index_dir: Path, settings: Settings) -> Backend:
     if settings.store == StoreKind.MILVUS:
         from .milvus import MilvusBackend
 
-        return MilvusBackend(settings.milvus_uri or str(index_dir / "milvus.db"), settings.milvus_token, settings.milvus_collection)
+        stories = StoreConfig.from_settings(settings).stories
+        return MilvusBackend(settings.milvus_uri or str(index_dir / "milvus.db"), settings.milvus_token, settings.milvus_collection, stories)
     return EmbeddedBackend(index_dir, settings)
 
 
@@ -90,6 +100,6 @@ def check_index(index_dir: Path) -> Manifest:
 
 
 __all__ = [
-    "POINTER", "Backend", "EmbeddedBackend", "EmbeddedStore", "backend_for", "IndexCorrupt", "IndexMismatch", "IndexMissing", "Manifest", "Ranked", "Store",
+    "POINTER", "Backend", "DateRange", "EmbeddedBackend", "EmbeddedStore", "backend_for", "IndexCorrupt", "IndexMismatch", "IndexMissing", "Manifest", "Ranked", "Store",
     "StoreConfig", "check_index", "commit", "compact", "load_index", "open_store", "read_manifest", "stored_documents",
 ]  # fmt: skip

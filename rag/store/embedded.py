@@ -6,7 +6,6 @@ answers questions pays only for the segments that are new.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -18,7 +17,7 @@ from ..chunking import Chunk
 from ..documents import Document
 from ..lexical import Results, bm25_scores, top
 from . import vectors as vector_index
-from .base import Ranked
+from .base import DateRange, Ranked
 from .manifest import IndexCorrupt, Manifest, current_generation, read_manifest
 from .records import document_from
 from .segment import Segment, open_segment
@@ -28,16 +27,12 @@ class _Documents(Mapping[str, Document]):
     """The live documents, read from their segments on demand."""
 
     def __init__(self, manifest: Manifest, segments: Mapping[str, Segment]) -> None:
-        self._entries = manifest.documents
+        self._manifest, self._entries = manifest, manifest.documents
         self._segments = segments
 
     def __getitem__(self, doc_id: str) -> Document:
         entry = self._entries[doc_id]
-        document = self._segments[entry["segment"]].records.document(doc_id)
-        source = entry.get("source", "")
-        if source and document.meta.get("source") != source:  # same bytes found at a new path
-            document = dataclasses.replace(document, meta={**document.meta, "source": source})
-        return document
+        return self._manifest.served(self._segments[entry["segment"]].records.document(doc_id))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
@@ -84,21 +79,58 @@ class EmbeddedStore:
     def size(self) -> int:
         return int(sum(int(live.sum()) for live in self.lives))
 
+    @property
+    def newest_published(self) -> str:
+        return self._manifest.newest_published
+
+    @property
+    def story_members(self) -> Mapping[str, Sequence[str]]:
+        return self._manifest.story_members
+
+    def published(self, doc_id: str) -> str:
+        return self._manifest.published(doc_id)
+
+    def story(self, doc_id: str) -> str:
+        return self._manifest.story(doc_id)
+
+    def title(self, doc_id: str) -> str:
+        return self._manifest.title(doc_id)
+
+    def _admitted(self, part: int, within: DateRange | None) -> np.ndarray:
+        """Live rows of segment ``part`` whose document was published ``within``."""
+        live = self.lives[part]
+        if within is None:
+            return live
+        segment = self.segments[part]
+        allowed = np.array([within.admits(self._manifest.published(d)) for d in segment.doc_ids] + [False])
+        return live & allowed[segment.row_docs] if segment.size else live
+
     def _locate(self, row: int) -> tuple[Segment, int]:
         part = int(np.searchsorted(self.bases, row, side="right")) - 1
         return self.segments[part], row - int(self.bases[part])
 
-    def dense(self, vector: np.ndarray, k: int) -> Ranked:
+    def dense(self, vector: np.ndarray, k: int, within: DateRange | None = None) -> Ranked:
+        """FAISS per segment; with a date range, exact inner products over the rows in range."""
         found: Ranked = []
         for part, segment in enumerate(self.segments):
             base = int(self.bases[part])
-            hits = vector_index.search(segment.faiss_index, vector, k, self.lives[part], self.dead[part])
+            if within is None:
+                hits = vector_index.search(segment.faiss_index, vector, k, self.lives[part], self.dead[part])
+            else:
+                rows = np.flatnonzero(self._admitted(part, within))
+                scores = np.asarray(segment.vectors[rows], dtype=np.float32) @ vector if rows.shape[0] else np.zeros(0, dtype=np.float32)
+                best = np.argsort(-scores, kind="stable")[:k]
+                hits = [(int(rows[i]), float(scores[i])) for i in best]
             found.extend((base + row, score) for row, score in hits)
         return sorted(found, key=lambda item: (-item[1], item[0]))[:k]
 
-    def lexical(self, tokens: Sequence[str], k: int) -> Ranked:
+    def lexical(self, tokens: Sequence[str], k: int, within: DateRange | None = None) -> Ranked:
+        """BM25 with the statistics of every live chunk; a date range only narrows which rows compete."""
         parts = [(s.postings, live) for s, live in zip(self.segments, self.lives, strict=True)]
         found = bm25_scores(parts, tokens)
+        if within is not None:
+            masks = [self._admitted(part, within) for part in range(len(self.segments))]
+            found = [Results(f.indices[masks[part][f.indices]], f.scores[masks[part][f.indices]]) for part, f in enumerate(found)]
         rows = np.concatenate([f.indices + int(self.bases[part]) for part, f in enumerate(found)]) if found else np.zeros(0, dtype=np.int64)
         scores = np.concatenate([f.scores for f in found]) if found else np.zeros(0, dtype=np.float32)
         best = top(Results(rows, scores), k)

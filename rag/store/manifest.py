@@ -9,6 +9,7 @@ a document never rewrites an old segment: the manifest is the tombstone list.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -16,12 +17,15 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from ..atomic import fsync_dir, fsync_tree, write_atomic
+from ..dates import is_partial
+from ..documents import Document
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 POINTER = "CURRENT"
 GENERATION_PREFIX = "gen-"
 SEGMENT_PREFIX = "seg-"
@@ -46,7 +50,9 @@ class Manifest:
     dimension: int
     chunker: Mapping[str, int]
     faiss_factory: str
-    #: doc id → {"sha256", "source", "title", "segment", "chunks"}
+    #: doc id → {"sha256", "source", "title", "segment", "chunks", "published", "partial", "story"}:
+    #: ``published`` the date served (a yearless ``partial`` one completed with the collection's year),
+    #: ``story`` the story id (rag.stories; the document's own id when no other tells it)
     documents: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: segment folder names, in row order
     segments: Sequence[str] = ()
@@ -66,6 +72,43 @@ class Manifest:
     @property
     def chunk_count(self) -> int:
         return sum(int(entry.get("chunks", 0)) for entry in self.documents.values())
+
+    # What questions ask of every document, worked out once per generation from the entries alone.
+
+    @cached_property
+    def newest_published(self) -> str:
+        days = (str(entry.get("published", "")) for entry in self.documents.values())
+        return max((day for day in days if day and not is_partial(day)), default="")
+
+    @cached_property
+    def story_members(self) -> dict[str, list[str]]:
+        members: dict[str, list[str]] = {}
+        for doc_id, entry in self.documents.items():
+            members.setdefault(str(entry.get("story") or doc_id), []).append(doc_id)
+        return {story: docs for story, docs in members.items() if len(docs) > 1}
+
+    def published(self, doc_id: str) -> str:
+        return str(self.documents.get(doc_id, {}).get("published", ""))
+
+    def story(self, doc_id: str) -> str:
+        return str(self.documents.get(doc_id, {}).get("story") or doc_id)
+
+    def title(self, doc_id: str) -> str:
+        return str(self.documents.get(doc_id, {}).get("title", ""))
+
+    def served(self, document: Document) -> Document:
+        """``document`` as stored, with what the collection decided since: where it was found, its date, its story."""
+        entry = self.documents.get(document.id, {})
+        meta = {k: v for k, v in document.meta.items() if k != "story"}
+        if entry.get("source"):
+            meta["source"] = entry["source"]
+        if entry.get("published"):
+            meta["published"] = entry["published"]
+            if entry.get("partial") and not is_partial(str(entry["published"])):
+                meta["published_year"] = "collection"
+        if self.story(document.id) in self.story_members:
+            meta["story"] = self.story(document.id)
+        return document if meta == dict(document.meta) else dataclasses.replace(document, meta=meta)
 
 
 def new_name(prefix: str) -> str:

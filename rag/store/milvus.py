@@ -7,7 +7,8 @@ tests) or ``http(s)://host:19530`` (a Milvus server or cluster; Zilliz Cloud wit
 * ``<prefix>_chunks``: chunk id, document id, the folded search text with a BM25
   sparse field Milvus computes itself (jieba analyzer), the chunk record, the vector;
 * ``<prefix>_docs``: each document's record (split into parts: a VARCHAR holds
-  at most 64 KB) and its sha256, source, title and chunk count;
+  at most 64 KB) and its sha256, source, title, chunk count, publication date,
+  story and LSH band keys (rag.store.catalog);
 * ``<prefix>_meta``: the manifest (model, dimension, chunker) and a generation
   stamp that changes with every write, so readers know to reload.
 
@@ -17,7 +18,7 @@ transactions: a writer killed mid-way can leave a document's new chunks beside
 its old record until the next write of it; the model and chunker recorded in the
 manifest are checked on every open as in the embedded store. BM25 scores are
 Milvus's own (its IDF is per segment), so rankings can differ slightly from the
-embedded store's.
+embedded store's. A date range filters both channels by document id.
 """
 
 from __future__ import annotations
@@ -35,14 +36,26 @@ import numpy as np
 from ..chunking import Chunk
 from ..documents import Document
 from ..folding import fold
-from .base import Ranked
+from ..stories import StoryParams
+from .base import DateRange, Ranked
+from .catalog import annotate_write, no_bands, stored_stories
 from .manifest import FORMAT_VERSION, IndexMissing, Manifest
 from .records import chunk_from, document_from
+from .writer import entry
 
 _TEXT_MAX = 65_535
 _PART_CHARS = 15_000  # at most 4 bytes a character in UTF-8: a part fits one VARCHAR
 _BATCH = 512
 _DUMMY = [0.0, 1.0]  # Milvus requires a vector field in every collection
+_ENTRY_FIELDS = ("sha256", "source", "title", "chunks", "published", "partial", "story")
+
+
+def _bands_text(bands: np.ndarray) -> str:
+    return " ".join(f"{int(key):x}" for key in bands.tolist())
+
+
+def _bands_from(text: str) -> np.ndarray:
+    return np.array([int(key, 16) for key in text.split()], dtype=np.uint64)
 
 
 def connect(uri: str, token: str) -> Any:
@@ -56,8 +69,9 @@ def connect(uri: str, token: str) -> Any:
 class MilvusBackend:
     """Reading and writing one index held in Milvus; see the module docstring."""
 
-    def __init__(self, uri: str, token: str, prefix: str) -> None:
+    def __init__(self, uri: str, token: str, prefix: str, stories: StoryParams) -> None:
         self.client = connect(uri, token)
+        self.stories = stories
         self.chunks_name, self.docs_name, self.meta_name = f"{prefix}_chunks", f"{prefix}_docs", f"{prefix}_meta"
         self._lock = threading.Lock()
 
@@ -77,12 +91,25 @@ class MilvusBackend:
         meta = self._meta()
         if meta is None:
             raise IndexMissing(f"no index in Milvus collection {self.chunks_name}: run `rag ingest` first / 尚未建立索引")
-        documents = {
-            row["doc_id"]: {"sha256": row["sha256"], "source": row["source"], "title": row["title"], "chunks": row["chunks"]}
-            for row in self._all(self.docs_name, "part == 0", ["doc_id", "sha256", "source", "title", "chunks"])
-        }
-        fields = {k: meta[k] for k in ("model", "dimension", "chunker", "faiss_factory", "version", "created")}
-        return Manifest(**fields, documents=documents, segments=())
+        fields = ["doc_id", *_ENTRY_FIELDS]
+        documents = {row["doc_id"]: {k: row[k] for k in _ENTRY_FIELDS} for row in self._all(self.docs_name, "part == 0", fields)}
+        identity = {k: meta[k] for k in ("model", "dimension", "chunker", "faiss_factory", "version", "created")}
+        return Manifest(**identity, documents=documents, segments=())
+
+    def needs_upgrade(self) -> bool:
+        return False
+
+    def upgrade(self) -> Manifest:
+        return self.manifest()
+
+    def _band_table(self, manifest: Manifest | None) -> tuple[list[str], np.ndarray]:
+        ids: list[str] = []
+        rows: list[np.ndarray] = []
+        if manifest is not None and manifest.documents:
+            for row in self._all(self.docs_name, "part == 0", ["doc_id", "bands"]):
+                ids.append(row["doc_id"])
+                rows.append(_bands_from(row["bands"]))
+        return ids, np.vstack(rows) if rows else no_bands(self.stories)
 
     def _all(self, collection: str, condition: str, fields: list[str]) -> Iterator[dict[str, Any]]:
         iterator = self.client.query_iterator(collection, batch_size=1000, filter=condition, output_fields=fields)
@@ -121,6 +148,10 @@ class MilvusBackend:
                 schema.add_field("source", DataType.VARCHAR, max_length=4096)
                 schema.add_field("title", DataType.VARCHAR, max_length=4096)
                 schema.add_field("chunks", DataType.INT64)
+                schema.add_field("published", DataType.VARCHAR, max_length=64)
+                schema.add_field("partial", DataType.VARCHAR, max_length=64)
+                schema.add_field("story", DataType.VARCHAR, max_length=1024)
+                schema.add_field("bands", DataType.VARCHAR, max_length=4096)
             schema.add_field("data", DataType.VARCHAR, max_length=_TEXT_MAX)
             schema.add_field("dummy", DataType.FLOAT_VECTOR, dim=len(_DUMMY))
             index = client.prepare_index_params()
@@ -140,6 +171,14 @@ class MilvusBackend:
         if previous is None:
             self.drop()
         self._create(identity.dimension)
+        entries = {k: dict(v) for k, v in previous.documents.items()} if previous is not None else {}
+        before = {k: dict(v) for k, v in entries.items()}
+        stored = stored_stories(entries, *self._band_table(previous), lambda doc_id: self.document(doc_id).text)
+        for doc_id in removed:
+            entries.pop(doc_id, None)
+        for document in fresh:
+            entries[document.id] = entry(document, "", 0)
+        bands = annotate_write(entries, stored, fresh, removed, self.stories)
         by_doc: dict[str, list[int]] = {d.id: [] for d in fresh}
         for row, chunk in enumerate(chunks):
             by_doc[chunk.doc_id].append(row)
@@ -153,7 +192,7 @@ class MilvusBackend:
         known = previous.documents if previous is not None else {}
         records: list[dict[str, Any]] = []
         for document in fresh:
-            records.extend(self._document_rows(document, len(by_doc[document.id])))
+            records.extend(self._document_rows(document, len(by_doc[document.id]), entries[document.id], bands[document.id]))
             if document.id in known:  # a replacement: drop its old chunks and record parts beyond the new ones
                 keep = [chunks[i].id for i in by_doc[document.id]]
                 self.client.delete(self.chunks_name, filter=f"doc_id == {json.dumps(document.id, ensure_ascii=False)}" + (f" and id not in {json.dumps(keep, ensure_ascii=False)}" if keep else ""))
@@ -164,10 +203,20 @@ class MilvusBackend:
         for doc_id in removed:
             self.client.delete(self.chunks_name, filter=f"doc_id == {json.dumps(doc_id, ensure_ascii=False)}")
             self.client.delete(self.docs_name, filter=f"doc_id == {json.dumps(doc_id, ensure_ascii=False)}")
+        fresh_ids = {d.id for d in fresh}
+        changed = {
+            doc_id: {k: item[k] for k in ("published", "story") if before.get(doc_id, {}).get(k) != item[k]}
+            for doc_id, item in entries.items() if doc_id not in fresh_ids
+        }  # fmt: skip
         for doc_id, source in (sources or {}).items():
+            if doc_id in changed:
+                changed[doc_id]["source"] = source
+        for doc_id, fields in changed.items():  # stories regrouped, years completed, files moved
+            if not fields:
+                continue
             found = self.client.query(self.docs_name, filter=f"doc_id == {json.dumps(doc_id, ensure_ascii=False)} and part == 0", output_fields=["*"])
-            if found and found[0]["source"] != source:
-                self.client.upsert(self.docs_name, [{**found[0], "source": source}])
+            if found and any(found[0][k] != v for k, v in fields.items()):
+                self.client.upsert(self.docs_name, [{**found[0], **fields}])
         meta = {
             "model": identity.model, "dimension": identity.dimension, "chunker": dict(identity.chunker), "faiss_factory": "milvus",
             "version": FORMAT_VERSION, "created": time.time(), "generation": f"milvus-{time.time_ns()}",
@@ -177,12 +226,13 @@ class MilvusBackend:
             self.client.flush(name)
         return self.manifest()
 
-    def _document_rows(self, document: Document, chunks: int) -> list[dict[str, Any]]:
+    def _document_rows(self, document: Document, chunks: int, item: Mapping[str, Any], bands: np.ndarray) -> list[dict[str, Any]]:
         data = json.dumps(dataclasses.asdict(document), ensure_ascii=False)
         parts = [data[i : i + _PART_CHARS] for i in range(0, len(data), _PART_CHARS)] or [""]
         return [
             {"id": f"{document.id}\u0000{n}", "doc_id": document.id, "part": n, "sha256": document.sha256,
-             "source": str(document.meta.get("source", "")), "title": document.title, "chunks": chunks, "data": part, "dummy": _DUMMY}
+             "source": str(document.meta.get("source", "")), "title": document.title, "chunks": chunks, "data": part, "dummy": _DUMMY,
+             "published": str(item["published"]), "partial": str(item["partial"]), "story": str(item["story"]), "bands": _bands_text(bands)}
             for n, part in enumerate(parts)
         ]  # fmt: skip
 
@@ -201,19 +251,17 @@ class MilvusBackend:
         found = self.client.query(self.docs_name, filter=f"doc_id == {json.dumps(doc_id, ensure_ascii=False)}", output_fields=["part", "data", "source"])
         if not found:
             raise KeyError(doc_id)
-        document = document_from(json.loads("".join(r["data"] for r in sorted(found, key=lambda r: r["part"]))))
-        source = next(r["source"] for r in found if r["part"] == 0)
-        return dataclasses.replace(document, meta={**document.meta, "source": source}) if source else document
+        return document_from(json.loads("".join(r["data"] for r in sorted(found, key=lambda r: r["part"]))))
 
 
 class _Documents(Mapping[str, Document]):
     def __init__(self, backend: MilvusBackend, manifest: Manifest) -> None:
-        self._backend, self._ids = backend, manifest.documents
+        self._backend, self._manifest, self._ids = backend, manifest, manifest.documents
 
     def __getitem__(self, doc_id: str) -> Document:
         if doc_id not in self._ids:
             raise KeyError(doc_id)
-        return self._backend.document(doc_id)
+        return self._manifest.served(self._backend.document(doc_id))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._ids)
@@ -245,6 +293,30 @@ class MilvusStore:
     def size(self) -> int:
         return self._manifest.chunk_count
 
+    @property
+    def newest_published(self) -> str:
+        return self._manifest.newest_published
+
+    @property
+    def story_members(self) -> Mapping[str, Sequence[str]]:
+        return self._manifest.story_members
+
+    def published(self, doc_id: str) -> str:
+        return self._manifest.published(doc_id)
+
+    def story(self, doc_id: str) -> str:
+        return self._manifest.story(doc_id)
+
+    def title(self, doc_id: str) -> str:
+        return self._manifest.title(doc_id)
+
+    def _filter(self, within: DateRange | None) -> str | None:
+        """A Milvus filter keeping the documents published ``within`` ("" when none is; None without a range)."""
+        if within is None:
+            return None
+        allowed = [doc_id for doc_id in self._manifest.documents if within.admits(self._manifest.published(doc_id))]
+        return f"doc_id in {json.dumps(allowed, ensure_ascii=False)}" if allowed else ""
+
     def _row(self, hit: dict[str, Any]) -> int:
         with self._lock:
             row = self._rows.get(hit["id"])
@@ -253,22 +325,24 @@ class MilvusStore:
                 self._chunks.append(chunk_from(json.loads(hit["entity"]["record"])))
             return row
 
-    def dense(self, vector: np.ndarray, k: int) -> Ranked:
-        if k <= 0 or not self.size:
+    def dense(self, vector: np.ndarray, k: int, within: DateRange | None = None) -> Ranked:
+        where = self._filter(within)
+        if k <= 0 or not self.size or where == "":
             return []
         found = self.backend.client.search(
             self.backend.chunks_name, data=[np.asarray(vector, dtype=np.float32).tolist()], anns_field="vector",
-            limit=min(k, 16_384), output_fields=["record"], search_params={"metric_type": "IP"},
+            limit=min(k, 16_384), output_fields=["record"], search_params={"metric_type": "IP"}, filter=where or "",
         )[0]  # fmt: skip
         return sorted(((self._row(h), float(h["distance"])) for h in found), key=lambda item: (-item[1], item[0]))
 
-    def lexical(self, tokens: Sequence[str], k: int) -> Ranked:
+    def lexical(self, tokens: Sequence[str], k: int, within: DateRange | None = None) -> Ranked:
         """Milvus's BM25 over the folded text; milvus-lite reports it negated, so magnitudes are taken."""
-        if k <= 0 or not tokens or not self.size:
+        where = self._filter(within)
+        if k <= 0 or not tokens or not self.size or where == "":
             return []
         found = self.backend.client.search(
             self.backend.chunks_name, data=[" ".join(tokens)], anns_field="sparse", limit=min(k, 16_384),
-            output_fields=["record"], search_params={"metric_type": "BM25"},
+            output_fields=["record"], search_params={"metric_type": "BM25"}, filter=where or "",
         )[0]  # fmt: skip
         scored = [(self._row(h), abs(float(h["distance"]))) for h in found]
         return sorted(((r, s) for r, s in scored if s > 0), key=lambda item: (-item[1], item[0]))

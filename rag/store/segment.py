@@ -40,6 +40,7 @@ class Segment:
     doc_ids: list[str]  # the segment's documents; row_docs indexes into it
     row_docs: np.ndarray
     records: Records
+    bands: np.ndarray  # LSH band keys of each document's MinHash, rows as doc_ids (rag.stories)
 
     def live(self, documents: Mapping[str, Mapping[str, Any]]) -> np.ndarray:
         """Rows whose document's live copy is in this segment."""
@@ -49,16 +50,17 @@ class Segment:
 
 def write_segment(
     index_dir: Path, documents: Sequence[Document], chunks: Sequence[Chunk], vectors: np.ndarray,
-    postings: Postings, factory: str,
+    postings: Postings, factory: str, bands: np.ndarray,
 ) -> str:  # fmt: skip
     """Write a complete segment and return its folder name; chunks must be grouped by their documents."""
-    if len(chunks) != vectors.shape[0] or len(chunks) != postings.size:
-        raise ValueError(f"{len(chunks)} chunks, {vectors.shape[0]} vectors, {postings.size} postings rows")
+    if len(chunks) != vectors.shape[0] or len(chunks) != postings.size or len(documents) != bands.shape[0]:
+        raise ValueError(f"{len(chunks)} chunks, {vectors.shape[0]} vectors, {postings.size} postings rows, {bands.shape[0]} band rows")
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=index_dir))
     try:
         ordinal = {d.id: i for i, d in enumerate(documents)}
         np.save(staging / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
         np.save(staging / "row_docs.npy", np.array([ordinal[c.doc_id] for c in chunks], dtype=np.int32))
+        np.save(staging / "bands.npy", np.ascontiguousarray(bands, dtype=np.uint64))
         faiss.write_index(vector_index.build(np.asarray(vectors, dtype=np.float32), factory), str(staging / "vectors.faiss"))
         postings.save(staging / "bm25")
         write_records(staging, documents, chunks)
@@ -81,7 +83,7 @@ def check_segment(folder: Path) -> int:
     shape = np.load(folder / "vectors.npy", mmap_mode="r").shape
     if shape[0] != rows or np.load(folder / "row_docs.npy", mmap_mode="r").shape[0] != rows:
         raise ValueError(f"segment {folder.name} has {shape[0]} vectors for {rows} rows")
-    for name in ("vectors.faiss", "records.sqlite", "bm25/terms.json", "bm25/postings.npz"):
+    for name in ("vectors.faiss", "records.sqlite", "bands.npy", "bm25/terms.json", "bm25/postings.npz"):
         if not (folder / name).is_file():
             raise FileNotFoundError(f"{folder / name} is missing")
     with open(folder / "records.sqlite", "rb") as handle:
@@ -100,4 +102,7 @@ def open_segment(folder: Path, ef_search: int) -> Segment:
     if faiss_index.ntotal != rows or postings.size != rows or records.count != rows:
         raise ValueError(f"segment {folder.name}: {faiss_index.ntotal} vectors, {postings.size} BM25 rows, {records.count} records for {rows} rows")
     row_docs = np.load(folder / "row_docs.npy")
-    return Segment(folder.name, rows, vectors, faiss_index, postings, list(info["documents"]), row_docs, records)
+    bands = np.load(folder / "bands.npy")
+    if bands.shape[0] != len(info["documents"]):
+        raise ValueError(f"segment {folder.name}: {bands.shape[0]} band rows for {len(info['documents'])} documents")
+    return Segment(folder.name, rows, vectors, faiss_index, postings, list(info["documents"]), row_docs, records, bands)

@@ -1,0 +1,210 @@
+"""The HTTP API of ``rag serve``: OpenAI's chat protocol and the CLI's JSON contracts, beside the app.
+
+``create_api(app)`` makes the FastAPI application that ``ui.app.serve`` mounts
+the Gradio app into, so both share one process, one port and one loaded model:
+
+* ``POST /v1/chat/completions`` — OpenAI-compatible, streaming or not;
+* ``POST /v1/search``, ``POST /v1/ask`` — ``rag search|ask --json``;
+* ``GET|POST /v1/documents``, ``DELETE /v1/documents/{id}`` — the index, with the app's upload checks;
+* ``GET /healthz`` — the index generation, its size and the model.
+
+Keys, limits and the error shape live in ``ui.api_support``, the shapes in
+``ui.api_models``, the chat mapping in ``ui.api_chat``. Like every front end it
+imports only ``rag``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, File, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.exceptions import HTTPException
+
+from rag import (
+    SUPPORTED_SUFFIXES,
+    AnswerMode,
+    IndexMissing,
+    LLMResult,
+    QuestionError,
+    answer_to_dict,
+    result_to_dict,
+    search_to_dict,
+)
+
+from . import api_chat
+from .api_models import (
+    AskResponse,
+    ChatRequest,
+    ChatResponse,
+    DeleteResponse,
+    DocumentList,
+    ErrorResponse,
+    Health,
+    Options,
+    QuestionRequest,
+    SearchResponse,
+    UploadResponse,
+)
+from .api_support import Admission, ApiError, BodyLimit, error_response, guard, load_keys
+from .constants import RETRY_AFTER_S
+from .state import App
+
+#: Extra room over the upload limit for the multipart framing around the file.
+MULTIPART_SLACK = 64 * 1024
+#: Statuses every /v1 route may answer, documented in the schema.
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (400, 401, 413)
+}
+BUSY: dict[int | str, dict[str, Any]] = {503: {"model": ErrorResponse, "description": "queue full; see Retry-After"}}
+
+VERSION = "1"
+
+
+def create_api(app: App) -> FastAPI:
+    """The API over ``app``'s library object; keys and limits from its settings."""
+    settings = app.settings
+    keys = load_keys(settings.api_keys)
+    admission = Admission(settings.api_concurrency, settings.api_queue_size)
+    upload_limit = int(settings.max_upload_mb * 1024 * 1024) + MULTIPART_SLACK
+    api = FastAPI(
+        title="有据可查 · Cited answers API",
+        version=VERSION,
+        description="Answers from the indexed Chinese documents, every sentence cited. "
+        "`/v1/chat/completions` speaks OpenAI's chat protocol; the rest are the `rag` CLI's JSON contracts.",
+    )
+
+    def limit_for(method: str, path: str) -> int | None:
+        if method not in ("POST", "PUT", "PATCH") or not (path.startswith("/v1/") or path == "/v1"):
+            return None
+        return upload_limit if path.rstrip("/") == "/v1/documents" else settings.api_max_body_kb * 1024
+
+    api.add_middleware(BodyLimit, limit_for=limit_for)
+    _errors(api)
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(guard(keys))], responses=COMMON_ERRORS)
+    rag = app.rag
+
+    def answer(question: str, history: list[dict[str, str]], options: Options) -> dict[str, Any]:
+        """The ``rag ask --json`` dict; in the llm answer mode the verified result's."""
+        if (options.answer_mode or settings.answer_mode) == AnswerMode.LLM:
+            for event in rag.generate(question, options.top_k, options.mode, history):
+                if isinstance(event, LLMResult):
+                    return result_to_dict(event)
+            raise RuntimeError("the answer stream ended without a result")
+        return answer_to_dict(rag.ask(question, options.top_k, options.mode, history))
+
+    @v1.post("/chat/completions", response_model=ChatResponse, responses={**BUSY, 200: {"content": {"text/event-stream": {}}}})
+    async def chat_completions(request: ChatRequest) -> Any:
+        """OpenAI-compatible: the last user message is the question, the ones before it its conversation."""
+        question, history = api_chat.split_messages(request.messages)
+        result = await admission.run(answer, question, history, request)
+        if request.stream:
+            return StreamingResponse(api_chat.sse_stream(result, request.model), media_type="text/event-stream")
+        return api_chat.completion(result, request.model)
+
+    @v1.post("/ask", response_model=AskResponse, responses=BUSY)
+    async def ask(request: QuestionRequest) -> Any:
+        """``rag ask --json``: the answer with its citations, or a refusal with related reading."""
+        return await admission.run(answer, request.question, _history(request), request)
+
+    @v1.post("/search", response_model=SearchResponse, responses=BUSY)
+    async def search(request: QuestionRequest) -> Any:
+        """``rag search --json``: the ranked passages, searched as the question's standalone form."""
+
+        def run() -> dict[str, Any]:
+            standalone = rag.resolve(request.question, _history(request)).standalone
+            data = search_to_dict(request.question, rag.search(standalone, request.top_k, request.mode))
+            return {**data, "standalone_question": standalone}
+
+        return await admission.run(run)
+
+    @v1.get("/documents", response_model=DocumentList)
+    async def documents() -> Any:
+        """The indexed documents."""
+        return {"documents": await admission.run(_documents, app)}
+
+    @v1.post("/documents", response_model=UploadResponse, responses={415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, **BUSY})
+    async def upload(file: Annotated[UploadFile, File(description=f"one of {' '.join(SUPPORTED_SUFFIXES)}")]) -> Any:
+        """Add one file (multipart field ``file``) with the app's checks: size, type, whether it parses."""
+        data = await file.read(upload_limit + 1)
+        outcome = await admission.run(app.add_upload, file.filename or "upload", data)
+        if outcome.status == "too_large":
+            raise ApiError(413, f"{outcome.name} is {outcome.size_mb:.1f} MB; the limit is {settings.max_upload_mb:g} MB. / 文件过大", "file_too_large")
+        if outcome.status == "unsupported":
+            raise ApiError(415, f"{outcome.name}: only {' '.join(SUPPORTED_SUFFIXES)} files are supported. / 不支持的文件类型", "unsupported_file_type")
+        if outcome.status == "parse_failed":
+            raise ApiError(422, f"{outcome.name}: {outcome.reason}", "unparsable_file")
+        return {
+            "doc": outcome.saved, "status": outcome.status, "renamed": outcome.renamed, "chunks": outcome.chunks,
+            "documents": await admission.run(_documents, app),
+        }  # fmt: skip
+
+    @v1.delete("/documents/{doc_id}", response_model=DeleteResponse, responses={404: {"model": ErrorResponse}, **BUSY})
+    async def delete(doc_id: str) -> Any:
+        """Remove one document from the index (and its file, when it was uploaded)."""
+        deleted = await admission.run(app.delete, [doc_id])
+        if not deleted:
+            raise ApiError(404, f"No document {doc_id!r} in the index. / 索引中没有该文档", "document_not_found")
+        return {"deleted": deleted, "documents": await admission.run(_documents, app)}
+
+    api.include_router(v1)
+
+    @api.get("/healthz", response_model=Health)
+    async def healthz() -> Any:
+        """Whether an index is loaded, its generation and size, and the embedding model (no key needed)."""
+        return await admission.run(_health, app)
+
+    return api
+
+
+def _history(request: QuestionRequest) -> list[dict[str, str]]:
+    return [{"role": m.role, "content": m.content} for m in request.history]
+
+
+def _documents(app: App) -> list[dict[str, Any]]:
+    return [
+        {"doc": d.id, "title": d.title, "sha256": d.sha256, "paragraphs": len(d.paragraphs), "file_name": d.meta.get("file_name", d.id)}
+        for d in app.rag.documents()
+    ]
+
+
+def _health(app: App) -> dict[str, Any]:
+    rag = app.rag
+    if not rag.has_index():
+        return {"status": "no_index", "generation": "", "documents": 0, "chunks": 0, "model": rag.settings.embed_model}
+    index = rag.index()
+    return {
+        "status": "ok", "generation": rag.generation(), "documents": len(index.documents),
+        "chunks": index.size, "model": index.manifest.model,
+    }  # fmt: skip
+
+
+def _errors(api: FastAPI) -> None:
+    """Every failure in OpenAI's error shape; the library's own messages are kept, tracebacks never shown."""
+
+    @api.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.message, exc.code, exc.headers)
+
+    @api.exception_handler(QuestionError)
+    async def question_error(request: Request, exc: QuestionError) -> JSONResponse:
+        return error_response(400, str(exc), "invalid_question")
+
+    @api.exception_handler(IndexMissing)
+    async def no_index(request: Request, exc: IndexMissing) -> JSONResponse:
+        return error_response(503, str(exc), "no_index", {"Retry-After": str(RETRY_AFTER_S)})
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors()[:5])
+        return error_response(400, f"Invalid request: {problems}", "invalid_request")
+
+    @api.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return error_response(exc.status_code, str(exc.detail), f"http_{exc.status_code}", dict(exc.headers or {}))
+
+    @api.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return error_response(500, f"The server failed to answer ({exc.__class__.__name__}). / 服务器内部错误", "internal_error")
+
