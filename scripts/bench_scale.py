@@ -18,7 +18,15 @@ Each size is then measured in a fresh process:
 * the same on milvus-lite (``--stores embedded,milvus``, up to ``--milvus-max`` chunks);
 * **recall@10**: the store's dense top 10 against exact search over every vector.
 
+With ``--index DIR`` an existing index (say the whole news slice, built by
+``rag ingest``) is measured instead, on a copy: opening it (an index of the
+single-generation format is upgraded then, its vectors reused), search latency
+for the questions of ``eval/news_qa.jsonl``, adding one article in this process
+and with ``rag ingest`` in a fresh one, and recall@10 of HNSW graphs over its
+real e5 vectors against exact search, by efSearch and M.
+
     .venv/bin/python scripts/bench_scale.py [--articles 400] [--sizes 10000,100000,1000000] [--queries 100]
+    .venv/bin/python scripts/bench_scale.py --index /path/to/index [--queries 170]
 """
 
 from __future__ import annotations
@@ -85,6 +93,12 @@ def base_index(articles: int) -> Path:
     return folder
 
 
+def band_rows(base: EmbeddedStore) -> np.ndarray:
+    """The base documents' story band keys, in ``base.documents`` order."""
+    rows = {d: segment.bands[i] for segment in base.segments for i, d in enumerate(segment.doc_ids) if base.manifest.documents.get(d, {}).get("segment") == segment.name}
+    return np.stack([rows[d] for d in base.documents])
+
+
 def copies_of(base: EmbeddedStore, group: range) -> tuple[list[Document], list[Chunk], np.ndarray]:
     """Copies ``group`` of the base index: documents and chunks under new ids, vectors perturbed (copy 0 is real)."""
     documents = [base.documents[d] for d in base.documents]
@@ -103,7 +117,7 @@ def copies_of(base: EmbeddedStore, group: range) -> tuple[list[Document], list[C
 def grow_milvus(base: EmbeddedStore, target: int, uri: str) -> int:
     """The same growth written into milvus-lite at ``uri`` (Milvus computes the BM25 field itself)."""
     shutil.rmtree(Path(uri).parent, ignore_errors=True)
-    backend = MilvusBackend(uri, "", "bench")
+    backend = MilvusBackend(uri, "", "bench", StoreConfig.from_settings(load_settings()).stories)
     copies = max(1, math.ceil(target / base.size))
     identity = dataclasses.replace(base.manifest, documents={}, segments=())
     previous = None
@@ -129,7 +143,8 @@ def grow(base: EmbeddedStore, target: int, folder: Path, segment_rows: int) -> i
         group = range(first, min(copies, first + per_segment))
         seg_docs, seg_chunks, seg_vectors = copies_of(base, group)
         seg_postings = merge_postings([(postings, np.ones(per_copy, dtype=bool))] * len(group))
-        name = write_segment(folder, seg_docs, seg_chunks, seg_vectors, seg_postings, config.factory(len(seg_chunks)))
+        bands = np.vstack([band_rows(base)] * len(group))
+        name = write_segment(folder, seg_docs, seg_chunks, seg_vectors, seg_postings, config.factory(len(seg_chunks)), bands)
         counts: dict[str, int] = {}
         for chunk in seg_chunks:
             counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
@@ -179,6 +194,73 @@ def measure(folder: Path, queries: int, articles: int) -> dict[str, float]:
     }  # fmt: skip
 
 
+def news_questions(limit: int) -> list[str]:
+    """The questions of the news question set (eval/news_qa.jsonl): real questions over the slice."""
+    lines = (ROOT / "eval" / "news_qa.jsonl").read_text(encoding="utf-8").splitlines()
+    return [q for q in (json.loads(line).get("question", "") for line in lines if line.strip()) if q][:limit]
+
+
+def measure_index(source: Path, queries: int) -> None:
+    """``--index``: the figures of an existing index, measured on a copy of it (see the module docstring)."""
+    folder = CACHE / "measured-copy"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(source, folder, symlinks=True, ignore=shutil.ignore_patterns(".embed-cache", ".write.lock"))
+    rag = Rag(load_settings(index_dir=str(folder)))
+    began, began_cpu = time.perf_counter(), time.process_time()
+    store = rag.index()  # upgrades an index of the single-generation format, then opens it
+    opened, opened_cpu = time.perf_counter() - began, time.process_time() - began_cpu
+    print(f"opened {source} (copy): {store.size:,} chunks, {len(store.documents):,} documents in {opened:.1f} s wall / {opened_cpu:.1f} CPU s", flush=True)
+    questions = [rag.prepare(q) for q in news_questions(queries)]
+    rag.search(questions[0])
+    timings, cpu = [], []
+    for question in questions:
+        began, began_cpu = time.perf_counter(), time.process_time()
+        rag.search(question)
+        timings.append((time.perf_counter() - began) * 1000)
+        cpu.append((time.process_time() - began_cpu) * 1000)
+    print(f"search ({len(questions)} news questions, hybrid): p50 {percentile(timings, 0.5):.1f} / p95 {percentile(timings, 0.95):.1f} ms wall, "
+          f"p50 {percentile(cpu, 0.5):.1f} / p95 {percentile(cpu, 0.95):.1f} CPU ms", flush=True)  # fmt: skip
+    seeds = sorted(Path(rag.settings.seeds_dir).glob("*.txt"))
+    embed_cpu = time.process_time()
+    rag.embedder.embed_passages([c.search_text for d in parse_seed(seeds[0]) for c in chunk_document(d, rag.chunker)])
+    embed_cpu = time.process_time() - embed_cpu
+    began, began_cpu = time.perf_counter(), time.process_time()
+    report = rag.ingest([seeds[0]])
+    added, added_cpu = time.perf_counter() - began, time.process_time() - began_cpu
+    print(f"add 1 article in this process ({report.embedded_chunks} chunks embedded, index now {report.chunks:,} chunks): "
+          f"{added:.2f} s wall, {added_cpu:.2f} CPU s, {max(added_cpu - embed_cpu, 0.0):.2f} CPU s without its embedding", flush=True)  # fmt: skip
+    began = time.perf_counter()
+    child = subprocess.run([sys.executable, "-m", "ui.cli", "--index-dir", str(folder), "ingest", str(seeds[1])], capture_output=True, text=True, cwd=ROOT)
+    print(f"`rag ingest {seeds[1].name}` in a fresh process (model load included): {time.perf_counter() - began:.2f} s wall; {child.stdout.strip()}", flush=True)
+    vectors = np.stack([q.vector for q in questions if q.vector is not None])
+    base = load_index(folder)
+    for m in (32, 48):
+        for ef, result in graph_sweep(base.vectors(), vectors, m, (16, 32, 64, 128, 256)).items():
+            print(f"HNSW{m} efSearch {ef} over {base.size:,} real e5 vectors: recall@10 {result[0]:.3f} against exact search, {result[1]:.2f} CPU ms a query", flush=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def parse_seed(path: Path) -> list[Document]:
+    return [parse_bytes(path.read_bytes(), path.name, doc_id=path.name, source=str(path))]
+
+
+def graph_sweep(vectors: np.ndarray, queries: np.ndarray, m: int, efs: tuple[int, ...]) -> dict[int, tuple[float, float]]:
+    """efSearch → (recall@10 against exact search, CPU ms a query) of an HNSW``m`` graph over ``vectors``."""
+    began = time.process_time()
+    index = vector_index.build(vectors, f"HNSW{m}")
+    print(f"  HNSW{m} built over {len(vectors):,} vectors in {time.process_time() - began:.0f} CPU s", file=sys.stderr, flush=True)
+    truth = np.argsort(-(vectors @ queries.T), axis=0)[:10].T
+    found_by: dict[int, tuple[float, float]] = {}
+    for ef in efs:
+        vector_index.tune(index, ef)
+        began = time.process_time()
+        _, found = index.search(queries.astype(np.float32), 10)
+        per_query = (time.process_time() - began) * 1000 / len(queries)
+        hits = sum(len(set(t.tolist()) & set(f.tolist())) for t, f in zip(truth, found, strict=True))
+        found_by[ef] = (hits / (10 * len(queries)), per_query)
+    return found_by
+
+
 def graph_recall(store: EmbeddedStore, queries: np.ndarray, ef_search: int) -> dict[str, float]:
     """recall@10 and search time of the graph index ``auto`` switches to, built over every vector here."""
     vectors = store.vectors()
@@ -224,8 +306,12 @@ def main() -> int:
     parser.add_argument("--stores", default="embedded", help="embedded and/or milvus (milvus-lite; unfinished: the measuring process finds the folder still locked by this one)")
     parser.add_argument("--milvus-max", type=int, default=100_000, help="largest size measured on milvus-lite")
     parser.add_argument("--segment-rows", type=int, default=250_000, help="largest segment the synthetic index is written in")
+    parser.add_argument("--index", help="measure this existing index (on a copy) instead of synthetic sizes")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: measure one built index in this process
     args = parser.parse_args()
+    if args.index:
+        measure_index(Path(args.index), args.queries)
+        return 0
     if args.measure:
         print(json.dumps(measure(Path(args.measure), args.queries, args.articles)))
         return 0
