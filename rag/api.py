@@ -34,7 +34,7 @@ from .question import Question, prepare
 from .retrieval import Filters, Hit, newest_published, search
 from .settings import AnswerMode, RetrievalMode, Settings, load_settings, parse_enum
 from .sharding import Shard
-from .store import Backend, IndexMismatch, IndexMissing, Manifest, Store, backend_for
+from .store import Backend, IndexCorrupt, IndexMismatch, IndexMissing, Manifest, Store, backend_for
 
 if TYPE_CHECKING:
     from .llm import LLMEvent
@@ -155,7 +155,7 @@ class Rag:
         began = time.perf_counter()
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
-            self._upgrade()
+            self._upgrade(strict=False)
             old, reason = self._compatible_index()
             plan = plan_update(self._existing(old, reason), documents, remove, bool(reason))
             if not (plan.added or plan.updated or plan.removed or reason):
@@ -172,10 +172,17 @@ class Rag:
             reason, written.chunk_count, embedded, time.perf_counter() - began,
         )
 
-    def _upgrade(self) -> None:
-        """An index written in the single-generation format becomes segments, its vectors reused (caller holds the write lock)."""
+    def _upgrade(self, strict: bool = True) -> None:
+        """An index written in the single-generation format becomes segments, its vectors reused (caller holds the write lock).
+
+        When that fails a writer (``strict`` False) goes on: the old format then reads as a mismatch and is rebuilt.
+        """
         if self.backend.needs_upgrade():
-            self.backend.upgrade()
+            try:
+                self.backend.upgrade()
+            except IndexCorrupt:
+                if strict:
+                    raise
 
     def compact(self) -> CompactReport:
         """Merge the index's segments into one, dropping deleted rows (``rag compact``)."""
@@ -203,7 +210,10 @@ class Rag:
         if old is None:
             return {}
         if reason:
-            return dict(self.backend.documents(old))
+            try:
+                return dict(self.backend.documents(old))
+            except (IndexCorrupt, OSError, KeyError, ValueError):  # unreadable: rebuilt from what this ingest brings
+                return {}
         return {doc_id: str(item["sha256"]) for doc_id, item in old.documents.items()}
 
     def _assemble(self, plan: Plan, progress: Progress | None, old: Manifest | None) -> tuple[list[Chunk], np.ndarray, int]:

@@ -14,6 +14,7 @@ of the collection's dated documents carry.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 from collections import Counter
@@ -31,6 +32,7 @@ _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _MIN_FIGURES = 3
 
 
+@functools.lru_cache(maxsize=4096)
 def figures(text: str) -> frozenset[str]:
     """The distinct numbers a text states (counts, amounts, codes, dates)."""
     return frozenset(_FIGURE.findall(text))
@@ -190,7 +192,7 @@ def regroup(stored: StoredStories, fresh: Mapping[str, str], removed: Iterable[s
             for other in table.get(key, []):
                 if other not in seen:
                     seen.add(other)
-                    if _same_story(params, text(doc_id), text(other)):
+                    if groups.root(other) != groups.root(doc_id) and _same_story(params, text(doc_id), text(other)):
                         groups.join(doc_id, other)
             table.setdefault(key, []).append(doc_id)
         if len(stored.ids):  # fresh against stored: candidates from the band table

@@ -18,15 +18,15 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pytest
+from test_news import OTHER_STORY, STORY, news
+from test_stores import milvus_server, store_settings  # noqa: F401  (the parametrised store fixtures)
 
 from helpers import CharNgramEncoder
-from rag import Rag, Settings
+from rag import IndexCorrupt, Rag, Settings
 from rag.documents import Document
 from rag.embedding import register_encoder, unregister_encoder
 from rag.store import load_index
 from rag.stories import group_stories
-from test_news import OTHER_STORY, STORY, news
-from test_stores import milvus_server, store_settings  # noqa: F401  (the parametrised store fixtures)
 
 SettingsFactory = Callable[..., Settings]
 
@@ -180,3 +180,15 @@ def test_an_index_of_the_single_generation_format_is_upgraded_without_embedding(
         assert report.added == ("x1",) and report.embedded_chunks == report.chunks - upgraded.size
     finally:
         unregister_encoder("fake/counting")
+
+
+def test_a_damaged_index_of_the_old_format_is_refused_with_a_message_then_rebuilt(fake_settings: SettingsFactory, tmp_path: Path) -> None:
+    built = Rag(fake_settings(tmp_path / "built"))
+    built.ingest_documents(list(corpus().values()))
+    write_legacy(tmp_path / "legacy", built)
+    next((tmp_path / "legacy").glob("gen-*/documents.json")).unlink()
+    rag = Rag(fake_settings(tmp_path / "legacy"))
+    with pytest.raises(IndexCorrupt, match="rag ingest"):
+        rag.index()
+    report = rag.ingest_documents(list(corpus().values()))
+    assert report.rebuilt_because.startswith("index format 1") and decided(rag) == decided(built)

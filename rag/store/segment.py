@@ -83,7 +83,7 @@ def check_segment(folder: Path) -> int:
     shape = np.load(folder / "vectors.npy", mmap_mode="r").shape
     if shape[0] != rows or np.load(folder / "row_docs.npy", mmap_mode="r").shape[0] != rows:
         raise ValueError(f"segment {folder.name} has {shape[0]} vectors for {rows} rows")
-    for name in ("vectors.faiss", "records.sqlite", "bands.npy", "bm25/terms.json", "bm25/postings.npz"):
+    for name in ("vectors.faiss", "records.sqlite", "bm25/terms.json", "bm25/postings.npz"):
         if not (folder / name).is_file():
             raise FileNotFoundError(f"{folder / name} is missing")
     with open(folder / "records.sqlite", "rb") as handle:
@@ -102,7 +102,8 @@ def open_segment(folder: Path, ef_search: int) -> Segment:
     if faiss_index.ntotal != rows or postings.size != rows or records.count != rows:
         raise ValueError(f"segment {folder.name}: {faiss_index.ntotal} vectors, {postings.size} BM25 rows, {records.count} records for {rows} rows")
     row_docs = np.load(folder / "row_docs.npy")
-    bands = np.load(folder / "bands.npy")
+    # a segment of the previous format has no band keys: read only to re-embed its documents
+    bands = np.load(folder / "bands.npy") if (folder / "bands.npy").exists() else np.zeros((len(info["documents"]), 0), dtype=np.uint64)
     if bands.shape[0] != len(info["documents"]):
         raise ValueError(f"segment {folder.name}: {bands.shape[0]} band rows for {len(info['documents'])} documents")
     return Segment(folder.name, rows, vectors, faiss_index, postings, list(info["documents"]), row_docs, records, bands)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..dates import is_partial
 from ..documents import Document
-from .manifest import Manifest, current_generation
+from .manifest import IndexCorrupt, Manifest, current_generation
 from .records import chunk_from, document_from
 from .writer import StoreConfig, commit
 
@@ -50,9 +50,16 @@ def _as_read(document: Document) -> Document:
 def upgrade(index_dir: Path, config: StoreConfig, say: Callable[[str], None] | None = None) -> Manifest:
     """Convert the current single-generation index into one segment, without embedding anything."""
     folder = current_generation(index_dir)
+    try:
+        return _upgrade(index_dir, folder, config, say or _stderr)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexCorrupt(f"cannot upgrade the index in {folder}: {exc}; run `rag ingest` to rebuild it") from exc
+
+
+def _upgrade(index_dir: Path, folder: Path, config: StoreConfig, say: Callable[[str], None]) -> Manifest:
     old: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     documents = [_as_read(document_from(d)) for d in json.loads((folder / "documents.json").read_text(encoding="utf-8"))]
-    (say or _stderr)(
+    say(
         f"Upgrading the index in {index_dir} to segments: {len(documents)} documents, their vectors reused (nothing is embedded again) "
         "/ 正在把索引升级为分段格式，复用已有向量"
     )
