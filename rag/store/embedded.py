@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -21,6 +22,10 @@ from .base import DateRange, Ranked
 from .manifest import IndexCorrupt, Manifest, current_generation, read_manifest
 from .records import document_from
 from .segment import Segment, open_segment
+from .upgrade import as_read
+
+#: Date ranges whose row masks a store keeps (the app's and the CLI's ranges repeat).
+_RANGES_KEPT = 16
 
 
 class _Documents(Mapping[str, Document]):
@@ -51,6 +56,8 @@ class EmbeddedStore:
         self.dead = [int(s.size - live.sum()) for s, live in zip(segments, self.lives, strict=True)]
         self.bases = np.cumsum([0] + [s.size for s in segments])
         self._documents = _Documents(manifest, {s.name: s for s in segments})
+        self._masks: dict[DateRange, list[np.ndarray]] = {}
+        self._masks_lock = threading.Lock()
 
     @classmethod
     def open(cls, index_dir: Path, ef_search: int, previous: EmbeddedStore | None = None, check_format: bool = True) -> EmbeddedStore:
@@ -97,11 +104,18 @@ class EmbeddedStore:
         return self._manifest.title(doc_id)
 
     def _admitted(self, part: int, within: DateRange | None) -> np.ndarray:
-        """Live rows of segment ``part`` whose document was published ``within``."""
-        live = self.lives[part]
+        """Live rows of segment ``part`` whose document was published ``within`` (worked out once per range)."""
         if within is None:
-            return live
-        segment = self.segments[part]
+            return self.lives[part]
+        with self._masks_lock:
+            if within not in self._masks:
+                if len(self._masks) >= _RANGES_KEPT:
+                    self._masks.clear()
+                self._masks[within] = [self._in_range(i, within) for i in range(len(self.segments))]
+            return self._masks[within][part]
+
+    def _in_range(self, part: int, within: DateRange) -> np.ndarray:
+        segment, live = self.segments[part], self.lives[part]
         allowed = np.array([within.admits(self._manifest.published(d)) for d in segment.doc_ids] + [False])
         return live & allowed[segment.row_docs] if segment.size else live
 
@@ -167,6 +181,6 @@ def stored_documents(index_dir: Path, manifest: Manifest, ef_search: int) -> dic
     """
     legacy = current_generation(index_dir) / "documents.json"
     if not manifest.segments and legacy.exists():
-        return {d.id: d for d in map(document_from, json.loads(legacy.read_text(encoding="utf-8")))}
+        return {d.id: as_read(d) for d in map(document_from, json.loads(legacy.read_text(encoding="utf-8")))}
     store = EmbeddedStore.open(index_dir, ef_search, check_format=False)
     return {doc_id: store.documents[doc_id] for doc_id in store.documents}

@@ -38,7 +38,7 @@ def is_legacy(index_dir: Path) -> bool:
     return (folder / LEGACY_MARKER).is_file()
 
 
-def _as_read(document: Document) -> Document:
+def as_read(document: Document) -> Document:
     """The document as parsing gave it: the old store's story and completed year taken off again."""
     meta = {k: v for k, v in document.meta.items() if k not in ("story", "published_year")}
     published = str(meta.get("published", ""))
@@ -58,7 +58,7 @@ def upgrade(index_dir: Path, config: StoreConfig, say: Callable[[str], None] | N
 
 def _upgrade(index_dir: Path, folder: Path, config: StoreConfig, say: Callable[[str], None]) -> Manifest:
     old: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    documents = [_as_read(document_from(d)) for d in json.loads((folder / "documents.json").read_text(encoding="utf-8"))]
+    documents = [as_read(document_from(d)) for d in json.loads((folder / "documents.json").read_text(encoding="utf-8"))]
     say(
         f"Upgrading the index in {index_dir} to segments: {len(documents)} documents, their vectors reused (nothing is embedded again) "
         "/ 正在把索引升级为分段格式，复用已有向量"
@@ -76,4 +76,4 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-__all__ = ["is_legacy", "upgrade"]
+__all__ = ["as_read", "is_legacy", "upgrade"]
