@@ -70,9 +70,9 @@ def from_scratch(docs: dict[str, Document], fake_settings: SettingsFactory, fold
     return decided(rag)
 
 
-def test_stories_regrouped_per_write_equal_a_build_from_scratch(fake_settings: SettingsFactory, tmp_path: Path) -> None:
+def test_stories_regrouped_per_write_equal_a_build_from_scratch(store_settings: SettingsFactory, fake_settings: SettingsFactory, tmp_path: Path) -> None:  # noqa: F811
     docs = corpus()
-    rag = Rag(fake_settings(tmp_path / "incremental", max_segments=3))
+    rag = Rag(store_settings(tmp_path / "incremental", max_segments=3))
     for doc_id in ["s5", "r4", "m7", "z1", "s3", "r9", "m8", "z2", "m6", "r2", "s1"]:  # one write each: segments merge on the way
         rag.ingest_documents([docs[doc_id]])
     now = decided(rag)
