@@ -240,6 +240,22 @@ def measure_index(source: Path, queries: int) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def recall_of_cache(folder: Path, queries: int) -> None:
+    """``--recall-vectors``: HNSW recall@10 over the real passage vectors an ingest has cached so far."""
+    parts = sorted(folder.glob("**/part-*.npz"))
+    blocks = []
+    for part in parts:
+        with np.load(part) as data:
+            blocks.append(np.asarray(data["vectors"], dtype=np.float32))
+    vectors = np.unique(np.vstack(blocks), axis=0)
+    rag = Rag(load_settings(index_dir=str(CACHE / "unused")))
+    asked = np.stack([rag.embedder.embed_query(q) for q in news_questions(queries)]).astype(np.float32)
+    for m in (32, 48):
+        for ef, result in graph_sweep(vectors, asked, m, (16, 32, 64, 128, 256)).items():
+            print(f"HNSW{m} efSearch {ef} over {len(vectors):,} real e5 passage vectors ({len(parts)} cache files), {len(asked)} news questions: "
+                  f"recall@10 {result[0]:.3f} against exact search, {result[1]:.2f} CPU ms a query", flush=True)  # fmt: skip
+
+
 def parse_seed(path: Path) -> list[Document]:
     return [parse_bytes(path.read_bytes(), path.name, doc_id=path.name, source=str(path))]
 
@@ -307,10 +323,14 @@ def main() -> int:
     parser.add_argument("--milvus-max", type=int, default=100_000, help="largest size measured on milvus-lite")
     parser.add_argument("--segment-rows", type=int, default=250_000, help="largest segment the synthetic index is written in")
     parser.add_argument("--index", help="measure this existing index (on a copy) instead of synthetic sizes")
+    parser.add_argument("--recall-vectors", metavar="DIR", help="only HNSW recall@10, over the passage vectors of an ingest's .embed-cache folder (read, never written)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: measure one built index in this process
     args = parser.parse_args()
     if args.index:
         measure_index(Path(args.index), args.queries)
+        return 0
+    if args.recall_vectors:
+        recall_of_cache(Path(args.recall_vectors), args.queries)
         return 0
     if args.measure:
         print(json.dumps(measure(Path(args.measure), args.queries, args.articles)))
