@@ -78,8 +78,9 @@ def _sketch(text: str, shingle_chars: int, num_perm: int) -> MinHash | None:
 NO_BANDS = 0
 
 
+@functools.cache
 def lsh_shape(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows per band) of the LSH banding, as datasketch's MinHashLSH picks them for ``threshold``."""
+    """(bands, rows per band) of the LSH banding, as datasketch's MinHashLSH picks them for ``threshold`` (a numeric search: worked out once)."""
     from datasketch.lsh import _optimal_param
 
     bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
