@@ -11,7 +11,7 @@ modules behind it, so those can change without breaking a screen.
 """
 
 from .answer import REFUSALS, Answer, AnswerSpan, Citation
-from .api import IngestReport, Progress, QuestionError, Rag
+from .api import CompactReport, IngestReport, Progress, QuestionError, Rag
 from .chunking import Chunk
 from .conversation import Message, Resolution, answer_message
 from .dates import Period, check_day
@@ -34,6 +34,7 @@ from .settings import (
     env_name,
     load_settings,
 )
+from .sharding import Shard
 from .store import IndexCorrupt, IndexMismatch, IndexMissing
 from .verify import SentenceVerdict, Verification
 
@@ -60,6 +61,7 @@ __all__ = [
     "IndexMismatch",
     "IndexMissing",
     "IngestError",
+    "CompactReport",
     "IngestReport",
     "LLMDelta",
     "LLMError",
@@ -75,6 +77,7 @@ __all__ = [
     "QuestionError",
     "Rag",
     "Resolution",
+    "Shard",
     "RetrievalMode",
     "SentenceVerdict",
     "Settings",

@@ -27,13 +27,14 @@ from .documents import Document, IngestError, load_documents, parse_bytes
 from .embedding import Embedder
 from .examples import ExampleCache
 from .folding import fold, language_of
-from .indexing import IngestReport, Plan, plan_update
+from .indexing import CompactReport, IngestReport, Plan, plan_update
 from .ingest import VectorCache, embed_documents
+from .lexical import tokenize
 from .question import Question, prepare
 from .retrieval import Filters, Hit, newest_published, search
 from .settings import AnswerMode, RetrievalMode, Settings, load_settings, parse_enum
-from .store import POINTER, Index, IndexMismatch, IndexMissing, Manifest, build_index, load_index, save_index
-from .stories import annotate
+from .sharding import Shard
+from .store import Backend, IndexCorrupt, IndexMismatch, IndexMissing, Manifest, Store, backend_for
 
 if TYPE_CHECKING:
     from .llm import LLMEvent
@@ -54,7 +55,7 @@ class Rag:
         self.index_dir = Path(index_dir or self.settings.index_dir)
         self.chunker = ChunkerConfig.from_settings(self.settings)
         self.embedder = Embedder(self.settings)
-        self._index: Index | None = None
+        self._index: Store | None = None
         self._generation = ""
         self._lock = threading.RLock()  # guards the loaded index reference; held only briefly
         self._write_lock = threading.Lock()  # one writer at a time in this process; readers never wait on it
@@ -70,29 +71,34 @@ class Rag:
         """The model recorded in the manifest (see ``Embedder.fingerprint``: the int8 and fp32 runtimes differ)."""
         return self.embedder.fingerprint
 
+    @cached_property
+    def backend(self) -> Backend:
+        """Where the index lives (``RAG_STORE``); connected on first use."""
+        return backend_for(self.index_dir, self.settings)
+
     def has_index(self) -> bool:
-        return (self.index_dir / POINTER).exists()
+        return bool(self.generation())
 
     def generation(self) -> str:
-        """The name of the index generation on disk now ("" without an index): changes with every write."""
-        try:
-            return (self.index_dir / POINTER).read_text().strip()
-        except OSError:
-            return ""
+        """The name of the index generation now ("" without an index): changes with every write."""
+        return str(self.backend.generation())
 
     def example_questions(self) -> list[str]:
         """Questions the indexed documents answer, made from them and checked by asking (cached per generation)."""
         return self._examples.get()
 
-    def index(self) -> Index:
-        """The current generation, reloaded when another writer has replaced it."""
-        pointer = self.index_dir / POINTER
+    def index(self) -> Store:
+        """The current generation, reopened (reusing unchanged segments) when a writer has replaced it."""
         with self._lock:
-            generation = pointer.read_text().strip() if pointer.exists() else ""
+            generation = self.generation()
             if self._index is None or generation != self._generation:
                 if not generation:
                     raise IndexMissing(f"no index in {self.index_dir}: run `rag ingest` first / 尚未建立索引，请先导入文档")
-                self._index = load_index(self.index_dir)
+                if self.backend.needs_upgrade():
+                    with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
+                        self._upgrade()
+                    generation = self.generation()
+                self._index = self.backend.open(self._index)
                 self._generation = generation
             return self._index
 
@@ -106,11 +112,19 @@ class Rag:
 
     # ------------------------------------------------------------------ writing
 
-    def ingest(self, paths: Iterable[str | Path] | None = None, prune: bool = False, progress: Progress | None = None) -> IngestReport:
-        """Add new and changed files, keep unchanged ones; with ``prune`` the index mirrors exactly these files."""
+    def ingest(
+        self, paths: Iterable[str | Path] | None = None, prune: bool = False, progress: Progress | None = None, shard: Shard | None = None,
+    ) -> IngestReport:  # fmt: skip
+        """Add new and changed files, keep unchanged ones; with ``prune`` the index mirrors exactly these files.
+
+        With ``shard`` only that share of the documents is considered (and pruned), see rag.sharding.
+        """
         roots = [Path(p) for p in (paths or [self.settings.seeds_dir])]
         documents, errors = load_documents(roots)
-        gone = self._gone(documents, errors) if prune else []
+        if shard is not None:
+            documents = [d for d in documents if shard.takes(d.id)]
+            errors = [e for e in errors if shard.takes(Path(e.path).name)]
+        gone = [d for d in self._gone(documents, errors) if shard is None or shard.takes(d)] if prune else []
         return self._update(documents, errors, gone, progress)
 
     def ingest_documents(self, documents: list[Document], progress: Progress | None = None) -> IngestReport:
@@ -134,91 +148,95 @@ class Rag:
             return []
         present = {d.id for d in documents} | {Path(e.path).name for e in errors}
         failed_sources = {str(Path(e.path).resolve()) for e in errors}
-        return [
-            d.id
-            for d in self.index().documents.values()
-            if d.id not in present and d.meta.get("source", "") not in failed_sources
-        ]
+        entries = self.index().manifest.documents
+        return [doc_id for doc_id, e in entries.items() if doc_id not in present and e.get("source", "") not in failed_sources]
 
     def _update(self, documents: list[Document], errors: list[IngestError], remove: list[str], progress: Progress | None) -> IngestReport:
         began = time.perf_counter()
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
+            self._upgrade(strict=False)
             old, reason = self._compatible_index()
-            plan = plan_update(old, documents, remove, bool(reason))
+            plan = plan_update(self._existing(old, reason), documents, remove, bool(reason))
             if not (plan.added or plan.updated or plan.removed or reason):
-                return IngestReport(unchanged=tuple(plan.unchanged), errors=tuple(errors), chunks=len(old.chunks) if old else 0, seconds=time.perf_counter() - began)
-            chunks, vectors, embedded = self._assemble(old, plan, progress)
-            s = self.settings  # stories and years are the collection's: re-read over every document at each write
-            annotated = annotate({**plan.keep, **plan.embed}, s.story_threshold, s.story_shingle_chars, s.story_num_perm)
-            new = build_index(self._manifest(annotated, self._dimension(old, plan)), annotated, chunks, vectors)
-            save_index(new, self.index_dir)
+                return IngestReport(unchanged=tuple(plan.unchanged), errors=tuple(errors), chunks=old.chunk_count if old else 0, seconds=time.perf_counter() - began)
+            chunks, vectors, embedded = self._assemble(plan, progress, old)
+            identity = self._manifest(self._dimension(old, plan))
+            sources = {doc_id: doc.meta.get("source", "") for doc_id, doc in plan.keep.items()}
+            fresh = [plan.embed[d] for d in sorted(plan.embed)]
+            written = self.backend.commit(identity, None if reason else old, fresh, chunks, vectors, plan.removed, sources)
             if plan.embed:
                 self._vector_cache().clear()  # the saved generation holds these vectors now
-            with self._lock:
-                self._index, self._generation = new, (self.index_dir / POINTER).read_text().strip()
         return IngestReport(
             tuple(plan.added), tuple(plan.updated), tuple(plan.unchanged), tuple(plan.removed), tuple(errors),
-            reason, len(chunks), embedded, time.perf_counter() - began,
+            reason, written.chunk_count, embedded, time.perf_counter() - began,
         )
 
-    def _compatible_index(self) -> tuple[Index | None, str]:
-        """The current index if it can be extended, else (old index or None, why it must be rebuilt)."""
+    def _upgrade(self, strict: bool = True) -> None:
+        """An index written in the single-generation format becomes segments, its vectors reused (caller holds the write lock).
+
+        When that fails a writer (``strict`` False) goes on: the old format then reads as a mismatch and is rebuilt.
+        """
+        if self.backend.needs_upgrade():
+            try:
+                self.backend.upgrade()
+            except IndexCorrupt:
+                if strict:
+                    raise
+
+    def compact(self) -> CompactReport:
+        """Merge the index's segments into one, dropping deleted rows (``rag compact``)."""
+        began = time.perf_counter()
+        with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
+            if not self.has_index():
+                raise IndexMissing(f"no index in {self.index_dir}: run `rag ingest` first / 尚未建立索引，请先导入文档")
+            self._upgrade()
+            before = self.backend.manifest()
+            after = self.backend.compact(before)
+        return CompactReport(len(before.segments), len(after.segments), after.chunk_count, time.perf_counter() - began)
+
+    def _compatible_index(self) -> tuple[Manifest | None, str]:
+        """The current manifest if the index can be extended, else (manifest or None, why it must be rebuilt)."""
         if not self.has_index():
             return None, ""
         try:
-            old = load_index(self.index_dir)
+            old = self.backend.manifest()
         except Exception as exc:  # a damaged index is rebuilt, never served
             return None, f"the existing index could not be read ({exc})"
-        why = old.manifest.mismatch(self.model_fingerprint, self.chunker.as_dict())
-        return old, why
+        return old, old.mismatch(self.model_fingerprint, self.chunker.as_dict())
 
-    def _assemble(self, old: Index | None, plan: Plan, progress: Progress | None) -> tuple[list[Chunk], np.ndarray, int]:
-        chunks: list[Chunk] = []
-        parts: list[np.ndarray] = []
-        rows_by_doc: dict[str, list[int]] = {}
-        for row, chunk in enumerate(old.chunks if old else []):
-            rows_by_doc.setdefault(chunk.doc_id, []).append(row)
-        for doc_id in sorted(plan.keep):
-            if old is None:  # nothing is kept without an old index
-                break
-            rows = rows_by_doc.get(doc_id, [])
-            chunks.extend(old.chunks[r] for r in rows)
-            parts.append(old.vectors[rows])
-        embedded = 0
-        if plan.embed:
-            report = (lambda done, total: progress("embed", done, total)) if progress else None
-            fresh = embed_documents([plan.embed[d] for d in sorted(plan.embed)], self.chunker, self.embedder, cache=self._vector_cache(), progress=report)
-            parts.append(fresh.vectors)
-            chunks.extend(fresh.chunks)
-            embedded = fresh.embedded
-        vectors = np.vstack(parts) if parts else np.zeros((0, self._dimension(old, plan)), dtype=np.float32)
-        return chunks, vectors.astype(np.float32), embedded
+    def _existing(self, old: Manifest | None, reason: str) -> dict[str, Document | str]:
+        """Indexed documents by id: their sha256, or the whole document when all must be re-embedded."""
+        if old is None:
+            return {}
+        if reason:
+            try:
+                return dict(self.backend.documents(old))
+            except (IndexCorrupt, OSError, KeyError, ValueError):  # unreadable: rebuilt from what this ingest brings
+                return {}
+        return {doc_id: str(item["sha256"]) for doc_id, item in old.documents.items()}
+
+    def _assemble(self, plan: Plan, progress: Progress | None, old: Manifest | None) -> tuple[list[Chunk], np.ndarray, int]:
+        """Chunks and vectors of the documents to (re-)embed, and how many were embedded now; kept documents stay where they are."""
+        if not plan.embed:
+            return [], np.zeros((0, self._dimension(old, plan)), dtype=np.float32), 0
+        report = (lambda done, total: progress("embed", done, total)) if progress else None
+        fresh = embed_documents([plan.embed[d] for d in sorted(plan.embed)], self.chunker, self.embedder, cache=self._vector_cache(), progress=report)
+        return fresh.chunks, np.asarray(fresh.vectors, dtype=np.float32), fresh.embedded
 
     def _vector_cache(self) -> VectorCache:
         """Vectors of an ingest that was interrupted: reused, so no chunk is embedded twice."""
         return VectorCache(self.index_dir, self.embedder)
 
-    def _dimension(self, old: Index | None, plan: Plan) -> int:
+    def _dimension(self, old: Manifest | None, plan: Plan) -> int:
         """The vector size, without loading the model when nothing is embedded (a delete)."""
         if old is not None and not plan.embed:
-            return old.manifest.dimension
+            return old.dimension
         return self.embedder.dimension
 
-    def _manifest(self, documents: dict[str, Document], dimension: int) -> Manifest:
-        return Manifest(
-            model=self.model_fingerprint,
-            dimension=dimension,
-            chunker=self.chunker.as_dict(),
-            faiss_factory=self.settings.faiss_factory,
-            documents={
-                d.id: {
-                    "sha256": d.sha256, "source": d.meta.get("source", ""), "title": d.title,
-                    "published": d.meta.get("published", ""), "story": d.meta.get("story", d.id),
-                }
-                for d in documents.values()
-            },
-        )
+    def _manifest(self, dimension: int) -> Manifest:
+        """What the index is built with; the store fills in its documents and segments."""
+        return Manifest(model=self.model_fingerprint, dimension=dimension, chunker=self.chunker.as_dict(), faiss_factory=self.settings.faiss_factory)
 
     # ------------------------------------------------------------------ reading
 
@@ -274,7 +292,10 @@ class Rag:
             if rewrite and rewrite != text:
                 resolution = dataclasses.replace(resolution, standalone=rewrite, by_llm=True)
         if resolution.used_history and not resolution.cited_docs and history and self.has_index():
-            docs = quoted_docs(last_answer(history), self.index().chunks)
+            earlier = last_answer(history)
+            index = self.index()  # the passages that could hold its sentences: BM25's best matches for it
+            near = [index.chunk(row) for row, _score in index.lexical(tokenize(earlier), self.settings.candidates)]
+            docs = quoted_docs(earlier, near)
             resolution = dataclasses.replace(resolution, cited_docs=docs)
         return resolution
 
@@ -366,4 +387,4 @@ class Rag:
         return passages_read(extractive, self.settings)
 
 
-__all__ = ["Rag", "IngestReport", "QuestionError", "Progress"]
+__all__ = ["Rag", "IngestReport", "CompactReport", "QuestionError", "Progress"]

@@ -7,10 +7,10 @@ tested on their own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .documents import Document, IngestError
-from .store import Index
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,21 @@ class IngestReport:
         return bool(self.added or self.updated or self.removed or self.rebuilt_because)
 
 
+@dataclass(frozen=True)
+class CompactReport:
+    """What ``rag compact`` merged."""
+
+    segments_before: int
+    segments_after: int
+    chunks: int
+    seconds: float
+
+
 @dataclass
 class Plan:
     """Which documents an update keeps, re-embeds, adds, updates and removes."""
 
-    keep: dict[str, Document] = field(default_factory=dict)  # reuse chunks and vectors
+    keep: dict[str, Document] = field(default_factory=dict)  # stays in the store (its source path may have moved)
     embed: dict[str, Document] = field(default_factory=dict)  # chunk and embed afresh
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -44,24 +54,26 @@ class Plan:
     removed: list[str] = field(default_factory=list)
 
 
+def plan_update(existing: Mapping[str, Document | str], documents: list[Document], remove: list[str], rebuild: bool) -> Plan:
+    """Compare the indexed documents with the incoming ones by content hash; ``rebuild`` re-embeds everything.
 
-def plan_update(old: Index | None, documents: list[Document], remove: list[str], rebuild: bool) -> Plan:
-    """Compare the index's documents with the incoming ones by content hash; ``rebuild`` re-embeds everything."""
+    ``existing`` maps indexed ids to their sha256, or (for a rebuild) to the documents themselves.
+    """
     plan = Plan()
-    existing = dict(old.documents) if old else {}
     incoming = {d.id: d for d in documents}
-    for doc_id, doc in existing.items():
+    for doc_id, before in existing.items():
         if doc_id in remove and doc_id not in incoming:
             plan.removed.append(doc_id)
-        elif doc_id not in incoming:
-            (plan.embed if rebuild else plan.keep)[doc_id] = doc
+        elif doc_id not in incoming and rebuild and isinstance(before, Document):
+            plan.embed[doc_id] = before
     for doc_id, doc in incoming.items():
-        before = existing.get(doc_id)
-        if before is None:
+        known = existing.get(doc_id)
+        sha = known.sha256 if isinstance(known, Document) else known
+        if known is None:
             plan.added.append(doc_id)
             plan.embed[doc_id] = doc
-        elif before.sha256 != doc.sha256 or rebuild:
-            (plan.updated if before.sha256 != doc.sha256 else plan.unchanged).append(doc_id)
+        elif sha != doc.sha256 or rebuild:
+            (plan.updated if sha != doc.sha256 else plan.unchanged).append(doc_id)
             plan.embed[doc_id] = doc
         else:
             plan.unchanged.append(doc_id)

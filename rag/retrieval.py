@@ -19,10 +19,9 @@ import numpy as np
 
 from .chunking import Chunk
 from .dates import Period, in_range
-from .documents import Document
 from .question import Question
 from .settings import Fusion, RetrievalMode, Settings
-from .store import Index
+from .store import DateRange, Store
 
 #: row → (1-based rank in the channel, score). A rank is None for a row the channel scored
 #: but did not rank itself (a BM25 candidate whose cosine was computed afterwards).
@@ -61,25 +60,15 @@ class Filters:
     period: Period | None = None
 
 
-def dense_candidates(index: Index, vector: np.ndarray, k: int, rows: np.ndarray | None = None) -> Channel:
-    """row → (1-based rank, cosine) for the ``k`` nearest chunks (among ``rows`` when given)."""
-    if not index.chunks or k <= 0:
+def dense_candidates(index: Store, vector: np.ndarray, k: int, within: DateRange | None = None) -> Channel:
+    """row → (1-based rank, cosine) for the ``k`` nearest chunks (of documents published ``within``, when given)."""
+    if k <= 0:
         return {}
-    if rows is not None:  # a date range: exact search over the rows in range
-        scores = index.vectors[rows] @ vector
-        order = np.argsort(-scores, kind="stable")[:k]
-        return {int(rows[i]): (rank, float(scores[i])) for rank, i in enumerate(order, start=1)}
-    scores, rows = index.faiss_index.search(vector.reshape(1, -1).astype(np.float32), min(k, len(index.chunks)))
-    return {int(r): (rank, float(s)) for rank, (r, s) in enumerate(zip(rows[0], scores[0], strict=True), start=1) if r >= 0}
+    return {row: (rank, score) for rank, (row, score) in enumerate(index.dense(vector, k, within), start=1)}
 
 
-def bm25_candidates(index: Index, tokens: tuple[str, ...], k: int, rows: np.ndarray | None = None) -> Channel:
-    if rows is not None:
-        all_scores = index.lexical.scores(tokens)[rows] if len(rows) else np.zeros(0, dtype=np.float32)
-        order = [i for i in np.argsort(-all_scores, kind="stable")[:k] if all_scores[i] > 0]
-        return {int(rows[i]): (rank, float(all_scores[i])) for rank, i in enumerate(order, start=1)}
-    results = index.lexical.search(tokens, k)
-    return {int(r): (rank, float(s)) for rank, (r, s) in enumerate(zip(results.indices, results.scores, strict=True), start=1)}
+def bm25_candidates(index: Store, tokens: tuple[str, ...], k: int, within: DateRange | None = None) -> Channel:
+    return {row: (rank, score) for rank, (row, score) in enumerate(index.lexical(tokens, k, within), start=1)}
 
 
 def fuse(
@@ -124,81 +113,67 @@ def _minmax(channel: Channel) -> dict[int, float]:
     return {row: (score - low) / span for row, (_rank, score) in channel.items()}
 
 
-def _complete(index: Index, vector: np.ndarray, dense: Channel, bm25: Channel) -> Channel:
+def _complete(index: Store, vector: np.ndarray, dense: Channel, bm25: Channel) -> Channel:
     """Dense scores for BM25 candidates FAISS did not return (rank stays unknown: None)."""
     missing = [row for row in bm25 if row not in dense]
     if not missing:
         return dense
-    scores = index.vectors[missing] @ vector
+    scores = index.similarity(missing, vector)
     return {**dense, **{row: (None, float(score)) for row, score in zip(missing, scores, strict=True)}}
 
 
-def published(doc: Document | None) -> str:
-    return doc.meta.get("published", "") if doc is not None else ""
-
-
-def story(doc: Document | None, doc_id: str) -> str:
-    return doc.meta.get("story", doc_id) if doc is not None else doc_id
-
-
-def newest_published(index: Index) -> str:
+def newest_published(index: Store) -> str:
     """The newest publication date in the index ("" when none is dated): what 最近 and 今年 count from."""
     return index.newest_published
 
 
-def rows_in_range(index: Index, since: str, until: str) -> np.ndarray | None:
-    """The chunk rows whose document was published in [since, until]; None without a range."""
-    if not since and not until:
-        return None
-    dates = {doc_id: published(doc) for doc_id, doc in index.documents.items()}
-    return np.array([row for row, c in enumerate(index.chunks) if in_range(dates.get(c.doc_id, ""), since, until)], dtype=np.int64)
+def _doc_of(index: Store, row: int) -> str:
+    return index.chunk(row).doc_id
 
 
-def _prefer_period(index: Index, ranked: list[tuple[int, float]], period: Period | None, boost: float) -> list[tuple[int, float]]:
+def _prefer_period(index: Store, ranked: list[tuple[int, float]], period: Period | None, boost: float) -> list[tuple[int, float]]:
     """Scores of documents published in the question's period lifted by ``boost`` (a share of the score)."""
     if period is None or boost == 0:
         return ranked
     lifted = []
     for row, score in ranked:
-        when = published(index.documents.get(index.chunks[row].doc_id))
+        when = index.published(_doc_of(index, row))
         lifted.append((row, score * (1 + boost) if when and in_range(when, period.start, period.end) else score))
     return sorted(lifted, key=lambda item: (-item[1], item[0]))
 
 
-def _one_document_per_story(index: Index, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+def _one_document_per_story(index: Store, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """Rows of the best-ranked document of each story; other copies of a story give way."""
     chosen: dict[str, str] = {}
     kept = []
     for row, score in ranked:
-        doc_id = index.chunks[row].doc_id
-        told = story(index.documents.get(doc_id), doc_id)
-        if chosen.setdefault(told, doc_id) == doc_id:
+        doc_id = _doc_of(index, row)
+        if chosen.setdefault(index.story(doc_id), doc_id) == doc_id:
             kept.append((row, score))
     return kept
 
 
-def _reports(index: Index, stories: set[str]) -> dict[str, list[Report]]:
+def _reports(index: Store, stories: set[str]) -> dict[str, list[Report]]:
     """story → its documents as reports, newest first."""
     found: dict[str, list[Report]] = {}
     for told in stories:
         for doc_id in index.story_members.get(told, ()):
-            doc = index.documents[doc_id]
-            found.setdefault(told, []).append(Report(doc_id, doc.title, published(doc)))
+            found.setdefault(told, []).append(Report(doc_id, index.title(doc_id), index.published(doc_id)))
     for reports in found.values():
         reports.sort(key=lambda r: (r.published, r.doc_id), reverse=True)
     return found
 
 
-def prefer(fused: list[tuple[int, float]], index: Index, docs: frozenset[str], bonus: float) -> list[tuple[int, float]]:
+def prefer(fused: list[tuple[int, float]], index: Store, docs: frozenset[str], bonus: float) -> list[tuple[int, float]]:
     """``fused`` with passages of ``docs`` raised by ``bonus``: a follow-up breaks near-ties towards what was just cited."""
     if not docs or not bonus:
         return fused
-    raised = [(row, score + bonus if index.chunks[row].doc_id in docs else score) for row, score in fused]
+    raised = [(row, score + bonus if _doc_of(index, row) in docs else score) for row, score in fused]
     return sorted(raised, key=lambda item: (-item[1], item[0]))
 
 
 def search(
-    index: Index, question: Question, settings: Settings, top_k: int | None = None, mode: RetrievalMode | None = None,
+    index: Store, question: Question, settings: Settings, top_k: int | None = None, mode: RetrievalMode | None = None,
     filters: Filters | None = None, prefer_docs: frozenset[str] = frozenset(),
 ) -> list[Hit]:  # fmt: skip
     """The ``top_k`` best chunks for a prepared question (its ``vector`` must be set).
@@ -213,23 +188,22 @@ def search(
     mode = mode or settings.retrieval_mode
     top_k = top_k or settings.top_k
     depth = max(settings.candidates, top_k)
-    rows = rows_in_range(index, filters.since, filters.until)
-    dense = dense_candidates(index, vector, depth, rows)
-    bm25 = bm25_candidates(index, question.tokens, depth, rows)
+    within = DateRange(filters.since, filters.until) if filters.since or filters.until else None
+    dense = dense_candidates(index, vector, depth, within)
+    bm25 = bm25_candidates(index, question.tokens, depth, within)
     dense = _complete(index, vector, dense, bm25)
     lifted = _prefer_period(index, fuse(dense, bm25, settings, mode), filters.period, settings.period_boost)
     scores = dict(lifted)  # a hit keeps this score: the follow-up bonus only orders
     ranked = _one_document_per_story(index, prefer(lifted, index, prefer_docs, settings.follow_up_doc_bonus))[:top_k]
-    stories = {story(index.documents.get(index.chunks[row].doc_id), index.chunks[row].doc_id) for row, _ in ranked}
+    stories = {index.story(_doc_of(index, row)) for row, _ in ranked}
     reports = _reports(index, stories)
     hits = []
     for rank, (row, _ordered) in enumerate(ranked, start=1):
         score = scores[row]
-        chunk = index.chunks[row]
-        doc = index.documents.get(chunk.doc_id)
-        told = story(doc, chunk.doc_id)
-        dense_rank, dense_score = dense[row] if row in dense else (None, float(index.vectors[row] @ vector))
+        chunk = index.chunk(row)
+        told = index.story(chunk.doc_id)
+        dense_rank, dense_score = dense[row] if row in dense else (None, float(index.similarity([row], vector)[0]))
         bm25_rank, bm25_score = bm25.get(row, (None, 0.0))
         others = tuple(r for r in reports.get(told, []) if r.doc_id != chunk.doc_id)
-        hits.append(Hit(index.chunks[row], rank, score, dense_rank, dense_score, bm25_rank, bm25_score, published(doc), told, others))
+        hits.append(Hit(chunk, rank, score, dense_rank, dense_score, bm25_rank, bm25_score, index.published(chunk.doc_id), told, others))
     return hits

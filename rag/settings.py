@@ -27,6 +27,13 @@ class RetrievalMode(StrEnum):
     BM25 = "bm25"
 
 
+class StoreKind(StrEnum):
+    """Where the index lives: files in ``index_dir``, or a Milvus server, cluster or milvus-lite folder."""
+
+    EMBEDDED = "embedded"
+    MILVUS = "milvus"
+
+
 class Fusion(StrEnum):
     """How the hybrid mode mixes its channels: rescaled scores, or weighted reciprocal rank."""
 
@@ -89,7 +96,19 @@ class Settings:
     # --- index ---------------------------------------------------------------
     index_dir: str = str(PROJECT_ROOT / "index")
     seeds_dir: str = str(PROJECT_ROOT / "seeds")
-    faiss_factory: str = "Flat"
+    store: StoreKind = StoreKind.EMBEDDED
+    #: Milvus: a local path (milvus-lite) or http(s)://host:19530; empty means index_dir/milvus.db.
+    milvus_uri: str = ""
+    milvus_token: str = ""
+    #: Prefix of the index's Milvus collections (<prefix>_chunks, _docs, _meta).
+    milvus_collection: str = "rag"
+    #: "auto": exact search up to faiss_exact_max vectors a segment, HNSW above; or any FAISS factory string.
+    faiss_factory: str = "auto"
+    faiss_exact_max: int = 200_000
+    #: HNSW search depth: candidates visited per query (recall against speed; see scripts/bench_scale.py).
+    faiss_ef_search: int = 128
+    #: More segments than this after a write merges the smallest (``rag compact`` merges all).
+    max_segments: int = 8
 
     #: Chunks embedded, cached and reported together during ingest: sorted by length inside
     #: the window, so batches carry little padding; an interrupted ingest loses at most one window.
@@ -212,6 +231,12 @@ class Settings:
             raise ValueError("period_boost must be >= 0 and recent_days >= 1")
         if not 0.0 < self.story_threshold <= 1.0 or self.story_shingle_chars < 1 or self.story_num_perm < 16:
             raise ValueError("story_threshold must lie in (0, 1], story_shingle_chars >= 1, story_num_perm >= 16")
+        if self.faiss_exact_max < 0 or self.faiss_ef_search < 1 or self.max_segments < 2:
+            raise ValueError("faiss_exact_max must be >= 0, faiss_ef_search >= 1 and max_segments >= 2")
+        if not self.milvus_collection.replace("_", "a").isalnum() or not self.milvus_collection[:1].isalpha():
+            raise ValueError(f"milvus_collection must be letters, digits and _ starting with a letter, not {self.milvus_collection!r}")
+        if not self.faiss_factory.strip():
+            raise ValueError('faiss_factory must be "auto" or a FAISS factory string such as "Flat" or "HNSW32"')
         if self.llm_timeout_s <= 0 or self.max_upload_mb <= 0 or self.max_question_chars < 1:
             raise ValueError("llm_timeout_s and max_upload_mb must be > 0 and max_question_chars >= 1")
         for name in ("api_max_body_kb", "api_concurrency", "app_queue_size"):
@@ -224,6 +249,7 @@ class Settings:
 #: Fields whose values are modes: text from the environment or a caller becomes the Enum.
 _ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "fusion": Fusion,
+    "store": StoreKind,
     "retrieval_mode": RetrievalMode,
     "answer_mode": AnswerMode,
     "llm_unsupported": Unsupported,

@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rag import Rag, load_settings  # noqa: E402
 from rag.evaluation import load_dataset, percentile  # noqa: E402
-from rag.store import build_index, load_index, save_index  # noqa: E402
+from rag.store import StoreConfig, commit, load_index  # noqa: E402
 
 CACHE = ROOT / "index" / "eval-cache"
 SHARED = ROOT.parent / "shared" / "data"
@@ -44,11 +44,12 @@ def scaled_index(target: int, folder: Path) -> int:
         for source in sources:
             for doc in source.documents.values():
                 documents[f"{copy}/{doc.id}"] = dataclasses.replace(doc, id=f"{copy}/{doc.id}")
-            chunks.extend(dataclasses.replace(c, doc_id=f"{copy}/{c.doc_id}", id=f"{copy}/{c.id}") for c in source.chunks)
-            vectors.append(source.vectors)
+            chunks.extend(dataclasses.replace(c, doc_id=f"{copy}/{c.doc_id}", id=f"{copy}/{c.id}") for c in source.chunks())
+            vectors.append(source.vectors())
         copy += 1
-    manifest = dataclasses.replace(sources[0].manifest, documents={d: {"sha256": documents[d].sha256} for d in documents})
-    save_index(build_index(manifest, documents, chunks, np.vstack(vectors)), folder)
+    identity = dataclasses.replace(sources[0].manifest, documents={}, segments=())
+    folder.mkdir(parents=True, exist_ok=True)
+    commit(folder, StoreConfig.from_settings(load_settings()), identity, None, list(documents.values()), chunks, np.vstack(vectors))
     return len(chunks)
 
 
@@ -77,7 +78,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         seed = Rag(settings.replace(index_dir=str(Path(tmp) / "seed")))
         seed.ingest([ROOT / "seeds"])
-        rows.append(("seed articles", len(seed.index().chunks), measure(seed, questions)))
+        rows.append(("seed articles", seed.index().size, measure(seed, questions)))
         size = scaled_index(args.chunks, Path(tmp) / "large")
         large = Rag(settings.replace(index_dir=str(Path(tmp) / "large")))
         large.embedder = seed.embedder

@@ -151,7 +151,7 @@ fi
 
 # Reinstalling the (editable) product takes a while even when nothing changed; it is redone
 # when pyproject.toml changes or a key module has gone missing.
-if [ $want_tests -eq 1 ]; then target=".[test,eval,llm]"; modules="rag faiss gradio sentence_transformers pytest playwright openai"
+if [ $want_tests -eq 1 ]; then target=".[test,eval,llm,milvus]"; modules="rag faiss gradio sentence_transformers pytest playwright openai pymilvus milvus_lite"
 else target="."; modules="rag faiss gradio sentence_transformers"; fi
 stamp=".venv/.installed-$(echo "$target" | tr -c 'a-z\n' '_')"
 fingerprint="$(sha256sum pyproject.toml | cut -d' ' -f1)"

@@ -30,6 +30,7 @@ from rag.documents import load_documents
 from rag.embedding import ONNX_INT8_TAG, Embedder, register_encoder, unregister_encoder
 from rag.ingest import CACHE_DIR, VectorCache, ahead, embed_documents
 from rag.jsonl import read_jsonl
+from rag.store import load_index
 
 SettingsFactory = Callable[..., Settings]
 
@@ -207,8 +208,8 @@ def test_an_ingest_killed_half_way_resumes_without_embedding_twice(tmp_path: Pat
     assert cached >= 4 and report.embedded_chunks == report.chunks - cached == counter.calls
     reference = Rag(load_settings(index_dir=str(tmp_path / "reference"), embed_model=FAKE_MODEL))
     reference.ingest([SEEDS])
-    assert [c.text for c in rag.index().chunks] == [c.text for c in reference.index().chunks]
-    np.testing.assert_allclose(rag.index().vectors, reference.index().vectors, atol=1e-6)
+    assert [c.text for c in load_index(index).chunks()] == [c.text for c in load_index(reference.index_dir).chunks()]
+    np.testing.assert_allclose(load_index(index).vectors(), load_index(reference.index_dir).vectors(), atol=1e-6)
 
 
 # --------------------------------------------------------------------------- the encoder's fingerprint and settings

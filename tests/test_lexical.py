@@ -136,6 +136,6 @@ def test_unknown_and_empty_queries_score_zero() -> None:
 def test_saved_index_scores_the_same(tmp_path: Path) -> None:
     index = LexicalIndex.build(TEXTS)
     index.save(tmp_path / "bm25")
-    loaded = LexicalIndex.load(tmp_path / "bm25", len(TEXTS))
+    loaded = LexicalIndex.load(tmp_path / "bm25")
     query = "工行推出了多少项普惠金融API开放服务？"
     np.testing.assert_allclose(loaded.scores(query), index.scores(query))

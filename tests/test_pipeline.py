@@ -148,7 +148,7 @@ def test_incremental_ingest_re_embeds_only_the_changed_file(fresh_index: Path, t
     changed.write_text(changed.read_text(encoding="utf-8") + "\n星河茶园今年新增了三百亩有机茶园。\n", encoding="utf-8")
     report = rag.ingest([corpus])
     assert report.updated == (GOV_ARTICLE,) and report.unchanged == (INTERVIEW,)
-    doc_chunks = [c for c in load_index(fresh_index).chunks if c.doc_id == GOV_ARTICLE]
+    doc_chunks = [c for c in load_index(fresh_index).chunks() if c.doc_id == GOV_ARTICLE]
     assert 0 < report.embedded_chunks == len(doc_chunks)
     assert "三百亩" in rag.ask("星河茶园今年新增了多少亩有机茶园？").text
 

@@ -99,8 +99,8 @@ def test_ingest_search_ask_round_trip(fake_settings: SettingsFactory, tmp_path: 
     manifest = read_manifest(tmp_path / "index")
     assert manifest.model == FAKE_MODEL and manifest.dimension == 256
     index = load_index(tmp_path / "index")
-    assert index.faiss_index.ntotal == len(index.chunks) == report.chunks
-    np.testing.assert_allclose(np.linalg.norm(index.vectors, axis=1), 1.0, rtol=1e-5)
+    assert index.size == len(index.chunks()) == report.chunks
+    np.testing.assert_allclose(np.linalg.norm(index.vectors(), axis=1), 1.0, rtol=1e-5)
 
     hits = rag.search(API_QUESTION, top_k=3)
     assert hits[0].chunk.doc_id == GOV_ARTICLE and "109" in hits[0].chunk.text
@@ -152,7 +152,7 @@ def test_incremental_ingest_re_embeds_only_the_changed_file(fake_fresh_index: Pa
     report = rag.ingest([corpus])
     assert report.updated == (GOV_ARTICLE,) and report.unchanged == (INTERVIEW,)
     index = load_index(fake_fresh_index)
-    doc_chunks = [c for c in index.chunks if c.doc_id == GOV_ARTICLE]
+    doc_chunks = [c for c in index.chunks() if c.doc_id == GOV_ARTICLE]
     assert 0 < report.embedded_chunks == len(doc_chunks) < report.chunks
     assert fake_encoder(rag).calls == report.embedded_chunks  # the interview's vectors were reused, not recomputed
     assert "三百亩" in rag.ask("星河茶园今年新增了多少亩有机茶园？").text
@@ -166,9 +166,9 @@ def test_delete_removes_a_document_without_loading_the_model(fake_fresh_index: P
     assert rag.embedder._model is None, "a delete reuses the stored vectors and dimension"
     after = load_index(fake_fresh_index)
     assert set(after.documents) == {GOV_ARTICLE}
-    assert {c.doc_id for c in after.chunks} == {GOV_ARTICLE}
-    kept = [i for i, c in enumerate(before.chunks) if c.doc_id == GOV_ARTICLE]
-    np.testing.assert_array_equal(after.vectors, before.vectors[kept])
+    assert {c.doc_id for c in after.chunks()} == {GOV_ARTICLE}
+    kept = [i for i, c in enumerate(before.chunks()) if c.doc_id == GOV_ARTICLE]
+    np.testing.assert_array_equal(after.vectors(), before.vectors()[kept])
     assert all(h.chunk.doc_id == GOV_ARTICLE for h in rag.search("重庆工行资助贫困大学生"))
     assert rag.delete(["no-such-doc.txt"]).changed is False
 
@@ -197,7 +197,7 @@ def test_changed_chunker_settings_rebuild_with_a_reason(fake_fresh_index: Path, 
     manifest = read_manifest(fake_fresh_index)
     assert manifest.chunker["max_chars"] == 300
     after = load_index(fake_fresh_index)
-    assert len(after.chunks) == report.chunks > len(before.chunks)  # smaller chunks, so more of them
+    assert len(after.chunks()) == report.chunks > len(before.chunks())  # smaller chunks, so more of them
 
 
 def test_a_changed_model_id_rebuilds_with_a_reason(fake_fresh_index: Path, fake_settings: SettingsFactory) -> None:
@@ -214,8 +214,8 @@ def test_a_changed_model_id_rebuilds_with_a_reason(fake_fresh_index: Path, fake_
 
 
 def test_a_damaged_index_is_reported_not_served(fake_fresh_index: Path, fake_settings: SettingsFactory) -> None:
-    generation = fake_fresh_index / (fake_fresh_index / POINTER).read_text().strip()
-    (generation / "chunks.jsonl").write_text('{"broken": true}\n', encoding="utf-8")
+    segment = fake_fresh_index / read_manifest(fake_fresh_index).segments[0]
+    (segment / "records.sqlite").write_text('{"broken": true}\n', encoding="utf-8")
     with pytest.raises(IndexCorrupt) as raised:
         load_index(fake_fresh_index)
     assert "rag ingest" in str(raised.value)

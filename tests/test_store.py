@@ -1,4 +1,7 @@
-"""The on-disk index: atomic generations, crash safety, manifest checks."""
+"""The on-disk index with the real model: atomic generations, crash safety, manifest checks.
+
+Segment bookkeeping on the fake embedder is in test_segments.py and test_segments_crash.py.
+"""
 
 from __future__ import annotations
 
@@ -30,10 +33,10 @@ def test_manifest_records_model_dimension_chunker_and_hashes(seed_index_dir: Pat
 
 def test_vectors_are_unit_length_and_line_up_with_chunks(seed_index_dir: Path) -> None:
     index = load_index(seed_index_dir)
-    assert index.faiss_index.ntotal == len(index.chunks) == index.vectors.shape[0]
-    norms = (index.vectors**2).sum(axis=1) ** 0.5
+    assert index.size == len(index.chunks()) == index.vectors().shape[0]
+    norms = (index.vectors()**2).sum(axis=1) ** 0.5
     assert abs(norms - 1).max() < 1e-4
-    for chunk in index.chunks:
+    for chunk in index.chunks():
         assert index.documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
 
 
@@ -71,22 +74,22 @@ def test_a_killed_ingest_leaves_the_previous_index_loadable(fresh_index: Path, t
     assert (fresh_index / POINTER).read_text() == generation
     after = load_index(fresh_index)
     assert set(after.documents) == set(before.documents)
-    assert len(after.chunks) == len(before.chunks)
+    assert len(after.chunks()) == len(before.chunks())
     rag = Rag(load_settings(index_dir=str(fresh_index)))
     assert "109" in rag.ask("工行推出了多少项普惠金融API开放服务？").text
 
 
 def test_a_damaged_index_is_reported_not_served(fresh_index: Path) -> None:
-    generation = fresh_index / (fresh_index / POINTER).read_text().strip()
-    (generation / "chunks.jsonl").write_text('{"broken": true}\n', encoding="utf-8")
+    segment = fresh_index / read_manifest(fresh_index).segments[0]
+    (segment / "records.sqlite").write_text('{"broken": true}\n', encoding="utf-8")
     with pytest.raises(IndexCorrupt) as raised:
         load_index(fresh_index)
     assert "rag ingest" in str(raised.value)
 
 
 def test_a_damaged_index_is_rebuilt_by_the_next_ingest(fresh_index: Path) -> None:
-    generation = fresh_index / (fresh_index / POINTER).read_text().strip()
-    (generation / "vectors.npy").write_bytes(b"not numpy")
+    segment = fresh_index / read_manifest(fresh_index).segments[0]
+    (segment / "vectors.npy").write_bytes(b"not numpy")
     report = Rag(load_settings(index_dir=str(fresh_index))).ingest([ROOT / "seeds"])
     assert "could not be read" in report.rebuilt_because
     assert len(load_index(fresh_index).documents) == 2
@@ -95,4 +98,6 @@ def test_a_damaged_index_is_rebuilt_by_the_next_ingest(fresh_index: Path) -> Non
 def test_manifest_is_plain_json(seed_index_dir: Path) -> None:
     generation = seed_index_dir / (seed_index_dir / POINTER).read_text().strip()
     data = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
-    assert {"model", "dimension", "chunker", "documents", "faiss_factory"} <= set(data)
+    assert {"model", "dimension", "chunker", "documents", "faiss_factory", "segments"} <= set(data)
+    for entry in data["documents"].values():
+        assert entry["segment"] in data["segments"] and entry["chunks"] > 0

@@ -11,7 +11,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from rag import (
     QuestionError,
     Rag,
     RetrievalMode,
+    Shard,
     answer_to_dict,
     ensure_model,
     evaluate_path,
@@ -38,16 +39,14 @@ from rag import (
     search_to_dict,
 )
 
+from .cli_input import CliError, history_file, questions
+
 EXPECTED_ERRORS = (
     QuestionError, IngestError, EmbeddingError, ModelSourceError, IndexMissing, IndexCorrupt,
     FileNotFoundError, ValueError, OSError,
 )  # fmt: skip
 MODES = [str(m) for m in RetrievalMode]
 ANSWER_MODES = [str(m) for m in AnswerMode]
-
-
-class CliError(Exception):
-    """A message for the user; the command exits with status 1."""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -81,44 +80,6 @@ def _print_report(report: IngestReport) -> None:
         f"{len(report.removed)} removed; {report.chunks} chunks ({report.embedded_chunks} embedded) "
         f"in {report.seconds:.1f} s"
     )
-
-
-def _history(value: Any, where: str) -> list[dict[str, str]]:
-    """A conversation as OpenAI-style messages, checked: a list of {"role": "user"|"assistant", "content": str}."""
-    if not isinstance(value, list) or not all(
-        isinstance(m, dict) and m.get("role") in ("user", "assistant", "system") and isinstance(m.get("content"), str) for m in value
-    ):
-        raise CliError(f'{where}: the history must be a JSON list of {{"role": "user"|"assistant", "content": "..."}} / 对话历史格式不对')
-    return [dict(m) for m in value if m["role"] != "system"]
-
-
-def _history_file(path: str | None) -> list[dict[str, str]]:
-    if not path:
-        return []
-    try:
-        value = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise CliError(f"{path}: not JSON ({exc}) / 对话历史不是 JSON") from exc
-    return _history(value, path)
-
-
-def _questions(batch: str) -> Iterator[tuple[str, list[dict[str, str]]]]:
-    """(question, history) per line: plain questions, or JSONL objects with ``question`` and an optional ``history``; ``-`` reads stdin."""
-    handle = sys.stdin if batch == "-" else open(batch, encoding="utf-8-sig")
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith("{"):
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    yield line, []
-                    continue
-                yield str(row.get("question", "")), _history(row.get("history") or [], f"{batch}:{number}")
-                continue
-            yield line, []
 
 
 def _emit(obj: dict[str, Any]) -> None:
@@ -177,7 +138,11 @@ def cmd_ingest(rag: Rag, args: argparse.Namespace) -> int:
     existing = [p for p in paths if Path(p).exists()]
     if not existing:
         raise CliError("nothing to ingest / 没有可导入的文件")
-    report = rag.ingest(existing, prune=args.prune, progress=_progress_bar())
+    try:
+        shard = Shard.parse(args.shard) if args.shard else None
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    report = rag.ingest(existing, prune=args.prune, progress=_progress_bar(), shard=shard)
     _print_report(report)
     return 1 if report.errors or missing else 0
 
@@ -188,7 +153,7 @@ Run = Callable[[str, list[dict[str, str]]], dict[str, Any]]
 def _each_question(args: argparse.Namespace, run: Run, fmt: Callable[[dict[str, Any]], str]) -> int:
     if args.batch:
         failures = 0
-        for question, history in _questions(args.batch):
+        for question, history in questions(args.batch):
             try:
                 _emit(run(question, history))
             except QuestionError as exc:
@@ -197,7 +162,7 @@ def _each_question(args: argparse.Namespace, run: Run, fmt: Callable[[dict[str, 
         return 1 if failures else 0
     if args.question is None:
         raise CliError("give a QUESTION or --batch FILE / 请输入问题")
-    data = run(args.question, _history_file(args.history))
+    data = run(args.question, history_file(args.history))
     print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else fmt(data))
     return 0
 
@@ -271,6 +236,13 @@ def cmd_delete(rag: Rag, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compact(rag: Rag, args: argparse.Namespace) -> int:
+    print("Compacting the index / 正在合并索引段…", file=sys.stderr, flush=True)
+    report = rag.compact()
+    print(f"{report.segments_before} segments merged into {report.segments_after}; {report.chunks} chunks in {report.seconds:.1f} s")
+    return 0
+
+
 def cmd_serve(rag: Rag, args: argparse.Namespace) -> int:
     from .app import ServeError, serve
 
@@ -309,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add or update documents in the index (incremental)")
     p.add_argument("paths", nargs="*", help="files or folders (default: seeds/)")
     p.add_argument("--prune", action="store_true", help="make the index mirror these paths: drop indexed documents not found in them")
+    p.add_argument("--shard", metavar="I/N", help="ingest only share I of N (0-based; stable by document id), for N machines ingesting at once")
     p.set_defaults(func=cmd_ingest)
 
     for name, func, text in (("search", cmd_search, "ranked passages for a question"), ("ask", cmd_ask, "an answer with cited sources")):
@@ -338,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("delete", help="remove documents from the index")
     p.add_argument("docs", nargs="+", help="document ids as `rag documents` lists them")
     p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser("compact", help="merge the index's segments into one, dropping deleted chunks")
+    p.set_defaults(func=cmd_compact)
 
     p = sub.add_parser("serve", help="start the web app and its HTTP API")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on; other than loopback needs RAG_API_KEYS or --no-auth")

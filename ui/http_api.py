@@ -176,7 +176,7 @@ def _health(app: App) -> dict[str, Any]:
     index = rag.index()
     return {
         "status": "ok", "generation": rag.generation(), "documents": len(index.documents),
-        "chunks": len(index.chunks), "model": index.manifest.model,
+        "chunks": index.size, "model": index.manifest.model,
     }  # fmt: skip
 
 

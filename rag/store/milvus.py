@@ -1,0 +1,356 @@
+"""The Milvus store (``RAG_STORE=milvus``): one collection per index, for more than one machine.
+
+``RAG_MILVUS_URI`` is a local path (milvus-lite, embedded: for trying it and for
+tests) or ``http(s)://host:19530`` (a Milvus server or cluster; Zilliz Cloud with
+``RAG_MILVUS_TOKEN``). Three collections share the prefix ``RAG_MILVUS_COLLECTION``:
+
+* ``<prefix>_chunks``: chunk id, document id, the folded search text with a BM25
+  sparse field Milvus computes itself (jieba analyzer), the chunk record, the vector;
+* ``<prefix>_docs``: each document's record (split into parts: a VARCHAR holds
+  at most 64 KB) and its sha256, source, title, chunk count, publication date,
+  story and LSH band keys (rag.store.catalog);
+* ``<prefix>_meta``: the manifest (model, dimension, chunker) and a generation
+  stamp that changes with every write, so readers know to reload.
+
+Writes upsert the new chunks first, then the documents, delete the replaced
+chunks, and stamp the generation last. Milvus has no multi-collection
+transactions: a writer killed mid-way can leave a document's new chunks beside
+its old record until the next write of it; the model and chunker recorded in the
+manifest are checked on every open as in the embedded store. BM25 scores are
+Milvus's own (its IDF is per segment), so rankings can differ slightly from the
+embedded store's. A date range filters both channels by document id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..chunking import Chunk
+from ..documents import Document
+from ..folding import fold
+from ..stories import StoryParams
+from .base import DateRange, Ranked
+from .catalog import annotate_write, no_bands, stored_stories
+from .manifest import FORMAT_VERSION, IndexMissing, Manifest
+from .records import chunk_from, document_from
+from .writer import entry
+
+_TEXT_MAX = 65_535
+_PART_CHARS = 15_000  # at most 4 bytes a character in UTF-8: a part fits one VARCHAR
+_BATCH = 512
+_DUMMY = [0.0, 1.0]  # Milvus requires a vector field in every collection
+_ENTRY_FIELDS = ("sha256", "source", "title", "chunks", "published", "partial", "story")
+
+
+def _bands_text(bands: np.ndarray) -> str:
+    return " ".join(f"{int(key):x}" for key in bands.tolist())
+
+
+def _bands_from(text: str) -> np.ndarray:
+    return np.array([int(key, 16) for key in text.split()], dtype=np.uint64)
+
+
+def connect(uri: str, token: str) -> Any:
+    from pymilvus import MilvusClient
+
+    if not uri.startswith(("http://", "https://", "tcp://", "grpc://")):
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+    return MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
+
+
+class MilvusBackend:
+    """Reading and writing one index held in Milvus; see the module docstring."""
+
+    def __init__(self, uri: str, token: str, prefix: str, stories: StoryParams) -> None:
+        self.client = connect(uri, token)
+        self.stories = stories
+        self.chunks_name, self.docs_name, self.meta_name = f"{prefix}_chunks", f"{prefix}_docs", f"{prefix}_meta"
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ manifest
+
+    def _meta(self) -> dict[str, Any] | None:
+        if not self.client.has_collection(self.meta_name):
+            return None
+        found = self.client.query(self.meta_name, filter='id == "manifest"', output_fields=["data"])
+        return json.loads(found[0]["data"]) if found else None
+
+    def generation(self) -> str:
+        meta = self._meta()
+        return str(meta["generation"]) if meta else ""
+
+    def manifest(self) -> Manifest:
+        meta = self._meta()
+        if meta is None:
+            raise IndexMissing(f"no index in Milvus collection {self.chunks_name}: run `rag ingest` first / 尚未建立索引")
+        fields = ["doc_id", *_ENTRY_FIELDS]
+        documents = {row["doc_id"]: {k: row[k] for k in _ENTRY_FIELDS} for row in self._all(self.docs_name, "part == 0", fields)}
+        identity = {k: meta[k] for k in ("model", "dimension", "chunker", "faiss_factory", "version", "created")}
+        return Manifest(**identity, documents=documents, segments=())
+
+    def needs_upgrade(self) -> bool:
+        return False
+
+    def upgrade(self) -> Manifest:
+        return self.manifest()
+
+    def _band_table(self, manifest: Manifest | None) -> tuple[list[str], np.ndarray]:
+        ids: list[str] = []
+        rows: list[np.ndarray] = []
+        if manifest is not None and manifest.documents:
+            for row in self._all(self.docs_name, "part == 0", ["doc_id", "bands"]):
+                ids.append(row["doc_id"])
+                rows.append(_bands_from(row["bands"]))
+        return ids, np.vstack(rows) if rows else no_bands(self.stories)
+
+    def _all(self, collection: str, condition: str, fields: list[str]) -> Iterator[dict[str, Any]]:
+        iterator = self.client.query_iterator(collection, batch_size=1000, filter=condition, output_fields=fields)
+        while batch := iterator.next():
+            yield from batch
+        iterator.close()
+
+    # ------------------------------------------------------------------ writing
+
+    def _create(self, dimension: int) -> None:
+        from pymilvus import DataType, Function, FunctionType
+
+        client = self.client
+        if not client.has_collection(self.chunks_name):
+            schema = client.create_schema(auto_id=False)
+            schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=1024)
+            schema.add_field("doc_id", DataType.VARCHAR, max_length=1024)
+            schema.add_field("text", DataType.VARCHAR, max_length=_TEXT_MAX, enable_analyzer=True, analyzer_params={"tokenizer": "jieba"})
+            schema.add_field("record", DataType.VARCHAR, max_length=_TEXT_MAX)
+            schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
+            schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+            schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["sparse"]))
+            index = client.prepare_index_params()
+            index.add_index("vector", index_type="FLAT", metric_type="IP")
+            index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+            client.create_collection(self.chunks_name, schema=schema, index_params=index)
+        for name, extra in ((self.docs_name, True), (self.meta_name, False)):
+            if client.has_collection(name):
+                continue
+            schema = client.create_schema(auto_id=False)
+            schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=1100)
+            if extra:
+                schema.add_field("doc_id", DataType.VARCHAR, max_length=1024)
+                schema.add_field("part", DataType.INT64)
+                schema.add_field("sha256", DataType.VARCHAR, max_length=64)
+                schema.add_field("source", DataType.VARCHAR, max_length=4096)
+                schema.add_field("title", DataType.VARCHAR, max_length=4096)
+                schema.add_field("chunks", DataType.INT64)
+                schema.add_field("published", DataType.VARCHAR, max_length=64)
+                schema.add_field("partial", DataType.VARCHAR, max_length=64)
+                schema.add_field("story", DataType.VARCHAR, max_length=1024)
+                schema.add_field("bands", DataType.VARCHAR, max_length=4096)
+            schema.add_field("data", DataType.VARCHAR, max_length=_TEXT_MAX)
+            schema.add_field("dummy", DataType.FLOAT_VECTOR, dim=len(_DUMMY))
+            index = client.prepare_index_params()
+            index.add_index("dummy", index_type="FLAT", metric_type="L2")
+            client.create_collection(name, schema=schema, index_params=index)
+
+    def drop(self) -> None:
+        for name in (self.chunks_name, self.docs_name, self.meta_name):
+            if self.client.has_collection(name):
+                self.client.drop_collection(name)
+
+    def commit(
+        self, identity: Manifest, previous: Manifest | None, fresh: Sequence[Document], chunks: Sequence[Chunk],
+        vectors: np.ndarray, removed: Sequence[str] = (), sources: Mapping[str, str] | None = None,
+    ) -> Manifest:  # fmt: skip
+        """Same contract as rag.store.writer.commit; ``previous`` None empties the collections first."""
+        if previous is None:
+            self.drop()
+        self._create(identity.dimension)
+        entries = {k: dict(v) for k, v in previous.documents.items()} if previous is not None else {}
+        before = {k: dict(v) for k, v in entries.items()}
+        stored = stored_stories(entries, *self._band_table(previous), lambda doc_id: self.document(doc_id).text)
+        for doc_id in removed:
+            entries.pop(doc_id, None)
+        for document in fresh:
+            entries[document.id] = entry(document, "", 0)
+        bands = annotate_write(entries, stored, fresh, removed, self.stories)
+        by_doc: dict[str, list[int]] = {d.id: [] for d in fresh}
+        for row, chunk in enumerate(chunks):
+            by_doc[chunk.doc_id].append(row)
+        rows = [
+            {"id": c.id, "doc_id": c.doc_id, "text": fold(c.search_text)[: _TEXT_MAX // 4], "record": json.dumps(dataclasses.asdict(c), ensure_ascii=False),
+             "vector": np.asarray(vectors[i], dtype=np.float32).tolist()}
+            for i, c in enumerate(chunks)
+        ]  # fmt: skip
+        for start in range(0, len(rows), _BATCH):
+            self.client.upsert(self.chunks_name, rows[start : start + _BATCH])
+        known = previous.documents if previous is not None else {}
+        records: list[dict[str, Any]] = []
+        for document in fresh:
+            records.extend(self._document_rows(document, len(by_doc[document.id]), entries[document.id], bands[document.id]))
+            if document.id in known:  # a replacement: drop its old chunks and record parts beyond the new ones
+                keep = [chunks[i].id for i in by_doc[document.id]]
+                self.client.delete(self.chunks_name, filter=f"doc_id == {json.dumps(document.id, ensure_ascii=False)}" + (f" and id not in {json.dumps(keep, ensure_ascii=False)}" if keep else ""))
+                parts = sum(1 for r in records if r["doc_id"] == document.id)
+                self.client.delete(self.docs_name, filter=f"doc_id == {json.dumps(document.id, ensure_ascii=False)} and part >= {parts}")
+        for start in range(0, len(records), _BATCH):
+            self.client.upsert(self.docs_name, records[start : start + _BATCH])
+        for doc_id in removed:
+            self.client.delete(self.chunks_name, filter=f"doc_id == {json.dumps(doc_id, ensure_ascii=False)}")
+            self.client.delete(self.docs_name, filter=f"doc_id == {json.dumps(doc_id, ensure_ascii=False)}")
+        fresh_ids = {d.id for d in fresh}
+        changed = {
+            doc_id: {k: item[k] for k in ("published", "story") if before.get(doc_id, {}).get(k) != item[k]}
+            for doc_id, item in entries.items() if doc_id not in fresh_ids
+        }  # fmt: skip
+        for doc_id, source in (sources or {}).items():
+            if doc_id in changed:
+                changed[doc_id]["source"] = source
+        for doc_id, fields in changed.items():  # stories regrouped, years completed, files moved
+            if not fields:
+                continue
+            found = self.client.query(self.docs_name, filter=f"doc_id == {json.dumps(doc_id, ensure_ascii=False)} and part == 0", output_fields=["*"])
+            if found and any(found[0][k] != v for k, v in fields.items()):
+                self.client.upsert(self.docs_name, [{**found[0], **fields}])
+        meta = {
+            "model": identity.model, "dimension": identity.dimension, "chunker": dict(identity.chunker), "faiss_factory": "milvus",
+            "version": FORMAT_VERSION, "created": time.time(), "generation": f"milvus-{time.time_ns()}",
+        }  # fmt: skip
+        self.client.upsert(self.meta_name, [{"id": "manifest", "data": json.dumps(meta, ensure_ascii=False), "dummy": _DUMMY}])
+        for name in (self.chunks_name, self.docs_name, self.meta_name):
+            self.client.flush(name)
+        return self.manifest()
+
+    def _document_rows(self, document: Document, chunks: int, item: Mapping[str, Any], bands: np.ndarray) -> list[dict[str, Any]]:
+        data = json.dumps(dataclasses.asdict(document), ensure_ascii=False)
+        parts = [data[i : i + _PART_CHARS] for i in range(0, len(data), _PART_CHARS)] or [""]
+        return [
+            {"id": f"{document.id}\u0000{n}", "doc_id": document.id, "part": n, "sha256": document.sha256,
+             "source": str(document.meta.get("source", "")), "title": document.title, "chunks": chunks, "data": part, "dummy": _DUMMY,
+             "published": str(item["published"]), "partial": str(item["partial"]), "story": str(item["story"]), "bands": _bands_text(bands)}
+            for n, part in enumerate(parts)
+        ]  # fmt: skip
+
+    def open(self, previous: object = None) -> MilvusStore:
+        return MilvusStore(self, self.manifest())
+
+    def documents(self, manifest: Manifest) -> dict[str, Document]:
+        return {doc_id: self.document(doc_id) for doc_id in manifest.documents}
+
+    def compact(self, manifest: Manifest) -> Manifest:
+        """Milvus merges its segments itself; this asks it to now."""
+        self.client.compact(self.chunks_name)
+        return manifest
+
+    def document(self, doc_id: str) -> Document:
+        found = self.client.query(self.docs_name, filter=f"doc_id == {json.dumps(doc_id, ensure_ascii=False)}", output_fields=["part", "data", "source"])
+        if not found:
+            raise KeyError(doc_id)
+        return document_from(json.loads("".join(r["data"] for r in sorted(found, key=lambda r: r["part"]))))
+
+
+class _Documents(Mapping[str, Document]):
+    def __init__(self, backend: MilvusBackend, manifest: Manifest) -> None:
+        self._backend, self._manifest, self._ids = backend, manifest, manifest.documents
+
+    def __getitem__(self, doc_id: str) -> Document:
+        if doc_id not in self._ids:
+            raise KeyError(doc_id)
+        return self._manifest.served(self._backend.document(doc_id))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+class MilvusStore:
+    """rag.store.base.Store over Milvus: rows are handed out per chunk id as candidates arrive."""
+
+    def __init__(self, backend: MilvusBackend, manifest: Manifest) -> None:
+        self.backend = backend
+        self._manifest = manifest
+        self._documents = _Documents(backend, manifest)
+        self._rows: dict[str, int] = {}
+        self._chunks: list[Chunk] = []
+        self._lock = threading.Lock()
+
+    @property
+    def manifest(self) -> Manifest:
+        return self._manifest
+
+    @property
+    def documents(self) -> Mapping[str, Document]:
+        return self._documents
+
+    @property
+    def size(self) -> int:
+        return self._manifest.chunk_count
+
+    @property
+    def newest_published(self) -> str:
+        return self._manifest.newest_published
+
+    @property
+    def story_members(self) -> Mapping[str, Sequence[str]]:
+        return self._manifest.story_members
+
+    def published(self, doc_id: str) -> str:
+        return self._manifest.published(doc_id)
+
+    def story(self, doc_id: str) -> str:
+        return self._manifest.story(doc_id)
+
+    def title(self, doc_id: str) -> str:
+        return self._manifest.title(doc_id)
+
+    def _filter(self, within: DateRange | None) -> str | None:
+        """A Milvus filter keeping the documents published ``within`` ("" when none is; None without a range)."""
+        if within is None:
+            return None
+        allowed = [doc_id for doc_id in self._manifest.documents if within.admits(self._manifest.published(doc_id))]
+        return f"doc_id in {json.dumps(allowed, ensure_ascii=False)}" if allowed else ""
+
+    def _row(self, hit: dict[str, Any]) -> int:
+        with self._lock:
+            row = self._rows.get(hit["id"])
+            if row is None:
+                row = self._rows[hit["id"]] = len(self._chunks)
+                self._chunks.append(chunk_from(json.loads(hit["entity"]["record"])))
+            return row
+
+    def dense(self, vector: np.ndarray, k: int, within: DateRange | None = None) -> Ranked:
+        where = self._filter(within)
+        if k <= 0 or not self.size or where == "":
+            return []
+        found = self.backend.client.search(
+            self.backend.chunks_name, data=[np.asarray(vector, dtype=np.float32).tolist()], anns_field="vector",
+            limit=min(k, 16_384), output_fields=["record"], search_params={"metric_type": "IP"}, filter=where or "",
+        )[0]  # fmt: skip
+        return sorted(((self._row(h), float(h["distance"])) for h in found), key=lambda item: (-item[1], item[0]))
+
+    def lexical(self, tokens: Sequence[str], k: int, within: DateRange | None = None) -> Ranked:
+        """Milvus's BM25 over the folded text; milvus-lite reports it negated, so magnitudes are taken."""
+        where = self._filter(within)
+        if k <= 0 or not tokens or not self.size or where == "":
+            return []
+        found = self.backend.client.search(
+            self.backend.chunks_name, data=[" ".join(tokens)], anns_field="sparse", limit=min(k, 16_384),
+            output_fields=["record"], search_params={"metric_type": "BM25"}, filter=where or "",
+        )[0]  # fmt: skip
+        scored = [(self._row(h), abs(float(h["distance"]))) for h in found]
+        return sorted(((r, s) for r, s in scored if s > 0), key=lambda item: (-item[1], item[0]))
+
+    def similarity(self, rows: Sequence[int], vector: np.ndarray) -> np.ndarray:
+        ids = [self._chunks[r].id for r in rows]
+        found = {r["id"]: r["vector"] for r in self.backend.client.query(self.backend.chunks_name, ids=ids, output_fields=["vector"])}
+        return np.array([np.asarray(found[i], dtype=np.float32) @ vector for i in ids], dtype=np.float32)
+
+    def chunk(self, row: int) -> Chunk:
+        return self._chunks[row]

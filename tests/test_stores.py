@@ -1,0 +1,110 @@
+"""The same pipeline on every store: embedded segments, Milvus through milvus-lite, and through a Milvus server.
+
+The server is ``milvus-lite server`` in a subprocess, reached over the same
+``http://`` URI scheme as a real Milvus server or cluster. Answers, citations
+with offsets, updates, deletes and the model check must not depend on the store.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from helpers import OTHER_FAKE_MODEL, SEEDS
+from rag import IndexMismatch, Rag, Settings
+
+API_QUESTION = "工行推出了多少项普惠金融API开放服务？"
+GOV_ARTICLE = "004_70d2e4c279f60003.txt"
+INTERVIEW = "000_a14ba3e1848048d8.txt"
+
+SettingsFactory = Callable[..., Settings]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``milvus-lite server`` on a free port: the URI a real Milvus deployment would have."""
+    pytest.importorskip("milvus_lite")
+    port = _free_port()
+    data = tmp_path_factory.mktemp("milvus-server")
+    executable = shutil.which("milvus-lite", path=str(Path(sys.executable).parent)) or "milvus-lite"
+    process = subprocess.Popen([executable, "server", "--data-dir", str(data), "--port", str(port), "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("milvus-lite server did not start")
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(params=["embedded", pytest.param("milvus-lite", marks=pytest.mark.slow), pytest.param("milvus-server", marks=pytest.mark.slow)])
+def store_settings(request: pytest.FixtureRequest, fake_settings: SettingsFactory, tmp_path: Path) -> SettingsFactory:
+    """fake_settings for one store; every test gets its own index (a fresh folder or collection prefix)."""
+    if request.param == "embedded":
+        return fake_settings
+    pytest.importorskip("pymilvus")
+    uri = request.getfixturevalue("milvus_server") if request.param == "milvus-server" else str(tmp_path / "milvus" / "lite.db")
+    prefix = f"t{abs(hash(request.node.name)) % 10**8}_{time.time_ns() % 10**6}"
+    return lambda index_dir=None, **overrides: fake_settings(index_dir, **{"store": "milvus", "milvus_uri": uri, "milvus_collection": prefix, **overrides})
+
+
+def test_answers_and_citations_do_not_depend_on_the_store(store_settings: SettingsFactory) -> None:
+    rag = Rag(store_settings())
+    report = rag.ingest([SEEDS])
+    assert set(report.added) == {GOV_ARTICLE, INTERVIEW} and report.chunks == report.embedded_chunks > 0
+    answer = rag.ask(API_QUESTION)
+    assert "109" in answer.text and answer.citations[0].hit.chunk.doc_id == GOV_ARTICLE
+    chunk = answer.citations[0].hit.chunk
+    assert rag.document(GOV_ARTICLE).text[chunk.start : chunk.end] == chunk.text
+    hits = rag.search(API_QUESTION, top_k=5)
+    assert hits[0].dense_rank is not None or hits[0].bm25_rank is not None
+    assert any(h.bm25_rank for h in hits) and any(h.dense_rank for h in hits)
+    assert [d.id for d in rag.documents()] == sorted([GOV_ARTICLE, INTERVIEW])
+    again = rag.ingest([SEEDS])
+    assert not again.changed and again.embedded_chunks == 0
+
+
+def test_replace_and_delete_by_document_id(store_settings: SettingsFactory, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    rag = Rag(store_settings())
+    rag.ingest([corpus])
+    generation = rag.generation()
+    path = corpus / GOV_ARTICLE
+    path.write_text(path.read_text(encoding="utf-8").replace("109项", "118项"), encoding="utf-8")
+    report = rag.ingest([corpus])
+    assert report.updated == (GOV_ARTICLE,) and report.unchanged == (INTERVIEW,) and rag.generation() != generation
+    answer = rag.ask(API_QUESTION)
+    assert "118" in answer.text and "109" not in answer.text
+    rag.delete([GOV_ARTICLE])
+    assert [d.id for d in rag.documents()] == [INTERVIEW]
+    assert all(h.chunk.doc_id == INTERVIEW for h in rag.search(API_QUESTION, top_k=10))
+
+
+def test_another_model_is_refused_then_rebuilt(store_settings: SettingsFactory) -> None:
+    Rag(store_settings()).ingest([SEEDS])
+    other = Rag(store_settings(embed_model=OTHER_FAKE_MODEL))
+    with pytest.raises(IndexMismatch, match="rag ingest"):
+        other.ask(API_QUESTION)
+    report = other.ingest([SEEDS])
+    assert report.rebuilt_because.startswith("embedding model changed") and report.embedded_chunks == report.chunks
+    assert "109" in other.ask(API_QUESTION).text
