@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -60,6 +61,10 @@ def _bands_from(text: str) -> np.ndarray:
 
 def connect(uri: str, token: str) -> Any:
     from pymilvus import MilvusClient
+
+    # milvus-lite has no server timestamp for iterators; pymilvus warns on every document listing
+    # that it uses the client's clock instead, which is what the product wants: not for the user's eyes.
+    logging.getLogger("pymilvus.client.iterator").setLevel(logging.ERROR)
 
     if not uri.startswith(("http://", "https://", "tcp://", "grpc://")):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
