@@ -20,9 +20,12 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash
+
+if TYPE_CHECKING:  # datasketch pulls in scipy.integrate (0.2 s): only a write needs it, never a question
+    from datasketch import MinHash
 
 from .dates import is_partial, with_year
 from .documents import Document
@@ -50,6 +53,8 @@ _NOISE = re.compile(r"[\s\W_]+")
 
 def signature(text: str, shingle_chars: int, num_perm: int) -> MinHash | None:
     """The MinHash of a text's character shingles; None when it is shorter than one shingle."""
+    from datasketch import MinHash
+
     letters = _NOISE.sub("", text.lower())
     if len(letters) < shingle_chars:
         return None
