@@ -259,7 +259,9 @@ class Rag:
         if isinstance(question, Question) and question.vector is not None:
             return question
         text = self.check_question(question.text if isinstance(question, Question) else question)
-        return prepare(text, self.embedder.embed_query(text))
+        self.embedder.warm_up_in_background()  # a fresh process: the model loads while jieba reads the question
+        analysed = prepare(text)
+        return dataclasses.replace(analysed, vector=self.embedder.embed_query(text))
 
     def prepare_resolved(self, resolution: Resolution) -> Question:
         """The standalone question prepared, the topic it carries weighing less than the follow-up's own words.

@@ -19,6 +19,7 @@ index like switching models does.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any, Protocol
@@ -118,6 +119,7 @@ class Embedder:
         self.settings = settings
         self.model_id = settings.embed_model
         self._model: Encoder | None = None
+        self._loading = threading.Lock()  # one load, even when a background warm-up and a query race
         self._recent: dict[str, np.ndarray] = {}
 
     @cached_property
@@ -148,7 +150,26 @@ class Embedder:
     def threads(self) -> int:
         return self.settings.embed_threads or available_cores()
 
+    def warm_up_in_background(self) -> None:
+        """Start loading the encoder in a thread, so a fresh process reads jieba's dictionaries meanwhile.
+
+        onnxruntime builds much of its session outside the GIL, so part of the two loads overlaps
+        on two cores. A failure here is not lost: the next ``warm_up`` loads again and raises it.
+        """
+        if self._model is None and not self._loading.locked():
+            threading.Thread(target=self._warm_up_quietly, name="embedder-warm-up", daemon=True).start()
+
+    def _warm_up_quietly(self) -> None:
+        try:
+            self.warm_up()
+        except Exception:  # noqa: S110 - the caller's own warm_up raises it with its message
+            pass
+
     def warm_up(self) -> None:
+        with self._loading:
+            self._load()
+
+    def _load(self) -> None:
         if self._model is not None:
             return
         factory = _ENCODERS.get(self.model_id)
