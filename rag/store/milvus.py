@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -60,6 +61,10 @@ def _bands_from(text: str) -> np.ndarray:
 
 
 def connect(uri: str, token: str) -> Any:
+    # gRPC's C core prints keepalive chatter (milvus-lite answers the client's pings with
+    # "too_many_pings") straight to stderr, and reads this before pymilvus imports it; failures
+    # still reach the product as exceptions. Set GRPC_VERBOSITY yourself to see it.
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     from pymilvus import MilvusClient
 
     # milvus-lite has no server timestamp for iterators; pymilvus warns on every document listing
