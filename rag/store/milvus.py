@@ -84,12 +84,23 @@ class MilvusBackend:
         self.stories = stories
         self.chunks_name, self.docs_name, self.meta_name = f"{prefix}_chunks", f"{prefix}_docs", f"{prefix}_meta"
         self._lock = threading.Lock()
+        self._loaded = False
 
     # ------------------------------------------------------------------ manifest
+
+    def _load(self) -> None:
+        """Bring released collections into memory: a copied or restored data folder, or a server whose
+        operator released them, answers queries only after ``load_collection``."""
+        for name in (self.meta_name, self.docs_name, self.chunks_name):
+            if self.client.has_collection(name) and "NotLoad" in str(self.client.get_load_state(name).get("state")):
+                self.client.load_collection(name)
+        self._loaded = True
 
     def _meta(self) -> dict[str, Any] | None:
         if not self.client.has_collection(self.meta_name):
             return None
+        if not self._loaded:
+            self._load()
         found = self.client.query(self.meta_name, filter='id == "manifest"', output_fields=["data"])
         return json.loads(found[0]["data"]) if found else None
 
