@@ -245,3 +245,21 @@ def test_new_settings_are_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> N
         with pytest.raises(ValueError):
             load_settings()
         monkeypatch.delenv(name)
+
+
+def test_an_archive_line_is_read_like_a_text_file_its_leading_time_a_date(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"id": "dated", "text": "2023-08-16 17:34:48，正文：央行宣布下调存款准备金率0.25个百分点，释放长期资金约5000亿元。"}, ensure_ascii=False),
+        json.dumps({"id": "short", "text": "08/16  13:50，正文：新华社北京8月16日电，国家统计局发布7月份国民经济运行数据。"}, ensure_ascii=False),
+    ]
+    archive = _write(tmp_path / "dated.jsonl", lines)
+    documents, errors = read_jsonl(archive)
+    assert not errors
+    dated, short = documents
+    assert dated.meta["published"].startswith("2023-08-16") and dated.text.startswith("央行宣布")
+    assert "正文" not in short.text and "08-16" in short.meta.get("published", "")  # the year comes from the collection
+    text_file = tmp_path / "dated.txt"
+    text_file.write_text(json.loads(lines[0])["text"], encoding="utf-8")
+    as_file = load_documents([text_file])[0][0]
+    assert (as_file.text, as_file.meta["published"]) == (dated.text, dated.meta["published"])
+    assert dated.meta["format"] == "jsonl" and dated.meta["line"] == "1"
