@@ -73,8 +73,9 @@ def needs_of(folded: str) -> tuple[Need, ...]:
 
 
 def unit_of(folded: str) -> str:
-    """The measure word a how-many question names (多少项 → 项, 几万户 → 万户), else ""."""
-    match = _QUESTION_UNIT.search(folded)
+    """The measure word a how-many question names (多少项 → 项, 几万户 → 万户), or the kind of name a
+    which-question names (哪个镇 → 镇, 哪家公司 → 公司), else ""."""
+    match = _QUESTION_UNIT.search(folded) or _QUESTION_KIND.search(folded)
     return match.group(1) if match else ""
 
 
@@ -116,6 +117,8 @@ _REASON = re.compile(
 )
 _ORG_SUFFIX = ("公司", "集团", "银行", "大学", "学院", "研究院", "研究所", "协会", "委员会", "基金会", "医院", "俱乐部", "联盟", "学会", "出版社", "电视台", "报社", "政府")
 _PLACE_SUFFIX = tuple("省市县区州岛山河湖港镇村路街洲湾海江") + ("地区", "国")
+#: 哪个镇 / 哪家公司 / 哪所大学: the kind of name asked for, which the answer's name ends with.
+_QUESTION_KIND = re.compile(r"哪一?[个家座所位条片国]?(" + "|".join(sorted({*_ORG_SUFFIX, *_PLACE_SUFFIX}, key=len, reverse=True)) + ")")
 _NAME_TAGS = {Need.WHO: ("nr", "nrfg", "nrt", "nt"), Need.PLACE: ("ns",)}
 _SUFFIXES = {Need.WHO: _ORG_SUFFIX, Need.PLACE: _PLACE_SUFFIX}
 #: At most this many nouns in a row make one name (东日本 + 旅客 + 铁道 + 公司).
@@ -155,7 +158,7 @@ def _name_spans(text: str, need: Need) -> list[tuple[int, int]]:
         named = flag in _NAME_TAGS[need]
         if not named and run and word.endswith(_SUFFIXES[need]):
             whole = "".join(w for _, w in run)
-            if len(whole) > 2:
+            if len(whole) > 2 and len(run) > 1:  # 有限公司 alone is a kind of name, not a name
                 spans.append((run[0][0], pos + len(word)))
         elif named and len(word.strip()) > 1:
             spans.append((pos, pos + len(word)))
@@ -200,7 +203,7 @@ def spans_in(sentence: str, needs: tuple[Need, ...], unit: str = "", avoid: str 
         elif need is Need.REASON:
             found += [Fact(s, e, need, 0.7) for s, e in _regex_spans(_REASON, folded)]
         elif need in (Need.WHO, Need.PLACE):
-            found += [Fact(s, e, need, 0.8) for s, e in _name_spans(folded, need)]
+            found += [Fact(s, e, need, 1.0 if unit and folded[s:e].endswith(unit) else 0.8) for s, e in _name_spans(folded, need)]
     kept = [s for s in found if not (avoid and folded[s.start : s.end].strip() in avoid)]
     return sorted(kept, key=lambda s: (-s.strength, s.start))
 

@@ -137,3 +137,26 @@ def test_a_fact_in_other_shapes_is_found(need: Need, sentence: str, fact: str) -
     from rag.needs import spans_in
 
     assert fact in [sentence[s.start : s.end] for s in spans_in(sentence, (need,))]
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "fact"),
+    [
+        ("食品大会在哪个镇开幕？", "第四届中国创新食品大会暨粤港澳大湾区食品博览会4日在广东东莞厚街镇开幕。", "厚街镇"),
+        ("星河科技在哪个国家设立了分公司？", "由于海外订单增长，星河科技在新加坡设立了分公司。", "新加坡"),
+    ],
+)
+def test_the_kind_of_name_asked_for_decides_between_names(question: str, sentence: str, fact: str) -> None:
+    from rag.needs import best_span, spans_in
+
+    asked = prepare(question)
+    found = best_span(sentence, spans_in(sentence, asked.needs, asked.unit, asked.folded), tuple(asked.terms))
+    assert found is not None and sentence[found.start : found.end].endswith(fact)
+
+
+def test_a_bare_kind_word_is_no_name() -> None:
+    from rag.needs import spans_in
+
+    asked = prepare("第100万户市场经营主体是哪家公司？")
+    sentence = "随着义乌市珒泰贸易有限公司总经理接过营业执照，第100万户市场经营主体就此诞生。"
+    assert all(sentence[f.start : f.end] != "有限公司" for f in spans_in(sentence, asked.needs, asked.unit, asked.folded))
