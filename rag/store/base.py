@@ -34,6 +34,33 @@ class DateRange:
         return in_range(published, self.since, self.until)
 
 
+class ManifestFacts:
+    """What every store answers from its manifest alone (dates, stories, titles): one copy for all stores."""
+
+    _manifest: Manifest
+
+    @property
+    def manifest(self) -> Manifest:
+        return self._manifest
+
+    @property
+    def newest_published(self) -> str:
+        return self._manifest.newest_published
+
+    @property
+    def story_members(self) -> Mapping[str, Sequence[str]]:
+        return self._manifest.story_members
+
+    def published(self, doc_id: str) -> str:
+        return self._manifest.published(doc_id)
+
+    def story(self, doc_id: str) -> str:
+        return self._manifest.story(doc_id)
+
+    def title(self, doc_id: str) -> str:
+        return self._manifest.title(doc_id)
+
+
 class Store(Protocol):
     @property
     def manifest(self) -> Manifest: ...

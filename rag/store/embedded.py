@@ -18,7 +18,7 @@ from ..chunking import Chunk
 from ..documents import Document
 from ..lexical import Results, bm25_scores, top
 from . import vectors as vector_index
-from .base import DateRange, Ranked
+from .base import DateRange, ManifestFacts, Ranked
 from .manifest import IndexCorrupt, Manifest, current_generation, read_manifest
 from .records import document_from
 from .segment import Segment, open_segment
@@ -46,7 +46,7 @@ class _Documents(Mapping[str, Document]):
         return len(self._entries)
 
 
-class EmbeddedStore:
+class EmbeddedStore(ManifestFacts):
     """FAISS + BM25 postings per segment, chunk records in SQLite; see rag.store.base.Store."""
 
     def __init__(self, manifest: Manifest, segments: list[Segment]) -> None:
@@ -75,33 +75,12 @@ class EmbeddedStore:
         return cls(manifest, segments)
 
     @property
-    def manifest(self) -> Manifest:
-        return self._manifest
-
-    @property
     def documents(self) -> Mapping[str, Document]:
         return self._documents
 
     @property
     def size(self) -> int:
         return int(sum(int(live.sum()) for live in self.lives))
-
-    @property
-    def newest_published(self) -> str:
-        return self._manifest.newest_published
-
-    @property
-    def story_members(self) -> Mapping[str, Sequence[str]]:
-        return self._manifest.story_members
-
-    def published(self, doc_id: str) -> str:
-        return self._manifest.published(doc_id)
-
-    def story(self, doc_id: str) -> str:
-        return self._manifest.story(doc_id)
-
-    def title(self, doc_id: str) -> str:
-        return self._manifest.title(doc_id)
 
     def _admitted(self, part: int, within: DateRange | None) -> np.ndarray:
         """Live rows of segment ``part`` whose document was published ``within`` (worked out once per range)."""

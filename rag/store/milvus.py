@@ -39,7 +39,7 @@ from ..chunking import Chunk
 from ..documents import Document
 from ..folding import fold
 from ..stories import StoryParams
-from .base import DateRange, Ranked
+from .base import DateRange, ManifestFacts, Ranked
 from .catalog import annotate_write, no_bands, stored_stories
 from .manifest import FORMAT_VERSION, IndexMissing, Manifest
 from .records import chunk_from, document_from
@@ -291,7 +291,7 @@ class _Documents(Mapping[str, Document]):
         return len(self._ids)
 
 
-class MilvusStore:
+class MilvusStore(ManifestFacts):
     """rag.store.base.Store over Milvus: rows are handed out per chunk id as candidates arrive."""
 
     def __init__(self, backend: MilvusBackend, manifest: Manifest) -> None:
@@ -303,33 +303,12 @@ class MilvusStore:
         self._lock = threading.Lock()
 
     @property
-    def manifest(self) -> Manifest:
-        return self._manifest
-
-    @property
     def documents(self) -> Mapping[str, Document]:
         return self._documents
 
     @property
     def size(self) -> int:
         return self._manifest.chunk_count
-
-    @property
-    def newest_published(self) -> str:
-        return self._manifest.newest_published
-
-    @property
-    def story_members(self) -> Mapping[str, Sequence[str]]:
-        return self._manifest.story_members
-
-    def published(self, doc_id: str) -> str:
-        return self._manifest.published(doc_id)
-
-    def story(self, doc_id: str) -> str:
-        return self._manifest.story(doc_id)
-
-    def title(self, doc_id: str) -> str:
-        return self._manifest.title(doc_id)
 
     def _filter(self, within: DateRange | None) -> str | None:
         """A Milvus filter keeping the documents published ``within`` ("" when none is; None without a range)."""
