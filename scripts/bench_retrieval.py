@@ -99,12 +99,18 @@ def main() -> int:
     (ROOT / "docs").mkdir(exist_ok=True)
     (ROOT / "docs" / "benchmark.md").write_text("# Retrieval benchmark\n\n" + text, encoding="utf-8")
     (ROOT / "docs" / "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
-    readme = ROOT / "README.md"
-    if not args.no_readme and readme.exists() and MARKERS[0] in readme.read_text(encoding="utf-8"):
-        content = readme.read_text(encoding="utf-8")
-        start, end = content.index(MARKERS[0]) + len(MARKERS[0]), content.index(MARKERS[1])
-        readme.write_text(content[:start] + "\n" + text + content[end:], encoding="utf-8")
+    if not args.no_readme:
+        write_into_readme(MARKERS, text)
     return 0
+
+
+def write_into_readme(markers: tuple[str, str], text: str) -> None:
+    """Replace what README.md holds between ``markers`` (a README without them is left alone)."""
+    readme = ROOT / "README.md"
+    content = readme.read_text(encoding="utf-8") if readme.exists() else ""
+    if markers[0] in content:
+        start, end = content.index(markers[0]) + len(markers[0]), content.index(markers[1])
+        readme.write_text(content[:start] + "\n" + text + content[end:], encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench_retrieval import write_into_readme  # noqa: E402  (scripts/ is on the path when a script runs)
+
 from rag.evaluation import load_dataset, run  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
@@ -81,11 +83,8 @@ def main() -> int:
         f"milvus-lite embedded from a local path).\n\n{table(results)}\n"
     )
     print(text)
-    readme = ROOT / "README.md"
-    if not args.no_readme and readme.exists() and MARKERS[0] in readme.read_text(encoding="utf-8"):
-        content = readme.read_text(encoding="utf-8")
-        start, end = content.index(MARKERS[0]) + len(MARKERS[0]), content.index(MARKERS[1])
-        readme.write_text(content[:start] + "\n" + text + content[end:], encoding="utf-8")
+    if not args.no_readme:
+        write_into_readme(MARKERS, text)
     return 0
 
 
