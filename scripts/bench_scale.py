@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rag import Rag, load_settings  # noqa: E402
+from rag import Question, Rag, load_settings  # noqa: E402
 from rag.chunking import Chunk, chunk_document  # noqa: E402
 from rag.documents import Document, parse_bytes  # noqa: E402
 from rag.evaluation import percentile  # noqa: E402
@@ -157,18 +157,24 @@ def grow(base: EmbeddedStore, target: int, folder: Path, segment_rows: int) -> i
     return copies * per_copy
 
 
-def measure(folder: Path, queries: int, articles: int) -> dict[str, float]:
-    """One size, in this (fresh) process: add one article, search latency, peak RSS, recall@10."""
-    rag = Rag(load_settings(index_dir=str(folder)))  # RAG_STORE / RAG_MILVUS_URI from the parent say which store
-    held_out = news(articles + 10, queries + 1)
-    questions = [rag.prepare(doc.text[20:80]) for doc in held_out[1:]]  # embeds; the model is loaded here
-    rag.search(questions[0])  # opens the index
+def timed_searches(rag: Rag, questions: list[Question]) -> tuple[list[float], list[float]]:
+    """Wall and CPU milliseconds of one hybrid search per question, in this process."""
     timings, cpu = [], []
     for question in questions:
         began, began_cpu = time.perf_counter(), time.process_time()
         rag.search(question)
         timings.append((time.perf_counter() - began) * 1000)
         cpu.append((time.process_time() - began_cpu) * 1000)
+    return timings, cpu
+
+
+def measure(folder: Path, queries: int, articles: int) -> dict[str, float]:
+    """One size, in this (fresh) process: add one article, search latency, peak RSS, recall@10."""
+    rag = Rag(load_settings(index_dir=str(folder)))  # RAG_STORE / RAG_MILVUS_URI from the parent say which store
+    held_out = news(articles + 10, queries + 1)
+    questions = [rag.prepare(doc.text[20:80]) for doc in held_out[1:]]  # embeds; the model is loaded here
+    rag.search(questions[0])  # opens the index
+    timings, cpu = timed_searches(rag, questions)
     article = held_out[0]
     embed_cpu = time.process_time()
     rag.embedder.embed_passages([c.search_text for c in chunk_document(article, rag.chunker)])
@@ -212,12 +218,7 @@ def measure_index(source: Path, queries: int) -> None:
     print(f"opened {source} (copy): {store.size:,} chunks, {len(store.documents):,} documents in {opened:.1f} s wall / {opened_cpu:.1f} CPU s", flush=True)
     questions = [rag.prepare(q) for q in news_questions(queries)]
     rag.search(questions[0])
-    timings, cpu = [], []
-    for question in questions:
-        began, began_cpu = time.perf_counter(), time.process_time()
-        rag.search(question)
-        timings.append((time.perf_counter() - began) * 1000)
-        cpu.append((time.process_time() - began_cpu) * 1000)
+    timings, cpu = timed_searches(rag, questions)
     print(f"search ({len(questions)} news questions, hybrid): p50 {percentile(timings, 0.5):.1f} / p95 {percentile(timings, 0.95):.1f} ms wall, "
           f"p50 {percentile(cpu, 0.5):.1f} / p95 {percentile(cpu, 0.95):.1f} CPU ms", flush=True)  # fmt: skip
     seeds = sorted(Path(rag.settings.seeds_dir).glob("*.txt"))
