@@ -162,7 +162,7 @@ class Embedder:
     def _warm_up_quietly(self) -> None:
         try:
             self.warm_up()
-        except Exception:  # noqa: S110 - the caller's own warm_up raises it with its message
+        except Exception:  # the caller's own warm_up raises it again, with its message
             pass
 
     def warm_up(self) -> None:
