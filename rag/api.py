@@ -203,7 +203,7 @@ class Rag:
             old = self.backend.manifest()
         except Exception as exc:  # a damaged index is rebuilt, never served
             return None, f"the existing index could not be read ({exc})"
-        return old, old.mismatch(self.model_fingerprint, self.chunker.as_dict())
+        return old, old.mismatch(self.model_fingerprint, self.chunker.as_dict(), self.backend.analyzer)
 
     def _existing(self, old: Manifest | None, reason: str) -> dict[str, Document | str]:
         """Indexed documents by id: their sha256, or the whole document when all must be re-embedded."""

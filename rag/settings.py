@@ -34,6 +34,13 @@ class StoreKind(StrEnum):
     MILVUS = "milvus"
 
 
+class MilvusAnalyzer(StrEnum):
+    """What Milvus computes its BM25 over: the product's own terms, or its jieba analyzer over the folded text."""
+
+    PRODUCT = "product"
+    JIEBA = "jieba"
+
+
 class Fusion(StrEnum):
     """How the hybrid mode mixes its channels: rescaled scores, or weighted reciprocal rank."""
 
@@ -102,6 +109,8 @@ class Settings:
     milvus_token: str = ""
     #: Prefix of the index's Milvus collections (<prefix>_chunks, _docs, _meta).
     milvus_collection: str = "rag"
+    #: "product": Milvus's BM25 over the product's terms (the embedded store's ranking); "jieba": its jieba analyzer.
+    milvus_analyzer: MilvusAnalyzer = MilvusAnalyzer.PRODUCT
     #: "auto": exact search up to faiss_exact_max vectors a segment, HNSW above; or any FAISS factory string.
     faiss_factory: str = "auto"
     faiss_exact_max: int = 200_000
@@ -250,6 +259,7 @@ class Settings:
 _ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "fusion": Fusion,
     "store": StoreKind,
+    "milvus_analyzer": MilvusAnalyzer,
     "retrieval_mode": RetrievalMode,
     "answer_mode": AnswerMode,
     "llm_unsupported": Unsupported,

@@ -3,8 +3,8 @@
 The rest of the product must not be able to tell which store is underneath, so
 `rag eval`'s figures on CMRC 2018 trial, DRCD dev and the seed set are measured
 through both, side by side, with the difference in points. Milvus scores BM25
-itself (jieba words, IDF per Milvus segment), so small differences are expected;
-the README states the bound. Writes the table into README.md between the
+itself (over ``RAG_MILVUS_ANALYZER``'s terms, IDF per Milvus segment), so small
+differences are possible; the README states the bound. Writes the table into README.md between the
 ``<!-- stores -->`` markers:
 
     .venv/bin/python scripts/bench_stores.py
@@ -80,7 +80,7 @@ def main() -> int:
     text = (
         f"Measured on {datetime.date.today().isoformat()} with `python scripts/bench_stores.py` (hybrid retrieval, "
         f"`{settings.embed_model}`, refusal threshold {settings.refusal_threshold}, {time.time() - began:.0f} s in all; "
-        f"milvus-lite embedded from a local path).\n\n{table(results)}\n"
+        f"milvus-lite embedded from a local path, analyzer `{settings.milvus_analyzer}`).\n\n{table(results)}\n"
     )
     print(text)
     if not args.no_readme:

@@ -108,3 +108,30 @@ def test_another_model_is_refused_then_rebuilt(store_settings: SettingsFactory) 
     report = other.ingest([SEEDS])
     assert report.rebuilt_because.startswith("embedding model changed") and report.embedded_chunks == report.chunks
     assert "109" in other.ask(API_QUESTION).text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["milvus-lite", "milvus-server"])
+def test_milvus_bm25_ranks_and_scores_as_the_embedded_store(where: str, fake_settings: SettingsFactory, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """With the product's terms, Milvus's own BM25 equals the embedded store's within a Milvus segment."""
+    pytest.importorskip("pymilvus")
+    uri = request.getfixturevalue("milvus_server") if where == "milvus-server" else str(tmp_path / "milvus" / "lite.db")
+    embedded = Rag(fake_settings(tmp_path / "embedded"))
+    milvus = Rag(fake_settings(tmp_path / "unused", store="milvus", milvus_uri=uri, milvus_collection=f"bm25_{time.time_ns() % 10**6}"))
+    for rag in (embedded, milvus):
+        rag.ingest([SEEDS])
+    for question in (API_QUESTION, "工行个人客户总量达到多少户？", "ICBC mobile banking 2023年"):
+        want = [(h.chunk.id, h.bm25_score) for h in embedded.search(question, top_k=8, mode="bm25")]
+        got = [(h.chunk.id, h.bm25_score) for h in milvus.search(question, top_k=8, mode="bm25")]
+        assert [c for c, _ in got] == [c for c, _ in want]
+        assert [s for _, s in got] == pytest.approx([s for _, s in want], rel=1e-3)
+
+
+@pytest.mark.slow
+def test_another_milvus_analyzer_is_a_rebuild(fake_settings: SettingsFactory, tmp_path: Path) -> None:
+    pytest.importorskip("pymilvus")
+    settings = fake_settings(store="milvus", milvus_uri=str(tmp_path / "milvus" / "lite.db"), milvus_analyzer="jieba")
+    Rag(settings).ingest([SEEDS])
+    report = Rag(settings.replace(milvus_analyzer="product")).ingest([SEEDS])
+    assert report.rebuilt_because == "the lexical analyzer changed from jieba to product" and report.embedded_chunks == report.chunks
+    assert "109" in Rag(settings.replace(milvus_analyzer="product")).ask(API_QUESTION).text

@@ -21,7 +21,7 @@ from ..documents import Document
 from ..settings import Settings, StoreKind
 from .base import DateRange, Ranked, Store
 from .embedded import EmbeddedStore, stored_documents
-from .manifest import POINTER, IndexCorrupt, IndexMismatch, IndexMissing, Manifest, current_generation, read_manifest
+from .manifest import POINTER, PRODUCT_TERMS, IndexCorrupt, IndexMismatch, IndexMissing, Manifest, current_generation, read_manifest
 from .segment import check_segment
 from .upgrade import is_legacy, upgrade
 from .writer import StoreConfig, commit, compact
@@ -29,6 +29,8 @@ from .writer import StoreConfig, commit, compact
 
 class EmbeddedBackend:
     """The embedded store's reads and writes for one index folder (the Milvus backend has the same methods)."""
+
+    analyzer = PRODUCT_TERMS
 
     def __init__(self, index_dir: Path, settings: Settings) -> None:
         self.index_dir, self.settings = index_dir, settings
@@ -74,7 +76,9 @@ def backend_for(index_dir: Path, settings: Settings) -> Backend:
         from .milvus import MilvusBackend
 
         stories = StoreConfig.from_settings(settings).stories
-        return MilvusBackend(settings.milvus_uri or str(index_dir / "milvus.db"), settings.milvus_token, settings.milvus_collection, stories)
+        return MilvusBackend(
+            settings.milvus_uri or str(index_dir / "milvus.db"), settings.milvus_token, settings.milvus_collection, stories, settings.milvus_analyzer
+        )
     return EmbeddedBackend(index_dir, settings)
 
 

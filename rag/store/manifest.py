@@ -30,6 +30,8 @@ POINTER = "CURRENT"
 GENERATION_PREFIX = "gen-"
 SEGMENT_PREFIX = "seg-"
 STAGING_PREFIX = ".staging-"
+#: The lexical channel's terms are rag.lexical.tokenize's (the embedded store's always are).
+PRODUCT_TERMS = "product"
 
 
 class IndexMissing(FileNotFoundError):
@@ -58,11 +60,15 @@ class Manifest:
     segments: Sequence[str] = ()
     version: int = FORMAT_VERSION
     created: float = field(default_factory=time.time)
+    #: what the lexical channel's terms are: the product's own (rag.lexical.tokenize), or Milvus's jieba analyzer
+    analyzer: str = PRODUCT_TERMS
 
-    def mismatch(self, model: str, chunker: Mapping[str, int]) -> str:
+    def mismatch(self, model: str, chunker: Mapping[str, int], analyzer: str = PRODUCT_TERMS) -> str:
         """Why an index built with this manifest cannot serve these settings ('' when it can)."""
         if self.version != FORMAT_VERSION:
             return f"index format {self.version} differs from {FORMAT_VERSION}"
+        if self.analyzer != analyzer:
+            return f"the lexical analyzer changed from {self.analyzer} to {analyzer}"
         if self.model != model:
             return f"embedding model changed from {self.model} to {model}"
         if dict(self.chunker) != dict(chunker):

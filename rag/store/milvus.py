@@ -4,8 +4,12 @@
 tests) or ``http(s)://host:19530`` (a Milvus server or cluster; Zilliz Cloud with
 ``RAG_MILVUS_TOKEN``). Three collections share the prefix ``RAG_MILVUS_COLLECTION``:
 
-* ``<prefix>_chunks``: chunk id, document id, the folded search text with a BM25
-  sparse field Milvus computes itself (jieba analyzer), the chunk record, the vector;
+* ``<prefix>_chunks``: chunk id, document id, the text Milvus computes a BM25
+  sparse field from, the chunk record, the vector. With ``RAG_MILVUS_ANALYZER=product``
+  (the default) that text is the product's own terms (rag.lexical.tokenize), each
+  spelled as a short hash that Milvus's standard tokenizer keeps whole, so Milvus's
+  BM25 ranks exactly as the embedded store's within a Milvus segment; with ``jieba``
+  it is the folded search text under Milvus's jieba analyzer;
 * ``<prefix>_docs``: each document's record (split into parts: a VARCHAR holds
   at most 64 KB) and its sha256, source, title, chunk count, publication date,
   story and LSH band keys (rag.store.catalog);
@@ -16,14 +20,17 @@ Writes upsert the new chunks first, then the documents, delete the replaced
 chunks, and stamp the generation last. Milvus has no multi-collection
 transactions: a writer killed mid-way can leave a document's new chunks beside
 its old record until the next write of it; the model and chunker recorded in the
-manifest are checked on every open as in the embedded store. BM25 scores are
-Milvus's own (its IDF is per segment), so rankings can differ slightly from the
-embedded store's. A date range filters both channels by document id.
+manifest are checked on every open as in the embedded store, and so is the
+analyzer. BM25 scores are Milvus's own, divided by (k1 + 1) to read on the
+embedded store's scale; its IDF is per Milvus segment, so rankings over a large
+collection can differ slightly from the embedded store's. A date range filters
+both channels by document id.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -38,6 +45,8 @@ import numpy as np
 from ..chunking import Chunk
 from ..documents import Document
 from ..folding import fold
+from ..lexical import K1, B, tokenize
+from ..settings import MilvusAnalyzer
 from ..stories import StoryParams
 from .base import DateRange, ManifestFacts, Ranked
 from .catalog import annotate_write, no_bands, stored_stories
@@ -50,6 +59,15 @@ _PART_CHARS = 15_000  # at most 4 bytes a character in UTF-8: a part fits one VA
 _BATCH = 512
 _DUMMY = [0.0, 1.0]  # Milvus requires a vector field in every collection
 _ENTRY_FIELDS = ("sha256", "source", "title", "chunks", "published", "partial", "story")
+
+
+def _term(token: str) -> str:
+    """A product term as one word of Milvus's standard tokenizer: letters and digits, fixed length."""
+    return "t" + hashlib.blake2b(token.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def _analyzed(tokens: Sequence[str], analyzer: MilvusAnalyzer) -> str:
+    return " ".join(map(_term, tokens)) if analyzer == MilvusAnalyzer.PRODUCT else " ".join(tokens)
 
 
 def _bands_text(bands: np.ndarray) -> str:
@@ -79,9 +97,9 @@ def connect(uri: str, token: str) -> Any:
 class MilvusBackend:
     """Reading and writing one index held in Milvus; see the module docstring."""
 
-    def __init__(self, uri: str, token: str, prefix: str, stories: StoryParams) -> None:
+    def __init__(self, uri: str, token: str, prefix: str, stories: StoryParams, analyzer: MilvusAnalyzer = MilvusAnalyzer.PRODUCT) -> None:
         self.client = connect(uri, token)
-        self.stories = stories
+        self.stories, self.analyzer = stories, analyzer
         self.chunks_name, self.docs_name, self.meta_name = f"{prefix}_chunks", f"{prefix}_docs", f"{prefix}_meta"
         self._lock = threading.Lock()
         self._loaded = False
@@ -115,7 +133,8 @@ class MilvusBackend:
         fields = ["doc_id", *_ENTRY_FIELDS]
         documents = {row["doc_id"]: {k: row[k] for k in _ENTRY_FIELDS} for row in self._all(self.docs_name, "part == 0", fields)}
         identity = {k: meta[k] for k in ("model", "dimension", "chunker", "faiss_factory", "version", "created")}
-        return Manifest(**identity, documents=documents, segments=())
+        # collections written before the analyzer was recorded used Milvus's jieba analyzer
+        return Manifest(**identity, documents=documents, segments=(), analyzer=meta.get("analyzer", MilvusAnalyzer.JIEBA.value))
 
     def needs_upgrade(self) -> bool:
         return False
@@ -148,14 +167,15 @@ class MilvusBackend:
             schema = client.create_schema(auto_id=False)
             schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=1024)
             schema.add_field("doc_id", DataType.VARCHAR, max_length=1024)
-            schema.add_field("text", DataType.VARCHAR, max_length=_TEXT_MAX, enable_analyzer=True, analyzer_params={"tokenizer": "jieba"})
+            tokenizer = "standard" if self.analyzer == MilvusAnalyzer.PRODUCT else "jieba"
+            schema.add_field("text", DataType.VARCHAR, max_length=_TEXT_MAX, enable_analyzer=True, analyzer_params={"tokenizer": tokenizer})
             schema.add_field("record", DataType.VARCHAR, max_length=_TEXT_MAX)
             schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
             schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
             schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["sparse"]))
             index = client.prepare_index_params()
             index.add_index("vector", index_type="FLAT", metric_type="IP")
-            index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+            index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": K1, "bm25_b": B})
             client.create_collection(self.chunks_name, schema=schema, index_params=index)
         for name, extra in ((self.docs_name, True), (self.meta_name, False)):
             if client.has_collection(name):
@@ -204,7 +224,7 @@ class MilvusBackend:
         for row, chunk in enumerate(chunks):
             by_doc[chunk.doc_id].append(row)
         rows = [
-            {"id": c.id, "doc_id": c.doc_id, "text": fold(c.search_text)[: _TEXT_MAX // 4], "record": json.dumps(dataclasses.asdict(c), ensure_ascii=False),
+            {"id": c.id, "doc_id": c.doc_id, "text": self._text(c), "record": json.dumps(dataclasses.asdict(c), ensure_ascii=False),
              "vector": np.asarray(vectors[i], dtype=np.float32).tolist()}
             for i, c in enumerate(chunks)
         ]  # fmt: skip
@@ -240,12 +260,17 @@ class MilvusBackend:
                 self.client.upsert(self.docs_name, [{**found[0], **fields}])
         meta = {
             "model": identity.model, "dimension": identity.dimension, "chunker": dict(identity.chunker), "faiss_factory": "milvus",
-            "version": FORMAT_VERSION, "created": time.time(), "generation": f"milvus-{time.time_ns()}",
+            "version": FORMAT_VERSION, "created": time.time(), "generation": f"milvus-{time.time_ns()}", "analyzer": self.analyzer.value,
         }  # fmt: skip
         self.client.upsert(self.meta_name, [{"id": "manifest", "data": json.dumps(meta, ensure_ascii=False), "dummy": _DUMMY}])
         for name in (self.chunks_name, self.docs_name, self.meta_name):
             self.client.flush(name)
         return self.manifest()
+
+    def _text(self, chunk: Chunk) -> str:
+        if self.analyzer == MilvusAnalyzer.PRODUCT:
+            return _analyzed(tokenize(chunk.search_text), self.analyzer)[:_TEXT_MAX]
+        return fold(chunk.search_text)[: _TEXT_MAX // 4]
 
     def _document_rows(self, document: Document, chunks: int, item: Mapping[str, Any], bands: np.ndarray) -> list[dict[str, Any]]:
         data = json.dumps(dataclasses.asdict(document), ensure_ascii=False)
@@ -336,15 +361,15 @@ class MilvusStore(ManifestFacts):
         return sorted(((self._row(h), float(h["distance"])) for h in found), key=lambda item: (-item[1], item[0]))
 
     def lexical(self, tokens: Sequence[str], k: int, within: DateRange | None = None) -> Ranked:
-        """Milvus's BM25 over the folded text; milvus-lite reports it negated, so magnitudes are taken."""
+        """Milvus's BM25 (see the module docstring); milvus-lite reports it negated, so magnitudes are taken."""
         where = self._filter(within)
         if k <= 0 or not tokens or not self.size or where == "":
             return []
         found = self.backend.client.search(
-            self.backend.chunks_name, data=[" ".join(tokens)], anns_field="sparse", limit=min(k, 16_384),
+            self.backend.chunks_name, data=[_analyzed(tokens, self.backend.analyzer)], anns_field="sparse", limit=min(k, 16_384),
             output_fields=["record"], search_params={"metric_type": "BM25"}, filter=where or "",
         )[0]  # fmt: skip
-        scored = [(self._row(h), abs(float(h["distance"]))) for h in found]
+        scored = [(self._row(h), abs(float(h["distance"])) / (K1 + 1)) for h in found]
         return sorted(((r, s) for r, s in scored if s > 0), key=lambda item: (-item[1], item[0]))
 
     def similarity(self, rows: Sequence[int], vector: np.ndarray) -> np.ndarray:
