@@ -23,6 +23,7 @@ import jieba
 import numpy as np
 
 from .folding import fold
+from .ondisk import StoredArray
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -72,8 +73,8 @@ class Postings:
 
     terms: dict[str, int]
     indptr: np.ndarray  # term id → slice of rows/tfs
-    rows: np.ndarray  # int32, sorted within a term
-    tfs: np.ndarray  # float32 term frequency
+    rows: np.ndarray | StoredArray  # int32, sorted within a term (read from disk by position once saved)
+    tfs: np.ndarray | StoredArray  # float32 term frequency
     lengths: np.ndarray  # int32 tokens per row (with repeats)
 
     @property
@@ -116,19 +117,34 @@ class Postings:
         return self.rows[start:end], self.tfs[start:end]
 
     def save(self, folder: Path) -> None:
+        """Plain .npy files, so that a reader reads posting lists by position instead of holding them in memory."""
         folder.mkdir(parents=True, exist_ok=True)
         vocabulary = sorted(self.terms, key=self.terms.__getitem__)
         (folder / "terms.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
-        np.savez(folder / "postings.npz", indptr=self.indptr, rows=self.rows, tfs=self.tfs, lengths=self.lengths)
+        for name in _ARRAYS:
+            np.save(folder / f"{name}.npy", getattr(self, name))
 
     @classmethod
     def load(cls, folder: Path) -> Postings:
+        """The posting lists left on disk: a question reads those of its own terms only (rag.ondisk).
+
+        A segment written before (one compressed ``postings.npz``) is read into memory.
+        """
         vocabulary = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
-        with np.load(folder / "postings.npz") as data:
-            postings = cls({t: i for i, t in enumerate(vocabulary)}, data["indptr"], data["rows"], data["tfs"], data["lengths"])
-        if postings.indptr.shape[0] != len(vocabulary) + 1:
+        if (folder / "postings.npz").exists():
+            with np.load(folder / "postings.npz") as data:
+                arrays = {name: data[name] for name in _ARRAYS}
+        else:
+            arrays = {name: StoredArray(folder / f"{name}.npy") if name in _ON_DISK else np.load(folder / f"{name}.npy") for name in _ARRAYS}
+        postings = cls({t: i for i, t in enumerate(vocabulary)}, **arrays)
+        if postings.indptr.shape[0] != len(vocabulary) + 1 or postings.rows.shape != postings.tfs.shape:
             raise ValueError(f"{folder}: {len(vocabulary)} terms but {postings.indptr.shape[0] - 1} posting lists")
         return postings
+
+
+#: The arrays a segment's postings are saved as, and those a reader leaves on disk rather than loads.
+_ARRAYS = ("indptr", "rows", "tfs", "lengths")
+_ON_DISK = frozenset({"rows", "tfs"})
 
 
 _NO_ROWS = np.zeros(0, dtype=np.int32)
@@ -147,10 +163,11 @@ def merge_postings(parts: Sequence[tuple[Postings, np.ndarray]]) -> Postings:
         new_row = np.cumsum(live) - 1 + base
         local = np.array([terms.setdefault(t, len(terms)) for t in sorted(postings.terms, key=postings.terms.__getitem__)], dtype=np.int64)
         term_of = np.repeat(np.arange(len(postings.terms)), np.diff(postings.indptr))
-        keep = live[postings.rows]
+        rows, tfs = np.asarray(postings.rows), np.asarray(postings.tfs)
+        keep = live[rows]
         term_parts.append(local[term_of[keep]])
-        row_parts.append(new_row[postings.rows[keep]])
-        tf_parts.append(postings.tfs[keep])
+        row_parts.append(new_row[rows[keep]])
+        tf_parts.append(tfs[keep])
         length_parts.append(postings.lengths[live])
         base += int(live.sum())
     lengths = np.concatenate(length_parts) if length_parts else np.zeros(0, dtype=np.int32)

@@ -103,12 +103,15 @@ class EmbeddedStore(ManifestFacts):
         return self.segments[part], row - int(self.bases[part])
 
     def dense(self, vector: np.ndarray, k: int, within: DateRange | None = None) -> Ranked:
-        """FAISS per segment; with a date range, exact inner products over the rows in range."""
+        """FAISS per segment (candidates rescored from the stored vectors); with a date range, exact inner products over the rows in range."""
         found: Ranked = []
         for part, segment in enumerate(self.segments):
             base = int(self.bases[part])
             if within is None:
                 hits = vector_index.search(segment.faiss_index, vector, k, self.lives[part], self.dead[part])
+                if hits:  # a graph index holds its vectors as 16-bit floats: the scores served are exact
+                    exact = np.asarray(segment.vectors[[row for row, _ in hits]], dtype=np.float32) @ vector
+                    hits = [(row, float(score)) for (row, _), score in zip(hits, exact, strict=True)]
             else:
                 rows = np.flatnonzero(self._admitted(part, within))
                 scores = np.asarray(segment.vectors[rows], dtype=np.float32) @ vector if rows.shape[0] else np.zeros(0, dtype=np.float32)

@@ -23,6 +23,7 @@ from ..atomic import fsync_dir, fsync_tree
 from ..chunking import Chunk
 from ..documents import Document
 from ..lexical import Postings
+from ..ondisk import StoredArray
 from . import vectors as vector_index
 from .manifest import SEGMENT_PREFIX, STAGING_PREFIX, new_name
 from .records import Records, write_records
@@ -34,7 +35,7 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 class Segment:
     name: str
     size: int
-    vectors: np.ndarray  # memory-mapped, rows in chunk order
+    vectors: StoredArray  # read by position, rows in chunk order
     faiss_index: Any
     postings: Postings
     doc_ids: list[str]  # the segment's documents; row_docs indexes into it
@@ -83,7 +84,8 @@ def check_segment(folder: Path) -> int:
     shape = np.load(folder / "vectors.npy", mmap_mode="r").shape
     if shape[0] != rows or np.load(folder / "row_docs.npy", mmap_mode="r").shape[0] != rows:
         raise ValueError(f"segment {folder.name} has {shape[0]} vectors for {rows} rows")
-    for name in ("vectors.faiss", "records.sqlite", "bm25/terms.json", "bm25/postings.npz"):
+    lists = ("bm25/postings.npz",) if (folder / "bm25" / "postings.npz").is_file() else tuple(f"bm25/{n}.npy" for n in ("indptr", "rows", "tfs", "lengths"))
+    for name in ("vectors.faiss", "records.sqlite", "bm25/terms.json", *lists):
         if not (folder / name).is_file():
             raise FileNotFoundError(f"{folder / name} is missing")
     with open(folder / "records.sqlite", "rb") as handle:
@@ -95,8 +97,9 @@ def check_segment(folder: Path) -> int:
 def open_segment(folder: Path, ef_search: int) -> Segment:
     rows = check_segment(folder)
     info = json.loads((folder / "segment.json").read_text(encoding="utf-8"))
-    vectors = np.load(folder / "vectors.npy", mmap_mode="r")
-    faiss_index = vector_index.tune(faiss.read_index(str(folder / "vectors.faiss")), ef_search)
+    vectors = StoredArray(folder / "vectors.npy")
+    # memory-mapped, not read: a segment never changes, and the pages a question touches stay the OS's to reclaim
+    faiss_index = vector_index.tune(faiss.read_index(str(folder / "vectors.faiss"), faiss.IO_FLAG_MMAP_IFC), ef_search)
     postings = Postings.load(folder / "bm25")
     records = Records(folder)
     if faiss_index.ntotal != rows or postings.size != rows or records.count != rows:
