@@ -30,24 +30,33 @@ def no_bands(params: StoryParams, rows: int = 0) -> np.ndarray:
 def annotate_write(
     entries: MutableMapping[str, dict[str, Any]], stored: StoredStories, fresh: Sequence[Document], removed: Sequence[str], params: StoryParams,
 ) -> dict[str, np.ndarray]:  # fmt: skip
-    """Update ``entries`` (fresh documents already in it, removed ones gone) with stories and dates; the fresh band keys."""
+    """Update ``entries`` (fresh documents already in it, removed ones gone) with stories and dates; the fresh band keys.
+
+    An entry that changes is replaced, never changed in place: ``entries`` may
+    share the previous generation's entries, which a store may still be serving.
+    """
     stories, bands = regroup(stored, {d.id: d.text for d in fresh}, removed, params)
     for document in fresh:
         raw = str(document.meta.get("published", ""))
-        entries[document.id].update(published=raw, partial=raw if is_partial(raw) else "")
+        entries[document.id] = {**entries[document.id], "published": raw, "partial": raw if is_partial(raw) else ""}
     for doc_id, told in stories.items():
-        if doc_id in entries:
-            entries[doc_id]["story"] = told
+        if doc_id in entries and entries[doc_id].get("story") != told:
+            entries[doc_id] = {**entries[doc_id], "story": told}
     complete_years(entries)
     return bands
 
 
 def complete_years(entries: MutableMapping[str, dict[str, Any]]) -> None:
-    """Yearless dates take the year most dated documents carry (rag.stories.year_of), as the collection stands now."""
+    """Yearless dates take the year most dated documents carry (rag.stories.year_of), as the collection stands now.
+
+    Entries are replaced when their date changes, as in annotate_write.
+    """
     year = year_of(str(e.get("published", "")) for e in entries.values() if not e.get("partial"))
-    for entry in entries.values():
+    for doc_id, entry in entries.items():
         if entry.get("partial"):
-            entry["published"] = with_year(entry["partial"], year) if year is not None else entry["partial"]
+            told = with_year(entry["partial"], year) if year is not None else entry["partial"]
+            if entry.get("published") != told:
+                entries[doc_id] = {**entry, "published": told}
 
 
 __all__ = ["annotate_write", "complete_years", "no_bands", "stored_stories"]

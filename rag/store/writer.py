@@ -80,12 +80,12 @@ def _band_table(index_dir: Path, manifest: Manifest | None, params: StoryParams)
 class _StoredTexts:
     """Texts of stored documents, read from their segments' records only when a story comparison needs them."""
 
-    def __init__(self, index_dir: Path, entries: dict[str, dict[str, Any]]) -> None:
-        self.index_dir, self.segment_of = index_dir, {d: str(e.get("segment", "")) for d, e in entries.items()}
+    def __init__(self, index_dir: Path, entries: Mapping[str, Mapping[str, Any]]) -> None:
+        self.index_dir, self.entries = index_dir, entries  # the previous generation's: where each text was
         self.open: dict[str, Records] = {}
 
     def text(self, doc_id: str) -> str:
-        name = self.segment_of[doc_id]
+        name = str(self.entries[doc_id].get("segment", ""))
         if name not in self.open:
             self.open[name] = Records(self.index_dir / name)
         return self.open[name].document(doc_id).text
@@ -111,9 +111,10 @@ def commit(
     """
     if previous is not None:
         remove_stale(index_dir, current_generation(index_dir).name, set(previous.segments))
-    entries = {k: dict(v) for k, v in previous.documents.items()} if previous else {}
+    # shared with the previous generation: an entry that changes is replaced, never changed in place
+    entries: dict[str, dict[str, Any]] = dict(previous.documents) if previous else {}  # type: ignore[arg-type]
     segments = list(previous.segments) if previous else []
-    with _StoredTexts(index_dir, entries) as texts:
+    with _StoredTexts(index_dir, previous.documents if previous else {}) as texts:
         stored = stored_stories(entries, *_band_table(index_dir, previous, config.stories), texts.text)
         for doc_id in removed:
             entries.pop(doc_id, None)
@@ -121,8 +122,8 @@ def commit(
             entries[document.id] = entry(document, "", 0)
         bands = annotate_write(entries, stored, fresh, removed, config.stories)
     for doc_id, source in (sources or {}).items():
-        if doc_id in entries:
-            entries[doc_id]["source"] = source
+        if doc_id in entries and entries[doc_id].get("source") != source:
+            entries[doc_id] = {**entries[doc_id], "source": source}
     if fresh:
         ordered = sorted(fresh, key=lambda d: d.id)
         by_doc: dict[str, list[Chunk]] = {d.id: [] for d in ordered}
@@ -137,7 +138,7 @@ def commit(
         table = np.stack([bands[d.id] for d in ordered])
         name = write_segment(index_dir, ordered, grouped, block, postings, config.factory(len(grouped)), table)
         for document in ordered:
-            entries[document.id].update(segment=name, chunks=len(by_doc[document.id]))
+            entries[document.id] = {**entries[document.id], "segment": name, "chunks": len(by_doc[document.id])}
         segments.append(name)
     manifest = _manifest(identity, entries, segments)
     publish(index_dir, manifest)
@@ -174,9 +175,9 @@ def merge(index_dir: Path, config: StoreConfig, manifest: Manifest, names: Seque
     vectors = np.vstack(blocks) if blocks else np.zeros((0, manifest.dimension), dtype=np.float32)
     table = np.vstack(bands) if bands else no_bands(config.stories)
     name = write_segment(index_dir, documents, chunks, vectors, merge_postings(parts), config.factory(len(chunks)), table)
-    entries = {k: dict(v) for k, v in manifest.documents.items()}
+    entries: dict[str, dict[str, Any]] = dict(manifest.documents)  # type: ignore[arg-type]
     for document in documents:
-        entries[document.id]["segment"] = name
+        entries[document.id] = {**entries[document.id], "segment": name}
     first = manifest.segments.index(names[0])
     kept = [s for s in manifest.segments if s not in names]
     merged = _manifest(manifest, entries, kept[:first] + [name] + kept[first:])
