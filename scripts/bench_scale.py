@@ -14,7 +14,7 @@ Each size is then measured in a fresh process:
   seconds left once its embedding is taken out (the store's share); then the first search after it;
 * **search p50 / p95**: hybrid retrieval of held-out article snippets (questions embedded
   beforehand), wall and CPU milliseconds of this process (CPU time depends less on a shared machine's load);
-* **peak RSS** of that process (the embedding model included);
+* **peak RSS** of that process (the embedding model included) and of its children (milvus-lite's server);
 * the same on milvus-lite (``--stores embedded,milvus``, up to ``--milvus-max`` chunks);
 * **recall@10**: the store's dense top 10 against exact search over every vector.
 
@@ -124,7 +124,7 @@ def grow_milvus(base: EmbeddedStore, target: int, uri: str) -> int:
     for first in range(0, copies, 20):
         documents, chunks, vectors = copies_of(base, range(first, min(copies, first + 20)))
         previous = backend.commit(identity, previous, documents, chunks, vectors)
-    backend.client.close()  # milvus-lite admits one process per data folder: the measuring one needs it
+    backend.client.close()
     return copies * base.size
 
 
@@ -185,7 +185,7 @@ def measure(folder: Path, queries: int, articles: int) -> dict[str, float]:
     began = time.perf_counter()
     rag.search(questions[0])
     reopen = (time.perf_counter() - began) * 1000
-    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20 + children_peak_gb()
     store = rag.index()
     embedded = isinstance(store, EmbeddedStore)
     vectors = np.stack([q.vector for q in questions if q.vector is not None])
@@ -198,6 +198,20 @@ def measure(folder: Path, queries: int, articles: int) -> dict[str, float]:
         "recall10": recall_at_10(store, vectors) if embedded else float("nan"),
         "factories": ",".join(sorted({str(json.loads((folder / s / "segment.json").read_text())["faiss_factory"]) for s in store.manifest.segments})) if embedded else "milvus-lite FLAT",
     }  # fmt: skip
+
+
+def children_peak_gb() -> float:
+    """Peak RSS of this process's children (milvus-lite serves from a child process), from /proc."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != os.getpid():
+                continue
+            peak = next(line for line in (stat.parent / "status").read_text().splitlines() if line.startswith("VmHWM:"))
+        except (OSError, ValueError, StopIteration):
+            continue
+        total += int(peak.split()[1]) / 2**20
+    return total
 
 
 def news_questions(limit: int) -> list[str]:
@@ -267,7 +281,7 @@ def parse_seed(path: Path) -> list[Document]:
 def graph_sweep(vectors: np.ndarray, queries: np.ndarray, m: int, efs: tuple[int, ...]) -> dict[int, tuple[float, float]]:
     """efSearch → (recall@10 against exact search, CPU ms a query) of an HNSW``m`` graph over ``vectors``."""
     began = time.process_time()
-    index = vector_index.build(vectors, f"HNSW{m}")
+    index = vector_index.build(vectors, vector_index.GRAPH.replace("HNSW32", f"HNSW{m}"))
     print(f"  HNSW{m} built over {len(vectors):,} vectors in {time.process_time() - began:.0f} CPU s", file=sys.stderr, flush=True)
     truth = np.argsort(-(vectors @ queries.T), axis=0)[:10].T
     found_by: dict[int, tuple[float, float]] = {}
@@ -323,12 +337,14 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=400, help="real news articles embedded for the base index")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="index sizes in chunks, comma-separated")
     parser.add_argument("--queries", type=int, default=100)
-    parser.add_argument("--stores", default="embedded", help="embedded and/or milvus (milvus-lite; unfinished: the measuring process finds the folder still locked by this one)")
+    parser.add_argument("--stores", default="embedded", help="embedded and/or milvus (milvus-lite, embedded from a local folder)")
     parser.add_argument("--milvus-max", type=int, default=100_000, help="largest size measured on milvus-lite")
     parser.add_argument("--segment-rows", type=int, default=250_000, help="largest segment the synthetic index is written in")
     parser.add_argument("--index", help="measure this existing index (on a copy) instead of synthetic sizes")
     parser.add_argument("--recall-vectors", metavar="DIR", help="only HNSW recall@10, over the passage vectors of an ingest's .embed-cache folder (read, never written)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: measure one built index in this process
+    parser.add_argument("--grow-milvus", help=argparse.SUPPRESS)  # internal: write the growth into this milvus-lite URI
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.index:
         measure_index(Path(args.index), args.queries)
@@ -338,6 +354,9 @@ def main() -> int:
         return 0
     if args.measure:
         print(json.dumps(measure(Path(args.measure), args.queries, args.articles)))
+        return 0
+    if args.grow_milvus:
+        print(grow_milvus(load_index(base_index(args.articles)), args.size, args.grow_milvus))
         return 0
     if not NEWS.exists():
         raise SystemExit(f"{NEWS} is missing")
@@ -352,7 +371,9 @@ def main() -> int:
             env = dict(os.environ)
             if store == "milvus":
                 env.update(RAG_STORE="milvus", RAG_MILVUS_URI=str(folder / "lite" / "milvus.db"), RAG_MILVUS_COLLECTION="bench")
-                chunks = grow_milvus(base, size, env["RAG_MILVUS_URI"])
+                # in a child: milvus-lite admits one process per data folder, and lets go of it only on exit
+                grower = [sys.executable, __file__, "--grow-milvus", env["RAG_MILVUS_URI"], "--size", str(size), "--articles", str(args.articles)]
+                chunks = int(subprocess.run(grower, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
             else:
                 chunks = grow(base, size, folder, args.segment_rows)
             built = time.perf_counter() - began
