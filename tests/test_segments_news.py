@@ -9,6 +9,7 @@ document's story and served date with a build of the same documents in one go.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -108,6 +109,20 @@ def test_the_collection_year_follows_the_majority_as_documents_arrive(fake_setti
     rag.ingest_documents(more)
     assert rag.index().manifest.published("a0") == "2023-08-16T13:50"  # 2023 is the majority now
     assert decided(rag) == from_scratch({d.id: d for d in [yearless, news("b1", LONERS["z2"]), *more]}, fake_settings, tmp_path / "all")
+    rag.delete(["c0", "c1"])  # the year goes back with the majority, worked out from the counts each write keeps
+    assert rag.index().manifest.published("a0") == "2022-08-16T13:50"
+    counted(rag)
+    rag.ingest_documents([news("a0", "2021-08-16 13:50，正文：参考消息网报道，夏威夷州州长说，大火致死人数可能增至上百人。")])  # now dated
+    assert counted(rag) == ({2021: 1, 2022: 1}, [])
+
+
+def counted(rag: Rag) -> tuple[dict[int, int], list[str]]:
+    """The year counts and yearless documents a write kept, checked against the entries themselves."""
+    manifest = load_index(rag.index_dir).manifest
+    assert manifest.years is not None and manifest.partials is not None
+    recomputed = dataclasses.replace(manifest, years=None, partials=None)
+    assert manifest.year_counts() == recomputed.year_counts() and sorted(manifest.partial_ids()) == sorted(recomputed.partial_ids())
+    return dict(manifest.year_counts()), manifest.partial_ids()
 
 
 def test_a_date_range_filters_both_channels_across_segments(store_settings: SettingsFactory) -> None:  # noqa: F811

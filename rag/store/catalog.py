@@ -9,7 +9,9 @@ entries, so adding one article never re-reads the collection's texts.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,6 +19,7 @@ import numpy as np
 from ..dates import is_partial, with_year
 from ..documents import Document
 from ..stories import StoredStories, StoryParams, lsh_shape, regroup, year_of
+from .manifest import Manifest
 
 
 def stored_stories(entries: Mapping[str, Mapping[str, Any]], ids: Sequence[str], bands: np.ndarray, text: Callable[[str], str]) -> StoredStories:
@@ -29,34 +32,82 @@ def no_bands(params: StoryParams, rows: int = 0) -> np.ndarray:
 
 def annotate_write(
     entries: MutableMapping[str, dict[str, Any]], stored: StoredStories, fresh: Sequence[Document], removed: Sequence[str], params: StoryParams,
-) -> dict[str, np.ndarray]:  # fmt: skip
-    """Update ``entries`` (fresh documents already in it, removed ones gone) with stories and dates; the fresh band keys.
+    before: Manifest | None = None,
+) -> tuple[dict[str, np.ndarray], Years]:  # fmt: skip
+    """Update ``entries`` (fresh documents already in it, removed ones gone) with stories and dates.
 
-    An entry that changes is replaced, never changed in place: ``entries`` may
-    share the previous generation's entries, which a store may still be serving.
+    Returns the fresh band keys and the collection's year counts and yearless documents after the
+    write, worked out from ``before``'s (the previous generation) and the documents written, so a
+    write never walks every entry. An entry that changes is replaced, never changed in place:
+    ``entries`` may share the previous generation's entries, which a store may still be serving.
     """
     stories, bands = regroup(stored, {d.id: d.text for d in fresh}, removed, params)
+    gone = {d: before.documents[d] for d in (*removed, *(d.id for d in fresh)) if d in before.documents} if before else {}
+    years = Years.of(before).without(gone)
     for document in fresh:
         raw = str(document.meta.get("published", ""))
         entries[document.id] = {**entries[document.id], "published": raw, "partial": raw if is_partial(raw) else ""}
+        years = years.with_entry(document.id, entries[document.id])
     for doc_id, told in stories.items():
         if doc_id in entries and entries[doc_id].get("story") != told:
             entries[doc_id] = {**entries[doc_id], "story": told}
-    complete_years(entries)
-    return bands
+    complete_years(entries, years)
+    return bands, years
 
 
-def complete_years(entries: MutableMapping[str, dict[str, Any]]) -> None:
+@dataclass(frozen=True)
+class Years:
+    """Dated documents per year and the documents dated without a year (rag.store.manifest keeps both)."""
+
+    counts: Counter[int]
+    partials: frozenset[str]
+
+    @classmethod
+    def of(cls, manifest: Manifest | None) -> Years:
+        return cls(manifest.year_counts(), frozenset(manifest.partial_ids())) if manifest else cls(Counter(), frozenset())
+
+    def without(self, gone: Mapping[str, Mapping[str, Any]]) -> Years:
+        """Less the documents ``gone`` (doc id → their entry as it was)."""
+        counts, partials = Counter(self.counts), set(self.partials)
+        for doc_id, entry in gone.items():
+            if entry.get("partial"):
+                partials.discard(doc_id)
+            elif entry.get("published"):
+                counts[int(str(entry["published"])[:4])] -= 1
+        return Years(+counts, frozenset(partials))
+
+    def with_entry(self, doc_id: str, entry: Mapping[str, Any]) -> Years:
+        if entry.get("partial"):
+            return Years(self.counts, self.partials | {doc_id})
+        if not entry.get("published"):
+            return self
+        return Years(self.counts + Counter({int(str(entry["published"])[:4]): 1}), self.partials)
+
+    @property
+    def year(self) -> int | None:
+        """The year most dated documents carry (a tie goes to the later year), as rag.stories.year_of."""
+        return max(self.counts, key=lambda y: (self.counts[y], y)) if self.counts else None
+
+    def as_manifest(self) -> dict[str, Any]:
+        return {"years": {str(y): n for y, n in sorted(self.counts.items())}, "partials": tuple(sorted(self.partials))}
+
+
+def complete_years(entries: MutableMapping[str, dict[str, Any]], years: Years | None = None) -> None:
     """Yearless dates take the year most dated documents carry (rag.stories.year_of), as the collection stands now.
 
-    Entries are replaced when their date changes, as in annotate_write.
+    Only the yearless documents are visited when ``years`` is given. Entries are replaced when their
+    date changes, as in annotate_write.
     """
-    year = year_of(str(e.get("published", "")) for e in entries.values() if not e.get("partial"))
-    for doc_id, entry in entries.items():
-        if entry.get("partial"):
-            told = with_year(entry["partial"], year) if year is not None else entry["partial"]
-            if entry.get("published") != told:
-                entries[doc_id] = {**entry, "published": told}
+    if years is None:
+        year = year_of(str(e.get("published", "")) for e in entries.values() if not e.get("partial"))
+        partial = [doc_id for doc_id, e in entries.items() if e.get("partial")]
+    else:
+        year, partial = years.year, sorted(years.partials)
+    for doc_id in partial:
+        entry = entries[doc_id]
+        told = with_year(entry["partial"], year) if year is not None else entry["partial"]
+        if entry.get("published") != told:
+            entries[doc_id] = {**entry, "published": told}
 
 
-__all__ = ["annotate_write", "complete_years", "no_bands", "stored_stories"]
+__all__ = ["Years", "annotate_write", "complete_years", "no_bands", "stored_stories"]

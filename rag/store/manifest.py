@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
@@ -63,6 +64,10 @@ class Manifest:
     created: float = field(default_factory=time.time)
     #: what the lexical channel's terms are: the product's own (rag.lexical.tokenize), or Milvus's jieba analyzer
     analyzer: str = PRODUCT_TERMS
+    #: how many dated documents each year has, and which documents have a yearless date: kept by each
+    #: write (rag.store.catalog) so that completing years never walks every entry; None: work them out
+    years: Mapping[str, int] | None = None
+    partials: Sequence[str] | None = None
 
     def mismatch(self, model: str, chunker: Mapping[str, int], analyzer: str = PRODUCT_TERMS) -> str:
         """Why an index built with this manifest cannot serve these settings ('' when it can)."""
@@ -79,6 +84,14 @@ class Manifest:
     @property
     def chunk_count(self) -> int:
         return sum(int(entry.get("chunks", 0)) for entry in self.documents.values())
+
+    def year_counts(self) -> Counter[int]:
+        if self.years is not None:
+            return Counter({int(year): int(count) for year, count in self.years.items()})
+        return Counter(int(e["published"][:4]) for e in self.documents.values() if e.get("published") and not e.get("partial"))
+
+    def partial_ids(self) -> list[str]:
+        return list(self.partials) if self.partials is not None else [d for d, e in self.documents.items() if e.get("partial")]
 
     # What questions ask of every document, worked out once per generation from the entries alone.
 
@@ -178,6 +191,7 @@ def publish(index_dir: Path, manifest: Manifest) -> str:
         # fall back to its pure-Python encoder, together most of a write's cost at 400,000 documents.
         data = {f.name: getattr(manifest, f.name) for f in fields(manifest)}
         data["segments"] = list(manifest.segments)
+        data["partials"] = None if manifest.partials is None else list(manifest.partials)
         (staging / "manifest.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         fsync_tree(staging)
         name = new_name(GENERATION_PREFIX)

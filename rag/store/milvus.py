@@ -219,7 +219,7 @@ class MilvusBackend:
             entries.pop(doc_id, None)
         for document in fresh:
             entries[document.id] = entry(document, "", 0)
-        bands = annotate_write(entries, stored, fresh, removed, self.stories)
+        bands, _years = annotate_write(entries, stored, fresh, removed, self.stories, previous)
         by_doc: dict[str, list[int]] = {d.id: [] for d in fresh}
         for row, chunk in enumerate(chunks):
             by_doc[chunk.doc_id].append(row)

@@ -61,16 +61,28 @@ def entry(document: Document, segment: str, chunks: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
+#: Each segment's document ids and band keys, as this process last read them: segments never change.
+_SEGMENT_BANDS: dict[tuple[str, str], tuple[list[str], np.ndarray]] = {}
+
+
+def _segment_bands(index_dir: Path, name: str) -> tuple[list[str], np.ndarray]:
+    key = (str(index_dir.resolve()), name)
+    if key not in _SEGMENT_BANDS:
+        folder = index_dir / name
+        _SEGMENT_BANDS[key] = (json.loads((folder / "segment.json").read_text(encoding="utf-8"))["documents"], np.load(folder / "bands.npy"))
+    return _SEGMENT_BANDS[key]
+
+
 def _band_table(index_dir: Path, manifest: Manifest | None, params: StoryParams) -> tuple[list[str], np.ndarray]:
     """Every live document's band keys, read from its segment (small: a few integers a document)."""
     if manifest is None:
         return [], no_bands(params)
+    for key in [k for k in _SEGMENT_BANDS if k[0] == str(index_dir.resolve()) and k[1] not in manifest.segments]:
+        del _SEGMENT_BANDS[key]
     ids: list[str] = []
     blocks: list[np.ndarray] = []
     for name in manifest.segments:
-        folder = index_dir / name
-        documents = json.loads((folder / "segment.json").read_text(encoding="utf-8"))["documents"]
-        bands = np.load(folder / "bands.npy")
+        documents, bands = _segment_bands(index_dir, name)
         keep = [i for i, d in enumerate(documents) if manifest.documents.get(d, {}).get("segment") == name]
         ids.extend(documents[i] for i in keep)
         blocks.append(bands[keep])
@@ -120,7 +132,7 @@ def commit(
             entries.pop(doc_id, None)
         for document in fresh:
             entries[document.id] = entry(document, "", 0)
-        bands = annotate_write(entries, stored, fresh, removed, config.stories)
+        bands, years = annotate_write(entries, stored, fresh, removed, config.stories, previous)
     for doc_id, source in (sources or {}).items():
         if doc_id in entries and entries[doc_id].get("source") != source:
             entries[doc_id] = {**entries[doc_id], "source": source}
@@ -140,7 +152,7 @@ def commit(
         for document in ordered:
             entries[document.id] = {**entries[document.id], "segment": name, "chunks": len(by_doc[document.id])}
         segments.append(name)
-    manifest = _manifest(identity, entries, segments)
+    manifest = replace(_manifest(identity, entries, segments), **years.as_manifest())
     publish(index_dir, manifest)
     if len(manifest.segments) > config.max_segments:
         manifest = merge(index_dir, config, manifest, _smallest(manifest, len(manifest.segments) - config.max_segments // 2))
