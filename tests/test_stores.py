@@ -135,3 +135,16 @@ def test_another_milvus_analyzer_is_a_rebuild(fake_settings: SettingsFactory, tm
     report = Rag(settings.replace(milvus_analyzer="product")).ingest([SEEDS])
     assert report.rebuilt_because == "the lexical analyzer changed from jieba to product" and report.embedded_chunks == report.chunks
     assert "109" in Rag(settings.replace(milvus_analyzer="product")).ask(API_QUESTION).text
+
+
+def test_the_manifest_a_write_leaves_in_memory_equals_a_fresh_read(store_settings: SettingsFactory, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    rag = Rag(store_settings())
+    rag.ingest([corpus])
+    (corpus / GOV_ARTICLE).write_text((corpus / GOV_ARTICLE).read_text(encoding="utf-8") + "\n\n补充：本文另有更新。", encoding="utf-8")
+    rag.ingest([corpus])
+    rag.delete([INTERVIEW])
+    written = rag.index().manifest
+    fresh = Rag(store_settings()).index().manifest
+    assert dict(written.documents) == dict(fresh.documents) and written.chunk_count == fresh.chunk_count == rag.index().size

@@ -103,6 +103,8 @@ class MilvusBackend:
         self.chunks_name, self.docs_name, self.meta_name = f"{prefix}_chunks", f"{prefix}_docs", f"{prefix}_meta"
         self._lock = threading.Lock()
         self._loaded = False
+        #: (generation, its manifest, every document's band keys): this process's last read or write
+        self._known: tuple[str, Manifest, dict[str, np.ndarray]] | None = None
 
     # ------------------------------------------------------------------ manifest
 
@@ -127,14 +129,25 @@ class MilvusBackend:
         return str(meta["generation"]) if meta else ""
 
     def manifest(self) -> Manifest:
+        """The manifest of the current generation: read once per generation, then served from memory."""
         meta = self._meta()
         if meta is None:
             raise IndexMissing(f"no index in Milvus collection {self.chunks_name}: run `rag ingest` first / 尚未建立索引")
-        fields = ["doc_id", *_ENTRY_FIELDS]
-        documents = {row["doc_id"]: {k: row[k] for k in _ENTRY_FIELDS} for row in self._all(self.docs_name, "part == 0", fields)}
+        if self._known is not None and self._known[0] == meta["generation"]:
+            return self._known[1]
+        documents: dict[str, dict[str, Any]] = {}
+        bands: dict[str, np.ndarray] = {}
+        for row in self._all(self.docs_name, "part == 0", ["doc_id", "bands", *_ENTRY_FIELDS]):
+            documents[row["doc_id"]] = {k: row[k] for k in _ENTRY_FIELDS}
+            bands[row["doc_id"]] = _bands_from(row["bands"])
+        return self._remember(meta, documents, bands)
+
+    def _remember(self, meta: Mapping[str, Any], documents: dict[str, dict[str, Any]], bands: dict[str, np.ndarray]) -> Manifest:
         identity = {k: meta[k] for k in ("model", "dimension", "chunker", "faiss_factory", "version", "created")}
         # collections written before the analyzer was recorded used Milvus's jieba analyzer
-        return Manifest(**identity, documents=documents, segments=(), analyzer=meta.get("analyzer", MilvusAnalyzer.JIEBA.value))
+        manifest = Manifest(**identity, documents=documents, segments=(), analyzer=meta.get("analyzer", MilvusAnalyzer.JIEBA.value))
+        self._known = (str(meta["generation"]), manifest, bands)
+        return manifest
 
     def needs_upgrade(self) -> bool:
         return False
@@ -142,14 +155,13 @@ class MilvusBackend:
     def upgrade(self) -> Manifest:
         return self.manifest()
 
-    def _band_table(self, manifest: Manifest | None) -> tuple[list[str], np.ndarray]:
-        ids: list[str] = []
-        rows: list[np.ndarray] = []
-        if manifest is not None and manifest.documents:
-            for row in self._all(self.docs_name, "part == 0", ["doc_id", "bands"]):
-                ids.append(row["doc_id"])
-                rows.append(_bands_from(row["bands"]))
-        return ids, np.vstack(rows) if rows else no_bands(self.stories)
+    def _bands(self, manifest: Manifest | None) -> dict[str, np.ndarray]:
+        """Every stored document's band keys (read with the manifest; read again only for another generation's)."""
+        if manifest is None or not manifest.documents:
+            return {}
+        if self._known is None or self._known[1] is not manifest:
+            return {row["doc_id"]: _bands_from(row["bands"]) for row in self._all(self.docs_name, "part == 0", ["doc_id", "bands"])}
+        return self._known[2]
 
     def _all(self, collection: str, condition: str, fields: list[str]) -> Iterator[dict[str, Any]]:
         iterator = self.client.query_iterator(collection, batch_size=1000, filter=condition, output_fields=fields)
@@ -214,7 +226,9 @@ class MilvusBackend:
         self._create(identity.dimension)
         entries = {k: dict(v) for k, v in previous.documents.items()} if previous is not None else {}
         before = {k: dict(v) for k, v in entries.items()}
-        stored = stored_stories(entries, *self._band_table(previous), lambda doc_id: self.document(doc_id).text)
+        known_bands = self._bands(previous)
+        table = np.stack(list(known_bands.values())) if known_bands else no_bands(self.stories)
+        stored = stored_stories(entries, list(known_bands), table, lambda doc_id: self.document(doc_id).text)
         for doc_id in removed:
             entries.pop(doc_id, None)
         for document in fresh:
@@ -265,7 +279,11 @@ class MilvusBackend:
         self.client.upsert(self.meta_name, [{"id": "manifest", "data": json.dumps(meta, ensure_ascii=False), "dummy": _DUMMY}])
         for name in (self.chunks_name, self.docs_name, self.meta_name):
             self.client.flush(name)
-        return self.manifest()
+        # the manifest just written, as a read of it would give, without reading every document back
+        documents = {doc_id: {k: item[k] for k in _ENTRY_FIELDS} | ({"chunks": len(by_doc[doc_id])} if doc_id in by_doc else {}) for doc_id, item in entries.items()}
+        known_bands = {d: b for d, b in known_bands.items() if d in documents}
+        known_bands.update(bands)
+        return self._remember(meta, documents, known_bands)
 
     def _text(self, chunk: Chunk) -> str:
         if self.analyzer == MilvusAnalyzer.PRODUCT:
