@@ -37,7 +37,6 @@ import json
 import lzma
 import math
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -185,7 +184,7 @@ def measure(folder: Path, queries: int, articles: int) -> dict[str, float]:
     began = time.perf_counter()
     rag.search(questions[0])
     reopen = (time.perf_counter() - began) * 1000
-    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20 + children_peak_gb()
+    rss_gb = peak_gb(Path("/proc/self/status")) + children_peak_gb()
     store = rag.index()
     embedded = isinstance(store, EmbeddedStore)
     vectors = np.stack([q.vector for q in questions if q.vector is not None])
@@ -200,17 +199,22 @@ def measure(folder: Path, queries: int, articles: int) -> dict[str, float]:
     }  # fmt: skip
 
 
+def peak_gb(status: Path) -> float:
+    """A process's peak RSS (VmHWM) in GB. Not getrusage's ru_maxrss: Linux carries that across fork and
+    exec, so a measuring child would report the peak of the parent that grew the index."""
+    line = next(line for line in status.read_text().splitlines() if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 2**20
+
+
 def children_peak_gb() -> float:
     """Peak RSS of this process's children (milvus-lite serves from a child process), from /proc."""
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != os.getpid():
-                continue
-            peak = next(line for line in (stat.parent / "status").read_text().splitlines() if line.startswith("VmHWM:"))
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                total += peak_gb(stat.parent / "status")
         except (OSError, ValueError, StopIteration):
             continue
-        total += int(peak.split()[1]) / 2**20
     return total
 
 
