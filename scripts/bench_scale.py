@@ -394,7 +394,7 @@ def main() -> int:
             shutil.rmtree(folder, ignore_errors=True)
     for r in rows:
         if "graph_recall10" in r:
-            print(f"HNSW32 (efSearch {load_settings().faiss_ef_search}) over {int(r['chunks']):,} chunks: recall@10 {r['graph_recall10']:.3f} against exact search, "
+            print(f"{vector_index.GRAPH} (efSearch {load_settings().faiss_ef_search}) over {int(r['chunks']):,} chunks: recall@10 {r['graph_recall10']:.3f} against exact search, "
                   f"{r['graph_search_cpu_ms']:.2f} CPU ms a query, built in {r['graph_build_cpu_s']:.0f} CPU s")
     print(f"\nbase: {args.articles} real news articles ({base.size:,} chunks, e5 vectors); {os.cpu_count()} cores; {args.queries} queries per size\n")
     print("| store | chunks | vector index | add 1 article: wall s / CPU s (store alone, CPU s) | first search after (ms) | search p50 / p95: wall ms | CPU ms | peak RSS (GB) | recall@10 |")
