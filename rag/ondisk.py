@@ -4,7 +4,7 @@ A segment's vectors and posting lists are far larger than what one question
 reads: a few dozen vectors to rescore, the posting lists of its terms. Mapping
 the files would serve those reads too, but the kernel maps whole page-cache
 folios (up to megabytes) around each touched row, so a handful of questions
-made gigabytes count against the process. ``pread`` copies just the bytes
+made gigabytes count against the process. A positional read copies just the bytes
 asked for; the page cache still keeps hot parts fast, outside the process.
 """
 
@@ -35,18 +35,33 @@ class StoredArray:
         self.path, self.shape, self.dtype = path, tuple(shape), np.dtype(dtype)
         self._row_shape = self.shape[1:]
         self._row_bytes = int(np.prod(self._row_shape, dtype=np.int64)) * self.dtype.itemsize
-        self._fd = os.open(path, os.O_RDONLY)
+        self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return self.shape[0]
 
+    def _read_into(self, view: memoryview, offset: int) -> int:
+        """Fill the start of ``view`` from ``offset``; how many bytes were read (0 at the end of the file)."""
+        if hasattr(os, "preadv"):
+            return os.preadv(self._fd, [view], offset)
+        with self._lock:  # no positional read (Windows): seek and read as one step
+            os.lseek(self._fd, offset, os.SEEK_SET)
+            data = os.read(self._fd, len(view))
+        view[: len(data)] = data
+        return len(data)
+
     def _read(self, start: int, stop: int) -> np.ndarray:
-        size = (stop - start) * self._row_bytes
-        data = os.pread(self._fd, size, self._offset + start * self._row_bytes) if size else b""
-        if len(data) != size:
-            raise OSError(f"{self.path}: short read at row {start}")
-        return np.frombuffer(data, dtype=self.dtype).reshape((stop - start, *self._row_shape))
+        """Rows [start, stop), read straight into the array; one read may return less than asked (Linux stops at 2 GB)."""
+        out = np.empty((stop - start, *self._row_shape), dtype=self.dtype)
+        view = out.data.cast("B") if out.size else memoryview(b"")
+        offset, done = self._offset + start * self._row_bytes, 0
+        while done < len(view):
+            got = self._read_into(view[done:], offset + done)
+            if not got:
+                raise OSError(f"{self.path}: the file ends before row {stop}")
+            done += got
+        return out
 
     def __getitem__(self, key: Any) -> np.ndarray:
         if isinstance(key, slice):

@@ -34,3 +34,16 @@ def test_a_removed_file_stays_readable_while_open(tmp_path: Path) -> None:
     stored = StoredArray(tmp_path / "a.npy")
     (tmp_path / "a.npy").unlink()
     np.testing.assert_array_equal(stored[[99, 1]], [99, 1])
+
+
+def test_a_read_returning_less_than_asked_is_continued(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One read may return less than asked (Linux stops at 2 GB): a large block is read in several."""
+    import os
+
+    array = np.arange(5000, dtype=np.float32).reshape(1000, 5)
+    np.save(tmp_path / "a.npy", array)
+    stored = StoredArray(tmp_path / "a.npy")
+    real = os.preadv
+    monkeypatch.setattr(os, "preadv", lambda fd, views, offset: real(fd, [views[0][:1000]], offset))
+    np.testing.assert_array_equal(stored[:], array)
+    np.testing.assert_array_equal(stored[[999, 0, 500]], array[[999, 0, 500]])
