@@ -140,7 +140,7 @@ def test_the_faiss_index_is_chosen_by_segment_size(fake_settings: SettingsFactor
     rag.ingest_documents([article(i) for i in range(6)])  # more than 8 chunks: a graph index
     rag.ingest_documents([article(6)])  # a few chunks: exact
     factories = [json.loads((rag.index_dir / s / "segment.json").read_text())["faiss_factory"] for s in read_manifest(rag.index_dir).segments]
-    assert factories == ["HNSW32,SQfp16", "Flat"]
+    assert factories == ["HNSW48,SQfp16", "Flat"]
     assert_exact(load_index(rag.index_dir))
     forced = Rag(fake_settings(tmp_path / "forced", faiss_factory="Flat", faiss_exact_max=1))
     forced.ingest_documents([article(i) for i in range(3)])

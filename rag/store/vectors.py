@@ -1,8 +1,8 @@
 """Which FAISS index a segment gets, building it, and searching it past deleted rows.
 
 Below ``faiss_exact_max`` vectors a segment is searched exactly (``Flat``);
-above it, a graph index (``HNSW32,SQfp16``: its vectors kept as 16-bit floats,
-half the memory of 32-bit ones at the same recall) keeps queries fast, searched
+above it, a graph index (``HNSW48,SQfp16``: 48 links a node, its vectors kept as
+16-bit floats, half the memory of 32-bit ones) keeps queries fast, searched
 with ``faiss_ef_search`` candidates (recall@10 against exact search is printed by
 scripts/bench_scale.py). ``RAG_FAISS_FACTORY`` names any FAISS factory string
 to override the choice.
@@ -17,7 +17,7 @@ import numpy as np
 
 AUTO = "auto"
 EXACT = "Flat"
-GRAPH = "HNSW32,SQfp16"
+GRAPH = "HNSW48,SQfp16"
 
 
 def choose_factory(setting: str, rows: int, exact_max: int) -> str:
