@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from procmem import peak_gb  # noqa: E402  (scripts/ is on the path when a script runs)
 
 from rag.offline_model import OnnxEncoder, ensure_model, export_onnx_fp32, export_onnx_int8  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
@@ -221,17 +221,9 @@ def measure(name: str, folder: Path, onnx_dir: Path, n_questions: int, n_latency
         "para_per_s": para_per_s,
         "para_per_cpu_s": para_per_cpu_s,
         "query_p50_ms": statistics.median(latencies),
-        "peak_rss_mib": peak_rss_mib(),
+        "peak_rss_mib": peak_gb() * 1024,
         "recall_at_5": recall_at_k(query_vecs, doc_vecs, [g for _, g in questions]),
     }
-
-
-def peak_rss_mib() -> float:
-    """VmHWM of this process (ru_maxrss would carry over the parent's peak across exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_variant_subprocess(name: str, args: argparse.Namespace, onnx_dir: Path) -> dict[str, float] | str:

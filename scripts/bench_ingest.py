@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from procmem import peak_gb  # noqa: E402  (scripts/ is on the path when a script runs)
 
 NEWS = Path(os.environ.get("RAG_SHARED_DATA", "/work/shared/data")) / "news_zh_20k.jsonl.xz"
 VARIANTS = {
@@ -77,13 +78,7 @@ def run_variant(name: str, archive: Path, vectors_out: Path) -> dict[str, float]
     wall, used = time.perf_counter() - began, cpu_seconds() - cpu
     np.save(vectors_out, vectors)
     return {"articles": len(documents), "chunks": len(chunks), "load_s": load_s, "wall_s": wall, "cpu_s": used,
-            "peak_rss_mib": peak_rss_mib()}  # fmt: skip
-
-
-def peak_rss_mib() -> float:
-    """VmHWM of this process: ru_maxrss would carry over the peak of the parent across fork and exec."""
-    line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
+            "peak_rss_mib": peak_gb() * 1024}  # fmt: skip
 
 
 def first_articles(source: Path, n: int, out: Path) -> None:

@@ -26,24 +26,16 @@ sys.path.insert(0, str(ROOT / "scripts"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import bench_scale  # noqa: E402
+from procmem import status_gb  # noqa: E402
 
 from rag import Rag, load_settings  # noqa: E402
 from rag.store import load_index  # noqa: E402
 
 
-def status() -> dict[str, float]:
-    """VmHWM, VmRSS, RssAnon and RssFile of this process, in GB."""
-    wanted = ("VmHWM", "VmRSS", "RssAnon", "RssFile")
-    found = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in wanted:
-            found[key] = int(value.split()[0]) / 2**20
-    return found
-
-
 def report(stage: str) -> None:
-    print(f"{stage:34s} " + "  ".join(f"{k} {v:.2f}" for k, v in status().items()), flush=True)
+    """This process's peak, resident, anonymous and file-backed memory after ``stage``."""
+    memory = status_gb(("VmHWM", "VmRSS", "RssAnon", "RssFile"))
+    print(f"{stage:34s} " + "  ".join(f"{k} {v:.2f}" for k, v in memory.items()), flush=True)
 
 
 def largest_mappings(count: int = 8) -> None:

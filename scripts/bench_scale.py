@@ -49,6 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from procmem import peak_gb  # noqa: E402  (scripts/ is on the path when a script runs)
+
 from rag import Question, Rag, load_settings  # noqa: E402
 from rag.chunking import Chunk, chunk_document  # noqa: E402
 from rag.documents import Document, parse_bytes  # noqa: E402
@@ -184,7 +186,7 @@ def measure(folder: Path, queries: int, articles: int) -> dict[str, float]:
     began = time.perf_counter()
     rag.search(questions[0])
     reopen = (time.perf_counter() - began) * 1000
-    rss_gb = peak_gb(Path("/proc/self/status")) + children_peak_gb()
+    rss_gb = peak_gb() + children_peak_gb()
     store = rag.index()
     embedded = isinstance(store, EmbeddedStore)
     vectors = np.stack([q.vector for q in questions if q.vector is not None])
@@ -199,13 +201,6 @@ def measure(folder: Path, queries: int, articles: int) -> dict[str, float]:
     }  # fmt: skip
 
 
-def peak_gb(status: Path) -> float:
-    """A process's peak RSS (VmHWM) in GB. Not getrusage's ru_maxrss: Linux carries that across fork and
-    exec, so a measuring child would report the peak of the parent that grew the index."""
-    line = next(line for line in status.read_text().splitlines() if line.startswith("VmHWM:"))
-    return int(line.split()[1]) / 2**20
-
-
 def children_peak_gb() -> float:
     """Peak RSS of this process's children (milvus-lite serves from a child process), from /proc."""
     total = 0.0
@@ -213,7 +208,7 @@ def children_peak_gb() -> float:
         try:
             if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
                 total += peak_gb(stat.parent / "status")
-        except (OSError, ValueError, StopIteration):
+        except (OSError, ValueError, KeyError):  # a process gone, or a zombie without memory
             continue
     return total
 
