@@ -244,8 +244,12 @@ def collection_year(documents: Iterable[Document]) -> int | None:
 
 def year_of(published: Iterable[str]) -> int | None:
     """The year most of these dates carry (partial ones left out; a tie goes to the later year)."""
-    years = Counter(int(day[:4]) for day in published if day and not is_partial(day))
-    return max(years, key=lambda y: (years[y], y)) if years else None
+    return likeliest_year(Counter(int(day[:4]) for day in published if day and not is_partial(day)))
+
+
+def likeliest_year(counts: Mapping[int, int]) -> int | None:
+    """The year with the most documents (a tie goes to the later year)."""
+    return max(counts, key=lambda y: (counts[y], y)) if counts else None
 
 
 def annotate(documents: Mapping[str, Document], threshold: float, shingle_chars: int, num_perm: int) -> dict[str, Document]:
@@ -270,4 +274,4 @@ def story_of(doc: Document) -> str:
     return doc.meta.get("story", doc.id)
 
 
-__all__ = ["StoredStories", "StoryParams", "annotate", "band_keys", "collection_year", "group_stories", "regroup", "signature", "story_of", "year_of"]
+__all__ = ["StoredStories", "StoryParams", "annotate", "band_keys", "collection_year", "group_stories", "likeliest_year", "regroup", "signature", "story_of", "year_of"]

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..dates import is_partial, with_year
 from ..documents import Document
-from ..stories import StoredStories, StoryParams, lsh_shape, regroup, year_of
+from ..stories import StoredStories, StoryParams, likeliest_year, lsh_shape, regroup
 from .manifest import Manifest
 
 
@@ -85,25 +85,20 @@ class Years:
 
     @property
     def year(self) -> int | None:
-        """The year most dated documents carry (a tie goes to the later year), as rag.stories.year_of."""
-        return max(self.counts, key=lambda y: (self.counts[y], y)) if self.counts else None
+        """The year most dated documents carry, as rag.stories.year_of picks it."""
+        return likeliest_year(self.counts)
 
     def as_manifest(self) -> dict[str, Any]:
         return {"years": {str(y): n for y, n in sorted(self.counts.items())}, "partials": tuple(sorted(self.partials))}
 
 
-def complete_years(entries: MutableMapping[str, dict[str, Any]], years: Years | None = None) -> None:
-    """Yearless dates take the year most dated documents carry (rag.stories.year_of), as the collection stands now.
+def complete_years(entries: MutableMapping[str, dict[str, Any]], years: Years) -> None:
+    """Yearless dates take the year most dated documents carry, as the collection stands now (``years``).
 
-    Only the yearless documents are visited when ``years`` is given. Entries are replaced when their
-    date changes, as in annotate_write.
+    Only the yearless documents are visited. Entries are replaced when their date changes, as in annotate_write.
     """
-    if years is None:
-        year = year_of(str(e.get("published", "")) for e in entries.values() if not e.get("partial"))
-        partial = [doc_id for doc_id, e in entries.items() if e.get("partial")]
-    else:
-        year, partial = years.year, sorted(years.partials)
-    for doc_id in partial:
+    year = years.year
+    for doc_id in sorted(years.partials):
         entry = entries[doc_id]
         told = with_year(entry["partial"], year) if year is not None else entry["partial"]
         if entry.get("published") != told:
