@@ -124,6 +124,12 @@ class Postings:
         for name in _ARRAYS:
             np.save(folder / f"{name}.npy", getattr(self, name))
 
+    @staticmethod
+    def saved_files(folder: Path) -> list[Path]:
+        """The files a saved postings folder holds (a segment written before holds one postings.npz)."""
+        legacy = folder / "postings.npz"
+        return [folder / "terms.json", *([legacy] if legacy.exists() else [folder / f"{name}.npy" for name in _ARRAYS])]
+
     @classmethod
     def load(cls, folder: Path) -> Postings:
         """The posting lists left on disk: a question reads those of its own terms only (rag.ondisk).

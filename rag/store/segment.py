@@ -84,10 +84,9 @@ def check_segment(folder: Path) -> int:
     shape = np.load(folder / "vectors.npy", mmap_mode="r").shape
     if shape[0] != rows or np.load(folder / "row_docs.npy", mmap_mode="r").shape[0] != rows:
         raise ValueError(f"segment {folder.name} has {shape[0]} vectors for {rows} rows")
-    lists = ("bm25/postings.npz",) if (folder / "bm25" / "postings.npz").is_file() else tuple(f"bm25/{n}.npy" for n in ("indptr", "rows", "tfs", "lengths"))
-    for name in ("vectors.faiss", "records.sqlite", "bm25/terms.json", *lists):
-        if not (folder / name).is_file():
-            raise FileNotFoundError(f"{folder / name} is missing")
+    for path in (folder / "vectors.faiss", folder / "records.sqlite", *Postings.saved_files(folder / "bm25")):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing")
     with open(folder / "records.sqlite", "rb") as handle:
         if handle.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
             raise ValueError(f"{folder / 'records.sqlite'} is not a record file")
