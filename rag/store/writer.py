@@ -77,7 +77,8 @@ def _band_table(index_dir: Path, manifest: Manifest | None, params: StoryParams)
     """Every live document's band keys, read from its segment (small: a few integers a document)."""
     if manifest is None:
         return [], no_bands(params)
-    for key in [k for k in _SEGMENT_BANDS if k[0] == str(index_dir.resolve()) and k[1] not in manifest.segments]:
+    here = str(index_dir.resolve())
+    for key in [k for k in _SEGMENT_BANDS if k[0] == here and k[1] not in manifest.segments]:
         del _SEGMENT_BANDS[key]
     ids: list[str] = []
     blocks: list[np.ndarray] = []
