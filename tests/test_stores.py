@@ -145,6 +145,9 @@ def test_the_manifest_a_write_leaves_in_memory_equals_a_fresh_read(store_setting
     (corpus / GOV_ARTICLE).write_text((corpus / GOV_ARTICLE).read_text(encoding="utf-8") + "\n\n补充：本文另有更新。", encoding="utf-8")
     rag.ingest([corpus])
     rag.delete([INTERVIEW])
+    moved = shutil.copytree(corpus, tmp_path / "moved")  # found elsewhere: the unchanged article's source changes
+    assert rag.ingest([moved]).added == (INTERVIEW,)
     written = rag.index().manifest
+    assert written.documents[GOV_ARTICLE]["source"].startswith(str(moved))
     fresh = Rag(store_settings()).index().manifest
     assert dict(written.documents) == dict(fresh.documents) and written.chunk_count == fresh.chunk_count == rag.index().size

@@ -55,6 +55,13 @@ def annotate_write(
     return bands, years
 
 
+def move_sources(entries: MutableMapping[str, dict[str, Any]], sources: Mapping[str, str] | None) -> None:
+    """Record where documents were found this time (doc id → source); replaced entries, as in annotate_write."""
+    for doc_id, source in (sources or {}).items():
+        if doc_id in entries and entries[doc_id].get("source") != source:
+            entries[doc_id] = {**entries[doc_id], "source": source}
+
+
 @dataclass(frozen=True)
 class Years:
     """Dated documents per year and the documents dated without a year (rag.store.manifest keeps both)."""
@@ -105,4 +112,4 @@ def complete_years(entries: MutableMapping[str, dict[str, Any]], years: Years) -
             entries[doc_id] = {**entry, "published": told}
 
 
-__all__ = ["Years", "annotate_write", "complete_years", "no_bands", "stored_stories"]
+__all__ = ["Years", "annotate_write", "complete_years", "move_sources", "no_bands", "stored_stories"]

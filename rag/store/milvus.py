@@ -49,7 +49,7 @@ from ..lexical import K1, B, tokenize
 from ..settings import MilvusAnalyzer
 from ..stories import StoryParams
 from .base import DateRange, ManifestFacts, Ranked
-from .catalog import annotate_write, no_bands, stored_stories
+from .catalog import annotate_write, move_sources, no_bands, stored_stories
 from .manifest import FORMAT_VERSION, IndexMissing, Manifest
 from .records import chunk_from, document_from
 from .writer import entry
@@ -224,8 +224,9 @@ class MilvusBackend:
         if previous is None:
             self.drop()
         self._create(identity.dimension)
-        entries = {k: dict(v) for k, v in previous.documents.items()} if previous is not None else {}
-        before = {k: dict(v) for k, v in entries.items()}
+        # shared with the previous generation: an entry that changes is replaced, never changed in place
+        before: Mapping[str, Mapping[str, Any]] = previous.documents if previous is not None else {}
+        entries: dict[str, dict[str, Any]] = dict(before)  # type: ignore[arg-type]
         known_bands = self._bands(previous)
         table = np.stack(list(known_bands.values())) if known_bands else no_bands(self.stories)
         stored = stored_stories(entries, list(known_bands), table, lambda doc_id: self.document(doc_id).text)
@@ -234,6 +235,7 @@ class MilvusBackend:
         for document in fresh:
             entries[document.id] = entry(document, "", 0)
         bands, _years = annotate_write(entries, stored, fresh, removed, self.stories, previous)
+        move_sources(entries, sources)
         by_doc: dict[str, list[int]] = {d.id: [] for d in fresh}
         for row, chunk in enumerate(chunks):
             by_doc[chunk.doc_id].append(row)
@@ -244,11 +246,10 @@ class MilvusBackend:
         ]  # fmt: skip
         for start in range(0, len(rows), _BATCH):
             self.client.upsert(self.chunks_name, rows[start : start + _BATCH])
-        known = previous.documents if previous is not None else {}
         records: list[dict[str, Any]] = []
         for document in fresh:
             records.extend(self._document_rows(document, len(by_doc[document.id]), entries[document.id], bands[document.id]))
-            if document.id in known:  # a replacement: drop its old chunks and record parts beyond the new ones
+            if document.id in before:  # a replacement: drop its old chunks and record parts beyond the new ones
                 keep = [chunks[i].id for i in by_doc[document.id]]
                 self.client.delete(self.chunks_name, filter=f"doc_id == {json.dumps(document.id, ensure_ascii=False)}" + (f" and id not in {json.dumps(keep, ensure_ascii=False)}" if keep else ""))
                 parts = sum(1 for r in records if r["doc_id"] == document.id)
@@ -260,12 +261,9 @@ class MilvusBackend:
             self.client.delete(self.docs_name, filter=f"doc_id == {json.dumps(doc_id, ensure_ascii=False)}")
         fresh_ids = {d.id for d in fresh}
         changed = {
-            doc_id: {k: item[k] for k in ("published", "story") if before.get(doc_id, {}).get(k) != item[k]}
+            doc_id: {k: item[k] for k in ("published", "story", "source") if before.get(doc_id, {}).get(k) != item[k]}
             for doc_id, item in entries.items() if doc_id not in fresh_ids
         }  # fmt: skip
-        for doc_id, source in (sources or {}).items():
-            if doc_id in changed:
-                changed[doc_id]["source"] = source
         for doc_id, fields in changed.items():  # stories regrouped, years completed, files moved
             if not fields:
                 continue

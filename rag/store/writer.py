@@ -27,7 +27,7 @@ from ..lexical import Postings, merge_postings, tokenize
 from ..settings import Settings
 from ..stories import StoryParams
 from . import vectors as vector_index
-from .catalog import annotate_write, no_bands, stored_stories
+from .catalog import annotate_write, move_sources, no_bands, stored_stories
 from .manifest import Manifest, current_generation, publish, remove_stale
 from .records import Records
 from .segment import open_segment, write_segment
@@ -134,9 +134,7 @@ def commit(
         for document in fresh:
             entries[document.id] = entry(document, "", 0)
         bands, years = annotate_write(entries, stored, fresh, removed, config.stories, previous)
-    for doc_id, source in (sources or {}).items():
-        if doc_id in entries and entries[doc_id].get("source") != source:
-            entries[doc_id] = {**entries[doc_id], "source": source}
+    move_sources(entries, sources)
     if fresh:
         ordered = sorted(fresh, key=lambda d: d.id)
         by_doc: dict[str, list[Chunk]] = {d.id: [] for d in ordered}
