@@ -109,7 +109,7 @@ class EmbeddedStore(ManifestFacts):
             base = int(self.bases[part])
             if within is None:
                 hits = vector_index.search(segment.faiss_index, vector, k, self.lives[part], self.dead[part])
-                if hits:  # a graph index holds its vectors as 16-bit floats: the scores served are exact
+                if hits and not vector_index.scores_exact(segment.faiss_index):  # 16-bit vectors in the graph: serve exact scores
                     exact = np.asarray(segment.vectors[[row for row, _ in hits]], dtype=np.float32) @ vector
                     hits = [(row, float(score)) for (row, _), score in zip(hits, exact, strict=True)]
             else:

@@ -44,6 +44,11 @@ def tune(index: Any, ef_search: int) -> Any:
     return index
 
 
+def scores_exact(index: Any) -> bool:
+    """Whether the index's scores are the exact inner products (a flat index) or approximations to rescore."""
+    return isinstance(faiss.downcast_index(index), faiss.IndexFlat)
+
+
 def search(index: Any, vector: np.ndarray, k: int, live: np.ndarray, dead: int) -> list[tuple[int, float]]:
     """(row, inner product) of the ``k`` nearest live rows; asks for ``dead`` more to step over deleted ones."""
     total = int(index.ntotal)
