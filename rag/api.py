@@ -260,8 +260,7 @@ class Rag:
             return question
         text = self.check_question(question.text if isinstance(question, Question) else question)
         self.embedder.warm_up_in_background()  # a fresh process: the model loads while jieba reads the question
-        analysed = prepare(text)
-        return dataclasses.replace(analysed, vector=self.embedder.embed_query(text))
+        return prepare(text).with_vector(self.embedder.embed_query(text))
 
     def prepare_resolved(self, resolution: Resolution) -> Question:
         """The standalone question prepared, the topic it carries weighing less than the follow-up's own words.
