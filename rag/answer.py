@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from .documents import PARAGRAPH_SEPARATOR
-from .folding import has_cjk
+from .folding import cross_lingual
 from .needs import best_span
 from .question import Question
 from .retrieval import Hit
@@ -180,7 +180,7 @@ def compose(question: Question, hits: list[Hit], settings: Settings) -> Answer:
     strength = evidence(question, hits, best, ranked)
     if best is None or strength < settings.refusal_threshold:
         return Answer(question.text, REFUSALS[language], True, (), tuple(hits), strength, language)
-    chosen = choose(ranked, settings, lexical=has_cjk(question.text) or not has_cjk(best.sentence))
+    chosen = choose(ranked, settings, lexical=not cross_lingual(question.text, best.sentence))
     fact = _lead_fact(question, chosen[0])
     citations = _cite(chosen, fact)
     order = {c.hit.rank: c.n for c in citations}

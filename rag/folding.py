@@ -33,6 +33,11 @@ def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
+def cross_lingual(question: str, passage: str) -> bool:
+    """A question without Chinese asked of a Chinese passage: no words to share, only the dense cosine to judge by."""
+    return not has_cjk(question) and has_cjk(passage)
+
+
 def language_of(text: str) -> str:
     """'zh-hans', 'zh-hant' or 'en': the language an answer to ``text`` is written in."""
     if not has_cjk(text):

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from .folding import fold, has_cjk
+from .folding import cross_lingual, fold
 from .needs import Fact, need_score, spans_in
 from .question import CONTENT_NOISE, Question, idf_table
 from .retrieval import Hit
@@ -160,7 +160,7 @@ def evidence(question: Question, hits: list[Hit], best: Candidate | None, ranked
     if not hits or best is None:
         return 0.0
     features = evidence_features(question, hits, best, ranked)
-    if not has_cjk(question.text) and has_cjk(hits[0].chunk.text):
+    if cross_lingual(question.text, hits[0].chunk.text):
         z = _CROSS_LINGUAL_SLOPE * (features[0] - _CROSS_LINGUAL_MIDPOINT)
     else:
         z = _EVIDENCE_BIAS + sum(w * x for w, x in zip(_EVIDENCE_WEIGHTS, features, strict=True))

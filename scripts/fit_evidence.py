@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag import Rag, load_settings  # noqa: E402
 from rag.evaluation import _hold_out, load_dataset  # noqa: E402
-from rag.folding import has_cjk  # noqa: E402
+from rag.folding import cross_lingual  # noqa: E402
 from rag.scoring import candidates, evidence_features  # noqa: E402
 
 CACHE = ROOT / "index" / "eval-cache"
@@ -43,7 +43,7 @@ def features(rag: Rag, question: str) -> list[float] | None:
     asked = rag.prepare(question)
     hits = rag.search(asked, top_k=rag.settings.top_k)
     ranked = candidates(asked, hits, rag.settings)
-    if not ranked or (not has_cjk(question) and has_cjk(hits[0].chunk.text)):
+    if not ranked or cross_lingual(question, hits[0].chunk.text):
         return None
     return list(evidence_features(asked, hits, ranked[0], ranked))
 
