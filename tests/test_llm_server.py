@@ -16,12 +16,19 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import platform
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from helpers import run_cli
+from helpers import LLM_MODEL_PACKAGE, ROOT, missing_for_llm_server, run_cli
 from rag import Answer, FallbackReason, Rag, Settings, load_settings
 from rag.llm import (
     LLMDelta,
@@ -36,7 +43,7 @@ from rag.llm import (
     stream_chat,
 )
 from rag.verify import verify
-from ui.llm_server import free_port, serve_local
+from ui.llm_server import died, exit_reason, free_port, serve_local
 
 ANSWERABLE = "工行推出了多少项普惠金融API开放服务？"
 OFF_TOPIC = "火星上有几座火山？"
@@ -214,3 +221,74 @@ def test_serving_an_unknown_model_is_a_clear_error(tmp_path: Path) -> None:
         serve_local("no_such_model_package")
     with pytest.raises(FileNotFoundError):
         serve_local(str(tmp_path / "missing.gguf"))
+
+
+# --------------------------------------------------------------------------- a dead server, and a build for any x86-64 CPU
+
+
+def test_how_a_process_ended_is_said_with_its_signal_and_last_lines() -> None:
+    crashed = subprocess.Popen(
+        [sys.executable, "-c", "import os, signal; print('loading model', flush=True); os.kill(os.getpid(), signal.SIGSEGV)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    output, _ = crashed.communicate(timeout=60)
+    said = died(crashed, output)
+    assert said is not None and "was killed by SIGSEGV (11)" in said and said.endswith("loading model"), said
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert died(running) is None
+    finally:
+        running.kill()
+        running.wait()
+    assert exit_reason(3) == "exited with status 3" and exit_reason(-9) == "was killed by SIGKILL (9)"
+
+
+@pytest.mark.llm_server
+@pytest.mark.slow
+def test_rag_llm_serve_reports_a_crashed_model_server_with_its_signal_and_log(tmp_path: Path) -> None:
+    if missing := missing_for_llm_server():
+        pytest.skip(missing)
+    port = free_port()
+    out_path, err_path = tmp_path / "out.txt", tmp_path / "err.txt"
+    with out_path.open("w") as out_file, err_path.open("w") as err_file:
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "ui.cli", "llm", "serve", "--model", LLM_MODEL_PACKAGE, "--port", str(port)],
+            stdout=out_file, stderr=err_file, cwd=ROOT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while "The model server is ready" not in out_path.read_text() and serve.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert serve.poll() is None and "ready" in out_path.read_text(), err_path.read_text()[-2000:]
+        children = Path(f"/proc/{serve.pid}/task/{serve.pid}/children").read_text().split()
+        assert len(children) == 1, children
+        os.kill(int(children[0]), signal.SIGSEGV)  # as the faulting build did on its first streamed answer
+        serve.wait(timeout=60)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+    out, err = out_path.read_text(), err_path.read_text()
+    assert serve.returncode == 128 + signal.SIGSEGV, (serve.returncode, err[-2000:])
+    assert "the llama.cpp model server was killed by SIGSEGV (11); the last lines of its log:" in err, err[-2000:]
+    assert "ready" in out
+
+
+#: Registers of instruction sets past x86-64-v3 (AVX-512's zmm, mask and upper 16 vector registers; AMX's tiles),
+#: and AMX's own instructions: what a -march=native build on a newer CPU contains and an older one cannot run.
+BEYOND_V3 = re.compile(r"%zmm|%k[0-7]\b|%[xy]mm(1[6-9]|2\d|3[01])\b|%tmm|\b(ldtilecfg|tileloadd|tdpb[su][su]d|tdpbf16ps)\b")
+
+
+@pytest.mark.llm_server
+@pytest.mark.slow
+def test_the_llama_cpp_build_uses_no_instructions_beyond_x86_64_v3() -> None:
+    if platform.machine() != "x86_64":
+        pytest.skip("the instruction-set check is for x86-64")
+    if importlib.util.find_spec("llama_cpp") is None or shutil.which("objdump") is None:
+        pytest.skip("needs llama-cpp-python installed and objdump (binutils)")
+    lib = Path(importlib.util.find_spec("llama_cpp").origin).parent / "lib"  # type: ignore[arg-type, union-attr]
+    libraries = sorted(p for p in lib.glob("*.so*") if not p.is_symlink())
+    assert any("ggml-cpu" in p.name for p in libraries), [p.name for p in libraries]
+    for library in libraries:
+        listing = subprocess.run(["objdump", "-d", "--no-show-raw-insn", str(library)], capture_output=True, text=True, check=True).stdout
+        found = [line.strip() for line in listing.splitlines() if BEYOND_V3.search(line)]
+        assert not found, f"{library.name} has {len(found)} instructions beyond x86-64-v3, e.g. {found[:3]}"
