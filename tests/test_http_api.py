@@ -19,14 +19,17 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers import serving
+from helpers import SEEDS, serving
+from ui.app import interface_addresses
 
 openai = pytest.importorskip("openai", reason="the openai client is not installed (pip install .[llm])")
+gradio_client = pytest.importorskip("gradio_client", reason="gradio_client comes with gradio")
 
 pytestmark = pytest.mark.slow
 
 KEY = "test-key-1"
 OTHER_KEY = "test-key-2"
+READ_KEY = "test-key-read"
 UPLOAD_LIMIT_MB = 1
 FIRST = "重庆工行为多少名贫困大学生发放了资助金？"
 FOLLOW_UP = "总金额是多少？"
@@ -36,17 +39,19 @@ USER, PASSWORD = "ann", "app-pass:word"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, seed_index_dir: Path) -> Iterator[SimpleNamespace]:
-    """``rag serve`` with keys in a file, over a private copy of the seed index."""
+    """``rag serve --host 0.0.0.0`` with keys in a file (one read-only) and a login, over a private copy of the
+    seed index, reached at one of the machine's own non-loopback addresses when it has one."""
     work = tmp_path_factory.mktemp("http-api")
     index_dir = work / "index"
     shutil.copytree(seed_index_dir, index_dir)
     keys = work / "keys.txt"
-    keys.write_text(f"# API keys\n{KEY}\n{OTHER_KEY}\n", encoding="utf-8")
+    keys.write_text(f"# API keys\n{KEY}\n{OTHER_KEY}:write\n{READ_KEY}:read\n", encoding="utf-8")
     extra = {"RAG_API_KEYS": str(keys), "RAG_MAX_UPLOAD_MB": str(UPLOAD_LIMIT_MB)}  # no model: the llm mode falls back
-    with serving(work, index_dir, extra, ("--auth", f"{USER}:{PASSWORD}"), ready="/healthz") as app:
+    address = next(iter(interface_addresses()), "127.0.0.1")
+    with serving(work, index_dir, extra, ("--host", "0.0.0.0", "--auth", f"{USER}:{PASSWORD}"), ready="/healthz", address=address) as app:
         base = app.base
         client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=60, trust_env=False)
-        yield SimpleNamespace(base=base, pid=app.pid, index_dir=index_dir, http=client, log=app.log)
+        yield SimpleNamespace(base=base, pid=app.pid, index_dir=index_dir, http=client, log=app.log, address=address)
         client.close()
 
 
@@ -153,22 +158,83 @@ def test_without_the_right_key_every_v1_route_is_refused(server: SimpleNamespace
     anonymous = httpx.Client(base_url=server.base, timeout=30, trust_env=False)
     for method, path in (("POST", "/v1/chat/completions"), ("POST", "/v1/ask"), ("POST", "/v1/search"), ("GET", "/v1/documents"), ("DELETE", f"/v1/documents/{FIRST_FILE}")):
         body = {"question": FIRST, "messages": [{"role": "user", "content": FIRST}]} if method == "POST" else None
-        assert _error(anonymous.request(method, path, json=body), 401)["code"] == "missing_api_key"
+        none = anonymous.request(method, path, json=body)
+        assert _error(none, 401)["code"] == "invalid_api_key"
         wrong = anonymous.request(method, path, json=body, headers={"Authorization": "Bearer nope"})
-        assert _error(wrong, 401)["code"] == "invalid_api_key"
+        assert wrong.status_code == 401 and wrong.json() == none.json(), "a wrong key is answered exactly as none"
     with pytest.raises(openai.AuthenticationError):
         _openai(server, "wrong").chat.completions.create(model="rag", messages=[{"role": "user", "content": FIRST}])
     assert server.http.get("/v1/documents", headers={"Authorization": f"Bearer {OTHER_KEY}"}).status_code == 200
     assert FIRST_FILE in {d["doc"] for d in server.http.get("/v1/documents").json()["documents"]}, "nothing was deleted"
 
 
-def test_the_app_page_asks_for_its_own_login_while_keys_guard_the_api(server: SimpleNamespace) -> None:
+def test_the_login_opens_a_session_for_the_app_and_the_api_alike(server: SimpleNamespace) -> None:
     browser = httpx.Client(base_url=server.base, timeout=30, trust_env=False)
-    assert browser.get("/config").status_code == 401, "the app's configuration needs the login"
-    assert browser.post("/login", data={"username": USER, "password": "wrong"}).status_code >= 400
-    assert browser.post("/login", data={"username": USER, "password": PASSWORD}).status_code == 200
+    assert browser.get("/config").status_code == 401, "the app's configuration needs credentials"
+    assert browser.post("/login", data={"username": USER, "password": "wrong"}).status_code == 401
+    assert browser.post("/login", data={"username": USER, "password": PASSWORD}).status_code == 303
     assert browser.get("/config").status_code == 200
-    assert browser.get("/v1/documents").status_code == 401, "the app's login is not an API key"
+    assert browser.get("/v1/documents").status_code == 200, "one lock: the login opens the API as a key does"
+
+
+# --------------------------------------------------------------------------- the app's doors, tried like an attacker
+
+
+def _doc_ids(server: SimpleNamespace) -> set[str]:
+    return {d["doc"] for d in server.http.get("/v1/documents").json()["documents"]}
+
+
+def test_the_startup_lines_name_the_bound_address_and_every_url_to_open(server: SimpleNamespace) -> None:
+    log = server.log.read_text(encoding="utf-8")
+    port = server.base.rsplit(":", 1)[1]
+    assert f"Listening on 0.0.0.0:{port}" in log
+    for address in ("127.0.0.1", *interface_addresses()):
+        assert f"Open http://{address}:{port}" in log, log
+    assert "1 read-only key(s)" in log and "locked" in log
+    assert KEY not in log and READ_KEY not in log and PASSWORD not in log, "secrets are never printed"
+
+
+def test_without_credentials_neither_the_page_nor_any_gradio_endpoint_answers(server: SimpleNamespace) -> None:
+    anonymous = httpx.Client(base_url=server.base, timeout=30, trust_env=False)
+    before = _doc_ids(server)
+    page = anonymous.get("/", headers={"Accept": "text/html"})
+    assert page.status_code == 303 and page.headers["location"] == "/login?next=%2F" and "gradio" not in page.text.lower()
+    for path in ("/", "/config", "/gradio_api/info", "/gradio_api/queue/data?session_hash=x", f"/gradio_api/file={server.index_dir}/manifest.json", "/docs", "/openapi.json"):
+        refused = anonymous.get(path)
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key", path
+    endpoints = list(server.http.get("/gradio_api/info").json()["named_endpoints"])  # what a key holder sees
+    assert {"/ask", "/ingest", "/delete"} <= set(endpoints)
+    for name in endpoints:
+        for route in (f"/gradio_api/call{name}", f"/gradio_api/run{name}"):
+            none = anonymous.post(route, json={"data": [[FIRST_FILE]]})
+            wrong = anonymous.post(route, json={"data": [[FIRST_FILE]]}, headers={"Authorization": f"Bearer {KEY}x"})
+            assert none.status_code == wrong.status_code == 401 and none.json() == wrong.json(), route
+    join = {"data": [[FIRST_FILE], "zh"], "fn_index": 0, "trigger_id": None, "session_hash": "attacker"}
+    assert anonymous.post("/gradio_api/queue/join", json=join).status_code == 401
+    assert anonymous.post("/gradio_api/upload", files={"files": ("x.txt", "新文档。".encode())}).status_code == 401
+    with pytest.raises(gradio_client.exceptions.AuthenticationError):
+        gradio_client.Client(server.base, verbose=False)
+    assert _doc_ids(server) == before, "nothing was deleted or added"
+
+
+def test_a_read_key_may_ask_through_the_app_but_not_upload_or_delete(server: SimpleNamespace, tmp_path: Path) -> None:
+    before = _doc_ids(server)
+    reader = gradio_client.Client(server.base, headers={"Authorization": f"Bearer {READ_KEY}"}, verbose=False)
+    assert "8万" in json.dumps(reader.predict(FIRST, api_name="/ask"), ensure_ascii=False), "asking works"
+    status = reader.predict([FIRST_FILE], api_name="/delete")[0]
+    assert "只读" in status, status
+    upload = tmp_path / "茶园.txt"
+    upload.write_text("青岚茶园种植了4386株古茶树。", encoding="utf-8")
+    with pytest.raises(Exception, match="403"):
+        reader.predict([gradio_client.handle_file(str(upload))], api_name="/ingest")
+    assert server.http.delete(f"/v1/documents/{FIRST_FILE}", headers={"Authorization": f"Bearer {READ_KEY}"}).status_code == 403
+    assert _doc_ids(server) == before, "a read-only key changed nothing"
+
+    writer = gradio_client.Client(server.base, headers={"Authorization": f"Bearer {OTHER_KEY}"}, verbose=False)
+    writer.predict([FIRST_FILE], api_name="/delete")
+    assert _doc_ids(server) == before - {FIRST_FILE}, "a write key deletes through the app's API"
+    restored = server.http.post("/v1/documents", files={"file": (FIRST_FILE, (SEEDS / FIRST_FILE).read_bytes())}).json()
+    assert restored["doc"] == FIRST_FILE and _doc_ids(server) == before
 
 
 # --------------------------------------------------------------------------- bad input
@@ -243,10 +309,10 @@ def test_the_openapi_schema_fuzzed_gives_no_server_error_and_every_response_matc
     from schemathesis.generation import GenerationMode
     from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
-    assert httpx.get(server.base + "/docs", trust_env=False).status_code == 200
-    schema = schemathesis.openapi.from_url(server.base + "/openapi.json")
-    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
     headers = {"Authorization": f"Bearer {KEY}"}
+    assert httpx.get(server.base + "/docs", headers=headers, trust_env=False).status_code == 200, "the docs open with a key"
+    schema = schemathesis.openapi.from_url(server.base + "/openapi.json", headers=headers)
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.label for op in operations} >= {"POST /v1/chat/completions", "POST /v1/ask", "POST /v1/search", "POST /v1/documents"}
     for operation in operations:

@@ -20,8 +20,7 @@ from fastapi.testclient import TestClient
 from rag import Rag, Settings
 from ui.api_chat import chunks, completion, split_messages
 from ui.api_models import ChatMessage
-from ui.api_support import ApiError, check_key, load_keys
-from ui.app import ServeError, check_exposure, parse_auth
+from ui.api_support import ApiError
 from ui.http_api import create_api
 from ui.state import App
 
@@ -129,41 +128,6 @@ def test_a_full_queue_answers_503_with_retry_after(fake_rag: Rag) -> None:
     assert statuses[0] == 200 and statuses[-1] == 503, statuses
     busy = next(r for r in responses if r.status_code == 503)
     assert busy.headers["Retry-After"].isdigit() and busy.json()["error"]["code"] == "queue_full"
-
-
-def test_keys_from_a_list_or_a_file(tmp_path: Path) -> None:
-    assert load_keys("") == frozenset()
-    assert load_keys(" a , b ,") == {"a", "b"}
-    path = tmp_path / "keys"
-    path.write_text("# ours\nk1\n\nk2\n", encoding="utf-8")
-    assert load_keys(str(path)) == {"k1", "k2"}
-    with pytest.raises(ValueError, match="not a file"):
-        load_keys(str(tmp_path / "missing" / "keys"))
-    check_key(frozenset(), None)
-    check_key(frozenset({"k1"}), "Bearer k1")
-    for header, code in ((None, "missing_api_key"), ("Basic k1", "missing_api_key"), ("Bearer k2", "invalid_api_key")):
-        with pytest.raises(ApiError) as refused:
-            check_key(frozenset({"k1"}), header)
-        assert refused.value.status == 401 and refused.value.code == code
-
-
-def test_keys_guard_every_v1_route_but_not_health(fake_rag: Rag) -> None:
-    api = _client(fake_rag.settings, api_keys="secret")
-    assert api.post("/v1/ask", json={"question": QUESTION}).status_code == 401
-    assert api.post("/v1/ask", json={"question": QUESTION}, headers={"Authorization": "Bearer secret"}).status_code == 200
-    assert api.get("/v1/documents").json()["error"]["type"] == "authentication_error"
-    assert api.get("/healthz").status_code == 200
-
-
-def test_a_public_address_needs_keys_or_an_explicit_no_auth() -> None:
-    check_exposure("127.0.0.1", frozenset(), False)
-    check_exposure("0.0.0.0", frozenset({"k"}), False)
-    check_exposure("0.0.0.0", frozenset(), True)
-    with pytest.raises(ServeError, match="RAG_API_KEYS"):
-        check_exposure("0.0.0.0", frozenset(), False)
-    assert parse_auth("ann:pa:ss") == ("ann", "pa:ss") and parse_auth(None) is None
-    with pytest.raises(ServeError):
-        parse_auth("ann")
 
 
 def test_the_cli_refuses_an_open_api_on_a_public_address(fake_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 import pytest
 
 from helpers import serving
+from ui.labels import label
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install playwright)")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -652,3 +653,64 @@ def test_a_follow_up_is_understood_from_the_chat_and_new_conversation_clears_it(
     assert page.locator("#sources .source-card").count() == 0
     session.ask("总金额是多少？")  # the history went too: now it stands alone
     assert page.locator("#chat .understood").count() == 0
+
+
+# --------------------------------------------------------------------------- a locked server
+
+WRITE_KEY, READ_KEY = "browser-write-key-1", "browser-read-key-1"
+
+
+@pytest.fixture(scope="module")
+def locked_app(tmp_path_factory: pytest.TempPathFactory, seed_index_dir: Path):
+    """The app behind keys: one may write, one may only read."""
+    work = tmp_path_factory.mktemp("ui-locked")
+    shutil.copytree(seed_index_dir, work / "index")
+    with serving(work, work / "index", {"RAG_API_KEYS": f"{WRITE_KEY},{READ_KEY}:read"}, ready="/healthz") as app:
+        yield app
+
+
+def sign_in(page, key: str) -> None:
+    page.wait_for_selector("form input[name=password]")
+    page.fill("form input[name=password]", key)
+    page.click("form button[type=submit]")
+
+
+def test_a_locked_app_signs_in_with_a_key_and_only_a_write_key_uploads(browser, locked_app, tmp_path):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        page.goto(locked_app.url)
+        assert urlparse(page.url).path == "/login", "the app itself is not served before signing in"
+        assert page.locator("#question").count() == 0
+        sign_in(page, "not-a-key")
+        page.locator(".error").wait_for()
+        assert "不正确" in page.locator(".error").inner_text() and urlparse(page.url).path == "/login"
+
+        sign_in(page, READ_KEY)
+        page.wait_for_selector("#question textarea")
+        page.fill("#question textarea", API_QUESTION)
+        page.press("#question textarea", "Enter")
+        page.wait_for_function("() => document.querySelectorAll('#chat .timing').length > 0")
+        assert "109" in page.locator("#chat .answer").last.inner_text(), "a read-only key may ask"
+        page.click("#tab-docs-button")
+        page.wait_for_function("t => document.querySelector('#ingest-status').innerText.includes(t)", arg=label("zh", "read_only"))
+        assert page.locator("#upload input[type=file]").count() == 0, "no upload box for a read-only key"
+        assert page.locator("#delete").is_disabled()
+        documents = page.locator("#doc-list input[type=checkbox]").count()
+        forced = page.request.post(locked_app.base + "/gradio_api/upload", multipart={"files": {"name": "x.txt", "mimeType": "text/plain", "buffer": "新文档。".encode()}})
+        assert forced.status == 403, "the upload route itself refuses a read-only session"
+
+        page.click("#sign-out")
+        sign_in(page, WRITE_KEY)
+        page.wait_for_selector("#question textarea")
+        page.click("#tab-docs-button")
+        name = f"茶园-{uuid.uuid4().hex[:6]}.txt"
+        article = tmp_path / name
+        article.write_text("青岚茶园共种植了4386株百年古茶树。\n", encoding="utf-8")
+        page.set_input_files("#upload input[type=file]", str(article))
+        page.locator("#ingest-status .status.ok").wait_for()
+        assert page.locator("#doc-list input[type=checkbox]").count() == documents + 1
+        delete_in_app(page, [name])
+    finally:
+        context.close()

@@ -38,9 +38,9 @@ def no_progress(*args: Any, **kwargs: Any) -> None:
     """Stands in for the gr.Progress that Gradio passes."""
 
 
-def run(fn: Callable[..., Any], *args: Any) -> list[dict[str, Any]]:
+def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """Call a handler as Gradio would (all of a stream), checking it only names its declared outputs."""
-    result = fn(*args)
+    result = fn(*args, **kwargs)
     outs = list(result) if inspect.isgenerator(result) else [result]
     for out in outs:
         assert set(out) <= set(fn.outputs), f"{fn.__name__} returned {set(out) - set(fn.outputs)}"
@@ -153,8 +153,9 @@ def test_the_app_wires_every_handler_to_components_that_exist(app: App) -> None:
 
 def test_bind_keeps_what_gradio_reads_from_a_handler(app: App) -> None:
     ingest = bind(app, handlers.ingest)
-    assert list(inspect.signature(ingest).parameters) == ["files", "lang", "progress"]
+    assert list(inspect.signature(ingest).parameters) == ["files", "lang", "request", "progress"]
     assert isinstance(inspect.signature(ingest).parameters["progress"].default, gr.Progress)
+    assert typing.get_type_hints(ingest)["request"] == gr.Request | None, "Gradio hands the caller's request to the handlers that write"
     assert typing.get_type_hints(bind(app, handlers.pick_example))["evt"] is gr.EventData
     assert inspect.isgeneratorfunction(bind(app, handlers.ask)) and bind(app, handlers.full_document).__name__ == "full_document"
 
@@ -215,7 +216,7 @@ def test_an_uploaded_document_is_indexed_and_deleting_it_removes_its_file(writab
     upload = tmp_path / "gradio-temp" / "青岚茶园.txt"
     upload.parent.mkdir()
     upload.write_text(ARTICLE, encoding="utf-8")
-    (out,) = run(handlers.ingest, writable_app, [str(upload)], "zh", no_progress)
+    (out,) = run(handlers.ingest, writable_app, [str(upload)], "zh", progress=no_progress)
     assert label("zh", "added", name=upload.name) in out["ingest_status"] and out["upload"] is None
     saved = writable_app.uploads / upload.name
     assert saved.read_text(encoding="utf-8") == ARTICLE
@@ -235,12 +236,12 @@ def test_unreadable_uploads_are_reported_one_by_one(writable_app: App, tmp_path:
     broken.write_bytes(b"%PDF-1.4 not really a PDF \x00\x01" * 20)
     good.write_text(ARTICLE, encoding="utf-8")
     odd.write_text("x", encoding="utf-8")
-    (out,) = run(handlers.ingest, writable_app, [str(broken), str(odd), str(good)], "en", no_progress)
+    (out,) = run(handlers.ingest, writable_app, [str(broken), str(odd), str(good)], "en", progress=no_progress)
     status = out["ingest_status"]
     assert status.count('class="status warn"') == 2 and status.count('class="status ok"') == 1
     assert not (writable_app.uploads / broken.name).exists(), "a file nothing of which was indexed is not kept"
     writable_app.delete([good.name])
-    (out,) = run(handlers.ingest, writable_app, None, "en", no_progress)
+    (out,) = run(handlers.ingest, writable_app, None, "en", progress=no_progress)
     assert label("en", "nothing_uploaded") in out["ingest_status"]
 
 

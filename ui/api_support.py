@@ -1,4 +1,4 @@
-"""What every HTTP API request passes through: keys, the body size limit, the bounded queue, the error shape.
+"""What every HTTP API request passes through: the body size limit, the bounded queue, the error shape.
 
 Every failure the API reports is OpenAI's error object,
 ``{"error": {"message", "type", "code"}}``, with a status that says whose fault
@@ -10,13 +10,10 @@ and the next one gets 503 with ``Retry-After``.
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Awaitable, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import anyio
-from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,11 +25,13 @@ T = TypeVar("T")
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
+    403: "permission_error",
     404: "not_found_error",
     405: "invalid_request_error",
     413: "invalid_request_error",
     415: "invalid_request_error",
     422: "invalid_request_error",
+    429: "rate_limit_error",
     500: "server_error",
     503: "overloaded_error",
 }
@@ -52,38 +51,6 @@ def error_body(status: int, message: str, code: str) -> dict[str, Any]:
 
 def error_response(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(error_body(status, message, code), status_code=status, headers=headers)
-
-
-# --------------------------------------------------------------------------- keys
-
-
-def load_keys(spec: str) -> frozenset[str]:
-    """``RAG_API_KEYS``: comma-separated keys, or the path of a file with one key a line (# comments)."""
-    spec = spec.strip()
-    if not spec:
-        return frozenset()
-    path = Path(spec).expanduser()
-    if "," not in spec and path.is_file():
-        lines = path.read_text(encoding="utf-8").splitlines()
-        keys = {line.strip() for line in lines if line.strip() and not line.strip().startswith("#")}
-        if not keys:
-            raise ValueError(f"RAG_API_KEYS names {path}, which holds no key")
-        return frozenset(keys)
-    if "/" in spec and "," not in spec:
-        raise ValueError(f"RAG_API_KEYS looks like a path, but {path} is not a file")
-    return frozenset(k.strip() for k in spec.split(",") if k.strip())
-
-
-def check_key(keys: frozenset[str], authorization: str | None) -> None:
-    """Nothing when the API is open or the bearer key is one of ``keys``; else a 401."""
-    if not keys:
-        return
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not given.strip():
-        raise ApiError(401, "Missing API key: send 'Authorization: Bearer <key>'. / 缺少 API 密钥", "missing_api_key")
-    # compare against every key in constant time, so timing does not tell how much of a key matched
-    if not any(hmac.compare_digest(given.strip().encode(), key.encode()) for key in keys):
-        raise ApiError(401, "Incorrect API key provided. / API 密钥不正确", "invalid_api_key")
 
 
 # --------------------------------------------------------------------------- body size
@@ -174,12 +141,3 @@ class Admission:
             return await anyio.to_thread.run_sync(lambda: fn(*args), limiter=self.limiter)
         finally:
             self.release()
-
-
-def guard(keys: frozenset[str]) -> Callable[[Request], Awaitable[None]]:
-    """The FastAPI dependency of every /v1 route: the key check."""
-
-    async def dependency(request: Request) -> None:
-        check_key(keys, request.headers.get("authorization"))
-
-    return dependency

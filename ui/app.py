@@ -15,10 +15,11 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -27,11 +28,15 @@ import gradio as gr  # noqa: E402
 from rag import Rag  # noqa: E402
 
 from . import handlers, layout  # noqa: E402
+from .access import Access, identity  # noqa: E402
 from .boundary import outputs_of  # noqa: E402
 from .constants import CONCURRENCY, FIRST_LANGUAGE, FONT_STACK, MONO_FONT_STACK, REVEAL_STEP_MS  # noqa: E402
 from .labels import label  # noqa: E402
 from .layout import Layout  # noqa: E402
 from .state import App  # noqa: E402
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 UI_DIR = Path(__file__).resolve().parent
 CSS = (UI_DIR / "style.css").read_text(encoding="utf-8")
@@ -110,7 +115,7 @@ def build_app(rag: Rag, app: App | None = None) -> gr.Blocks:
     app = app or App(rag)
     screen, doc_choices, status = handlers.first_page(app, FIRST_LANGUAGE)
     with gr.Blocks(title=label(FIRST_LANGUAGE, "page_title"), analytics_enabled=False, fill_width=True) as demo:
-        ui = layout.build(screen, doc_choices, status, server_functions=[bind(app, handlers.full_document)])
+        ui = layout.build(screen, doc_choices, status, server_functions=[bind(app, handlers.full_document)], sign_out=app.access.locked)
         connect(app, ui, demo)
     return demo
 
@@ -163,39 +168,95 @@ def is_loopback(host: str) -> bool:
 
 
 class ServeError(ValueError):
-    """``rag serve`` cannot start as asked (an open API on a public address, a bad --auth)."""
+    """``rag serve`` cannot start as asked (an open server on a public address, a bad --auth, a taken port)."""
 
 
-def parse_auth(spec: str | None) -> tuple[str, str] | None:
-    """``--auth user:password`` → Gradio's login pair."""
-    if not spec:
-        return None
-    user, sep, password = spec.partition(":")
-    if not sep or not user or not password:
-        raise ServeError("--auth must be USER:PASSWORD / --auth 的格式为 用户名:密码")
-    return user, password
-
-
-def check_exposure(host: str, keys: frozenset[str], no_auth: bool) -> None:
-    """An API reachable from other machines needs keys, unless the operator says --no-auth."""
-    if not is_loopback(host) and not keys and not no_auth:
+def server_access(settings_keys: str, host: str, auth: str | None, no_auth: bool) -> Access:
+    """Who may use the server. Off loopback it must be locked (keys or a login) unless the operator says --no-auth."""
+    try:
+        access = Access.from_settings(settings_keys, auth, no_auth)
+    except ValueError as exc:
+        raise ServeError(str(exc)) from None
+    if not is_loopback(host) and not access.locked and not no_auth:
         raise ServeError(
-            f"refusing to serve the API on {host} without keys: set RAG_API_KEYS, or pass --no-auth to open it "
-            f"to everyone who can reach this address / 在 {host} 上提供接口须设置 RAG_API_KEYS，或明确使用 --no-auth"
+            f"refusing to serve on {host} without credentials: set RAG_API_KEYS or --auth USER:PASSWORD, or pass "
+            f"--no-auth to open it to everyone who can reach this address / 在 {host} 上提供服务须设置 RAG_API_KEYS 或 --auth，或明确使用 --no-auth"
         )
+    return access
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so the startup lines can say the address really bound (port 0 included)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6 and host == "::":
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)  # IPv4 callers too
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc} / 无法监听 {host}:{port}（端口被占用或地址无效）") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def interface_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback, read per network interface (Linux)."""
+    try:
+        import fcntl
+        import struct
+
+        names = [name for _, name in socket.if_nameindex()]
+    except (ImportError, OSError):
+        return []
+    found: list[str] = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        for name in names:
+            try:  # SIOCGIFADDR: the interface's IPv4 address
+                packed = fcntl.ioctl(probe.fileno(), 0x8915, struct.pack("256s", name[:15].encode()))
+            except OSError:
+                continue
+            address = socket.inet_ntoa(packed[20:24])
+            if not address.startswith("127.") and address not in found:
+                found.append(address)
+    return found
+
+
+def urls(sock: socket.socket) -> list[str]:
+    """Every URL a user can open for the bound socket: each address of the machine for a wildcard bind."""
+    host, port = sock.getsockname()[:2]
+    if host in ("0.0.0.0", "::"):
+        hosts = ["127.0.0.1", *interface_addresses()]
+    else:
+        hosts = [host]
+    return [f"http://[{h}]:{port}" if ":" in h else f"http://{h}:{port}" for h in hosts]
+
+
+def assemble(app: App, host: str = "127.0.0.1", port: int = 7860) -> FastAPI:
+    """The served application: the HTTP API with the Gradio app mounted at ``/``, all behind ``app.access``'s gate."""
+    from .http_api import create_api
+
+    demo = build_app(app.rag, app)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=app.settings.app_queue_size)
+    api = create_api(app)
+    gr.mount_gradio_app(
+        api, demo, path="/", server_name=host, server_port=port,
+        auth_dependency=identity if app.access.locked else None,  # handlers learn who calls (ui.state.App.may_write)
+        max_file_size=f"{max(1, int(app.settings.max_upload_mb * 4))}mb", **launch_options(),
+    )  # fmt: skip
+    return api
 
 
 def serve(rag: Rag, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None, no_auth: bool = False) -> None:
     """Build the index on first start, load the model, and run the app and its HTTP API until interrupted."""
     import uvicorn
 
-    from .api_support import load_keys
-    from .http_api import create_api
-
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    login = parse_auth(auth)
-    keys = load_keys(rag.settings.api_keys)
-    check_exposure(host, keys, no_auth)
+    access = server_access(rag.settings.api_keys, host, auth, no_auth)
+    if no_auth and (access.keys or access.login):
+        print("warning: --no-auth opens every door; the keys and the login given are not asked for / 已忽略密钥与登录", flush=True)
+    sock = listening_socket(host, port)
     if not rag.has_index():
         _first_index(rag)
     print("Loading the embedding model … / 正在加载模型…", flush=True)
@@ -204,18 +265,16 @@ def serve(rag: Rag, host: str = "127.0.0.1", port: int = 7860, auth: str | None 
         # the first question would otherwise pay for the tokenizer dictionaries; a failure here
         # is not fatal (the app says what is wrong), but it is worth a line in the log
         handlers.warm_up(rag)
-    app = App(rag)
-    demo = build_app(rag, app)
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=rag.settings.app_queue_size)
-    api = create_api(app)
-    gr.mount_gradio_app(
-        api, demo, path="/", server_name=host, server_port=port, auth=login,
-        max_file_size=f"{max(1, int(rag.settings.max_upload_mb * 4))}mb", **launch_options(),
-    )  # fmt: skip
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    print(f"Open http://{shown_host}:{port} in a browser / 在浏览器中打开 http://{shown_host}:{port}", flush=True)
-    print(f"HTTP API: http://{shown_host}:{port}/v1 (docs: /docs){'' if keys else ', no key needed'}", flush=True)
-    uvicorn.run(api, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
+    api = assemble(App(rag, access=access), host, sock.getsockname()[1])
+    addresses = urls(sock)
+    bound_host, bound_port = sock.getsockname()[:2]
+    print(f"Listening on {bound_host}:{bound_port} / 正在监听", flush=True)
+    for url in addresses:
+        print(f"Open {url} in a browser / 在浏览器中打开 {url}", flush=True)
+    print(f"HTTP API: {addresses[0]}/v1 (docs: {addresses[0]}/docs)", flush=True)
+    print(f"Access / 访问控制: {access.describe()}", flush=True)
+    server = uvicorn.Server(uvicorn.Config(api, log_level="warning", timeout_graceful_shutdown=3))
+    server.run(sockets=[sock])
 
 
-__all__ = ["App", "ServeError", "bind", "build_app", "check_exposure", "connect", "launch_options", "parse_auth", "serve", "theme"]
+__all__ = ["App", "ServeError", "assemble", "bind", "build_app", "connect", "launch_options", "serve", "server_access", "listening_socket", "theme", "urls"]

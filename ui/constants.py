@@ -28,3 +28,8 @@ FIRST_LANGUAGE = "zh"
 
 FONT_STACK = ["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Hiragino Sans GB", "sans-serif"]
 MONO_FONT_STACK = ["Noto Sans Mono CJK SC", "DejaVu Sans Mono", "monospace"]
+#: Hours a sign-in through the login page lasts.
+SESSION_HOURS = 12
+#: Failed sign-ins from one address within LOGIN_WINDOW_S seconds before the login page makes it wait.
+LOGIN_ATTEMPTS = 10
+LOGIN_WINDOW_S = 60

@@ -68,10 +68,21 @@ def warm_up(rag: Rag) -> None:
     rag.ask("预热")
 
 
-@handler(outputs=("header", "examples", "doc_list", "ingest_status"), on_error=status_in("ingest_status", "error_documents"))
-def refresh(app: App, lang: str) -> Out:
-    """On page load: the documents as they are now (another session may have changed them)."""
-    return library_view(app, language(lang))
+@handler(
+    outputs=("header", "examples", "doc_list", "ingest_status", "upload", "delete_button"),
+    on_error=status_in("ingest_status", "error_documents"),
+)
+def refresh(app: App, lang: str, request: gr.Request | None = None) -> Out:
+    """On page load: the documents as they are now (another session may have changed them), and
+    whether this caller may change them (a read-only key sees the list without the upload box)."""
+    lang = language(lang)
+    writable = app.may_write(request)
+    view = {**library_view(app, lang), "upload": gr.update(interactive=writable), "delete_button": gr.update(interactive=writable)}
+    return view if writable else {**view, "ingest_status": status_html(label(lang, "read_only"), "warn")}
+
+
+def _refused_write(app: App, lang: str) -> Out:
+    return {"ingest_status": status_html(label(lang, "read_only"), "warn"), **library_view(app, lang)}
 
 
 # --------------------------------------------------------------------------- asking
@@ -266,9 +277,13 @@ def ingest_file(app: App, path: Path, lang: str, progress: Any) -> tuple[str, st
     outputs=("ingest_status", "header", "examples", "doc_list", "upload"),
     on_error=status_in("ingest_status", upload=None),
 )
-def ingest(app: App, files: list | None, lang: str, progress: gr.Progress = gr.Progress()) -> Out:  # noqa: B008 - how Gradio asks for a progress bar
+def ingest(
+    app: App, files: list | None, lang: str, request: gr.Request | None = None, progress: gr.Progress = gr.Progress(),  # noqa: B008 - how Gradio asks for a progress bar
+) -> Out:
     """Files dropped on the upload box: each is saved under uploads/ and indexed, then the list is redrawn."""
     lang = language(lang)
+    if not app.may_write(request):
+        return {**_refused_write(app, lang), "upload": None}
     lines = [ingest_file(app, Path(getattr(item, "name", item)), lang, progress) for item in files or []]
     if not lines:
         lines.append(("warn", label(lang, "nothing_uploaded")))
@@ -277,9 +292,11 @@ def ingest(app: App, files: list | None, lang: str, progress: gr.Progress = gr.P
 
 
 @handler(outputs=("ingest_status", "header", "examples", "doc_list"), on_error=status_in("ingest_status"))
-def delete(app: App, selected: list[str] | None, lang: str) -> Out:
+def delete(app: App, selected: list[str] | None, lang: str, request: gr.Request | None = None) -> Out:
     """Remove the ticked documents from the index (and uploaded ones from uploads/)."""
     lang = language(lang)
+    if not app.may_write(request):
+        return _refused_write(app, lang)
     if not selected:
         return {"ingest_status": status_html(label(lang, "delete_none"), "warn"), **library_view(app, lang)}
     removed = app.delete(list(selected))

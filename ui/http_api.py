@@ -6,9 +6,10 @@ the Gradio app into, so both share one process, one port and one loaded model:
 * ``POST /v1/chat/completions`` — OpenAI-compatible, streaming or not;
 * ``POST /v1/search``, ``POST /v1/ask`` — ``rag search|ask --json``;
 * ``GET|POST /v1/documents``, ``DELETE /v1/documents/{id}`` — the index, with the app's upload checks;
-* ``GET /healthz`` — the index generation, its size and the model.
+* ``GET /healthz`` — the index generation, its size and the model (open to all);
+* ``/login``, ``/logout`` — the sign-in page of every locked door (``ui.access``).
 
-Keys, limits and the error shape live in ``ui.api_support``, the shapes in
+Who may call lives in ``ui.access``; limits and the error shape in ``ui.api_support``, the shapes in
 ``ui.api_models``, the chat mapping in ``ui.api_chat``. Like every front end it
 imports only ``rag``.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, File, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
@@ -33,7 +34,7 @@ from rag import (
     search_to_dict,
 )
 
-from . import api_chat
+from . import access, api_chat, login
 from .api_models import (
     AskResponse,
     ChatRequest,
@@ -47,25 +48,31 @@ from .api_models import (
     SearchResponse,
     UploadResponse,
 )
-from .api_support import Admission, ApiError, BodyLimit, error_response, guard, load_keys
+from .api_support import Admission, ApiError, BodyLimit, error_response
 from .constants import RETRY_AFTER_S
 from .state import App
 
 #: Extra room over the upload limit for the multipart framing around the file.
 MULTIPART_SLACK = 64 * 1024
+#: Bytes a sign-in form may carry (a user name, a password or key, the page to return to).
+LOGIN_BODY_LIMIT = 16 * 1024
 #: Statuses every /v1 route may answer, documented in the schema.
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (400, 401, 413)
 }
+#: What a route that changes the index may also answer: a read-only key is refused.
+WRITES: dict[int | str, dict[str, Any]] = {403: {"model": ErrorResponse, "description": "the key may only read"}}
 BUSY: dict[int | str, dict[str, Any]] = {503: {"model": ErrorResponse, "description": "queue full; see Retry-After"}}
 
 VERSION = "1"
 
 
 def create_api(app: App) -> FastAPI:
-    """The API over ``app``'s library object; keys and limits from its settings."""
+    """The API over ``app``'s library object, behind ``app.access``'s gate; limits from its settings.
+
+    The gate is the outermost middleware, so it also guards the Gradio app mounted into this one.
+    """
     settings = app.settings
-    keys = load_keys(settings.api_keys)
     admission = Admission(settings.api_concurrency, settings.api_queue_size)
     upload_limit = int(settings.max_upload_mb * 1024 * 1024) + MULTIPART_SLACK
     api = FastAPI(
@@ -76,13 +83,18 @@ def create_api(app: App) -> FastAPI:
     )
 
     def limit_for(method: str, path: str) -> int | None:
+        if path.rstrip("/") == "/login" and method == "POST":
+            return LOGIN_BODY_LIMIT
         if method not in ("POST", "PUT", "PATCH") or not (path.startswith("/v1/") or path == "/v1"):
             return None
         return upload_limit if path.rstrip("/") == "/v1/documents" else settings.api_max_body_kb * 1024
 
     api.add_middleware(BodyLimit, limit_for=limit_for)
+    sessions = access.Sessions()
+    api.add_middleware(access.Gate, access=app.access, sessions=sessions)  # added last: runs first
+    login.add_routes(api, app.access, sessions)
     _errors(api)
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(guard(keys))], responses=COMMON_ERRORS)
+    v1 = APIRouter(prefix="/v1", responses=COMMON_ERRORS)
     rag = app.rag
 
     def answer(question: str, history: list[dict[str, str]], options: Options) -> dict[str, Any]:
@@ -124,7 +136,7 @@ def create_api(app: App) -> FastAPI:
         """The indexed documents."""
         return {"documents": await admission.run(_documents, app)}
 
-    @v1.post("/documents", response_model=UploadResponse, responses={415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, **BUSY})
+    @v1.post("/documents", response_model=UploadResponse, responses={415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, **WRITES, **BUSY})
     async def upload(file: Annotated[UploadFile, File(description=f"one of {' '.join(SUPPORTED_SUFFIXES)}")]) -> Any:
         """Add one file (multipart field ``file``) with the app's checks: size, type, whether it parses."""
         data = await file.read(upload_limit + 1)
@@ -140,7 +152,7 @@ def create_api(app: App) -> FastAPI:
             "documents": await admission.run(_documents, app),
         }  # fmt: skip
 
-    @v1.delete("/documents/{doc_id}", response_model=DeleteResponse, responses={404: {"model": ErrorResponse}, **BUSY})
+    @v1.delete("/documents/{doc_id}", response_model=DeleteResponse, responses={404: {"model": ErrorResponse}, **WRITES, **BUSY})
     async def delete(doc_id: str) -> Any:
         """Remove one document from the index (and its file, when it was uploaded)."""
         deleted = await admission.run(app.delete, [doc_id])

@@ -20,6 +20,7 @@ import gradio as gr
 from rag import SUPPORTED_SUFFIXES
 
 from .constants import LANGUAGE_CHOICES, TOP_K_MAX
+from .labels import label
 from .language import Screen, words
 
 # JavaScript run by gr.HTML components when they mount.
@@ -86,8 +87,10 @@ def build(
     doc_choices: Sequence[tuple[str, str]],
     ingest_status: str = "",
     server_functions: Sequence[Callable[..., Any]] = (),
+    sign_out: bool = False,
 ) -> Layout:
-    """The components for a new page on ``screen``; ``server_functions`` serve the document viewer."""
+    """The components for a new page on ``screen``; ``server_functions`` serve the document viewer;
+    ``sign_out`` adds the way out of a locked server's session (``ui.access``)."""
     settings = screen.settings
     made: dict[str, Any] = {"lang_state": gr.State(screen.lang), "conv": gr.State([])}
 
@@ -100,6 +103,8 @@ def build(
             LANGUAGE_CHOICES, value=screen.lang, show_label=False, container=False,
             elem_id="lang", scale=0, min_width=150,
         )
+        if sign_out:  # both languages: the link is the same for every session and never reworded
+            gr.HTML(f'<a id="sign-out" href="/logout">{label("zh", "sign_out")} · {label("en", "sign_out")}</a>', elem_id="sign-out-box", scale=0, min_width=150)
 
     with gr.Tabs(elem_id="tabs"):
         with gr.Tab(**w("tab_chat"), id="chat", elem_id="tab-chat") as made["tab_chat"]:

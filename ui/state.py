@@ -22,6 +22,8 @@ from typing import Any
 
 from rag import SUPPORTED_SUFFIXES, Answer, AnswerMode, LLMResult, Progress, Rag, Unsupported, answer_message, answer_to_dict, result_to_dict
 
+from .access import Access, Permission, permission_of
+
 
 @dataclass
 class Turn:
@@ -87,9 +89,11 @@ def history(turns: list[Turn]) -> list[dict[str, Any]]:
 class App:
     """What the event handlers share: the library object and the files the app writes."""
 
-    def __init__(self, rag: Rag, export_dir: Path | None = None) -> None:
+    def __init__(self, rag: Rag, export_dir: Path | None = None, access: Access | None = None) -> None:
         self.rag = rag
         self.settings = rag.settings
+        #: who may use the served app: the API keys of the settings unless ``rag serve`` says more
+        self.access = access if access is not None else Access.from_settings(rag.settings.api_keys)
         self.uploads = Path(rag.index_dir) / "uploads"
         self.feedback_path = Path(rag.index_dir) / "feedback.jsonl"
         if export_dir is None:
@@ -107,6 +111,16 @@ class App:
 
     def doc_choices(self) -> list[tuple[str, str]]:
         return [(f"{d.title} · {d.meta.get('file_name', d.id)}", d.id) for d in self.rag.documents()]
+
+    def may_write(self, request: Any) -> bool:
+        """Whether the caller behind a Gradio ``request`` may change the index.
+
+        Anyone may on an open server; behind the gate only a write key or the login. A request
+        without an identity on a locked server (which the gate never lets through) may not.
+        """
+        if not self.access.locked:
+            return True
+        return permission_of(getattr(request, "username", None)) is Permission.WRITE
 
     # ------------------------------------------------------------------ uploads
 
