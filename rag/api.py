@@ -23,13 +23,14 @@ from .answer import EMPTY_QUESTION, Answer, compose
 from .chunking import Chunk, ChunkerConfig
 from .conversation import Message, Resolution, last_answer, quoted_docs, resolve
 from .dates import Period, check_day, question_period
-from .documents import Document, IngestError, load_documents, parse_bytes
+from .documents import Document, IngestError, parse_bytes
 from .embedding import Embedder
 from .examples import ExampleCache
 from .folding import fold, language_of
 from .indexing import CompactReport, IngestReport, Plan, plan_update
 from .ingest import VectorCache, embed_documents
 from .lexical import tokenize
+from .loading import load_documents
 from .question import Question, prepare
 from .retrieval import Filters, Hit, newest_published, search
 from .settings import AnswerMode, RetrievalMode, Settings, load_settings, parse_enum

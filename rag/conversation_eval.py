@@ -23,9 +23,10 @@ from typing import Any
 
 from .api import Rag
 from .conversation import Message, answer_message
-from .documents import Document, load_documents, parse_bytes
-from .evaluation import RANKS, Item, contains_answer, doc_ranks, recall_mrr
+from .documents import Document, parse_bytes
 from .folding import fold
+from .loading import load_documents
+from .metrics import RANKS, Item, contains_answer, doc_ranks, recall_mrr
 from .settings import Settings
 
 #: The ways each follow-up is asked: (key, question field, with the conversation).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -183,60 +183,8 @@ def parse_bytes(data: bytes, name: str, doc_id: str | None = None, source: str =
     return build_document(doc_id or Path(name).name, blocks, hashlib.sha256(data).hexdigest(), meta, title)
 
 
-def load_document(path: Path, root: Path | None = None) -> Document:
-    """Read one file; the document id is its path relative to ``root``."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(path, f"cannot read the file ({exc.strerror}) / 无法读取文件") from exc
-    doc_id = path.relative_to(root).as_posix() if root is not None else path.name
-    return parse_bytes(data, path.name, doc_id=doc_id, source=str(path.resolve()))
-
-
-def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
-    """(file, root) pairs: folders are walked for supported files, files are taken as given."""
-    from .jsonl import is_jsonl  # jsonl builds on this module
-
-    for path in paths:
-        if path.is_dir():
-            for file in sorted(path.rglob("*")):
-                readable = file.suffix.lower() in SUPPORTED_SUFFIXES or is_jsonl(file)
-                if file.is_file() and readable and not _skipped(file, path):
-                    yield file, path
-        else:
-            yield path, None
-
-
-def _skipped(file: Path, root: Path) -> bool:
-    """Hidden files, and a folder's README, which describes the folder rather than being an article."""
-    hidden = any(part.startswith(".") for part in file.relative_to(root).parts)
-    return hidden or file.stem.upper() == "README"
-
-
-def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[IngestError]]:
-    """Every readable document, and one error per file (or JSONL line) that could not be read."""
-    from .jsonl import is_jsonl, read_jsonl
-
-    documents: list[Document] = []
-    errors: list[IngestError] = []
-    for file, root in discover(paths):
-        if not file.exists():
-            errors.append(IngestError(file, "no such file or folder / 文件不存在"))
-            continue
-        if is_jsonl(file):
-            found, failed = read_jsonl(file)
-            documents.extend(found)
-            errors.extend(failed)
-            continue
-        try:
-            documents.append(load_document(file, root))
-        except IngestError as exc:
-            errors.append(exc)
-    return documents, errors
-
-
 __all__ = [
     "BODY", "CAPTION", "HEADING", "MAX_DOCX_UNPACKED_BYTES", "PARAGRAPH_SEPARATOR", "SUPPORTED_SUFFIXES",
-    "Document", "IngestError", "Paragraph", "build_document", "decode_bytes", "derive_title", "discover",
-    "load_document", "load_documents", "parse_bytes", "split_header",
+    "Document", "IngestError", "Paragraph", "build_document", "decode_bytes", "derive_title",
+    "parse_bytes", "split_header",
 ]  # fmt: skip

@@ -27,27 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import conversation_eval
 from .api import Rag
 from .documents import Document, IngestError, parse_bytes
-from .folding import fold
-from .retrieval import Hit
+from .loading import load_documents
+from .metrics import RANKS, Item, contains_answer, doc_ranks, first_rank, percentile, recall_mrr
 from .settings import Settings
 
-RANKS = (1, 5, 10)
 HOLDOUT_SHARE = 0.2
 HOLDOUT_SEED = 13
-
-
-@dataclass(frozen=True)
-class Item:
-    """One question with what counts as finding and answering it."""
-
-    question: str
-    gold_docs: frozenset[str]  # documents that hold the evidence (empty when unanswerable)
-    evidence: tuple[str, ...]  # any of these substrings marks a chunk as the right one
-    answers: tuple[str, ...]  # the answer text must contain one of these
-    answerable: bool = True
-    require_all: bool = False  # own QA set: every keyword must appear
 
 
 @dataclass(frozen=True)
@@ -135,47 +123,6 @@ def load_qa_jsonl(path: Path, corpus: Sequence[Document]) -> Dataset:
 
 
 # --------------------------------------------------------------------------- metrics
-
-
-def first_rank(hits: Sequence[Hit], item: Item, chunk_level: bool) -> int | None:
-    """1-based rank of the first hit from a gold document (holding the evidence, at chunk level)."""
-    for hit in hits:
-        if hit.chunk.doc_id not in item.gold_docs:
-            continue
-        if not chunk_level or any(fold(e) in fold(hit.chunk.text) for e in item.evidence):
-            return hit.rank
-    return None
-
-
-def doc_ranks(hits: Sequence[Hit], item: Item) -> int | None:
-    """Rank of the gold document when hits are collapsed to distinct documents."""
-    seen: list[str] = []
-    for hit in hits:
-        if hit.chunk.doc_id not in seen:
-            seen.append(hit.chunk.doc_id)
-            if hit.chunk.doc_id in item.gold_docs:
-                return len(seen)
-    return None
-
-
-def contains_answer(text: str, item: Item) -> bool:
-    folded = fold(text).replace(" ", "")
-    found = [fold(a).replace(" ", "") in folded for a in item.answers]
-    return all(found) if item.require_all else any(found)
-
-
-def recall_mrr(ranks: list[int | None]) -> dict[str, float]:
-    total = len(ranks) or 1
-    out = {f"recall@{k}": sum(1 for r in ranks if r is not None and r <= k) / total for k in RANKS}
-    out["mrr@10"] = sum(1 / r for r in ranks if r is not None and r <= 10) / total
-    return {k: round(v, 4) for k, v in out.items()}
-
-
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 # --------------------------------------------------------------------------- running
@@ -308,8 +255,6 @@ def _evidence_table(answerable: list[_Outcome], unanswerable: list[_Outcome]) ->
 def load_dataset(path: Path, settings: Settings, background: int | None = None) -> Dataset:
     """A SQuAD-format set or a QA JSONL with its corpus; ``background`` overrides a news corpus's sample size."""
     if path.suffix == ".jsonl":
-        from .documents import load_documents
-
         spec, rows = _qa_rows(path)
         if spec and spec.get("news"):
             news = (path.parent / spec["news"]).resolve()
@@ -327,8 +272,6 @@ def evaluate_path(path: Path, settings: Settings, limit: int | None = None, mode
     if not path.exists():
         raise FileNotFoundError(f"no such dataset: {path}")
     mode = mode or settings.retrieval_mode
-    from . import conversation_eval  # it builds on this module's metrics
-
     if conversation_eval.is_conversation_file(path):
         return conversation_eval.run(path, settings.replace(retrieval_mode=mode), limit=limit)
     return run(load_dataset(path, settings), settings, modes=(mode,), limit=limit)[mode]
@@ -336,9 +279,7 @@ def evaluate_path(path: Path, settings: Settings, limit: int | None = None, mode
 
 def format_report(report: dict[str, Any]) -> str:
     if "follow_ups" in report:  # a conversation set
-        from .conversation_eval import format_report as conversation_table
-
-        return conversation_table(report)
+        return conversation_eval.format_report(report)
     d, c, r = report["document"], report["chunk"], report["refusal"]
     lines = [
         f"dataset {report['dataset']} · mode {report['mode']} · {report['questions']} questions · "

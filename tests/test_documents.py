@@ -11,9 +11,9 @@ from rag.documents import (
     CAPTION,
     HEADING,
     IngestError,
-    load_documents,
     parse_bytes,
 )
+from rag.loading import load_documents
 
 ARTICLE = """星河农场推出智慧灌溉系统
 

@@ -26,7 +26,7 @@ import pytest
 from helpers import FAKE_MODEL, ROOT, SEEDS, CharNgramEncoder
 from rag import DEFAULT_MODEL_ID, EmbedBackend, Rag, Settings, load_settings
 from rag.chunking import Chunk, ChunkerConfig, chunk_document
-from rag.documents import load_documents
+from rag.loading import load_documents
 from rag.embedding import ONNX_INT8_TAG, Embedder, register_encoder, unregister_encoder
 from rag.ingest import CACHE_DIR, VectorCache, ahead, embed_documents
 from rag.jsonl import read_jsonl

