@@ -1,28 +1,33 @@
 """Question answering over Chinese documents that always shows its evidence.
 
-Data flows one way: ``Document`` (documents) → ``Chunk`` (chunking) →
-``Question`` (question) → ``Hit`` (retrieval) → ``Answer`` (answer), and in the
-generative mode ``LLMResult`` (llm, checked by verify). ``Rag`` (api) ties them
-together.
+Data flows one way: ``Document`` (ingest.documents) → ``Chunk`` (ingest.chunking)
+→ ``Question`` (search.question) → ``Hit`` (search.retrieval) → ``Answer``
+(answer.compose), and in the generative mode ``LLMResult`` (llm, checked by
+llm.verify). ``Rag`` (api) ties them together.
+
+The library is built in layers, each importing only from those below it:
+text → settings → embed → ingest → store → search → answer → llm → api → eval
+(docs/architecture.md; tests/test_architecture.py holds it to that).
 
 This module is the library's only door: the front ends (the CLI, the web app,
 the HTTP API in ``ui/``) import what they need from here and never from the
 modules behind it, so those can change without breaking a screen.
 """
 
-from .answer import REFUSALS, Answer, AnswerSpan, Citation
+from .answer.compose import REFUSALS, Answer, AnswerSpan, Citation
+from .answer.conversation import Message, Resolution, answer_message
+from .answer.serialize import answer_span_to_dict, answer_to_dict, citation_to_dict, hit_to_dict, search_to_dict
 from .api import CompactReport, IngestReport, Progress, QuestionError, Rag
-from .chunking import Chunk
-from .conversation import Message, Resolution, answer_message
-from .dates import Period, check_day
-from .documents import BODY, CAPTION, HEADING, PARAGRAPH_SEPARATOR, SUPPORTED_SUFFIXES, Document, IngestError, Paragraph
-from .embedding import EmbeddingError, register_encoder
-from .evaluation import evaluate_path, format_report
+from .embed.embedding import EmbeddingError, register_encoder
+from .embed.offline_model import ModelSourceError, ensure_model, model_info
+from .eval.evaluation import evaluate_path, format_report
+from .ingest.chunking import Chunk
+from .ingest.documents import BODY, CAPTION, HEADING, PARAGRAPH_SEPARATOR, SUPPORTED_SUFFIXES, Document, IngestError, Paragraph
+from .ingest.sharding import Shard
 from .llm import FallbackReason, LLMDelta, LLMError, LLMEvent, LLMResult, result_to_dict
-from .offline_model import ModelSourceError, ensure_model, model_info
-from .question import Question
-from .retrieval import Hit, Report
-from .serialize import answer_span_to_dict, answer_to_dict, citation_to_dict, hit_to_dict, search_to_dict
+from .llm.verify import SentenceVerdict, Verification
+from .search.question import Question
+from .search.retrieval import Hit, Report
 from .settings import (
     DEFAULT_MODEL_ID,
     AnswerMode,
@@ -34,9 +39,8 @@ from .settings import (
     env_name,
     load_settings,
 )
-from .sharding import Shard
 from .store import IndexCorrupt, IndexMismatch, IndexMissing
-from .verify import SentenceVerdict, Verification
+from .text.dates import Period, check_day
 
 __all__ = [
     "BODY",

@@ -19,23 +19,23 @@ from typing import TYPE_CHECKING
 import numpy as np
 from filelock import FileLock
 
-from .answer import EMPTY_QUESTION, Answer, compose
-from .chunking import Chunk, ChunkerConfig
-from .conversation import Message, Resolution, last_answer, quoted_docs, resolve
-from .dates import Period, check_day, question_period
-from .documents import Document, IngestError, parse_bytes
-from .embedding import Embedder
-from .examples import ExampleCache
-from .folding import fold, language_of
-from .indexing import CompactReport, IngestReport, Plan, plan_update
-from .ingest import VectorCache, embed_documents
-from .lexical import tokenize
-from .loading import load_documents
-from .question import Question, prepare
-from .retrieval import Filters, Hit, newest_published, search
+from .answer.compose import EMPTY_QUESTION, Answer, compose
+from .answer.conversation import Message, Resolution, last_answer, quoted_docs, resolve
+from .answer.examples import ExampleCache
+from .embed.embedding import Embedder
+from .ingest.chunking import Chunk, ChunkerConfig
+from .ingest.documents import Document, IngestError, parse_bytes
+from .ingest.loading import load_documents
+from .ingest.pipeline import VectorCache, embed_documents
+from .ingest.plan import CompactReport, IngestReport, Plan, plan_update
+from .ingest.sharding import Shard
+from .search.question import Question, prepare
+from .search.retrieval import Filters, Hit, newest_published, search
 from .settings import AnswerMode, RetrievalMode, Settings, load_settings, parse_enum
-from .sharding import Shard
 from .store import Backend, IndexCorrupt, IndexMismatch, IndexMissing, Manifest, Store, backend_for
+from .text.dates import Period, check_day, question_period
+from .text.folding import fold, language_of
+from .text.lexical import tokenize
 
 if TYPE_CHECKING:
     from .llm import LLMEvent
@@ -118,7 +118,7 @@ class Rag:
     ) -> IngestReport:  # fmt: skip
         """Add new and changed files, keep unchanged ones; with ``prune`` the index mirrors exactly these files.
 
-        With ``shard`` only that share of the documents is considered (and pruned), see rag.sharding.
+        With ``shard`` only that share of the documents is considered (and pruned), see rag.ingest.sharding.
         """
         roots = [Path(p) for p in (paths or [self.settings.seeds_dir])]
         documents, errors = load_documents(roots)
@@ -278,7 +278,7 @@ class Rag:
         return dataclasses.replace(asked, terms={t: w if t in own else w * share for t, w in asked.terms.items()})
 
     def resolve(self, question: str, history: Sequence[Message] | None = None, llm: bool | None = None) -> Resolution:
-        """What is searched for ``question`` asked after ``history`` (OpenAI-style messages); see rag.conversation.
+        """What is searched for ``question`` asked after ``history`` (OpenAI-style messages); see rag.answer.conversation.
 
         A follow-up's ``cited_docs`` come from the last assistant message's ``citations`` when it
         has them, else from the passages that hold its quoted sentences. With ``llm`` (default: the

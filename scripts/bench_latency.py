@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rag import Rag, load_settings  # noqa: E402
-from rag.evaluation import load_dataset, percentile  # noqa: E402
+from rag.eval.evaluation import load_dataset, percentile  # noqa: E402
 from rag.store import StoreConfig, commit, load_index  # noqa: E402
 
 CACHE = ROOT / "index" / "eval-cache"

@@ -55,7 +55,7 @@ from rag import (  # noqa: E402
     load_settings,
 )
 from rag.llm import LLMResult, llm_answer, result_to_dict  # noqa: E402
-from rag.verify import bare  # noqa: E402
+from rag.llm.verify import bare  # noqa: E402
 from ui.llm_server import free_port, serve_local, wait_ready  # noqa: E402
 
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rag.evaluation import _qa_rows, format_report, load_dataset, run  # noqa: E402
+from rag.eval.evaluation import _qa_rows, format_report, load_dataset, run  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 QUESTIONS = ROOT / "eval" / "news_qa.jsonl"

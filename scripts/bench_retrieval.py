@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rag.evaluation import load_dataset, run  # noqa: E402
+from rag.eval.evaluation import load_dataset, run  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"

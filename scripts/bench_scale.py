@@ -52,16 +52,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from procmem import peak_gb  # noqa: E402  (scripts/ is on the path when a script runs)
 
 from rag import Question, Rag, load_settings  # noqa: E402
-from rag.chunking import Chunk, chunk_document  # noqa: E402
-from rag.documents import Document, parse_bytes  # noqa: E402
-from rag.evaluation import percentile  # noqa: E402
-from rag.lexical import merge_postings  # noqa: E402
+from rag.eval.evaluation import percentile  # noqa: E402
+from rag.ingest.chunking import Chunk, chunk_document  # noqa: E402
+from rag.ingest.documents import Document, parse_bytes  # noqa: E402
 from rag.store import EmbeddedStore, Manifest, load_index  # noqa: E402
 from rag.store import vectors as vector_index  # noqa: E402
 from rag.store.manifest import publish  # noqa: E402
 from rag.store.milvus import MilvusBackend  # noqa: E402
 from rag.store.segment import write_segment  # noqa: E402
 from rag.store.writer import StoreConfig, entry  # noqa: E402
+from rag.text.lexical import merge_postings  # noqa: E402
 
 NEWS = ROOT.parent / "shared" / "data" / "news_zh_20k.jsonl.xz"
 CACHE = ROOT / "index" / "bench-cache"

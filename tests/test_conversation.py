@@ -1,4 +1,4 @@
-"""Follow-up questions read in their conversation (rag.conversation), and the answer recording what was searched."""
+"""Follow-up questions read in their conversation (rag.answer.conversation), and the answer recording what was searched."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rag import Rag, Settings, answer_message
-from rag.conversation import is_follow_up, resolve
+from rag.answer.conversation import is_follow_up, resolve
 from rag.llm.rewrite import invented
 
 GRANTS = "重庆工行为多少名贫困大学生发放了资助金？"

@@ -9,7 +9,7 @@ import pytest
 
 from helpers import FAKE_MODEL, ROOT
 from rag import evaluate_path, format_report, load_settings
-from rag.conversation_eval import is_conversation_file, load
+from rag.eval.conversation import is_conversation_file, load
 from ui.cli import main
 
 GRANTS = {"question": "重庆工行为多少名贫困大学生发放了资助金？", "standalone": "重庆工行为多少名贫困大学生发放了资助金？", "answer": ["8万"], "evidence": "超过8万名贫困大学生", "answerable": True}

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from rag.cleaning import is_caption, is_furniture, split_runs, strip_furniture
-from rag.documents import (
+from rag.ingest.documents import (
     CAPTION,
     HEADING,
     IngestError,
     parse_bytes,
 )
-from rag.loading import load_documents
+from rag.ingest.loading import load_documents
+from rag.text.cleaning import is_caption, is_furniture, split_runs, strip_furniture
 
 ARTICLE = """星河农场推出智慧灌溉系统
 
@@ -194,7 +194,7 @@ def test_scraped_article_has_no_blank_stretches_and_offsets_hold() -> None:
     assert [doc.paragraph_text(i) for i in range(len(doc.paragraphs))] == ["暴雨过后，城区积水已经全部排除。", "交通恢复正常，公交线路全部恢复运营。"]
     for p in doc.paragraphs:
         assert doc.text[p.start : p.end].strip() == doc.text[p.start : p.end]
-    from rag.chunking import ChunkerConfig, chunk_document
+    from rag.ingest.chunking import ChunkerConfig, chunk_document
 
     for chunk in chunk_document(doc, ChunkerConfig(10, 40, 0)):
         assert doc.text[chunk.start : chunk.end] == chunk.text

@@ -21,8 +21,8 @@ import pytest
 
 from helpers import ROOT, SEEDS
 from rag import IndexMismatch, Rag, load_settings
-from rag.embedding import ONNX_INT8_TAG, Embedder
-from rag.offline_model import FIDELITY_MIN_COSINE, FIDELITY_TEXTS
+from rag.embed.embedding import ONNX_INT8_TAG, Embedder
+from rag.embed.offline_model import FIDELITY_MIN_COSINE, FIDELITY_TEXTS
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT, SHARED_DATA, run_cli
-from rag.evaluation import Item, contains_answer, load_squad, recall_mrr
+from rag.eval.evaluation import Item, contains_answer, load_squad, recall_mrr
 
 
 def test_recall_and_mrr_match_a_hand_computation() -> None:

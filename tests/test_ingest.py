@@ -25,11 +25,11 @@ import pytest
 
 from helpers import FAKE_MODEL, ROOT, SEEDS, CharNgramEncoder
 from rag import DEFAULT_MODEL_ID, EmbedBackend, Rag, Settings, load_settings
-from rag.chunking import Chunk, ChunkerConfig, chunk_document
-from rag.loading import load_documents
-from rag.embedding import ONNX_INT8_TAG, Embedder, register_encoder, unregister_encoder
-from rag.ingest import CACHE_DIR, VectorCache, ahead, embed_documents
-from rag.jsonl import read_jsonl
+from rag.embed.embedding import ONNX_INT8_TAG, Embedder, register_encoder, unregister_encoder
+from rag.ingest.chunking import Chunk, ChunkerConfig, chunk_document
+from rag.ingest.jsonl import read_jsonl
+from rag.ingest.loading import load_documents
+from rag.ingest.pipeline import CACHE_DIR, VectorCache, ahead, embed_documents
 from rag.store import load_index
 
 SettingsFactory = Callable[..., Settings]
@@ -170,7 +170,7 @@ import sys, time
 sys.path.insert(0, {tests!r})
 from helpers import CharNgramEncoder
 from rag import Rag, load_settings
-from rag.embedding import register_encoder
+from rag.embed.embedding import register_encoder
 
 class Slow(CharNgramEncoder):
     def encode(self, sentences, **options):

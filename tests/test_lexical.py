@@ -1,4 +1,4 @@
-"""``rag.lexical``: what ``tokenize`` keeps, and BM25 scores against a reference written out here.
+"""``rag.text.lexical``: what ``tokenize`` keeps, and BM25 scores against a reference written out here.
 
 The reference is the variant bm25s uses by default (``method="lucene"``,
 k1 = 1.5, b = 0.75): for each query token occurrence t found in the corpus,
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.lexical import STOPWORDS, LexicalIndex, tokenize
+from rag.text.lexical import STOPWORDS, LexicalIndex, tokenize
 
 K1, B = 1.5, 0.75
 

@@ -42,7 +42,7 @@ from rag.llm import (
     result_to_dict,
     stream_chat,
 )
-from rag.verify import verify
+from rag.llm.verify import verify
 from ui.llm_server import died, exit_reason, free_port, serve_local
 
 ANSWERABLE = "工行推出了多少项普惠金融API开放服务？"

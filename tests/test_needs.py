@@ -1,7 +1,7 @@
 """The asked fact first, understood in other words: real chunks of a made-up article, no model.
 
 The hits come from a real document through the real chunker and questions
-through ``rag.question.prepare``; only retrieval ranks and cosines are set by
+through ``rag.search.question.prepare``; only retrieval ranks and cosines are set by
 hand. Each question asks for a kind of fact in words the article does not use
 (多了 ↔ 新增, 排名 ↔ 位居, 一共 ↔ 共计 …); the answer must open with the sentence
 holding it, mark exactly the fact, and add no sentence that does not hold it.
@@ -12,11 +12,11 @@ from __future__ import annotations
 import pytest
 
 from rag import Hit, Settings, answer_to_dict
-from rag.answer import compose
-from rag.chunking import ChunkerConfig, chunk_document
-from rag.documents import parse_bytes
-from rag.needs import Need
-from rag.question import prepare
+from rag.answer.compose import compose
+from rag.ingest.chunking import ChunkerConfig, chunk_document
+from rag.ingest.documents import parse_bytes
+from rag.search.question import prepare
+from rag.text.needs import Need
 
 SETTINGS = Settings()
 ARTICLE = (
@@ -72,7 +72,7 @@ def test_the_answer_opens_with_the_asked_fact_and_marks_it(question: str, need: 
 def test_no_sentence_without_the_asked_kind_of_fact_joins(question: str, need: Need, lead: str, fact: str) -> None:
     asked = prepare(question)
     answer = compose(asked, hits(), SETTINGS.replace(answer_keep_ratio=0.0, answer_max_sentences=10))
-    from rag.scoring import facts
+    from rag.answer.scoring import facts
 
     for citation in answer.citations:
         for quote in citation.quotes:
@@ -134,7 +134,7 @@ def test_as_what_is_not_a_why_question(question: str) -> None:
 )
 def test_a_fact_in_other_shapes_is_found(need: Need, sentence: str, fact: str) -> None:
     """A cause told before 因此, a century in words, a geological age, an organisation jieba cuts into nouns."""
-    from rag.needs import spans_in
+    from rag.text.needs import spans_in
 
     assert fact in [sentence[s.start : s.end] for s in spans_in(sentence, (need,))]
 
@@ -147,7 +147,7 @@ def test_a_fact_in_other_shapes_is_found(need: Need, sentence: str, fact: str) -
     ],
 )
 def test_the_kind_of_name_asked_for_decides_between_names(question: str, sentence: str, fact: str) -> None:
-    from rag.needs import best_span, spans_in
+    from rag.text.needs import best_span, spans_in
 
     asked = prepare(question)
     found = best_span(sentence, spans_in(sentence, asked.needs, asked.unit, asked.folded), tuple(asked.terms))
@@ -155,7 +155,7 @@ def test_the_kind_of_name_asked_for_decides_between_names(question: str, sentenc
 
 
 def test_a_bare_kind_word_is_no_name() -> None:
-    from rag.needs import spans_in
+    from rag.text.needs import spans_in
 
     asked = prepare("第100万户市场经营主体是哪家公司？")
     sentence = "随着义乌市珒泰贸易有限公司总经理接过营业执照，第100万户市场经营主体就此诞生。"

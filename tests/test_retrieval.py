@@ -1,4 +1,4 @@
-"""``rag.retrieval.fuse``: both fusions and the single-channel modes, against sums done by hand.
+"""``rag.search.retrieval.fuse``: both fusions and the single-channel modes, against sums done by hand.
 
 Channels are ``row → (1-based rank, score)`` dicts as retrieval builds them;
 the expected numbers below are worked out in the comments, so a change to
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.retrieval import fuse
+from rag.search.retrieval import fuse
 from rag.settings import Settings
 
 Channel = dict[int, tuple[int, float]]

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 from rag import Rag, Settings, Shard
-from rag.documents import Document, parse_bytes
-from rag.lexical import tokenize
+from rag.ingest.documents import Document, parse_bytes
 from rag.store import EmbeddedStore, load_index, read_manifest
+from rag.text.lexical import tokenize
 from ui.cli import main
 
 SettingsFactory = Callable[..., Settings]

@@ -32,7 +32,7 @@ import sys
 sys.path[:0] = [{root!r}, {tests!r}]
 from helpers import FAKE_MODEL, CharNgramEncoder
 from rag import Rag, load_settings
-from rag.embedding import register_encoder
+from rag.embed.embedding import register_encoder
 from test_segments import article
 register_encoder(FAKE_MODEL, lambda settings: CharNgramEncoder())
 rag = Rag(load_settings(index_dir={index!r}, embed_model=FAKE_MODEL, max_segments=4))

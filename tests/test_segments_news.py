@@ -24,10 +24,10 @@ from test_stores import milvus_server, store_settings  # noqa: F401  (the parame
 
 from helpers import CharNgramEncoder
 from rag import IndexCorrupt, Rag, Settings
-from rag.documents import Document
-from rag.embedding import register_encoder, unregister_encoder
+from rag.embed.embedding import register_encoder, unregister_encoder
+from rag.ingest.documents import Document
+from rag.ingest.stories import group_stories
 from rag.store import load_index
-from rag.stories import group_stories
 
 SettingsFactory = Callable[..., Settings]
 

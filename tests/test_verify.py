@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from rag.llm.verify import Verification, apply, facts, split_answer, verify
 from rag.settings import Settings
-from rag.verify import Verification, apply, facts, split_answer, verify
 
 PASSAGES = {
     1: "工行已累计推出353款数字金融产品。截至目前，工行线上融资规模突破8000亿元，服务客户超过1,400万户。",

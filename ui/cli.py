@@ -2,7 +2,7 @@
 
 Library exceptions become one-line messages on stderr and exit status 1 (2 for
 usage errors); a traceback is shown only with ``RAG_DEBUG=1``. JSON output is a
-stable contract (see ``rag.serialize``).
+stable contract (see ``rag.answer.serialize``).
 """
 
 from __future__ import annotations

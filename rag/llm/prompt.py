@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..chunking import split_sentences
-from ..folding import language_of
-from ..retrieval import Hit
-from ..verify import bare
+from ..ingest.chunking import split_sentences
+from ..search.retrieval import Hit
+from ..text.folding import language_of
+from .verify import bare
 
 #: What the model must answer, verbatim, when the passages do not hold the answer.
 NO_ANSWER = {

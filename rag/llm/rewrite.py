@@ -4,9 +4,9 @@ With ``answer_mode = llm`` a model may read the conversation and write the
 follow-up out in full; models do this fluently but sometimes slip in a name or
 a number the user never said (a year, another city), and the search would then
 look for something nobody asked about. So the rewrite is checked the way answer
-sentences are (rag.verify): every number, quoted name and proper name in it must
+sentences are (rag.llm.verify): every number, quoted name and proper name in it must
 occur in the conversation or the question. Otherwise — or when the model fails —
-the offline rewrite (rag.conversation) stands.
+the offline rewrite (rag.answer.conversation) stands.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..conversation import Message
+from ..answer.conversation import Message
 from ..settings import Settings
-from ..verify import facts, has_fact, names, normalize
 from .client import LLMError, stream_chat
+from .verify import facts, has_fact, names, normalize
 
 SYSTEM = (
     "You rewrite the user's last question so that it can be understood without the conversation. "

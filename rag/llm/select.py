@@ -7,7 +7,7 @@ retrieved passages, and then:
 * the refusal gate runs first: when the extractive answer refuses, the model
   is never called, so a fluent model cannot answer what the documents do not say;
 * its text streams as deltas (a draft: nothing is verified yet), then every
-  sentence is checked by ``rag.verify``; unsupported sentences are dropped or
+  sentence is checked by ``rag.llm.verify``; unsupported sentences are dropped or
   struck through (``llm_unsupported``), and citations point at the verified quotes;
 * when no sentence survives, or the model errs or times out, the extractive
   answer is shown instead and the result says why (``FallbackReason``).
@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from ..answer import Answer, Citation, coverage, paragraph_of
-from ..question import Question, prepare
-from ..retrieval import Hit
-from ..serialize import answer_to_dict
+from ..answer.compose import Answer, Citation, coverage, paragraph_of
+from ..answer.serialize import answer_to_dict
+from ..search.question import Question, prepare
+from ..search.retrieval import Hit
 from ..settings import Settings
-from ..verify import Verification, apply, verify
 from .client import LLMError, stream_chat
 from .prompt import build_messages, is_no_answer
+from .verify import Verification, apply, verify
 
 
 class FallbackReason(StrEnum):

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..chunking import Chunk
-from ..documents import Document
+from ..ingest.chunking import Chunk
+from ..ingest.documents import Document
 from ..settings import Settings, StoreKind
 from .base import DateRange, Ranked, Store
 from .embedded import EmbeddedStore, stored_documents

@@ -14,9 +14,9 @@ from typing import Protocol
 
 import numpy as np
 
-from ..chunking import Chunk
-from ..dates import in_range
-from ..documents import Document
+from ..ingest.chunking import Chunk
+from ..ingest.documents import Document
+from ..text.dates import in_range
 from .manifest import Manifest
 
 #: (row, score) pairs, best first.

@@ -3,7 +3,7 @@
 Both stores keep, per document, its served publication date, the yearless date
 it was read with (if any) and its story id in their manifest entries, and the
 LSH band keys of its MinHash beside its records. A write regroups only what it
-touches (rag.stories.regroup) and completes yearless dates from the dated
+touches (rag.ingest.stories.regroup) and completes yearless dates from the dated
 entries, so adding one article never re-reads the collection's texts.
 """
 
@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ..dates import is_partial, with_year
-from ..documents import Document
-from ..stories import StoredStories, StoryParams, likeliest_year, lsh_shape, regroup
+from ..ingest.documents import Document
+from ..ingest.stories import StoredStories, StoryParams, likeliest_year, lsh_shape, regroup
+from ..text.dates import is_partial, with_year
 from .manifest import Manifest
 
 
@@ -92,7 +92,7 @@ class Years:
 
     @property
     def year(self) -> int | None:
-        """The year most dated documents carry, as rag.stories.year_of picks it."""
+        """The year most dated documents carry, as rag.ingest.stories.year_of picks it."""
         return likeliest_year(self.counts)
 
     def as_manifest(self) -> dict[str, Any]:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..chunking import Chunk
-from ..documents import Document
-from ..lexical import Results, bm25_scores, top
+from ..ingest.chunking import Chunk
+from ..ingest.documents import Document
+from ..text.lexical import Results, bm25_scores, top
 from . import vectors as vector_index
 from .base import DateRange, ManifestFacts, Ranked
 from .manifest import IndexCorrupt, Manifest, current_generation, read_manifest

@@ -24,15 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import fsync_dir, fsync_tree, write_atomic
-from ..dates import is_partial
-from ..documents import Document
+from ..ingest.documents import Document
+from ..text.dates import is_partial
 
 FORMAT_VERSION = 3
 POINTER = "CURRENT"
 GENERATION_PREFIX = "gen-"
 SEGMENT_PREFIX = "seg-"
 STAGING_PREFIX = ".staging-"
-#: The lexical channel's terms are rag.lexical.tokenize's (the embedded store's always are).
+#: The lexical channel's terms are rag.text.lexical.tokenize's (the embedded store's always are).
 PRODUCT_TERMS = "product"
 
 
@@ -56,13 +56,13 @@ class Manifest:
     faiss_factory: str
     #: doc id → {"sha256", "source", "title", "segment", "chunks", "published", "partial", "story"}:
     #: ``published`` the date served (a yearless ``partial`` one completed with the collection's year),
-    #: ``story`` the story id (rag.stories; the document's own id when no other tells it)
+    #: ``story`` the story id (rag.ingest.stories; the document's own id when no other tells it)
     documents: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: segment folder names, in row order
     segments: Sequence[str] = ()
     version: int = FORMAT_VERSION
     created: float = field(default_factory=time.time)
-    #: what the lexical channel's terms are: the product's own (rag.lexical.tokenize), or Milvus's jieba analyzer
+    #: what the lexical channel's terms are: the product's own (rag.text.lexical.tokenize), or Milvus's jieba analyzer
     analyzer: str = PRODUCT_TERMS
     #: how many dated documents each year has, and which documents have a yearless date: kept by each
     #: write (rag.store.catalog) so that completing years never walks every entry; None: work them out

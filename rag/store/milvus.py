@@ -6,7 +6,7 @@ tests) or ``http(s)://host:19530`` (a Milvus server or cluster; Zilliz Cloud wit
 
 * ``<prefix>_chunks``: chunk id, document id, the text Milvus computes a BM25
   sparse field from, the chunk record, the vector. With ``RAG_MILVUS_ANALYZER=product``
-  (the default) that text is the product's own terms (rag.lexical.tokenize), each
+  (the default) that text is the product's own terms (rag.text.lexical.tokenize), each
   spelled as a short hash that Milvus's standard tokenizer keeps whole, so Milvus's
   BM25 ranks exactly as the embedded store's within a Milvus segment; with ``jieba``
   it is the folded search text under Milvus's jieba analyzer;
@@ -42,12 +42,12 @@ from typing import Any
 
 import numpy as np
 
-from ..chunking import Chunk
-from ..documents import Document
-from ..folding import fold
-from ..lexical import K1, B, tokenize
+from ..ingest.chunking import Chunk
+from ..ingest.documents import Document
+from ..ingest.stories import StoryParams
 from ..settings import MilvusAnalyzer
-from ..stories import StoryParams
+from ..text.folding import fold
+from ..text.lexical import K1, B, tokenize
 from .base import DateRange, ManifestFacts, Ranked
 from .catalog import annotate_write, move_sources, no_bands, stored_stories
 from .manifest import FORMAT_VERSION, IndexMissing, Manifest

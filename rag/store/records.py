@@ -14,8 +14,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..chunking import Chunk
-from ..documents import Document, Paragraph
+from ..ingest.chunking import Chunk
+from ..ingest.documents import Document, Paragraph
 
 FILE = "records.sqlite"
 

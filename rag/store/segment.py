@@ -20,10 +20,10 @@ import faiss
 import numpy as np
 
 from ..atomic import fsync_dir, fsync_tree
-from ..chunking import Chunk
-from ..documents import Document
-from ..lexical import Postings
+from ..ingest.chunking import Chunk
+from ..ingest.documents import Document
 from ..ondisk import StoredArray
+from ..text.lexical import Postings
 from . import vectors as vector_index
 from .manifest import SEGMENT_PREFIX, STAGING_PREFIX, new_name
 from .records import Records, write_records
@@ -41,7 +41,7 @@ class Segment:
     doc_ids: list[str]  # the segment's documents; row_docs indexes into it
     row_docs: np.ndarray
     records: Records
-    bands: np.ndarray  # LSH band keys of each document's MinHash, rows as doc_ids (rag.stories)
+    bands: np.ndarray  # LSH band keys of each document's MinHash, rows as doc_ids (rag.ingest.stories)
 
     def live(self, documents: Mapping[str, Mapping[str, Any]]) -> np.ndarray:
         """Rows whose document's live copy is in this segment."""

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..dates import is_partial
-from ..documents import Document
+from ..ingest.documents import Document
+from ..text.dates import is_partial
 from .manifest import IndexCorrupt, Manifest, current_generation
 from .records import chunk_from, document_from
 from .writer import StoreConfig, commit

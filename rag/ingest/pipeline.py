@@ -31,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_atomic
+from ..atomic import write_atomic
+from ..embed.embedding import Embedder
 from .chunking import Chunk, ChunkerConfig, chunk_document
 from .documents import Document
-from .embedding import Embedder
 
 #: progress(done, total): chunks embedded or found in the cache so far, and the expected total.
 ChunkProgress = Callable[[int, int], None]

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..settings import Settings
 from .documents import BODY, CAPTION, HEADING, Document, Paragraph
-from .settings import Settings
 
 Span = tuple[int, int]
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-#: Written into the folder by ``ensure_model(onnx=True)`` (:func:`rag.offline_model.onnx.install_onnx_int8`).
+#: Written into the folder by ``ensure_model(onnx=True)`` (:func:`rag.embed.offline_model.onnx.install_onnx_int8`).
 ONNX_INT8_FILE = "onnx/model_qint8_avx512_vnni.onnx"
 
 #: progress(message): a line for the person waiting on a build.

@@ -4,7 +4,7 @@ A document's date comes from, best first: an HTML ``<meta>`` article date or a
 ``<time datetime>``, a leading metadata line of a scraped article (the part
 before ``正文：``), a dateline (新华社北京8月10日电), a date in the file name.
 A date written without its year (08/16 13:50, 8月10日电) takes the year from
-the metadata line or the file name, else from the collection (rag.stories): the
+the metadata line or the file name, else from the collection (rag.ingest.stories): the
 years an article's body mentions are often those of other events. Dates are ISO strings (``2023-08-16`` or
 ``2023-08-16T13:50``) so that they sort and compare as text.
 

@@ -13,10 +13,10 @@ passages always give the same verdicts and a reviewer can redo the check by hand
   (a person, place or organisation by jieba's part-of-speech tags, or a
   Latin-script name such as ICBC) must occur in the cited passage — a model
   that swaps 建设银行 for the passage's 工行 keeps most words but not the facts;
-* enough of its content words (jieba words minus ``rag.lexical.STOPWORDS``)
+* enough of its content words (jieba words minus ``rag.text.lexical.STOPWORDS``)
   must occur in ONE sentence of that passage, which is shown as the quote.
 
-Matching happens on folded text (``rag.folding.fold``: NFKC width folding,
+Matching happens on folded text (``rag.text.folding.fold``: NFKC width folding,
 traditional → simplified, lower case), so 銀行 matches 银行 and ２０２３ matches 2023.
 """
 
@@ -30,10 +30,10 @@ from dataclasses import dataclass
 import jieba
 import jieba.posseg
 
-from .chunking import split_sentences
-from .folding import fold, has_cjk, language_of
-from .lexical import STOPWORDS
-from .settings import Settings, Unsupported
+from ..ingest.chunking import split_sentences
+from ..settings import Settings, Unsupported
+from ..text.folding import fold, has_cjk, language_of
+from ..text.lexical import STOPWORDS
 
 jieba.setLogLevel(logging.WARNING)
 

@@ -12,8 +12,8 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 
-from .chunking import SPEAKER, is_question, split_sentences
-from .documents import BODY, HEADING, Document
+from ..ingest.chunking import SPEAKER, is_question, split_sentences
+from ..ingest.documents import BODY, HEADING, Document
 
 #: How many chips the interface shows, and how many candidates it may try.
 SHOWN = 4

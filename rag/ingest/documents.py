@@ -1,6 +1,6 @@
-"""Files → ``Document``: decoding, paragraphs classified (rag.cleaning), publication date, assembly.
+"""Files → ``Document``: decoding, paragraphs classified (rag.text.cleaning), publication date, assembly.
 
-The format readers live in rag.formats; their names used elsewhere are re-exported here.
+The format readers live in rag.text.formats; their names used elsewhere are re-exported here.
 
 A document's ``text`` is the cleaned article: its paragraphs joined by a blank
 line. Every later offset (chunks, quotes, highlights) points into that text, so
@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cleaning import is_caption, looks_like_heading, strip_furniture
-from .dates import find_published
-from .formats import (
+from ..text.cleaning import is_caption, looks_like_heading, strip_furniture
+from ..text.dates import find_published
+from ..text.formats import (
     BODY,
     CAPTION,
     HEADING,

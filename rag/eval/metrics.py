@@ -1,7 +1,7 @@
 """What every evaluation counts: a question's gold, where it ranks, whether an answer holds it.
 
-Shared by the single-question sets (``rag.evaluation``) and the conversation set
-(``rag.conversation_eval``), which otherwise know nothing of each other.
+Shared by the single-question sets (``rag.eval.evaluation``) and the conversation set
+(``rag.eval.conversation``), which otherwise know nothing of each other.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .folding import fold
-from .retrieval import Hit
+from ..search.retrieval import Hit
+from ..text.folding import fold
 
 RANKS = (1, 5, 10)
 

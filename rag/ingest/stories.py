@@ -27,7 +27,7 @@ import numpy as np
 if TYPE_CHECKING:  # datasketch pulls in scipy.integrate (0.2 s): only a write needs it, never a question
     from datasketch import MinHash
 
-from .dates import is_partial, with_year
+from ..text.dates import is_partial, with_year
 from .documents import Document
 
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")

@@ -1,7 +1,7 @@
 """How well a sentence answers a question, and how likely the passages answer it at all.
 
 Sentence score: the question's key terms the sentence covers, its verbatim
-phrases, whether it holds the kind of fact asked for (``rag.needs``: a figure
+phrases, whether it holds the kind of fact asked for (``rag.text.needs``: a figure
 right after 增加 for 多了多少, a name for 谁 …), the retrieval rank and cosine.
 Evidence: a logistic model over a few features of the passages, fitted by
 scripts/fit_evidence.py; the refusal gate compares it with a threshold.
@@ -13,11 +13,11 @@ import math
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from .folding import cross_lingual, fold
-from .needs import Fact, need_score, spans_in
-from .question import CONTENT_NOISE, Question, idf_table
-from .retrieval import Hit
-from .settings import Settings
+from ..search.question import CONTENT_NOISE, Question, idf_table
+from ..search.retrieval import Hit
+from ..settings import Settings
+from ..text.folding import cross_lingual, fold
+from ..text.needs import Fact, need_score, spans_in
 
 #: Fitted by scripts/fit_evidence.py on CMRC 2018 trial (held-out articles) and the seed QA set.
 _EVIDENCE_WEIGHTS = (1.77, 3.08, 5.1, -0.51, -3.09, -1.46)

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chunking import Chunk
-from .dates import Period, in_range
+from ..ingest.chunking import Chunk
+from ..settings import Fusion, RetrievalMode, Settings
+from ..store import DateRange, Store
+from ..text.dates import Period, in_range
 from .question import Question
-from .settings import Fusion, RetrievalMode, Settings
-from .store import DateRange, Store
 
 #: row → (1-based rank in the channel, score). A rank is None for a row the channel scored
 #: but did not rank itself (a BM25 candidate whose cosine was computed afterwards).
@@ -179,7 +179,7 @@ def search(
     """The ``top_k`` best chunks for a prepared question (its ``vector`` must be set).
 
     ``filters`` limit the publication dates searched and name the question's period;
-    ``prefer_docs`` are the documents the previous answer of a conversation cited (see rag.conversation).
+    ``prefer_docs`` are the documents the previous answer of a conversation cited (see rag.answer.conversation).
     """
     if question.vector is None:
         raise ValueError("the question has no vector: prepare it with Rag.prepare, which embeds it")

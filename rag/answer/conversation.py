@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 import jieba.posseg
 
-from .folding import fold, has_cjk
-from .question import key_terms
+from ..search.question import key_terms
+from ..text.folding import fold, has_cjk
 
 if TYPE_CHECKING:
-    from .answer import Answer
-    from .chunking import Chunk
+    from ..ingest.chunking import Chunk
+    from .compose import Answer
 
 #: One chat message as OpenAI clients send it (extra keys such as ``citations`` are allowed).
 Message = Mapping[str, Any]

@@ -1,7 +1,7 @@
 """File formats → text blocks: plain text, Markdown, HTML, PDF and Word.
 
 Each reader returns the article's blocks (body text, headings, captions) in
-reading order; ``rag.documents`` classifies them and assembles the ``Document``.
+reading order; ``rag.ingest.documents`` classifies them and assembles the ``Document``.
 A file that cannot be read raises ``IngestError`` naming it.
 """
 

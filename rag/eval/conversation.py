@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .api import Rag
-from .conversation import Message, answer_message
-from .documents import Document, parse_bytes
-from .folding import fold
-from .loading import load_documents
+from ..answer.conversation import Message, answer_message
+from ..api import Rag
+from ..ingest.documents import Document, parse_bytes
+from ..ingest.loading import load_documents
+from ..settings import Settings
+from ..text.folding import fold
 from .metrics import RANKS, Item, contains_answer, doc_ranks, recall_mrr
-from .settings import Settings
 
 #: The ways each follow-up is asked: (key, question field, with the conversation).
 WAYS = (("with_history", "question", True), ("without_history", "question", False), ("full", "standalone", False), ("full_with_history", "standalone", True))

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import conversation_eval
-from .api import Rag
-from .documents import Document, IngestError, parse_bytes
-from .loading import load_documents
+from ..api import Rag
+from ..ingest.documents import Document, IngestError, parse_bytes
+from ..ingest.loading import load_documents
+from ..settings import Settings
+from . import conversation as conversation_eval
 from .metrics import RANKS, Item, contains_answer, doc_ranks, first_rank, percentile, recall_mrr
-from .settings import Settings
 
 HOLDOUT_SHARE = 0.2
 HOLDOUT_SEED = 13

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .answer import Answer, AnswerSpan, Citation
-from .retrieval import Hit
+from ..search.retrieval import Hit
+from .compose import Answer, AnswerSpan, Citation
 
 
 def hit_to_dict(hit: Hit) -> dict[str, Any]:

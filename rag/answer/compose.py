@@ -3,7 +3,7 @@
 The extractive answer invents nothing: each answer sentence is a quotable
 sentence of the chunk it cites. It opens with the sentence that holds what the
 question asks for (a figure for 多少, the increase for 多了多少, a date for 何时,
-a name for 谁 …; scored in ``rag.scoring``, the needs read by ``rag.needs``),
+a name for 谁 …; scored in ``rag.answer.scoring``, the needs read by ``rag.text.needs``),
 the asked fact itself marked; a further sentence joins only on its own merit.
 When the best evidence is weak the answer says, in the question's language,
 that the documents do not say, and lists the closest passages as related reading.
@@ -16,13 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from .documents import PARAGRAPH_SEPARATOR
-from .folding import cross_lingual
-from .needs import best_span
-from .question import Question
-from .retrieval import Hit
+from ..ingest.documents import PARAGRAPH_SEPARATOR
+from ..search.question import Question
+from ..search.retrieval import Hit
+from ..settings import Settings
+from ..text.folding import cross_lingual
+from ..text.needs import best_span
 from .scoring import Candidate, candidates, coverage, evidence, evidence_features, need_bonus, phrase_overlap
-from .settings import Settings
 
 Span = tuple[int, int]
 __all__ = [
@@ -70,7 +70,7 @@ class AnswerSpan:
     n: int
     doc_start: int
     doc_end: int
-    need: str  # the kind of fact: "number", "increase", "date", "who" … (rag.needs.Need)
+    need: str  # the kind of fact: "number", "increase", "date", "who" … (rag.text.needs.Need)
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ import jieba
 import jieba.posseg
 import numpy as np
 
-from .atomic import write_atomic
-from .folding import fold, language_of
-from .lexical import STOPWORDS, tokenize
-from .needs import Need, needs_of, unit_of
+from ..atomic import write_atomic
+from ..text.folding import fold, language_of
+from ..text.lexical import STOPWORDS, tokenize
+from ..text.needs import Need, needs_of, unit_of
 
 #: Punctuation and question words: removed before comparing the question's wording with a sentence's.
 CONTENT_NOISE = re.compile(r"[\W_]+|什么|多少|哪些|哪个|如何|怎么|为什么|是否|吗|呢")
@@ -63,10 +63,10 @@ class Question:
     folded: str
     language: str  # "zh-hans", "zh-hant" or "en": the language the answer is written in
     terms: dict[str, float]  # folded content words → IDF weight (jieba, accurate mode)
-    tokens: tuple[str, ...]  # BM25 tokens (jieba search mode plus CJK bigrams; see rag.lexical)
+    tokens: tuple[str, ...]  # BM25 tokens (jieba search mode plus CJK bigrams; see rag.text.lexical)
     nouns: frozenset[str]  # folded nouns and Latin words (jieba POS): what the question is about
     content: str  # folded, without punctuation and question words (for phrase overlap)
-    needs: tuple[Need, ...]  # the kinds of fact it asks for, most specific first (see rag.needs)
+    needs: tuple[Need, ...]  # the kinds of fact it asks for, most specific first (see rag.text.needs)
     unit: str  # the measure word a how-many question names (多少项 → 项), else ""
     vector: np.ndarray | None = None  # the dense query vector, when an embedder prepared it
 

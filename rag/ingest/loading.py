@@ -1,7 +1,7 @@
 """Reading what a user points at: folders walked, files parsed, archives read line by line.
 
-The dispatch between one file (``rag.documents.parse_bytes``) and a JSONL archive
-(``rag.jsonl``) lives here, above both, so neither has to import the other.
+The dispatch between one file (``rag.ingest.documents.parse_bytes``) and a JSONL archive
+(``rag.ingest.jsonl``) lives here, above both, so neither has to import the other.
 """
 
 from __future__ import annotations

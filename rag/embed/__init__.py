@@ -1,0 +1,1 @@
+"""Vectors: the embedder and the offline model it is built from."""

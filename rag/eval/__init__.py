@@ -1,0 +1,1 @@
+"""Measuring the product: retrieval, answers and refusals on QA sets and conversations."""

@@ -1,0 +1,1 @@
+"""A question analysed once, and the hybrid search over the store."""
