@@ -17,14 +17,29 @@ modules behind it, so those can change without breaking a screen.
 from .answer.compose import REFUSALS, Answer, AnswerSpan, Citation
 from .answer.conversation import Message, Resolution, answer_message
 from .answer.serialize import answer_span_to_dict, answer_to_dict, citation_to_dict, hit_to_dict, search_to_dict
-from .api import CompactReport, IngestReport, Progress, QuestionError, Rag
-from .embed.embedding import EmbeddingError, register_encoder
-from .embed.offline_model import ModelSourceError, ensure_model, model_info
+from .api import CompactReport, IngestReport, Progress, Rag
+from .embed.embedding import register_encoder
+from .embed.offline_model import ensure_model, model_info
+from .errors import (
+    EmbeddingError,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexMissing,
+    IngestError,
+    InputError,
+    Kind,
+    LLMError,
+    MissingFile,
+    ModelSourceError,
+    QuestionError,
+    RagError,
+    SettingsError,
+)
 from .eval.evaluation import evaluate_path, format_report
 from .ingest.chunking import Chunk
-from .ingest.documents import BODY, CAPTION, HEADING, PARAGRAPH_SEPARATOR, SUPPORTED_SUFFIXES, Document, IngestError, Paragraph
+from .ingest.documents import BODY, CAPTION, HEADING, PARAGRAPH_SEPARATOR, SUPPORTED_SUFFIXES, Document, Paragraph
 from .ingest.sharding import Shard
-from .llm import FallbackReason, LLMDelta, LLMError, LLMEvent, LLMResult, result_to_dict
+from .llm import FallbackReason, LLMDelta, LLMEvent, LLMResult, result_to_dict
 from .llm.verify import SentenceVerdict, Verification
 from .search.question import Question
 from .search.retrieval import Hit, Report
@@ -39,7 +54,6 @@ from .settings import (
     env_name,
     load_settings,
 )
-from .store import IndexCorrupt, IndexMismatch, IndexMissing
 from .text.dates import Period, check_day
 
 __all__ = [
@@ -65,6 +79,8 @@ __all__ = [
     "IndexMismatch",
     "IndexMissing",
     "IngestError",
+    "InputError",
+    "Kind",
     "CompactReport",
     "IngestReport",
     "LLMDelta",
@@ -72,6 +88,7 @@ __all__ = [
     "LLMEvent",
     "LLMResult",
     "Message",
+    "MissingFile",
     "ModelSourceError",
     "Paragraph",
     "Period",
@@ -79,12 +96,14 @@ __all__ = [
     "Question",
     "Report",
     "QuestionError",
+    "RagError",
     "Rag",
     "Resolution",
     "Shard",
     "RetrievalMode",
     "SentenceVerdict",
     "Settings",
+    "SettingsError",
     "Unsupported",
     "Verification",
     "answer_message",

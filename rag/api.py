@@ -23,8 +23,9 @@ from .answer.compose import EMPTY_QUESTION, Answer, compose
 from .answer.conversation import Message, Resolution, last_answer, quoted_docs, resolve
 from .answer.examples import ExampleCache
 from .embed.embedding import Embedder
+from .errors import IndexCorrupt, IndexMismatch, IndexMissing, IngestError, QuestionError
 from .ingest.chunking import Chunk, ChunkerConfig
-from .ingest.documents import Document, IngestError, parse_bytes
+from .ingest.documents import Document, parse_bytes
 from .ingest.loading import load_documents
 from .ingest.pipeline import VectorCache, embed_documents
 from .ingest.plan import CompactReport, IngestReport, Plan, plan_update
@@ -32,7 +33,7 @@ from .ingest.sharding import Shard
 from .search.question import Question, prepare
 from .search.retrieval import Filters, Hit, newest_published, search
 from .settings import AnswerMode, RetrievalMode, Settings, load_settings, parse_enum
-from .store import Backend, IndexCorrupt, IndexMismatch, IndexMissing, Manifest, Store, backend_for
+from .store import Backend, Manifest, Store, backend_for
 from .text.dates import Period, check_day, question_period
 from .text.folding import fold, language_of
 from .text.lexical import tokenize
@@ -42,10 +43,6 @@ if TYPE_CHECKING:
 
 #: progress(stage, done, total); stage is "embed" while vectors are computed.
 Progress = Callable[[str, int, int], None]
-
-
-class QuestionError(ValueError):
-    """A question that cannot be asked (empty, too long); the message is in the question's language."""
 
 
 class Rag:
@@ -245,13 +242,13 @@ class Rag:
         question = (question or "").strip()
         language = language_of(question) if question else "zh-hans"
         if not question:
-            raise QuestionError(EMPTY_QUESTION[language])
+            raise QuestionError(EMPTY_QUESTION["en"], EMPTY_QUESTION["zh-hant" if language == "zh-hant" else "zh-hans"], language)
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise QuestionError(
-                f"Your question is {len(question)} characters long; please keep it under {limit}."
-                if language == "en"
-                else f"问题太长（{len(question)} 字），请缩短到 {limit} 字以内。"
+                f"Your question is {len(question)} characters long; please keep it under {limit}.",
+                f"问题太长（{len(question)} 字），请缩短到 {limit} 字以内。",
+                language,
             )
         return question
 
@@ -389,4 +386,4 @@ class Rag:
         return passages_read(extractive, self.settings)
 
 
-__all__ = ["Rag", "IngestReport", "CompactReport", "QuestionError", "Progress"]
+__all__ = ["Rag", "IngestReport", "CompactReport", "Progress"]

@@ -14,6 +14,7 @@ from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .errors import SettingsError
 from .text.dates import check_day
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -211,48 +212,48 @@ class Settings:
             if kind is not None:
                 object.__setattr__(self, f.name, parse_enum(kind, getattr(self, f.name), f.name))
         if self.chunk_min_chars <= 0 or self.chunk_max_chars < self.chunk_min_chars:
-            raise ValueError(
+            raise SettingsError(
                 f"chunk sizes must satisfy 0 < min <= max, got {self.chunk_min_chars}..{self.chunk_max_chars}"
             )
         if self.chunk_overlap_sentences < 0:
-            raise ValueError(f"chunk_overlap_sentences must be >= 0, not {self.chunk_overlap_sentences}")
+            raise SettingsError(f"chunk_overlap_sentences must be >= 0, not {self.chunk_overlap_sentences}")
         if not 0.0 <= self.bm25_share <= 1.0:
-            raise ValueError(f"bm25_share must lie in [0, 1], not {self.bm25_share}")
+            raise SettingsError(f"bm25_share must lie in [0, 1], not {self.bm25_share}")
         if self.top_k < 1 or self.candidates < self.top_k:
-            raise ValueError("top_k must be >= 1 and candidates >= top_k")
+            raise SettingsError("top_k must be >= 1 and candidates >= top_k")
         if self.embed_batch_size < 1 or self.answer_max_sentences < 1 or self.answer_hits < 1 or self.llm_passages < 1:
-            raise ValueError("embed_batch_size, answer_max_sentences, answer_hits and llm_passages must be >= 1")
+            raise SettingsError("embed_batch_size, answer_max_sentences, answer_hits and llm_passages must be >= 1")
         for name in (
             "follow_up_doc_bonus", "follow_up_topic_weight", "answer_keep_ratio", "answer_min_relevance",
             "refusal_threshold", "llm_min_coverage", "llm_min_relevance",
         ):  # fmt: skip
             if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must lie in [0, 1], not {getattr(self, name)}")
+                raise SettingsError(f"{name} must lie in [0, 1], not {getattr(self, name)}")
         if self.embed_threads < 0 or self.ingest_window < 1 or self.ingest_queue < 1:
-            raise ValueError("embed_threads must be >= 0, ingest_window and ingest_queue >= 1")
+            raise SettingsError("embed_threads must be >= 0, ingest_window and ingest_queue >= 1")
         if not self.device.strip():
-            raise ValueError("device must name a torch device such as cpu or cuda")
+            raise SettingsError("device must name a torch device such as cpu or cuda")
         for name in ("since", "until"):
             object.__setattr__(self, name, check_day(getattr(self, name), name))
         if self.since and self.until and self.since > self.until:
-            raise ValueError(f"since ({self.since}) must not be after until ({self.until}) / 起始日期晚于结束日期")
+            raise SettingsError(f"since ({self.since}) must not be after until ({self.until}) / 起始日期晚于结束日期")
         if self.period_boost < 0 or self.recent_days < 1:
-            raise ValueError("period_boost must be >= 0 and recent_days >= 1")
+            raise SettingsError("period_boost must be >= 0 and recent_days >= 1")
         if not 0.0 < self.story_threshold <= 1.0 or self.story_shingle_chars < 1 or self.story_num_perm < 16:
-            raise ValueError("story_threshold must lie in (0, 1], story_shingle_chars >= 1, story_num_perm >= 16")
+            raise SettingsError("story_threshold must lie in (0, 1], story_shingle_chars >= 1, story_num_perm >= 16")
         if self.faiss_exact_max < 0 or self.faiss_ef_search < 1 or self.max_segments < 2:
-            raise ValueError("faiss_exact_max must be >= 0, faiss_ef_search >= 1 and max_segments >= 2")
+            raise SettingsError("faiss_exact_max must be >= 0, faiss_ef_search >= 1 and max_segments >= 2")
         if not self.milvus_collection.replace("_", "a").isalnum() or not self.milvus_collection[:1].isalpha():
-            raise ValueError(f"milvus_collection must be letters, digits and _ starting with a letter, not {self.milvus_collection!r}")
+            raise SettingsError(f"milvus_collection must be letters, digits and _ starting with a letter, not {self.milvus_collection!r}")
         if not self.faiss_factory.strip():
-            raise ValueError('faiss_factory must be "auto" or a FAISS factory string such as "Flat" or "HNSW32"')
+            raise SettingsError('faiss_factory must be "auto" or a FAISS factory string such as "Flat" or "HNSW32"')
         if self.llm_timeout_s <= 0 or self.max_upload_mb <= 0 or self.max_question_chars < 1:
-            raise ValueError("llm_timeout_s and max_upload_mb must be > 0 and max_question_chars >= 1")
+            raise SettingsError("llm_timeout_s and max_upload_mb must be > 0 and max_question_chars >= 1")
         for name in ("api_max_body_kb", "api_concurrency", "app_queue_size"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, not {getattr(self, name)}")
+                raise SettingsError(f"{name} must be >= 1, not {getattr(self, name)}")
         if self.api_queue_size < self.api_concurrency:
-            raise ValueError(f"api_queue_size ({self.api_queue_size}) must be >= api_concurrency ({self.api_concurrency})")
+            raise SettingsError(f"api_queue_size ({self.api_queue_size}) must be >= api_concurrency ({self.api_concurrency})")
 
 
 #: Fields whose values are modes: text from the environment or a caller becomes the Enum.
@@ -276,7 +277,7 @@ def parse_enum(kind: type[E], value: Any, what: str) -> E:
         return kind(value)
     except ValueError:
         choices = ", ".join(str(m.value) for m in kind)
-        raise ValueError(f"{what} must be one of {choices}, not {value!r}") from None
+        raise SettingsError(f"{what} must be one of {choices}, not {value!r}") from None
 
 
 def env_name(field_name: str) -> str:
@@ -298,6 +299,6 @@ def load_settings(**overrides: object) -> Settings:
         try:
             values[f.name] = kind(raw)
         except ValueError as exc:
-            raise ValueError(f"{env_name(f.name)}={raw!r} is not a valid {kind.__name__}") from exc
+            raise SettingsError(f"{env_name(f.name)}={raw!r} is not a valid {kind.__name__}") from exc
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)

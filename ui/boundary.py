@@ -5,8 +5,9 @@ on_error=…)``: the outputs it may update (by component name) and what to show
 when it fails. A failure anywhere inside is caught here, its traceback logged to
 stderr, and turned into a message in the session's language by
 ``error_message``: a question the library refuses to take (``QuestionError``)
-keeps the library's own words, a missing or unreadable index says so, anything
-else gets a general apology. The browser never sees a traceback, and no failure
+keeps the library's own words, a missing, unreadable or mismatched index says so
+and what to do, another of the library's errors (``RagError``) gives its message
+in the session's language, anything else gets a general apology. The browser never sees a traceback, and no failure
 is hidden behind an empty result.
 """
 
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterator
 from html import escape
 from typing import Any, TypeVar
 
-from rag import IndexCorrupt, IndexMissing, QuestionError
+from rag import Kind, QuestionError, RagError
 
 from .labels import label, language
 
@@ -28,8 +29,10 @@ from .labels import label, language
 OnError = Callable[[BaseException, dict[str, Any]], Any]
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Failures whose message says what to do; their tracebacks are not worth logging.
-EXPECTED = (QuestionError, IndexMissing)
+#: Kinds of the library's errors whose message says what to do; their tracebacks are not worth logging.
+EXPECTED = frozenset({Kind.INPUT, Kind.NO_INDEX})
+#: Kinds the app words itself (with what to do in the app), not with the library's message.
+KIND_LABELS = {Kind.NO_INDEX: "error_no_index", Kind.INDEX_CORRUPT: "error_index_corrupt", Kind.INDEX_MISMATCH: "error_index_mismatch"}
 
 
 def log(message: str) -> None:
@@ -40,10 +43,9 @@ def error_message(exc: BaseException, lang: str, generic: str = "error_generic")
     """What the user reads about ``exc``, in ``lang``; ``generic`` is the label key for the unforeseen."""
     if isinstance(exc, QuestionError):
         return str(exc)  # "please enter a question", "too long": already in the question's language
-    if isinstance(exc, IndexMissing):
-        return label(lang, "error_no_index")
-    if isinstance(exc, IndexCorrupt):
-        return label(lang, "error_index_corrupt")
+    if isinstance(exc, RagError):
+        key = KIND_LABELS.get(exc.kind)
+        return label(lang, key) if key else exc.message(lang)
     return label(lang, generic)
 
 
@@ -79,7 +81,7 @@ def guarded(on_error: OnError) -> Callable[[F], F]:
                 arguments = dict(bound.arguments)
             except TypeError:
                 arguments = {}
-            if isinstance(exc, EXPECTED):
+            if isinstance(exc, RagError) and exc.kind in EXPECTED:
                 log(f"{fn.__name__}: {type(exc).__name__}: {exc}")
             else:
                 log(f"{fn.__name__} failed:\n{traceback.format_exc()}")

@@ -27,6 +27,8 @@ def history_file(path: str | None) -> list[dict[str, str]]:
         return []
     try:
         value = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read it ({exc.strerror or exc}) / 无法读取对话历史") from exc
     except json.JSONDecodeError as exc:
         raise CliError(f"{path}: not JSON ({exc}) / 对话历史不是 JSON") from exc
     return _history(value, path)
@@ -34,7 +36,10 @@ def history_file(path: str | None) -> list[dict[str, str]]:
 
 def questions(batch: str) -> Iterator[tuple[str, list[dict[str, str]]]]:
     """(question, history) per line: plain questions, or JSONL objects with ``question`` and an optional ``history``; ``-`` reads stdin."""
-    handle = sys.stdin if batch == "-" else open(batch, encoding="utf-8-sig")
+    try:
+        handle = sys.stdin if batch == "-" else open(batch, encoding="utf-8-sig")
+    except OSError as exc:
+        raise CliError(f"{batch}: cannot read it ({exc.strerror or exc}) / 无法读取问题文件") from exc
     with handle:
         for number, line in enumerate(handle, start=1):
             line = line.strip()

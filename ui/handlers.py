@@ -19,7 +19,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag import SUPPORTED_SUFFIXES, AnswerMode, LLMResult, QuestionError, Rag, RetrievalMode, check_day
+from rag import SUPPORTED_SUFFIXES, AnswerMode, InputError, LLMResult, QuestionError, Rag, RetrievalMode, check_day
 
 from . import cards, render
 from .boundary import error_message, guarded, handler, lang_of, status_html, status_in
@@ -119,7 +119,7 @@ def _day(value: str | None, lang: str) -> str:
     """A date-range box's day as YYYY-MM-DD ("" for none); a bad one is a message in the interface's language."""
     try:
         return check_day(value or "", "date")
-    except ValueError:
+    except InputError:
         raise QuestionError(label(lang, "bad_date", value=value)) from None
 
 

@@ -26,9 +26,9 @@ from starlette.exceptions import HTTPException
 from rag import (
     SUPPORTED_SUFFIXES,
     AnswerMode,
-    IndexMissing,
+    Kind,
     LLMResult,
-    QuestionError,
+    RagError,
     answer_to_dict,
     result_to_dict,
     search_to_dict,
@@ -52,13 +52,23 @@ from .api_support import Admission, ApiError, BodyLimit, error_response
 from .constants import RETRY_AFTER_S
 from .state import App
 
+#: The status of each kind of library error (``rag.Kind``): whose fault, and whether waiting helps.
+KIND_STATUS = {
+    Kind.INPUT: 400,
+    Kind.NO_INDEX: 503,  # with Retry-After: documents may be on their way
+    Kind.INDEX_MISMATCH: 409,  # the index conflicts with the configured model: `rag ingest` rebuilds it
+    Kind.INDEX_CORRUPT: 503,
+    Kind.UNAVAILABLE: 503,
+    Kind.SETTINGS: 500,
+}
 #: Extra room over the upload limit for the multipart framing around the file.
 MULTIPART_SLACK = 64 * 1024
 #: Bytes a sign-in form may carry (a user name, a password or key, the page to return to).
 LOGIN_BODY_LIMIT = 16 * 1024
 #: Statuses every /v1 route may answer, documented in the schema.
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (400, 401, 413)
+    **{code: {"model": ErrorResponse} for code in (400, 401, 413)},
+    409: {"model": ErrorResponse, "description": "the index was built with another embedding model: run `rag ingest` to rebuild it"},
 }
 #: What a route that changes the index may also answer: a read-only key is refused.
 WRITES: dict[int | str, dict[str, Any]] = {403: {"model": ErrorResponse, "description": "the key may only read"}}
@@ -199,13 +209,12 @@ def _errors(api: FastAPI) -> None:
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.message, exc.code, exc.headers)
 
-    @api.exception_handler(QuestionError)
-    async def question_error(request: Request, exc: QuestionError) -> JSONResponse:
-        return error_response(400, str(exc), "invalid_question")
-
-    @api.exception_handler(IndexMissing)
-    async def no_index(request: Request, exc: IndexMissing) -> JSONResponse:
-        return error_response(503, str(exc), "no_index", {"Retry-After": str(RETRY_AFTER_S)})
+    @api.exception_handler(RagError)
+    async def library_error(request: Request, exc: RagError) -> JSONResponse:
+        """The library's errors by kind: the caller's input 400, an index to rebuild 409, the rest 503."""
+        status = KIND_STATUS[exc.kind]
+        retry = {"Retry-After": str(RETRY_AFTER_S)} if exc.kind == Kind.NO_INDEX else None
+        return error_response(status, str(exc), exc.code, retry)
 
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..errors import EmbeddingError
 from ..settings import DEFAULT_MODEL_ID, EmbedBackend, Settings
 from ..text.folding import fold
 
@@ -42,10 +43,6 @@ _FAMILY_PROMPTS = (
 
 Progress = Callable[[int, int], None]
 _RECENT_QUERIES = 512
-
-
-class EmbeddingError(RuntimeError):
-    """The embedding model cannot be loaded; the message says what to do."""
 
 
 class Encoder(Protocol):

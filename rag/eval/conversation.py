@@ -23,6 +23,7 @@ from typing import Any
 
 from ..answer.conversation import Message, answer_message
 from ..api import Rag
+from ..errors import InputError
 from ..ingest.documents import Document, parse_bytes
 from ..ingest.loading import load_documents
 from ..settings import Settings
@@ -82,7 +83,7 @@ def load(path: Path, settings: Settings) -> tuple[list[Document], list[Conversat
             evidence = (turn["evidence"],) if turn.get("evidence") else ()
             gold = frozenset(doc for doc, text in folded.items() for e in evidence if fold(e) in text) if answerable else frozenset()
             if answerable and not gold:
-                raise ValueError(f"{path}: evidence of {turn['standalone']!r} is in no document")
+                raise InputError(f"{path}: evidence of {turn['standalone']!r} is in no document / 证据不在任何文档中")
             item = Item(turn["standalone"], gold, evidence, tuple(turn.get("answer") or ()), answerable)
             turns.append(Turn(turn["question"], turn["standalone"], item))
         conversations.append(Conversation(row["id"], row.get("source", ""), tuple(turns)))

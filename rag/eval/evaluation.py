@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from ..api import Rag
-from ..ingest.documents import Document, IngestError, parse_bytes
+from ..errors import IngestError, InputError, MissingFile
+from ..ingest.documents import Document, parse_bytes
 from ..ingest.loading import load_documents
 from ..settings import Settings
 from . import conversation as conversation_eval
@@ -117,7 +118,7 @@ def load_qa_jsonl(path: Path, corpus: Sequence[Document]) -> Dataset:
         answerable = bool(row.get("answerable", True))
         gold = frozenset(d.id for d in corpus for e in evidence if e in d.text) if answerable else frozenset()
         if answerable and not gold:
-            raise ValueError(f"{path}: evidence of {row['question']!r} is in no document")
+            raise InputError(f"{path}: evidence of {row['question']!r} is in no document / 证据不在任何文档中")
         items.append(Item(row["question"], gold, evidence, answers, answerable, require_all=True))
     return Dataset(path.stem, tuple(corpus), tuple(items))
 
@@ -259,7 +260,7 @@ def load_dataset(path: Path, settings: Settings, background: int | None = None) 
         if spec and spec.get("news"):
             news = (path.parent / spec["news"]).resolve()
             if not news.exists():
-                raise FileNotFoundError(f"{path}: the news articles it needs are not at {news}")
+                raise MissingFile(f"{path}: the news articles it needs are not at {news} / 找不到所需的新闻数据")
             wanted = {str(d) for row in rows for d in row.get("docs", ())}
             size = int(spec.get("background", 0)) if background is None else background
             return load_qa_jsonl(path, news_corpus(news, wanted, size))
@@ -270,7 +271,7 @@ def load_dataset(path: Path, settings: Settings, background: int | None = None) 
 
 def evaluate_path(path: Path, settings: Settings, limit: int | None = None, mode: str | None = None) -> dict[str, Any]:
     if not path.exists():
-        raise FileNotFoundError(f"no such dataset: {path}")
+        raise MissingFile(f"no such dataset: {path} / 评测数据集不存在")
     mode = mode or settings.retrieval_mode
     if conversation_eval.is_conversation_file(path):
         return conversation_eval.run(path, settings.replace(retrieval_mode=mode), limit=limit)

@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, cast
 
-from .documents import Document, IngestError, parse_bytes
+from ..errors import IngestError
+from .documents import Document, parse_bytes
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.xz")
 #: How a line is read, part of each document's hash: an index built by an earlier reading (which

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .documents import SUPPORTED_SUFFIXES, Document, IngestError, parse_bytes
+from ..errors import IngestError
+from .documents import SUPPORTED_SUFFIXES, Document, parse_bytes
 from .jsonl import is_jsonl, read_jsonl
 
 

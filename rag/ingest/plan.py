@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .documents import Document, IngestError
+from ..errors import IngestError
+from .documents import Document
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+from ..errors import InputError
+
 
 @dataclass(frozen=True)
 class Shard:
@@ -18,7 +20,7 @@ class Shard:
 
     def __post_init__(self) -> None:
         if self.count < 1 or not 0 <= self.index < self.count:
-            raise ValueError(f"a shard is i/n with 0 <= i < n, not {self.index}/{self.count} / 分片应写作 i/n，且 0 ≤ i < n")
+            raise InputError(f"a shard is i/n with 0 <= i < n, not {self.index}/{self.count} / 分片应写作 i/n，且 0 ≤ i < n")
 
     @classmethod
     def parse(cls, text: str) -> Shard:
@@ -28,7 +30,7 @@ class Shard:
         except ValueError as exc:
             if "shard" in str(exc):
                 raise
-            raise ValueError(f"a shard is written i/n (e.g. 0/4), not {text!r} / 分片应写作 i/n，例如 0/4") from exc
+            raise InputError(f"a shard is written i/n (e.g. 0/4), not {text!r} / 分片应写作 i/n，例如 0/4") from exc
 
     def takes(self, doc_id: str) -> bool:
         return zlib.crc32(doc_id.encode("utf-8")) % self.count == self.index

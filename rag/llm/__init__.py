@@ -5,7 +5,8 @@ OpenAI-compatible endpoint, every failure one ``LLMError``) and ``select``
 (verifying the model's text and choosing what to show, or why not).
 """
 
-from .client import LLMError, stream_chat
+from ..errors import LLMError
+from .client import stream_chat
 from .prompt import NO_ANSWER, build_messages, is_no_answer, passage_block
 from .select import (
     FallbackReason,

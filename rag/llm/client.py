@@ -12,11 +12,8 @@ import time
 from collections.abc import Iterator
 from typing import Any, cast
 
+from ..errors import LLMError
 from ..settings import Settings
-
-
-class LLMError(RuntimeError):
-    """The language model could not be reached, refused the request, or took too long."""
 
 
 def stream_chat(messages: list[dict[str, str]], settings: Settings) -> Iterator[str]:

@@ -15,8 +15,9 @@ import re
 from collections.abc import Sequence
 
 from ..answer.conversation import Message
+from ..errors import LLMError
 from ..settings import Settings
-from .client import LLMError, stream_chat
+from .client import stream_chat
 from .verify import facts, has_fact, names, normalize
 
 SYSTEM = (

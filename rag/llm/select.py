@@ -23,10 +23,11 @@ from typing import Any
 
 from ..answer.compose import Answer, Citation, coverage, paragraph_of
 from ..answer.serialize import answer_to_dict
+from ..errors import LLMError
 from ..search.question import Question, prepare
 from ..search.retrieval import Hit
 from ..settings import Settings
-from .client import LLMError, stream_chat
+from .client import stream_chat
 from .prompt import build_messages, is_no_answer
 from .verify import Verification, apply, verify
 

@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import IndexCorrupt, IndexMismatch, IndexMissing
 from ..ingest.chunking import Chunk
 from ..ingest.documents import Document
 from ..settings import Settings, StoreKind
 from .base import DateRange, Ranked, Store
 from .embedded import EmbeddedStore, stored_documents
-from .manifest import POINTER, PRODUCT_TERMS, IndexCorrupt, IndexMismatch, IndexMissing, Manifest, current_generation, read_manifest
+from .manifest import POINTER, PRODUCT_TERMS, Manifest, current_generation, read_manifest
 from .segment import check_segment
 from .upgrade import is_legacy, upgrade
 from .writer import StoreConfig, commit, compact

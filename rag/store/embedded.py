@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import IndexCorrupt
 from ..ingest.chunking import Chunk
 from ..ingest.documents import Document
 from ..text.lexical import Results, bm25_scores, top
 from . import vectors as vector_index
 from .base import DateRange, ManifestFacts, Ranked
-from .manifest import IndexCorrupt, Manifest, current_generation, read_manifest
+from .manifest import Manifest, current_generation, read_manifest
 from .records import document_from
 from .segment import Segment, open_segment
 from .upgrade import as_read

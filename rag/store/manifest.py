@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import fsync_dir, fsync_tree, write_atomic
+from ..errors import IndexCorrupt, IndexMissing
 from ..ingest.documents import Document
 from ..text.dates import is_partial
 
@@ -34,18 +35,6 @@ SEGMENT_PREFIX = "seg-"
 STAGING_PREFIX = ".staging-"
 #: The lexical channel's terms are rag.text.lexical.tokenize's (the embedded store's always are).
 PRODUCT_TERMS = "product"
-
-
-class IndexMissing(FileNotFoundError):
-    """No index has been built in this folder yet."""
-
-
-class IndexCorrupt(RuntimeError):
-    """The index folder exists but cannot be read; rebuilding it fixes this."""
-
-
-class IndexMismatch(IndexCorrupt):
-    """The index was built with another embedding model: its vectors cannot be searched with this one."""
 
 
 @dataclass(frozen=True)

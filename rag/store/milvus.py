@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import IndexMissing
 from ..ingest.chunking import Chunk
 from ..ingest.documents import Document
 from ..ingest.stories import StoryParams
@@ -50,7 +51,7 @@ from ..text.folding import fold
 from ..text.lexical import K1, B, tokenize
 from .base import DateRange, ManifestFacts, Ranked
 from .catalog import annotate_write, move_sources, no_bands, stored_stories
-from .manifest import FORMAT_VERSION, IndexMissing, Manifest
+from .manifest import FORMAT_VERSION, Manifest
 from .records import chunk_from, document_from
 from .writer import entry
 

@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import IndexCorrupt
 from ..ingest.documents import Document
 from ..text.dates import is_partial
-from .manifest import IndexCorrupt, Manifest, current_generation
+from .manifest import Manifest, current_generation
 from .records import chunk_from, document_from
 from .writer import StoreConfig, commit
 

@@ -20,6 +20,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from ..errors import InputError
+
 HTML_META, HTML_TIME, HEADER, DATELINE, FILE_NAME = "html-meta", "html-time", "header", "dateline", "file-name"
 
 _TIME = r"(?:\s*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2}))?)?"
@@ -154,7 +156,7 @@ def check_day(value: str, what: str) -> str:
         return ""
     found = parse_date(value)
     if not found or is_partial(found):
-        raise ValueError(f"{what} must be a date such as 2023-07-01, not {value!r} / 日期格式应为 2023-07-01")
+        raise InputError(f"{what} must be a date such as 2023-07-01, not {value!r} / 日期格式应为 2023-07-01")
     return day_of(found)
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from ..errors import IngestError
 from .cleaning import SENTENCE_END, split_runs
 from .dates import HTML_META, HTML_TIME
 
@@ -20,15 +20,6 @@ BODY, HEADING, CAPTION = "body", "heading", "caption"
 #: The most a Word file may unpack to: its parts are read whole, so a small file that unzips to
 #: gigabytes (a decompression bomb) is refused by its declared sizes before anything is inflated.
 MAX_DOCX_UNPACKED_BYTES = 128 * 1024 * 1024
-
-
-class IngestError(Exception):
-    """A file that cannot become a document; the message names the file."""
-
-    def __init__(self, path: Path | str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = str(path)
-        self.reason = reason
 
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from rag.atomic import fsync_dir, fsync_file
+from rag.errors import OnnxFidelityError
 from rag.settings import Settings
 
 from .files import ONNX_INT8_FILE, Progress, read_json, stderr_progress
@@ -44,10 +45,6 @@ FIDELITY_TEXTS = (
     "passage: 根據 Reuters 報導，Apple 將在 Shenzhen 設立新的研發中心。",
 )
 FIDELITY_MIN_COSINE = 0.99
-
-
-class OnnxFidelityError(RuntimeError):
-    """The exported int8 encoder strays from the fp32 model; it is not installed."""
 
 
 def install_onnx_int8(folder: Path, settings: Settings | None = None, progress: Progress | None = stderr_progress) -> Path:

