@@ -39,8 +39,9 @@ from .eval.evaluation import evaluate_path, format_report
 from .ingest.chunking import Chunk
 from .ingest.documents import BODY, CAPTION, HEADING, PARAGRAPH_SEPARATOR, SUPPORTED_SUFFIXES, Document, Paragraph
 from .ingest.sharding import Shard
-from .llm import FallbackReason, LLMDelta, LLMEvent, LLMResult, result_to_dict
+from .llm import FallbackReason, LLMDelta, LLMEvent, LLMResult, reply_to_dict, result_to_dict
 from .llm.verify import SentenceVerdict, Verification
+from .route import Found
 from .search.question import Question
 from .search.retrieval import Hit, Report
 from .settings import (
@@ -73,6 +74,7 @@ __all__ = [
     "EmbedBackend",
     "EmbeddingError",
     "FallbackReason",
+    "Found",
     "Fusion",
     "Hit",
     "IndexCorrupt",
@@ -119,6 +121,7 @@ __all__ = [
     "load_settings",
     "model_info",
     "register_encoder",
+    "reply_to_dict",
     "result_to_dict",
     "search_to_dict",
 ]

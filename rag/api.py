@@ -14,32 +14,32 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from filelock import FileLock
 
-from .answer.compose import EMPTY_QUESTION, Answer, compose
+from .answer.compose import Answer, compose
 from .answer.conversation import Message, Resolution, last_answer, quoted_docs, resolve
 from .answer.examples import ExampleCache
 from .embed.embedding import Embedder
-from .errors import IndexCorrupt, IndexMismatch, IndexMissing, IngestError, QuestionError
+from .errors import IndexCorrupt, IndexMismatch, IndexMissing, IngestError
 from .ingest.chunking import Chunk, ChunkerConfig
 from .ingest.documents import Document, parse_bytes
 from .ingest.loading import load_documents
 from .ingest.pipeline import VectorCache, embed_documents
 from .ingest.plan import CompactReport, IngestReport, Plan, plan_update
 from .ingest.sharding import Shard
+from .route import Found, check_question, weigh_topic
 from .search.question import Question, prepare
 from .search.retrieval import Filters, Hit, newest_published, search
 from .settings import AnswerMode, RetrievalMode, Settings, load_settings, parse_enum
 from .store import Backend, Manifest, Store, backend_for
 from .text.dates import Period, check_day, question_period
-from .text.folding import fold, language_of
 from .text.lexical import tokenize
 
 if TYPE_CHECKING:
-    from .llm import LLMEvent
+    from .llm import LLMEvent, LLMResult
 
 #: progress(stage, done, total); stage is "embed" while vectors are computed.
 Progress = Callable[[str, int, int], None]
@@ -236,43 +236,20 @@ class Rag:
         """What the index is built with; the store fills in its documents and segments."""
         return Manifest(model=self.model_fingerprint, dimension=dimension, chunker=self.chunker.as_dict(), faiss_factory=self.settings.faiss_factory)
 
-    # ------------------------------------------------------------------ reading
+    # ------------------------------------------------------------------ reading: the one route of a question
 
     def check_question(self, question: str) -> str:
-        question = (question or "").strip()
-        language = language_of(question) if question else "zh-hans"
-        if not question:
-            raise QuestionError(EMPTY_QUESTION["en"], EMPTY_QUESTION["zh-hant" if language == "zh-hant" else "zh-hans"], language)
-        limit = self.settings.max_question_chars
-        if len(question) > limit:
-            raise QuestionError(
-                f"Your question is {len(question)} characters long; please keep it under {limit}.",
-                f"问题太长（{len(question)} 字），请缩短到 {limit} 字以内。",
-                language,
-            )
-        return question
+        return check_question(question, self.settings.max_question_chars)
 
     def prepare(self, question: str | Question) -> Question:
         """The question checked, analysed once and embedded: what every later stage reads."""
         if isinstance(question, Question) and question.vector is not None:
             return question
-        text = self.check_question(question.text if isinstance(question, Question) else question)
+        return self._analysed(self.check_question(question.text if isinstance(question, Question) else question))
+
+    def _analysed(self, text: str) -> Question:
         self.embedder.warm_up_in_background()  # a fresh process: the model loads while jieba reads the question
         return prepare(text).with_vector(self.embedder.embed_query(text))
-
-    def prepare_resolved(self, resolution: Resolution) -> Question:
-        """The standalone question prepared, the topic it carries weighing less than the follow-up's own words.
-
-        The carried topic finds the passage; what the user asked now must decide the sentence and
-        whether to answer at all — else a follow-up about something the documents never say is
-        answered from the earlier topic's paragraph.
-        """
-        asked = self.prepare(resolution.standalone)
-        own = fold(resolution.question)
-        if not resolution.used_history or own.rstrip("?？ ") not in asked.folded:  # a substituted question is all its own
-            return asked
-        share = self.settings.follow_up_topic_weight
-        return dataclasses.replace(asked, terms={t: w if t in own else w * share for t, w in asked.terms.items()})
 
     def resolve(self, question: str, history: Sequence[Message] | None = None, llm: bool | None = None) -> Resolution:
         """What is searched for ``question`` asked after ``history`` (OpenAI-style messages); see rag.answer.conversation.
@@ -303,84 +280,93 @@ class Rag:
         text = question.text if isinstance(question, Question) else question
         return question_period(text, newest_published(self.index()), self.settings.recent_days)
 
-    def search(
-        self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
-        history: Sequence[Message] | None = None, since: str | None = None, until: str | None = None,
-    ) -> list[Hit]:  # fmt: skip
-        """The ranked passages; with ``history`` a follow-up is searched as its standalone question.
-
-        ``since``/``until`` (YYYY-MM-DD) keep documents published in that range (default: the settings').
+    def find(
+        self, question: str | Question, history: Sequence[Message] | None = None, top_k: int | None = None,
+        mode: RetrievalMode | str | None = None, since: str | None = None, until: str | None = None,
+        *, llm_rewrite: bool | None = None, for_answer: bool = False,
+    ) -> Found:  # fmt: skip
+        """The route every question takes, whichever front end asks: checked, read in its conversation,
+        analysed and embedded once, searched. ``since``/``until`` (YYYY-MM-DD) keep documents published
+        in that range (default: the settings'). With ``for_answer`` a follow-up's carried topic weighs
+        less than its own words (``weigh_topic``): it finds the passage, the asked words choose the sentence.
         """
-        prefer: tuple[str, ...] = ()
-        if history and isinstance(question, str):
-            resolution = self.resolve(question, history)
-            question, prefer = resolution.standalone, resolution.cited_docs
-        return self._search(question, top_k, mode, prefer, since, until)
-
-    def _search(
-        self, question: str | Question, top_k: int | None, mode: RetrievalMode | str | None,
-        prefer: Iterable[str] = (), since: str | None = None, until: str | None = None,
-    ) -> list[Hit]:  # fmt: skip
+        began = time.perf_counter()
         how = parse_enum(RetrievalMode, mode, "retrieval mode") if mode else None
+        start = self.settings.since if since is None else check_day(since, "since")
+        end = self.settings.until if until is None else check_day(until, "until")
+        if isinstance(question, Question):  # analysed already (evaluation asks the same question twice)
+            resolution, asked = Resolution(question.text, question.text, False), self.prepare(question)
+        else:
+            resolution = self.resolve(question, history, llm_rewrite)
+            asked = self._analysed(resolution.standalone.strip())
+            if for_answer:
+                asked = weigh_topic(asked, resolution, self.settings.follow_up_topic_weight)
         index = self.index()
         if index.manifest.model != self.model_fingerprint:  # never compare vectors of two different models
             raise IndexMismatch(
                 f"the index in {self.index_dir} was built with {index.manifest.model}, not {self.model_fingerprint}: "
                 "run `rag ingest` to rebuild it / 索引由其他模型建立，请重新导入文档"
             )
-        start = self.settings.since if since is None else check_day(since, "since")
-        end = self.settings.until if until is None else check_day(until, "until")
-        asked = self.prepare(question)
-        return search(index, asked, self.settings, top_k, how, Filters(start, end, self.period(asked)), frozenset(prefer))
+        period = self.period(asked)
+        hits = search(index, asked, self.settings, top_k, how, Filters(start, end, period), frozenset(resolution.cited_docs))
+        return Found(asked, resolution, hits, period, round((time.perf_counter() - began) * 1000, 1))
+
+    def search(
+        self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
+        history: Sequence[Message] | None = None, since: str | None = None, until: str | None = None,
+    ) -> list[Hit]:  # fmt: skip
+        """The ranked passages (``find`` without the question it searched)."""
+        return self.find(question, history, top_k, mode, since, until).hits
 
     def ask(
         self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
         history: Sequence[Message] | None = None, since: str | None = None, until: str | None = None,
         llm_rewrite: bool | None = None,
     ) -> Answer:  # fmt: skip
-        """The answer, with how long retrieval and answer composition took (``Answer.timings``, ms).
-
-        With ``history`` (earlier turns, OpenAI-style messages) a follow-up question is searched
-        and answered as its standalone form; the answer records it (``standalone_question``).
-        """
+        """The extractive answer, carrying the question it was made from (``Answer.asked``) and how long
+        retrieval and composition took (``Answer.timings``, ms). With ``history`` (earlier turns,
+        OpenAI-style messages) a follow-up is searched and answered as its standalone form."""
+        found = self.find(question, history, top_k, mode, since, until, llm_rewrite=llm_rewrite, for_answer=True)
         began = time.perf_counter()
-        resolution = self.resolve(question, history, llm_rewrite) if isinstance(question, str) else None
-        asked = self.prepare_resolved(resolution) if resolution else self.prepare(question)
-        hits = self._search(asked, top_k, mode, resolution.cited_docs if resolution else (), since, until)
-        retrieved = time.perf_counter()
-        period = self.period(asked)
-        answer = dataclasses.replace(compose(asked, hits, self.settings), period=period.label if period else "")
-        done = time.perf_counter()
-        timings = {"retrieve_ms": round((retrieved - began) * 1000, 1), "answer_ms": round((done - retrieved) * 1000, 1)}
-        if resolution is not None and resolution.used_history:
+        answer = dataclasses.replace(compose(found.question, found.hits, self.settings), period=found.period.label if found.period else "")
+        timings = {"retrieve_ms": found.retrieve_ms, "answer_ms": round((time.perf_counter() - began) * 1000, 1)}
+        resolution = found.resolution
+        if resolution.used_history:
             answer = dataclasses.replace(answer, question=resolution.question, standalone_question=resolution.standalone, history_used=True)
         return dataclasses.replace(answer, timings=timings)
+
+    def answer(
+        self, question: str, history: Sequence[Message] | None = None, top_k: int | None = None,
+        mode: RetrievalMode | str | None = None, since: str | None = None, until: str | None = None,
+        answer_mode: AnswerMode | str | None = None,
+    ) -> Iterator[Answer | LLMEvent]:  # fmt: skip
+        """The answer as every front end shows it: first the extractive ``Answer``; in the llm answer mode
+        (``answer_mode``, default the settings') then the model's draft (``LLMDelta``) and the verified
+        ``LLMResult``. The extractive answer is the refusal gate (a refused question never reaches the
+        model) and the fallback; a follow-up is written out by the model too in that mode."""
+        llm = parse_enum(AnswerMode, answer_mode or self.settings.answer_mode, "answer mode") == AnswerMode.LLM
+        extractive = self.ask(question, top_k, mode, history, since, until, llm_rewrite=llm)
+        yield extractive
+        if llm:
+            from .llm import generate_answer
+
+            yield from generate_answer(extractive.asked or extractive.standalone_question or extractive.question, extractive, self.settings)
+
+    def reply(
+        self, question: str, history: Sequence[Message] | None = None, top_k: int | None = None,
+        mode: RetrievalMode | str | None = None, since: str | None = None, until: str | None = None,
+        answer_mode: AnswerMode | str | None = None,
+    ) -> Answer | LLMResult:  # fmt: skip
+        """What ``answer`` ends with: the extractive answer, or in the llm mode the verified result."""
+        *_, last = self.answer(question, history, top_k, mode, since, until, answer_mode)
+        return cast("Answer | LLMResult", last)  # the route ends with an answer or a result, never a draft piece
 
     def compose(self, question: str | Question, hits: list[Hit]) -> Answer:
         """The extractive answer from hits already at hand (evaluation retrieves deeper than it answers)."""
         return compose(self.prepare(question), hits, self.settings)
 
-    def generate(
-        self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
-        history: Sequence[Message] | None = None,
-    ) -> Iterator[LLMEvent]:  # fmt: skip
-        """The LLM-phrased answer (``answer_mode = llm``): streamed drafts, then the verified result.
-
-        The extractive answer is computed first: it is the refusal gate (a
-        refused question never reaches the LLM) and the fallback when no
-        generated sentence survives verification.
-        """
-        extractive = self.ask(question, top_k, mode, history, llm_rewrite=True)
-        return self.rephrase(extractive, self.prepare(extractive.standalone_question or extractive.question))
-
-    def rephrase(self, extractive: Answer, question: Question | None = None) -> Iterator[LLMEvent]:
-        """``generate`` for an extractive answer already at hand (the UI shows its timings first)."""
-        from .llm import generate_answer
-
-        return generate_answer(question or extractive.standalone_question or extractive.question, extractive, self.settings)
-
     def passages_read(self, extractive: Answer) -> int:
-        """How many of the answer's hits the model reads in ``rephrase``: the UI shows those while it writes."""
+        """How many of the answer's hits the model reads in the llm mode: the UI shows those while it writes."""
         from .llm import passages_read
 
         return passages_read(extractive, self.settings)

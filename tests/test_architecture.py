@@ -37,6 +37,7 @@ LAYERS = (
     ("rag.search",),  # the analysed question, hybrid retrieval
     ("rag.answer",),  # sentence scoring, the extractive answer, conversations, serialisation
     ("rag.llm",),  # phrasing by a model, and the verifier
+    ("rag.route",),  # a question's route without the loaded state: checking, topic weighing, ``Found``
     ("rag.api",),  # ``Rag``: the route of a question and of a write
     ("rag.eval",),  # measuring the product through ``Rag``
     ("rag",),  # the front door: re-exports only

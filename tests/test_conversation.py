@@ -9,6 +9,7 @@ from pathlib import Path
 from rag import Rag, Settings, answer_message
 from rag.answer.conversation import is_follow_up, resolve
 from rag.llm.rewrite import invented
+from rag.search.retrieval import Filters, search
 
 GRANTS = "重庆工行为多少名贫困大学生发放了资助金？"
 HISTORY = [{"role": "user", "content": GRANTS}, {"role": "assistant", "content": "超过8万名贫困大学生。[1]"}]
@@ -123,7 +124,7 @@ def test_the_tie_breaker_prefers_the_cited_document_without_changing_scores(fake
     assert len(docs) == 2
     loser = plain[-1].chunk.doc_id
     big = Rag(fake_rag.settings.replace(follow_up_doc_bonus=1.0))
-    preferred = big._search(question, 10, None, [loser])
+    preferred = search(big.index(), big.prepare(question), big.settings, 10, None, Filters(), frozenset([loser]))
     assert preferred[0].chunk.doc_id == loser
     before = {h.chunk.id: h.score for h in plain}
     assert all(h.score == before[h.chunk.id] for h in preferred if h.chunk.id in before)

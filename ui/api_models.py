@@ -18,6 +18,8 @@ from rag import AnswerMode, RetrievalMode
 MAX_MESSAGES = 200
 #: The most passages one request may ask for.
 MAX_TOP_K = 50
+#: A day as the date filters take it (the library checks it is a real date).
+DAY = r"^\d{4}-\d{2}-\d{2}$"
 
 
 class ErrorBody(BaseModel):
@@ -59,12 +61,18 @@ class Options(BaseModel):
     top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K, description="passages shown (default RAG_TOP_K)")
     mode: RetrievalMode | None = Field(default=None, description="retrieval channels (default RAG_RETRIEVAL_MODE)")
     answer_mode: AnswerMode | None = Field(default=None, description="extractive or llm (default RAG_ANSWER_MODE)")
+    since: str | None = Field(default=None, pattern=DAY, description="only documents published on or after this day, YYYY-MM-DD (default RAG_SINCE)")
+    until: str | None = Field(default=None, pattern=DAY, description="only documents published on or before this day, YYYY-MM-DD (default RAG_UNTIL)")
 
 
 class HistoryMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: str
+    citations: list[str] | None = Field(
+        default=None, max_length=MAX_MESSAGES,
+        description="an assistant turn's cited document ids (the `doc` of its citations): a follow-up prefers them",
+    )  # fmt: skip
 
 
 class QuestionRequest(Options):

@@ -16,22 +16,23 @@ from pathlib import Path
 from typing import Any
 
 from rag import (
+    Answer,
     AnswerMode,
     EmbedBackend,
     IngestReport,
+    LLMDelta,
     LLMResult,
     QuestionError,
     Rag,
     RagError,
     RetrievalMode,
     Shard,
-    answer_to_dict,
     ensure_model,
     evaluate_path,
     format_report,
     load_settings,
     model_info,
-    result_to_dict,
+    reply_to_dict,
     search_to_dict,
 )
 
@@ -161,9 +162,10 @@ def cmd_search(rag: Rag, args: argparse.Namespace) -> int:
 
 
 def _searched(rag: Rag, question: str, history: list[dict[str, str]], args: argparse.Namespace) -> dict[str, Any]:
-    data = search_to_dict(question, rag.search(question, args.top_k, args.mode, history=history))
+    found = rag.find(question, history, args.top_k, args.mode)
+    data = search_to_dict(question, found.hits)
     if history:
-        data["standalone_question"] = rag.resolve(question, history).standalone
+        data["standalone_question"] = found.standalone
     return data
 
 
@@ -172,22 +174,22 @@ def cmd_ask(rag: Rag, args: argparse.Namespace) -> int:
 
 
 def _answer(rag: Rag, question: str, history: list[dict[str, str]], args: argparse.Namespace) -> dict[str, Any]:
-    if (args.answer_mode or rag.settings.answer_mode) == AnswerMode.LLM:
-        return _llm_answer(rag, question, history, args)
-    return answer_to_dict(rag.ask(question, args.top_k, args.mode, history=history))
-
-
-def _llm_answer(rag: Rag, question: str, history: list[dict[str, str]], args: argparse.Namespace) -> dict[str, Any]:
-    """The verified LLM answer; the draft streams to stderr unless JSON lines are being printed."""
+    """``rag ask``'s dict; in the llm answer mode the model's draft streams to stderr unless JSON lines are printed."""
     quiet = bool(getattr(args, "batch", None) or getattr(args, "json", False))
-    for event in rag.generate(question, args.top_k, args.mode, history=history):
-        if isinstance(event, LLMResult):
+    reply: Answer | LLMResult | None = None
+    drafted = False
+    for event in rag.answer(question, history, args.top_k, args.mode, answer_mode=args.answer_mode):
+        if isinstance(event, LLMDelta):
+            drafted = True
             if not quiet:
-                print(file=sys.stderr)
-            return result_to_dict(event)
-        if not quiet:
-            print(event.text, end="", file=sys.stderr, flush=True)
-    raise CliError("the answer stream ended without a result")
+                print(event.text, end="", file=sys.stderr, flush=True)
+        else:
+            reply = event
+    if drafted and not quiet:
+        print(file=sys.stderr)
+    if reply is None:
+        raise CliError("the answer route ended without an answer")
+    return reply_to_dict(reply)
 
 
 def cmd_chat(rag: Rag, args: argparse.Namespace) -> int:

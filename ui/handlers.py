@@ -19,7 +19,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag import SUPPORTED_SUFFIXES, AnswerMode, InputError, LLMResult, QuestionError, Rag, RetrievalMode, check_day
+from rag import SUPPORTED_SUFFIXES, Answer, AnswerMode, InputError, LLMDelta, LLMEvent, LLMResult, QuestionError, Rag, RetrievalMode, check_day
 
 from . import cards, render
 from .boundary import error_message, guarded, handler, lang_of, status_html, status_in
@@ -98,15 +98,8 @@ def _ask_failed(exc: BaseException, arguments: dict[str, Any]) -> Out:
     return {"chatbot": render.chat_messages(turns, lang), "conv": turns, "question": ""}
 
 
-def answer_turn(
-    app: App, question: str, top_k: int, mode: RetrievalMode | None, earlier: list[Turn] | None = None,
-    since: str = "", until: str = "",
-) -> Turn:  # fmt: skip
-    """Ask the library, reading the question in the conversation of the ``earlier`` turns.
-
-    The turn records the settings, the stage timings and the cited files' names.
-    """
-    answer = app.rag.ask(question, top_k, mode, history=history(earlier or []), since=since, until=until)
+def answer_turn(app: App, question: str, answer: Answer, top_k: int, mode: RetrievalMode | None) -> Turn:
+    """The turn of an extractive answer: the settings, the stage timings and the cited files' names."""
     turn = Turn(question=question, answer=answer, top_k=top_k, mode=str(mode or app.settings.retrieval_mode))
     turn.search_ms = answer.timings.get("retrieve_ms", 0.0)
     turn.compose_ms = answer.timings.get("answer_ms", 0.0)
@@ -137,10 +130,15 @@ def ask(
     turns.append(Turn(question=question))
     yield {"chatbot": render.chat_messages(turns, lang), "conv": turns, "question": ""}
     how = RetrievalMode(mode) if mode in list(RetrievalMode) else None
-    turn = turns[-1] = answer_turn(app, question, int(top_k or app.settings.top_k), how, earlier, since, until)
-    assert turn.answer is not None
-    if style == AnswerMode.LLM and not turn.answer.refused:
-        yield from _draft(app, turn, turns, lang, scores)
+    answer_mode = AnswerMode(style) if style in list(AnswerMode) else None
+    count = int(top_k or app.settings.top_k)
+    # the library's one route: checked, read in the conversation, searched, composed; then the model's events
+    events = app.rag.answer(question, history(earlier), count, how, since, until, answer_mode=answer_mode)
+    extractive = next(events)
+    assert isinstance(extractive, Answer), "the route begins with the extractive answer"
+    turn = turns[-1] = answer_turn(app, question, extractive, count, how)
+    if answer_mode == AnswerMode.LLM and not extractive.refused:
+        yield from _draft(app, turn, turns, lang, scores, events)
         yield {"chatbot": render.chat_messages(turns, lang), "sources": cards.sources_html(turns, lang, scores), "conv": turns}
         return
     # sent whole, at once: the browser reveals it piece by piece (ui/app.js), so no server slot
@@ -148,12 +146,11 @@ def ask(
     yield {"chatbot": render.chat_messages(turns, lang), "sources": cards.sources_html(turns, lang, scores), "conv": turns}
 
 
-def _draft(app: App, turn: Turn, turns: list[Turn], lang: str, scores: bool) -> Iterator[Out]:
+def _draft(app: App, turn: Turn, turns: list[Turn], lang: str, scores: bool, events: Iterator[Answer | LLMEvent]) -> Iterator[Out]:
     """Stream the model's draft into the turn, then keep its verified result (or the library's fallback)."""
     assert turn.answer is not None
     turn.unsupported = app.settings.llm_unsupported
     turn.passages = app.rag.passages_read(turn.answer)  # the panel shows the passages the model reads
-    events = app.rag.rephrase(turn.answer)
     turn.drafting = True
     try:
         yield {"chatbot": render.chat_messages(turns, lang), "sources": cards.sources_html(turns, lang, scores), "conv": turns}
@@ -161,6 +158,8 @@ def _draft(app: App, turn: Turn, turns: list[Turn], lang: str, scores: bool) -> 
         for event in events:
             if isinstance(event, LLMResult):
                 turn.llm, turn.answer = event, event.answer
+                continue
+            if not isinstance(event, LLMDelta):
                 continue
             turn.draft += event.text
             if time.monotonic() - shown_at >= DRAFT_INTERVAL:

@@ -25,12 +25,9 @@ from starlette.exceptions import HTTPException
 
 from rag import (
     SUPPORTED_SUFFIXES,
-    AnswerMode,
     Kind,
-    LLMResult,
     RagError,
-    answer_to_dict,
-    result_to_dict,
+    reply_to_dict,
     search_to_dict,
 )
 
@@ -107,14 +104,9 @@ def create_api(app: App) -> FastAPI:
     v1 = APIRouter(prefix="/v1", responses=COMMON_ERRORS)
     rag = app.rag
 
-    def answer(question: str, history: list[dict[str, str]], options: Options) -> dict[str, Any]:
+    def answer(question: str, history: list[dict[str, Any]], options: Options) -> dict[str, Any]:
         """The ``rag ask --json`` dict; in the llm answer mode the verified result's."""
-        if (options.answer_mode or settings.answer_mode) == AnswerMode.LLM:
-            for event in rag.generate(question, options.top_k, options.mode, history):
-                if isinstance(event, LLMResult):
-                    return result_to_dict(event)
-            raise RuntimeError("the answer stream ended without a result")
-        return answer_to_dict(rag.ask(question, options.top_k, options.mode, history))
+        return reply_to_dict(rag.reply(question, history, options.top_k, options.mode, options.since, options.until, options.answer_mode))
 
     @v1.post("/chat/completions", response_model=ChatResponse, responses={**BUSY, 200: {"content": {"text/event-stream": {}}}})
     async def chat_completions(request: ChatRequest) -> Any:
@@ -135,9 +127,8 @@ def create_api(app: App) -> FastAPI:
         """``rag search --json``: the ranked passages, searched as the question's standalone form."""
 
         def run() -> dict[str, Any]:
-            standalone = rag.resolve(request.question, _history(request)).standalone
-            data = search_to_dict(request.question, rag.search(standalone, request.top_k, request.mode))
-            return {**data, "standalone_question": standalone}
+            found = rag.find(request.question, _history(request), request.top_k, request.mode, request.since, request.until)
+            return {**search_to_dict(request.question, found.hits), "standalone_question": found.standalone}
 
         return await admission.run(run)
 
@@ -180,8 +171,8 @@ def create_api(app: App) -> FastAPI:
     return api
 
 
-def _history(request: QuestionRequest) -> list[dict[str, str]]:
-    return [{"role": m.role, "content": m.content} for m in request.history]
+def _history(request: QuestionRequest) -> list[dict[str, Any]]:
+    return [{"role": m.role, "content": m.content, **({"citations": m.citations} if m.citations else {})} for m in request.history]
 
 
 def _documents(app: App) -> list[dict[str, Any]]:

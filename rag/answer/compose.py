@@ -90,6 +90,9 @@ class Answer:
     answer_spans: tuple[AnswerSpan, ...] = ()
     #: The publication period the question was read as naming (2023年7月, 最近 → its dates); "" when none.
     period: str = ""
+    #: The question as it was analysed and searched (the standalone form, embedded): the model's prompt,
+    #: the verifier and the front ends read it instead of analysing the text again.
+    asked: Question | None = field(default=None, compare=False, repr=False)
 
 
 REFUSALS = {
@@ -179,7 +182,7 @@ def compose(question: Question, hits: list[Hit], settings: Settings) -> Answer:
     best = ranked[0] if ranked else None
     strength = evidence(question, hits, best, ranked)
     if best is None or strength < settings.refusal_threshold:
-        return Answer(question.text, REFUSALS[language], True, (), tuple(hits), strength, language)
+        return Answer(question.text, REFUSALS[language], True, (), tuple(hits), strength, language, asked=question)
     chosen = choose(ranked, settings, lexical=not cross_lingual(question.text, best.sentence))
     fact = _lead_fact(question, chosen[0])
     citations = _cite(chosen, fact)
@@ -192,7 +195,7 @@ def compose(question: Question, hits: list[Hit], settings: Settings) -> Answer:
         part = f"{c.sentence}[{n}]"
         parts.append(part)
         offset += len(part)
-    return Answer(question.text, "".join(parts), False, citations, tuple(hits), strength, language, answer_spans=tuple(spans))
+    return Answer(question.text, "".join(parts), False, citations, tuple(hits), strength, language, answer_spans=tuple(spans), asked=question)
 
 
 def _lead_fact(question: Question, lead: Candidate) -> tuple[int, int, str] | None:

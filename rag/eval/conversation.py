@@ -91,15 +91,14 @@ def load(path: Path, settings: Settings) -> tuple[list[Document], list[Conversat
 
 
 def _ask(rag: Rag, question: str, history: Sequence[Message], item: Item) -> dict[str, Any]:
-    resolution = rag.resolve(question, history) if history else None
-    asked = rag.prepare_resolved(resolution) if resolution else rag.prepare(question)
-    hits = rag._search(asked, max(RANKS), None, resolution.cited_docs if resolution else ())
-    answer = rag.compose(asked, hits[: rag.settings.top_k])
+    found = rag.find(question, history, max(RANKS), for_answer=True)  # deeper than answered: ranks to 10
+    hits = found.hits
+    answer = rag.compose(found.question, hits[: rag.settings.top_k])
     return {
         "doc_rank": doc_ranks(hits, item) if item.answerable else None,
         "correct": item.answerable and not answer.refused and contains_answer(answer.text, item),
         "refused": answer.refused,
-        "rewritten": bool(resolution and resolution.used_history),
+        "rewritten": found.resolution.used_history,
         "answer": answer,
     }
 

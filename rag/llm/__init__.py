@@ -18,6 +18,7 @@ from .select import (
     llm_answer,
     passages_read,
     relevance,
+    reply_to_dict,
     result_to_dict,
     verified_citations,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "passage_block",
     "passages_read",
     "relevance",
+    "reply_to_dict",
     "result_to_dict",
     "stream_chat",
     "verified_citations",

@@ -133,7 +133,7 @@ def finish(
         return extractive, verification, FallbackReason.OFF_THE_QUESTION
     text = apply(verification, settings.llm_unsupported, extractive.language)
     citations = verified_citations(verification, hits)
-    answer = Answer(asked.text, text, False, citations, tuple(hits), extractive.evidence, extractive.language)
+    answer = Answer(asked.text, text, False, citations, tuple(hits), extractive.evidence, extractive.language, asked=asked)
     return answer, verification, None
 
 
@@ -193,6 +193,11 @@ def result_to_dict(result: LLMResult) -> dict[str, Any]:
         timing={"first_token_s": _round(result.first_token_s), "total_s": _round(result.total_s)},
     )
     return data
+
+
+def reply_to_dict(reply: Answer | LLMResult) -> dict[str, Any]:
+    """The JSON of what ``Rag.reply`` returns: ``answer_to_dict``, or ``result_to_dict`` in the llm answer mode."""
+    return result_to_dict(reply) if isinstance(reply, LLMResult) else answer_to_dict(reply)
 
 
 def _round(value: float | None) -> float | None:

@@ -1,0 +1,60 @@
+"""The pieces of a question's one route that need no loaded model or index: checking it, weighing a
+follow-up's carried topic, and what a search hands back (``Found``). ``rag.api.Rag.find`` runs the route.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from .answer.compose import EMPTY_QUESTION
+from .answer.conversation import Resolution
+from .errors import QuestionError
+from .search.question import Question
+from .search.retrieval import Hit
+from .text.dates import Period
+from .text.folding import fold, language_of
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a search found, and the question as it was searched: checked, read in its conversation,
+    analysed and embedded once; every later stage (composing, the model, the front ends) reads this."""
+
+    question: Question  # the standalone question, analysed and embedded
+    resolution: Resolution  # how it was read in its conversation (standalone == question without one)
+    hits: list[Hit]
+    period: Period | None  # the publication period it names, which the search preferred
+    retrieve_ms: float
+
+    @property
+    def standalone(self) -> str:
+        return self.resolution.standalone
+
+
+def check_question(question: str, limit: int) -> str:
+    """The question stripped, or a ``QuestionError`` in its own language (empty, longer than ``limit``)."""
+    question = (question or "").strip()
+    language = language_of(question) if question else "zh-hans"
+    if not question:
+        raise QuestionError(EMPTY_QUESTION["en"], EMPTY_QUESTION["zh-hant" if language == "zh-hant" else "zh-hans"], language)
+    if len(question) > limit:
+        raise QuestionError(
+            f"Your question is {len(question)} characters long; please keep it under {limit}.",
+            f"问题太长（{len(question)} 字），请缩短到 {limit} 字以内。",
+            language,
+        )
+    return question
+
+
+def weigh_topic(asked: Question, resolution: Resolution, share: float) -> Question:
+    """The standalone question with the topic it carries weighing ``share`` of the follow-up's own words.
+
+    The carried topic finds the passage; what the user asked now must decide the sentence and
+    whether to answer at all — else a follow-up about something the documents never say is
+    answered from the earlier topic's paragraph.
+    """
+    own = fold(resolution.question)
+    if not resolution.used_history or own.rstrip("?？ ") not in asked.folded:  # a substituted question is all its own
+        return asked
+    return dataclasses.replace(asked, terms={t: w if t in own else w * share for t, w in asked.terms.items()})
