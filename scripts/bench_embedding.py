@@ -7,9 +7,12 @@ memory, and the document-level Recall@5 (dense only: each paragraph is a
 document, every question asks for its own paragraph).
 
 Each variant runs in its own subprocess so that peak RSS and thread settings
-do not leak between variants. Usage::
+do not leak between variants. The table is written into docs/benchmarks.md
+between the ``<!-- embedding -->`` markers for the full set of variants, and
+between ``<!-- embedding-A-B -->`` for ``--variants A,B`` (scripts/benchdoc.py).
+Usage::
 
-    HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_embedding.py [--questions N] [--variants a,b]
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_embedding.py [--questions N] [--variants a,b] [--no-write]
 
 ONNX variants need ``onnxruntime`` and ``onnx`` (``.venv/bin/pip install
 onnxruntime onnx``); the OpenVINO variant needs ``openvino``. Variants whose
@@ -38,7 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from procmem import peak_gb  # noqa: E402  (scripts/ is on the path when a script runs)
+from benchdoc import add_write_options, command, publish  # noqa: E402  (scripts/ is on the path when a script runs)
+from procmem import peak_gb  # noqa: E402
 
 from rag.embed.offline_model import OnnxEncoder, ensure_model, export_onnx_fp32, export_onnx_int8  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
@@ -275,6 +279,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset")
     parser.add_argument("--onnx-dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "rag-bench-onnx")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    add_write_options(parser, None, "embedding for every variant, embedding-A-B for --variants A,B")
     return parser.parse_args()
 
 
@@ -295,15 +300,20 @@ def main() -> None:
         print(f"running {name}…", file=sys.stderr, flush=True)
         loads.append(os.getloadavg()[0])
         results[name] = run_variant_subprocess(name, args, args.onnx_dir)
-    print(f"Embedding speed on {os.cpu_count()} CPU cores, {date.today().isoformat()} — "
-          f"CMRC 2018 trial, {len(load_cmrc(CMRC)[0])} paragraphs, {args.questions} questions; "
-          f"1-min load average before each variant: {', '.join(f'{x:.1f}' for x in loads)}\n")  # fmt: skip
+    head = (f"Embedding speed on {os.cpu_count()} CPU cores, {date.today().isoformat()}, with `{command()}` — "
+            f"CMRC 2018 trial, {len(load_cmrc(CMRC)[0])} paragraphs, {args.questions} questions; "
+            f"1-min load average before each variant: {', '.join(f'{x:.1f}' for x in loads)}")  # fmt: skip
+    text = f"{head}\n\n{table(results)}\n\n{verdict(results)}; {default_runtime_check(results)}\n"
+    print(head + "\n")
     print(table(results))
     print()
     for name in names:
         print(f"- {name}: {VARIANTS.get(name, '')}")
     print("\n" + verdict(results))
     print(default_runtime_check(results))
+    if args.section is None:
+        args.section = "embedding" if names == list(VARIANTS) else "embedding-" + "-".join(names)
+    publish(args, text)
 
 
 #: The int8 encoder is the product's default only while its Recall@5 stays this close to fp32's.

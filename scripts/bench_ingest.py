@@ -14,9 +14,10 @@ leak between them:
 Chunks per CPU-second (user + system time of the process, all threads) does
 not depend on what else the machine runs; chunks/s does. Model loading is
 timed apart from embedding. The last column compares each vector with the
-old default's (cosine, lowest over all chunks). Usage::
+old default's (cosine, lowest over all chunks). The table is written into
+docs/benchmarks.md between the ``<!-- ingest -->`` markers (scripts/benchdoc.py). Usage::
 
-    HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_ingest.py [--articles 300] [--data PATH]
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_ingest.py [--articles 300] [--data PATH] [--no-write]
 """
 
 from __future__ import annotations
@@ -38,13 +39,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from procmem import peak_gb  # noqa: E402  (scripts/ is on the path when a script runs)
+from benchdoc import add_write_options, command, publish  # noqa: E402  (scripts/ is on the path when a script runs)
+from procmem import peak_gb  # noqa: E402
 
 NEWS = Path(os.environ.get("RAG_SHARED_DATA", "/work/shared/data")) / "news_zh_20k.jsonl.xz"
 VARIANTS = {
     "torch-fp32-sequential": "previous default: sentence-transformers fp32, chunk everything, then embed (length-sorted, batch 16)",
     "onnx-int8-pipeline": "default now: int8 ONNX encoder, chunking in a thread ahead of it, windows sorted by length",
 }
+#: How each variant is named in the table.
+LABELS = {"torch-fp32-sequential": "torch fp32, sequential (previous default)", "onnx-int8-pipeline": "int8 ONNX, pipeline (default)"}
 
 
 def cpu_seconds() -> float:
@@ -95,12 +99,14 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=NEWS, help="a JSONL(.xz) archive of {id, text}")
     parser.add_argument("--variant", choices=sorted(VARIANTS), help=argparse.SUPPRESS)  # internal: one variant in this process
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    add_write_options(parser, "ingest")
     args = parser.parse_args()
     if args.variant:
         print(json.dumps(run_variant(args.variant, args.work / "news.jsonl", args.work / f"{args.variant}.npy")))
         return
     if not args.data.is_file():
         sys.exit(f"no data at {args.data} (set RAG_SHARED_DATA or --data)")
+    loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         work = Path(tmp)
         first_articles(args.data, args.articles, work / "news.jsonl")
@@ -113,18 +119,27 @@ def main() -> None:
             rows[name] = json.loads(done.stdout.strip().splitlines()[-1])
         reference = np.load(work / "torch-fp32-sequential.npy")
         cosines = {name: float(np.min(np.sum(np.load(work / f"{name}.npy") * reference, axis=1))) for name in VARIANTS}
+    loads.append(os.getloadavg()[0])
     base = rows["torch-fp32-sequential"]
-    print(f"\ningest of the first {args.articles} articles of {args.data.name}, {date.today()}, {os.cpu_count()} cores")
-    print("| variant | chunks | chunks/s | chunks per CPU-second | × old (per CPU-s) | model load s | peak RSS MiB | lowest cosine to old |")
-    print("|---|---|---|---|---|---|---|---|")
+    lines = [
+        "| runtime | chunks | chunks/s | chunks per CPU-second | × previous (per CPU-s) | model load s | peak RSS MiB | lowest cosine to previous |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, row in rows.items():
         per_cpu = row["chunks"] / row["cpu_s"]
-        print(
-            f"| {name} | {row['chunks']:.0f} | {row['chunks'] / row['wall_s']:.1f} | {per_cpu:.2f} | "
+        lines.append(
+            f"| {LABELS[name]} | {row['chunks']:.0f} | {row['chunks'] / row['wall_s']:.1f} | {per_cpu:.2f} | "
             f"{per_cpu / (base['chunks'] / base['cpu_s']):.2f}× | {row['load_s']:.1f} | {row['peak_rss_mib']:.0f} | {cosines[name]:.4f} |"
         )
-    for name, text in VARIANTS.items():
-        print(f"- {name}: {text}")
+    text = (
+        f"Measured on {date.today()} with `{command()}`: one run on the first {args.articles} articles of `{args.data.name}`, "
+        f"{os.cpu_count()} cores, 1-minute load average {loads[0]:.1f} before and {loads[1]:.1f} after (when it is high, only the "
+        f"per-CPU-second column is comparable from run to run).\n\n" + "\n".join(lines) + "\n"
+    )
+    print("\n" + text)
+    for name, description in VARIANTS.items():
+        print(f"- {LABELS[name]}: {description}")
+    publish(args, text)
 
 
 if __name__ == "__main__":

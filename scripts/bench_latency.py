@@ -4,9 +4,10 @@ The large index reuses the real vectors and texts of the CMRC 2018 and DRCD
 evaluation indexes (built by scripts/bench_retrieval.py under index/eval-cache),
 repeated under new document ids until it holds the target number of chunks, so
 FAISS and BM25 work at full size without spending half an hour embedding.
-Prints p50/p95 per stage:
+Prints p50/p95 per stage and writes the table into docs/benchmarks.md between
+the ``<!-- latency -->`` markers (scripts/benchdoc.py):
 
-    .venv/bin/python scripts/bench_latency.py [--chunks 10000] [--questions 200]
+    .venv/bin/python scripts/bench_latency.py [--chunks 10000] [--questions 200] [--no-write]
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from benchdoc import add_write_options, command, publish, today  # noqa: E402  (scripts/ is on the path when a script runs)
 
 from rag import Rag, load_settings  # noqa: E402
 from rag.eval.evaluation import load_dataset, percentile  # noqa: E402
@@ -70,6 +73,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--questions", type=int, default=200)
+    add_write_options(parser, "latency")
     args = parser.parse_args()
     settings = load_settings()
     cmrc = load_dataset(SHARED / "cmrc2018_trial.json", settings)
@@ -83,12 +87,16 @@ def main() -> int:
         large = Rag(settings.replace(index_dir=str(Path(tmp) / "large")))
         large.embedder = seed.embedder
         rows.append((f"{size:,} chunks", size, measure(large, questions)))
-    print(f"{len(questions)} CMRC questions per index, {os.cpu_count()} cores, FAISS {settings.faiss_factory}\n")
-    print("| index | chunks | retrieve p50 / p95 ms | answer p50 / p95 ms | total p50 / p95 ms |")
-    print("|---|---|---|---|---|")
+    lines = ["| index | chunks | retrieve p50 / p95 ms | answer p50 / p95 ms | total p50 / p95 ms |", "|---|---|---|---|---|"]
     for name, size, m in rows:
         cells = " | ".join(f"{m[k][0]:.1f} / {m[k][1]:.1f}" for k in ("retrieve_ms", "answer_ms", "total_ms"))
-        print(f"| {name} | {size:,} | {cells} |")
+        lines.append(f"| {name} | {size:,} | {cells} |")
+    text = (
+        f"Measured on {today()} with `{command()}` ({os.cpu_count()} cores, warm; {len(questions)} CMRC questions per index, "
+        f"FAISS {settings.faiss_factory}; the large index repeats the real CMRC and DRCD chunks and vectors).\n\n" + "\n".join(lines) + "\n"
+    )
+    print(text)
+    publish(args, text)
     return 0
 
 

@@ -27,7 +27,7 @@ Usage::
 
 Prints a Markdown table (and, with ``--out``, one JSON line per question).
 ``--table-from OUT`` prints the table of a stored run again (plain or .gz), e.g.
-the runs behind the README in docs/llm-runs/.
+the runs behind docs/llm.md and docs/benchmarks.md in docs/llm-runs/.
 """
 
 from __future__ import annotations

@@ -13,9 +13,11 @@ load, a response whose cited passages differ from its reference, or an app
 session whose chat holds another conversation's question, counts as cross-talk (in the llm
 answer mode, whose answers may vary run to run, only the latter is checked).
 Prints one table row per target: requests/s, p50/p95/max latency, errors, cross-talk, and the
-CPU time per request of the server and of this script's clients (which share the machine).
+CPU time per request of the server and of this script's clients (which share the machine), and
+writes the table into docs/benchmarks.md between the ``<!-- load -->`` markers
+(``<!-- load-llm -->`` with ``--answer-mode llm``; scripts/benchdoc.py):
 
-    .venv/bin/python scripts/bench_load.py [--clients 20] [--duration 60] [--targets api,app] [--answer-mode extractive|llm]
+    .venv/bin/python scripts/bench_load.py [--clients 20] [--duration 60] [--targets api,app] [--answer-mode extractive|llm] [--no-write]
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchdoc import add_write_options, command, publish, today  # noqa: E402  (scripts/ is on the path when a script runs)
+
 from ui.llm_server import free_port  # noqa: E402
 
 QUESTIONS = ROOT / "eval" / "seed_qa.jsonl"
@@ -46,6 +50,8 @@ STARTUP_S = 600
 CONNECT_TIMEOUT_S = 120
 #: A request slower than this counts as an error.
 REQUEST_TIMEOUT_S = 120
+#: How each target is named in the table.
+ROUTES = {"api": "API `/v1/chat/completions`", "app": "app (Gradio `/ask`, `gradio_client`)"}
 
 
 @dataclass
@@ -227,7 +233,10 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=3, help="questions per conversation")
     parser.add_argument("--targets", default="api,app", help="api, app or both (comma-separated)")
     parser.add_argument("--answer-mode", default="extractive", choices=("extractive", "llm"))
+    add_write_options(parser, None, "load, or load-llm with --answer-mode llm")
     args = parser.parse_args()
+    if args.section is None:
+        args.section = "load" if args.answer_mode == "extractive" else f"load-{args.answer_mode}"
     if args.clients < 1 or args.clients > 200 or args.duration <= 0 or args.duration > 600:
         raise SystemExit("--clients must lie in 1..200 and --duration in (0, 600]: the load stays bounded")
 
@@ -242,8 +251,12 @@ def main() -> None:
             process, base = start_server(Path(args.index_dir), work, {"RAG_SEEDS_DIR": str(ROOT / "seeds")})
         talks = conversations(args.clients, args.turns)
         askers = {"api": api_asker, "app": app_asker}
-        print("| route | answers | clients | seconds | requests | requests/s | p50 s | p95 s | max s | errors | cross-talk | server CPU ms/request | client CPU ms/request |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+        load = os.getloadavg()[0]
+        table = [
+            "| route | answers | clients | seconds | requests | requests/s | p50 s | p95 s | max s | errors | cross-talk | server CPU ms/request | client CPU ms/request |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        print("\n".join(table), flush=True)
         for target in [t.strip() for t in args.targets.split(",") if t.strip()]:
             start = askers[target](base, args.answer_mode)
             # a model's answers may differ run to run, so in the llm mode only the app's sessions are checked
@@ -254,16 +267,23 @@ def main() -> None:
             n = len(tally.latencies)
             server_ms = (cpu_seconds(process.pid) - server_cpu) * 1000 / max(1, n) if process is not None else float("nan")
             client_ms = (time.process_time() - own_cpu) * 1000 / max(1, n)
-            print(
-                f"| {target} | {args.answer_mode} | {args.clients} | {elapsed:.0f} | {n} | {n / elapsed:.1f} | "
+            table.append(
+                f"| {ROUTES.get(target, target)} | {args.answer_mode} | {args.clients} | {elapsed:.0f} | {n} | {n / elapsed:.1f} | "
                 f"{percentile(tally.latencies, 0.5):.2f} | {percentile(tally.latencies, 0.95):.2f} | "
                 f"{max(tally.latencies, default=float('nan')):.2f} | {len(tally.errors)} | "
                 f"{len(tally.crosstalk) if expected or target == 'app' else 'n/a'} | "
-                f"{server_ms:.0f} | {client_ms:.0f} |",
-                flush=True,
+                f"{server_ms:.0f} | {client_ms:.0f} |"
             )
+            print(table[-1], flush=True)
             for line in (tally.errors[:5] + tally.crosstalk[:5]):
                 print(f"  {target}: {line}", file=sys.stderr)
+        server = f"the server at {base}" if args.url else f"the server started on 127.0.0.1 over a copy of `{Path(args.index_dir).name}/`"
+        text = (
+            f"Measured on {today()} with `{command()}` ({os.cpu_count()} cores, 1-minute load average {load:.1f} before the run; "
+            f"{server}, the {args.clients} clients on the same machine; each client is a {args.turns}-turn conversation of seed "
+            f"questions, started again when done; a request is given up after {REQUEST_TIMEOUT_S} s).\n\n" + "\n".join(table) + "\n"
+        )
+        publish(args, text)
     finally:
         if process is not None:
             process.terminate()

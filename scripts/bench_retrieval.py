@@ -1,7 +1,7 @@
 """BM25-only, dense-only and hybrid side by side on CMRC 2018, DRCD and the seed QA set.
 
-Writes docs/benchmark.md (and the same table into README.md between the
-``<!-- benchmark -->`` markers) and docs/evidence.json, the raw refusal evidence
+Writes the table into docs/benchmarks.md between the ``<!-- retrieval -->``
+markers (scripts/benchdoc.py) and docs/evidence.json, the raw refusal evidence
 that scripts/calibrate_refusal.py turns into a curve. Every figure comes from
 this run; rerun it after any change to chunking, retrieval or answering:
 
@@ -25,12 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from benchdoc import add_write_options, publish  # noqa: E402  (scripts/ is on the path when a script runs)
+
 from rag.eval.evaluation import load_dataset, run  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 MODES = ("bm25", "dense", "hybrid")
-MARKERS = ("<!-- benchmark:start -->", "<!-- benchmark:end -->")
 
 
 def machine() -> str:
@@ -64,7 +65,7 @@ def main() -> int:
     parser.add_argument("--drcd-limit", type=int, default=1000, help="questions sampled from DRCD dev (3,524 in all)")
     parser.add_argument("--cache", default=str(ROOT / "index" / "eval-cache"), help="reused between runs (ingest is incremental)")
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated retrieval modes to measure (evidence.json needs hybrid)")
-    parser.add_argument("--no-readme", action="store_true")
+    add_write_options(parser, "retrieval")
     args = parser.parse_args()
     settings = load_settings()
     modes = tuple(m for m in args.modes.split(",") if m)
@@ -97,20 +98,9 @@ def main() -> int:
     )
     print(text)
     (ROOT / "docs").mkdir(exist_ok=True)
-    (ROOT / "docs" / "benchmark.md").write_text("# Retrieval benchmark\n\n" + text, encoding="utf-8")
     (ROOT / "docs" / "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
-    if not args.no_readme:
-        write_into_readme(MARKERS, text)
+    publish(args, text)
     return 0
-
-
-def write_into_readme(markers: tuple[str, str], text: str) -> None:
-    """Replace what README.md holds between ``markers`` (a README without them is left alone)."""
-    readme = ROOT / "README.md"
-    content = readme.read_text(encoding="utf-8") if readme.exists() else ""
-    if markers[0] in content:
-        start, end = content.index(markers[0]) + len(markers[0]), content.index(markers[1])
-        readme.write_text(content[:start] + "\n" + text + content[end:], encoding="utf-8")
 
 
 if __name__ == "__main__":

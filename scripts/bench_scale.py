@@ -25,7 +25,11 @@ for the questions of ``eval/news_qa.jsonl``, adding one article in this process
 and with ``rag ingest`` in a fresh one, and recall@10 of HNSW graphs over its
 real e5 vectors against exact search, by efSearch and M.
 
-    .venv/bin/python scripts/bench_scale.py [--articles 400] [--sizes 10000,100000,1000000] [--queries 100]
+The synthetic sizes' table is written into docs/benchmarks.md between the
+``<!-- scale -->`` markers (scripts/benchdoc.py); ``--index`` and
+``--recall-vectors`` only print.
+
+    .venv/bin/python scripts/bench_scale.py [--articles 400] [--sizes 10000,100000,1000000] [--queries 100] [--no-write]
     .venv/bin/python scripts/bench_scale.py --index /path/to/index [--queries 170]
 """
 
@@ -49,7 +53,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from procmem import peak_gb  # noqa: E402  (scripts/ is on the path when a script runs)
+import benchdoc  # noqa: E402  (scripts/ is on the path when a script runs)
+from procmem import peak_gb  # noqa: E402
 
 from rag import Question, Rag, load_settings  # noqa: E402
 from rag.eval.evaluation import percentile  # noqa: E402
@@ -351,6 +356,7 @@ def main() -> int:
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: measure one built index in this process
     parser.add_argument("--grow-milvus", help=argparse.SUPPRESS)  # internal: write the growth into this milvus-lite URI
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    benchdoc.add_write_options(parser, "scale")
     args = parser.parse_args()
     if args.index:
         measure_index(Path(args.index), args.queries)
@@ -394,18 +400,30 @@ def main() -> int:
             rows.append(result)
             print(f"  {chunks:,} chunks: {json.dumps(result)}", file=sys.stderr, flush=True)
             shutil.rmtree(folder, ignore_errors=True)
+    graphs = [
+        f"{vector_index.GRAPH} (efSearch {load_settings().faiss_ef_search}) over {int(r['chunks']):,} chunks: recall@10 {r['graph_recall10']:.3f} "
+        f"against exact search, {r['graph_search_cpu_ms']:.2f} CPU ms a query, built in {r['graph_build_cpu_s']:.0f} CPU s"
+        for r in rows
+        if "graph_recall10" in r
+    ]
+    lines = [
+        "| store | chunks | vector index | add 1 article: wall s / CPU s (store alone, CPU s) | first search after the add (ms) "
+        "| search p50 / p95: wall ms | search p50 / p95: CPU ms | peak RSS (GB) | dense recall@10 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        if "graph_recall10" in r:
-            print(f"{vector_index.GRAPH} (efSearch {load_settings().faiss_ef_search}) over {int(r['chunks']):,} chunks: recall@10 {r['graph_recall10']:.3f} against exact search, "
-                  f"{r['graph_search_cpu_ms']:.2f} CPU ms a query, built in {r['graph_build_cpu_s']:.0f} CPU s")
-    print(f"\nbase: {args.articles} real news articles ({base.size:,} chunks, e5 vectors); {os.cpu_count()} cores; {args.queries} queries per size\n")
-    print("| store | chunks | vector index | add 1 article: wall s / CPU s (store alone, CPU s) | first search after (ms) | search p50 / p95: wall ms | CPU ms | peak RSS (GB) | recall@10 |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(
-            f"| {r['store']} | {int(r['chunks']):,} | {r['factories']} | {r['add_s']:.2f} / {r['add_cpu_s']:.2f} ({r['add_store_cpu_s']:.2f}) "
+        lines.append(
+            f"| {'milvus-lite' if r['store'] == 'milvus' else r['store']} | {int(r['chunks']):,} | {r['factories']} "
+            f"| {r['add_s']:.2f} / {r['add_cpu_s']:.2f} ({r['add_store_cpu_s']:.2f}) "
             f"| {r['first_search_after_add_ms']:.0f} | {r['p50_ms']:.1f} / {r['p95_ms']:.1f} | {r['p50_cpu_ms']:.1f} / {r['p95_cpu_ms']:.1f} | {r['rss_gb']:.2f} | {_recall(r['recall10'])} |"
         )
+    text = (
+        f"Measured on {benchdoc.today()} with `{benchdoc.command()}` ({os.cpu_count()} cores; base: {args.articles} real news articles, "
+        f"{base.size:,} chunks, e5 vectors; {args.queries} queries per size).\n\n" + "\n".join(lines) + "\n"
+        + "".join(f"\n- {g}" for g in graphs)
+    )
+    print("\n" + text)
+    benchdoc.publish(args, text)
     return 0
 
 

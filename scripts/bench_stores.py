@@ -4,11 +4,11 @@ The rest of the product must not be able to tell which store is underneath, so
 `rag eval`'s figures on CMRC 2018 trial, DRCD dev and the seed set are measured
 through both, side by side, with the difference in points. Milvus scores BM25
 itself (over ``RAG_MILVUS_ANALYZER``'s terms, IDF per Milvus segment), so small
-differences are possible; the README states the bound. Writes the table into README.md between the
-``<!-- stores -->`` markers:
+differences are possible; docs/benchmarks.md states the bound. Writes the table into
+docs/benchmarks.md between the ``<!-- stores -->`` markers (scripts/benchdoc.py):
 
     .venv/bin/python scripts/bench_stores.py
-    .venv/bin/python scripts/bench_stores.py --drcd-limit 300 --no-readme
+    .venv/bin/python scripts/bench_stores.py --drcd-limit 300 --no-write
 """
 
 from __future__ import annotations
@@ -25,14 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench_retrieval import write_into_readme  # noqa: E402  (scripts/ is on the path when a script runs)
+from benchdoc import add_write_options, publish  # noqa: E402  (scripts/ is on the path when a script runs)
 
 from rag.eval.evaluation import load_dataset, run  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 STORES = ("embedded", "milvus")
-MARKERS = ("<!-- stores:start -->", "<!-- stores:end -->")
 #: (label, how to read it from a report) for each figure compared.
 FIGURES = (
     ("doc R@5", lambda r: r["document"]["recall@5"]),
@@ -60,7 +59,7 @@ def main() -> int:
     parser.add_argument("--cmrc-limit", type=int, default=None)
     parser.add_argument("--drcd-limit", type=int, default=1000, help="questions sampled from DRCD dev (3,524 in all)")
     parser.add_argument("--cache", default=str(ROOT / "index" / "store-eval-cache"), help="one index per store and set, reused between runs")
-    parser.add_argument("--no-readme", action="store_true")
+    add_write_options(parser, "stores")
     args = parser.parse_args()
     settings = load_settings()
     sets = [("seed QA", ROOT / "eval" / "seed_qa.jsonl", None)]
@@ -83,8 +82,7 @@ def main() -> int:
         f"milvus-lite embedded from a local path, analyzer `{settings.milvus_analyzer}`).\n\n{table(results)}\n"
     )
     print(text)
-    if not args.no_readme:
-        write_into_readme(MARKERS, text)
+    publish(args, text)
     return 0
 
 

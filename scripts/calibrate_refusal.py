@@ -10,9 +10,11 @@ questions while answerable refusals stay within the budget on each dev set
 (CMRC 2018 trial, seed QA; pooled, the 41 seed questions would drown in CMRC's
 thousand): the target met, every point higher only refuses more answerable
 questions. When no threshold meets it, the one refusing the most pooled dev
-unanswerable questions within the budget. DRCD is reported as held out.
+unanswerable questions within the budget. DRCD is reported as held out. The
+table is written into docs/benchmarks.md between the ``<!-- refusal -->``
+markers (scripts/benchdoc.py), the plot into docs/refusal.png.
 
-    .venv/bin/python scripts/calibrate_refusal.py [--budget 0.05] [--target 0.9]
+    .venv/bin/python scripts/calibrate_refusal.py [--budget 0.05] [--target 0.9] [--no-write]
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+from benchdoc import add_write_options, command, publish, today  # (scripts/ is on the path when a script runs)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SETS = ("CMRC 2018 trial", "seed QA")
@@ -56,6 +60,7 @@ def main() -> int:
     parser.add_argument("--budget", type=float, default=0.05, help="largest share of answerable questions we accept to refuse")
     parser.add_argument("--target", type=float, default=0.9, help="share of CMRC's unanswerable questions to refuse")
     parser.add_argument("--plot", default=str(ROOT / "docs" / "refusal.png"))
+    add_write_options(parser, "refusal")
     args = parser.parse_args()
     evidence = json.loads(Path(args.evidence).read_text(encoding="utf-8"))
     grid = [round(0.30 + 0.005 * i, 3) for i in range(121)]
@@ -63,15 +68,19 @@ def main() -> int:
     dev_bad = [e for name in DEV_SETS if name in evidence for e in evidence[name]["unanswerable"]]
     dev = {name: (evidence[name]["answerable"], evidence[name]["unanswerable"]) for name in DEV_SETS if name in evidence}
     chosen = choose(dev, args.budget, args.target, grid)
-    print(
-        f"chosen threshold {chosen} (dev: {', '.join(dev)}; target {args.target:.0%} of {TARGET_SET}'s unanswerable refused, "
-        f"budget {args.budget:.0%} answerable refused on each)"
-    )
-    print("| set | questions (answerable / unanswerable) | unanswerable refused | refusal precision | answerable refused |")
-    print("|---|---|---|---|---|")
+    lines = [
+        "| set | questions (answerable / unanswerable) | unanswerable refused | refusal precision | answerable refused |",
+        "|---|---|---|---|---|",
+    ]
     for name, data in list(evidence.items()) + [("dev pooled", {"answerable": dev_good, "unanswerable": dev_bad})]:
         recall, precision, lost = rates(data["answerable"], data["unanswerable"], chosen)
-        print(f"| {name} | {len(data['answerable'])} / {len(data['unanswerable'])} | {recall:.3f} | {precision:.3f} | {lost:.3f} |")
+        lines.append(f"| {name} | {len(data['answerable'])} / {len(data['unanswerable'])} | {recall:.3f} | {precision:.3f} | {lost:.3f} |")
+    text = (
+        f"Chosen threshold **{chosen}** on {today()} with `{command()}` (dev: {', '.join(dev)}; target {args.target:.0%} of "
+        f"{TARGET_SET}'s unanswerable refused, budget {args.budget:.0%} answerable refused on each):\n\n" + "\n".join(lines) + "\n"
+    )
+    print(text)
+    publish(args, text)
     _plot(evidence, grid, chosen, Path(args.plot))
     print(f"plot: {args.plot}")
     return 0

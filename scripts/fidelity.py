@@ -13,8 +13,10 @@ Usage::
 
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/fidelity.py [--limit-per-source N]
 
-Prints a Markdown table. Strings longer than one 512-token window are skipped
-(e5.c averages sliding windows there, sentence-transformers truncates).
+Prints a Markdown table and writes it into docs/benchmarks.md between the
+``<!-- fidelity -->`` markers (scripts/benchdoc.py; ``--no-write`` only prints).
+Strings longer than one 512-token window are skipped (e5.c averages sliding
+windows there, sentence-transformers truncates).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from benchdoc import add_write_options, command, publish, today  # noqa: E402  (scripts/ is on the path when a script runs)
 
 from rag.embed.offline_model import PACKAGE, SOURCE_FILE, ensure_model, find_source  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
@@ -267,6 +270,7 @@ def table(rows: list[Row]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit-per-source", type=int, default=40, help="sentences sampled per data source")
+    add_write_options(parser, "fidelity")
     args = parser.parse_args()
     from sentence_transformers import SentenceTransformer
 
@@ -276,13 +280,15 @@ def main() -> None:
         engine = CEngine(Path(tmp))
         rows = [compare_group(name, texts, engine, st) for name, texts in corpus(args.limit_per_source).items()]
         sweep = token_sweep(engine, st)
-    print(f"Fidelity of {folder} against {PACKAGE}'s e5.c (gcc, -O2 -march=native)\n")
-    print(table(rows))
-    print("\ncosine: query and passage embedding of every string (2 per string).\n")
-    print(sweep)
+    text = (
+        f"Measured on {today()} with `{command()}`: the rebuilt model against {PACKAGE}'s e5.c (gcc, -O2 -march=native); "
+        f"cosine: query and passage embedding of every string (2 per string).\n\n{table(rows)}\n\n{sweep}\n"
+    )
+    print(f"model folder: {folder}\n\n{text}")
+    publish(args, text)
     for r in rows:
-        for text in r.mismatches[:5]:
-            print(f"token mismatch [{r.name}]: {text!r}")
+        for mismatch in r.mismatches[:5]:
+            print(f"token mismatch [{r.name}]: {mismatch!r}")
 
 
 if __name__ == "__main__":
