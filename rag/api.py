@@ -11,38 +11,36 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-import numpy as np
 from filelock import FileLock
 
+from . import writes
 from .answer.compose import Answer, compose
 from .answer.conversation import Message, Resolution, last_answer, quoted_docs, resolve
 from .answer.examples import ExampleCache
 from .embed.embedding import Embedder
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, IngestError
-from .ingest.chunking import Chunk, ChunkerConfig
+from .ingest.chunking import ChunkerConfig
 from .ingest.documents import Document, parse_bytes
 from .ingest.loading import load_documents
-from .ingest.pipeline import VectorCache, embed_documents
-from .ingest.plan import CompactReport, IngestReport, Plan, plan_update
+from .ingest.pipeline import VectorCache
+from .ingest.plan import CompactReport, IngestReport, plan_update
 from .ingest.sharding import Shard
 from .route import Found, check_question, weigh_topic
 from .search.question import Question, prepare
 from .search.retrieval import Filters, Hit, newest_published, search
 from .settings import AnswerMode, RetrievalMode, Settings, load_settings, parse_enum
-from .store import Backend, Manifest, Store, backend_for
+from .store import Backend, Store, backend_for
 from .text.dates import Period, check_day, question_period
 from .text.lexical import tokenize
+from .writes import Progress
 
 if TYPE_CHECKING:
     from .llm import LLMEvent, LLMResult
-
-#: progress(stage, done, total); stage is "embed" while vectors are computed.
-Progress = Callable[[str, int, int], None]
 
 
 class Rag:
@@ -111,8 +109,12 @@ class Rag:
     # ------------------------------------------------------------------ writing
 
     def ingest(
-        self, paths: Iterable[str | Path] | None = None, prune: bool = False, progress: Progress | None = None, shard: Shard | None = None,
-    ) -> IngestReport:  # fmt: skip
+        self,
+        paths: Iterable[str | Path] | None = None,
+        prune: bool = False,
+        progress: Progress | None = None,
+        shard: Shard | None = None,
+    ) -> IngestReport:
         """Add new and changed files, keep unchanged ones; with ``prune`` the index mirrors exactly these files.
 
         With ``shard`` only that share of the documents is considered (and pruned), see rag.ingest.sharding.
@@ -122,7 +124,8 @@ class Rag:
         if shard is not None:
             documents = [d for d in documents if shard.takes(d.id)]
             errors = [e for e in errors if shard.takes(Path(e.path).name)]
-        gone = [d for d in self._gone(documents, errors) if shard is None or shard.takes(d)] if prune else []
+        indexed = self.index().manifest.documents if prune and self.has_index() else {}
+        gone = [d for d in writes.gone(indexed, documents, errors) if shard is None or shard.takes(d)]
         return self._update(documents, errors, gone, progress)
 
     def ingest_documents(self, documents: list[Document], progress: Progress | None = None) -> IngestReport:
@@ -140,34 +143,34 @@ class Rag:
     def delete(self, doc_ids: Iterable[str]) -> IngestReport:
         return self._update([], [], list(doc_ids), None)
 
-    def _gone(self, documents: list[Document], errors: list[IngestError]) -> list[str]:
-        """Indexed documents not among this run's files (a file that failed to parse keeps its old version)."""
-        if not self.has_index():
-            return []
-        present = {d.id for d in documents} | {Path(e.path).name for e in errors}
-        failed_sources = {str(Path(e.path).resolve()) for e in errors}
-        entries = self.index().manifest.documents
-        return [doc_id for doc_id, e in entries.items() if doc_id not in present and e.get("source", "") not in failed_sources]
-
     def _update(self, documents: list[Document], errors: list[IngestError], remove: list[str], progress: Progress | None) -> IngestReport:
         began = time.perf_counter()
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
             self._upgrade(strict=False)
-            old, reason = self._compatible_index()
-            plan = plan_update(self._existing(old, reason), documents, remove, bool(reason))
+            old, reason = writes.compatible(self.backend, self.model_fingerprint, self.chunker) if self.has_index() else (None, "")
+            plan = plan_update(writes.existing(self.backend, old, reason), documents, remove, bool(reason))
             if not (plan.added or plan.updated or plan.removed or reason):
-                return IngestReport(unchanged=tuple(plan.unchanged), errors=tuple(errors), chunks=old.chunk_count if old else 0, seconds=time.perf_counter() - began)
-            chunks, vectors, embedded = self._assemble(plan, progress, old)
-            identity = self._manifest(self._dimension(old, plan))
+                return IngestReport(
+                    unchanged=tuple(plan.unchanged), errors=tuple(errors), chunks=old.chunk_count if old else 0, seconds=time.perf_counter() - began
+                )
+            chunks, vectors, embedded = writes.assemble(plan, progress, old, self.chunker, self.embedder, self._vector_cache)
+            identity = writes.identity(self.model_fingerprint, writes.dimension(old, plan, self.embedder), self.chunker, self.settings)
             sources = {doc_id: doc.meta.get("source", "") for doc_id, doc in plan.keep.items()}
             fresh = [plan.embed[d] for d in sorted(plan.embed)]
             written = self.backend.commit(identity, None if reason else old, fresh, chunks, vectors, plan.removed, sources)
             if plan.embed:
                 self._vector_cache().clear()  # the saved generation holds these vectors now
         return IngestReport(
-            tuple(plan.added), tuple(plan.updated), tuple(plan.unchanged), tuple(plan.removed), tuple(errors),
-            reason, written.chunk_count, embedded, time.perf_counter() - began,
+            tuple(plan.added),
+            tuple(plan.updated),
+            tuple(plan.unchanged),
+            tuple(plan.removed),
+            tuple(errors),
+            reason,
+            written.chunk_count,
+            embedded,
+            time.perf_counter() - began,
         )
 
     def _upgrade(self, strict: bool = True) -> None:
@@ -182,6 +185,10 @@ class Rag:
                 if strict:
                     raise
 
+    def _vector_cache(self) -> VectorCache:
+        """Vectors of an ingest that was interrupted: reused, so no chunk is embedded twice (opened only to embed)."""
+        return VectorCache(self.index_dir, self.embedder)
+
     def compact(self) -> CompactReport:
         """Merge the index's segments into one, dropping deleted rows (``rag compact``)."""
         began = time.perf_counter()
@@ -192,49 +199,6 @@ class Rag:
             before = self.backend.manifest()
             after = self.backend.compact(before)
         return CompactReport(len(before.segments), len(after.segments), after.chunk_count, time.perf_counter() - began)
-
-    def _compatible_index(self) -> tuple[Manifest | None, str]:
-        """The current manifest if the index can be extended, else (manifest or None, why it must be rebuilt)."""
-        if not self.has_index():
-            return None, ""
-        try:
-            old = self.backend.manifest()
-        except Exception as exc:  # a damaged index is rebuilt, never served
-            return None, f"the existing index could not be read ({exc})"
-        return old, old.mismatch(self.model_fingerprint, self.chunker.as_dict(), self.backend.analyzer)
-
-    def _existing(self, old: Manifest | None, reason: str) -> dict[str, Document | str]:
-        """Indexed documents by id: their sha256, or the whole document when all must be re-embedded."""
-        if old is None:
-            return {}
-        if reason:
-            try:
-                return dict(self.backend.documents(old))
-            except (IndexCorrupt, OSError, KeyError, ValueError):  # unreadable: rebuilt from what this ingest brings
-                return {}
-        return {doc_id: str(item["sha256"]) for doc_id, item in old.documents.items()}
-
-    def _assemble(self, plan: Plan, progress: Progress | None, old: Manifest | None) -> tuple[list[Chunk], np.ndarray, int]:
-        """Chunks and vectors of the documents to (re-)embed, and how many were embedded now; kept documents stay where they are."""
-        if not plan.embed:
-            return [], np.zeros((0, self._dimension(old, plan)), dtype=np.float32), 0
-        report = (lambda done, total: progress("embed", done, total)) if progress else None
-        fresh = embed_documents([plan.embed[d] for d in sorted(plan.embed)], self.chunker, self.embedder, cache=self._vector_cache(), progress=report)
-        return fresh.chunks, np.asarray(fresh.vectors, dtype=np.float32), fresh.embedded
-
-    def _vector_cache(self) -> VectorCache:
-        """Vectors of an ingest that was interrupted: reused, so no chunk is embedded twice."""
-        return VectorCache(self.index_dir, self.embedder)
-
-    def _dimension(self, old: Manifest | None, plan: Plan) -> int:
-        """The vector size, without loading the model when nothing is embedded (a delete)."""
-        if old is not None and not plan.embed:
-            return old.dimension
-        return self.embedder.dimension
-
-    def _manifest(self, dimension: int) -> Manifest:
-        """What the index is built with; the store fills in its documents and segments."""
-        return Manifest(model=self.model_fingerprint, dimension=dimension, chunker=self.chunker.as_dict(), faiss_factory=self.settings.faiss_factory)
 
     # ------------------------------------------------------------------ reading: the one route of a question
 
@@ -281,10 +245,17 @@ class Rag:
         return question_period(text, newest_published(self.index()), self.settings.recent_days)
 
     def find(
-        self, question: str | Question, history: Sequence[Message] | None = None, top_k: int | None = None,
-        mode: RetrievalMode | str | None = None, since: str | None = None, until: str | None = None,
-        *, llm_rewrite: bool | None = None, for_answer: bool = False,
-    ) -> Found:  # fmt: skip
+        self,
+        question: str | Question,
+        history: Sequence[Message] | None = None,
+        top_k: int | None = None,
+        mode: RetrievalMode | str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        *,
+        llm_rewrite: bool | None = None,
+        for_answer: bool = False,
+    ) -> Found:
         """The route every question takes, whichever front end asks: checked, read in its conversation,
         analysed and embedded once, searched. ``since``/``until`` (YYYY-MM-DD) keep documents published
         in that range (default: the settings'). With ``for_answer`` a follow-up's carried topic weighs
@@ -312,17 +283,27 @@ class Rag:
         return Found(asked, resolution, hits, period, round((time.perf_counter() - began) * 1000, 1))
 
     def search(
-        self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
-        history: Sequence[Message] | None = None, since: str | None = None, until: str | None = None,
-    ) -> list[Hit]:  # fmt: skip
+        self,
+        question: str | Question,
+        top_k: int | None = None,
+        mode: RetrievalMode | str | None = None,
+        history: Sequence[Message] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[Hit]:
         """The ranked passages (``find`` without the question it searched)."""
         return self.find(question, history, top_k, mode, since, until).hits
 
     def ask(
-        self, question: str | Question, top_k: int | None = None, mode: RetrievalMode | str | None = None,
-        history: Sequence[Message] | None = None, since: str | None = None, until: str | None = None,
+        self,
+        question: str | Question,
+        top_k: int | None = None,
+        mode: RetrievalMode | str | None = None,
+        history: Sequence[Message] | None = None,
+        since: str | None = None,
+        until: str | None = None,
         llm_rewrite: bool | None = None,
-    ) -> Answer:  # fmt: skip
+    ) -> Answer:
         """The extractive answer, carrying the question it was made from (``Answer.asked``) and how long
         retrieval and composition took (``Answer.timings``, ms). With ``history`` (earlier turns,
         OpenAI-style messages) a follow-up is searched and answered as its standalone form."""
@@ -336,10 +317,15 @@ class Rag:
         return dataclasses.replace(answer, timings=timings)
 
     def answer(
-        self, question: str, history: Sequence[Message] | None = None, top_k: int | None = None,
-        mode: RetrievalMode | str | None = None, since: str | None = None, until: str | None = None,
+        self,
+        question: str,
+        history: Sequence[Message] | None = None,
+        top_k: int | None = None,
+        mode: RetrievalMode | str | None = None,
+        since: str | None = None,
+        until: str | None = None,
         answer_mode: AnswerMode | str | None = None,
-    ) -> Iterator[Answer | LLMEvent]:  # fmt: skip
+    ) -> Iterator[Answer | LLMEvent]:
         """The answer as every front end shows it: first the extractive ``Answer``; in the llm answer mode
         (``answer_mode``, default the settings') then the model's draft (``LLMDelta``) and the verified
         ``LLMResult``. The extractive answer is the refusal gate (a refused question never reaches the
@@ -353,10 +339,15 @@ class Rag:
             yield from generate_answer(extractive.asked or extractive.standalone_question or extractive.question, extractive, self.settings)
 
     def reply(
-        self, question: str, history: Sequence[Message] | None = None, top_k: int | None = None,
-        mode: RetrievalMode | str | None = None, since: str | None = None, until: str | None = None,
+        self,
+        question: str,
+        history: Sequence[Message] | None = None,
+        top_k: int | None = None,
+        mode: RetrievalMode | str | None = None,
+        since: str | None = None,
+        until: str | None = None,
         answer_mode: AnswerMode | str | None = None,
-    ) -> Answer | LLMResult:  # fmt: skip
+    ) -> Answer | LLMResult:
         """What ``answer`` ends with: the extractive answer, or in the llm mode the verified result."""
         *_, last = self.answer(question, history, top_k, mode, since, until, answer_mode)
         return cast("Answer | LLMResult", last)  # the route ends with an answer or a result, never a draft piece

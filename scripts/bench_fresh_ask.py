@@ -56,8 +56,10 @@ def main() -> int:
             cpus.append(cpu)
             print(f"run {run}: {wall:.2f} s wall, {cpu:.2f} s CPU")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"fresh `rag ask` on the seed index: median {statistics.median(walls):.2f} s wall, "
-          f"{statistics.median(cpus):.2f} s CPU over {args.runs} runs ({os.cpu_count()} cores, load average {load})")  # fmt: skip
+    print(
+        f"fresh `rag ask` on the seed index: median {statistics.median(walls):.2f} s wall, "
+        f"{statistics.median(cpus):.2f} s CPU over {args.runs} runs ({os.cpu_count()} cores, load average {load})"
+    )
     return 0
 
 

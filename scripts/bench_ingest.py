@@ -81,12 +81,14 @@ def run_variant(name: str, archive: Path, vectors_out: Path) -> dict[str, float]
         chunks, vectors = result.chunks, result.vectors
     wall, used = time.perf_counter() - began, cpu_seconds() - cpu
     np.save(vectors_out, vectors)
-    return {"articles": len(documents), "chunks": len(chunks), "load_s": load_s, "wall_s": wall, "cpu_s": used,
-            "peak_rss_mib": peak_gb() * 1024}  # fmt: skip
+    return {"articles": len(documents), "chunks": len(chunks), "load_s": load_s, "wall_s": wall, "cpu_s": used, "peak_rss_mib": peak_gb() * 1024}
 
 
 def first_articles(source: Path, n: int, out: Path) -> None:
-    with lzma.open(source, "rt", encoding="utf-8") if source.suffix == ".xz" else open(source, encoding="utf-8") as lines, open(out, "w", encoding="utf-8") as sink:
+    with (
+        lzma.open(source, "rt", encoding="utf-8") if source.suffix == ".xz" else open(source, encoding="utf-8") as lines,
+        open(out, "w", encoding="utf-8") as sink,
+    ):
         for i, line in enumerate(lines):
             if i >= n:
                 break

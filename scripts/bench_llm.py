@@ -216,22 +216,24 @@ def table(records: list[Record], label: str) -> str:
     sentences = [s for r in called for s in r["llm"]["sentences"]]
     own = [r for r in called if not r["llm"]["fallback"]]
     timing = [r["llm"]["timing"] for r in called]
-    return "\n".join([
-        f"| metric | extractive | LLM mode ({label}) |",
-        "| --- | --- | --- |",
-        f"| answerable: shown answer contains gold | {gold_rate(records, extractive_shown)} | {gold_rate(records, llm_shown)} |",
-        f"| answerable: gold characters in the shown answer (mean LCS recall) | {mean_char(records, extractive_shown, 0)} | {mean_char(records, llm_shown, 0)} |",
-        f"| answerable: character F1 of the shown answer (mean, as CMRC scores) | {mean_char(records, extractive_shown, 1)} | {mean_char(records, llm_shown, 1)} |",
-        f"| answerable: model's own verified answer contains gold | – | {gold_rate(records, model_shown)} |",
-        f"| model called (refusal gate passed) | – | {share(len(called), len(records))} |",
-        f"| model's own answer shown (verified, relevant) | – | {share(len(own), len(called))} |",
-        f"| fallback to extractive (unverified / irrelevant / error) | – | {share(len(called) - len(own), len(called))} |",
-        f"| model sentences verified | – | {share(sum(s['verified'] for s in sentences), len(sentences))} |",
-        f"| unanswerable: model's own answer shown (must be 0) | – | {share(sum(model_shown(r) is not None for r in unanswerable), len(unanswerable))} |",
-        f"| unanswerable: any answer shown (not refused) | {share(sum(extractive_shown(r) is not None for r in unanswerable), len(unanswerable))} | {share(sum(llm_shown(r) is not None for r in unanswerable), len(unanswerable))} |",
-        f"| latency median / p90 (s): first token | – | {seconds([t['first_token_s'] for t in timing if t['first_token_s'] is not None])} |",
-        f"| latency median / p90 (s): total | {seconds([r['extractive']['seconds'] for r in records])} (search + compose) | {seconds([t['total_s'] for t in timing])} (generation + verification) |",
-    ])
+    return "\n".join(
+        [
+            f"| metric | extractive | LLM mode ({label}) |",
+            "| --- | --- | --- |",
+            f"| answerable: shown answer contains gold | {gold_rate(records, extractive_shown)} | {gold_rate(records, llm_shown)} |",
+            f"| answerable: gold characters in the shown answer (mean LCS recall) | {mean_char(records, extractive_shown, 0)} | {mean_char(records, llm_shown, 0)} |",
+            f"| answerable: character F1 of the shown answer (mean, as CMRC scores) | {mean_char(records, extractive_shown, 1)} | {mean_char(records, llm_shown, 1)} |",
+            f"| answerable: model's own verified answer contains gold | – | {gold_rate(records, model_shown)} |",
+            f"| model called (refusal gate passed) | – | {share(len(called), len(records))} |",
+            f"| model's own answer shown (verified, relevant) | – | {share(len(own), len(called))} |",
+            f"| fallback to extractive (unverified / irrelevant / error) | – | {share(len(called) - len(own), len(called))} |",
+            f"| model sentences verified | – | {share(sum(s['verified'] for s in sentences), len(sentences))} |",
+            f"| unanswerable: model's own answer shown (must be 0) | – | {share(sum(model_shown(r) is not None for r in unanswerable), len(unanswerable))} |",
+            f"| unanswerable: any answer shown (not refused) | {share(sum(extractive_shown(r) is not None for r in unanswerable), len(unanswerable))} | {share(sum(llm_shown(r) is not None for r in unanswerable), len(unanswerable))} |",
+            f"| latency median / p90 (s): first token | – | {seconds([t['first_token_s'] for t in timing if t['first_token_s'] is not None])} |",
+            f"| latency median / p90 (s): total | {seconds([r['extractive']['seconds'] for r in records])} (search + compose) | {seconds([t['total_s'] for t in timing])} (generation + verification) |",
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- main
@@ -273,9 +275,12 @@ def main(argv: list[str] | None = None) -> int:
     rag.ingest([docs if args.squad else args.docs])
     server = None
     overrides: dict[str, Any] = {
-        "llm_base_url": args.base_url, "llm_model": args.model, "llm_timeout_s": args.timeout,
-        "llm_max_tokens": args.max_tokens, "llm_passages": args.passages,
-    }  # fmt: skip
+        "llm_base_url": args.base_url,
+        "llm_model": args.model,
+        "llm_timeout_s": args.timeout,
+        "llm_max_tokens": args.max_tokens,
+        "llm_passages": args.passages,
+    }
     if args.serve:
         server, env = serve_local(args.serve, port=free_port(), threads=args.threads, log=open(work / "server.log", "w"))
         overrides.update(llm_base_url=env["RAG_LLM_BASE_URL"], llm_model=env["RAG_LLM_MODEL"])

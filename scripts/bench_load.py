@@ -186,7 +186,12 @@ def references(start: Callable[[list[str]], Callable[[str], tuple[list[str], lis
     return expected
 
 
-def run(start: Callable[[list[str]], Callable[[str], tuple[list[str], list[str]]]], talks: list[list[str]], expected: dict[tuple[int, int], list[str]], duration: float) -> tuple[Tally, float]:
+def run(
+    start: Callable[[list[str]], Callable[[str], tuple[list[str], list[str]]]],
+    talks: list[list[str]],
+    expected: dict[tuple[int, int], list[str]],
+    duration: float,
+) -> tuple[Tally, float]:
     tally = Tally()
     stop = time.monotonic() + duration
 
@@ -275,7 +280,7 @@ def main() -> None:
                 f"{server_ms:.0f} | {client_ms:.0f} |"
             )
             print(table[-1], flush=True)
-            for line in (tally.errors[:5] + tally.crosstalk[:5]):
+            for line in tally.errors[:5] + tally.crosstalk[:5]:
                 print(f"  {target}: {line}", file=sys.stderr)
         server = f"the server at {base}" if args.url else f"the server started on 127.0.0.1 over a copy of `{Path(args.index_dir).name}/`"
         text = (

@@ -101,7 +101,12 @@ def base_index(articles: int) -> Path:
 
 def band_rows(base: EmbeddedStore) -> np.ndarray:
     """The base documents' story band keys, in ``base.documents`` order."""
-    rows = {d: segment.bands[i] for segment in base.segments for i, d in enumerate(segment.doc_ids) if base.manifest.documents.get(d, {}).get("segment") == segment.name}
+    rows = {
+        d: segment.bands[i]
+        for segment in base.segments
+        for i, d in enumerate(segment.doc_ids)
+        if base.manifest.documents.get(d, {}).get("segment") == segment.name
+    }
     return np.stack([rows[d] for d in base.documents])
 
 
@@ -196,14 +201,24 @@ def measure(folder: Path, queries: int, articles: int) -> dict[str, float]:
     embedded = isinstance(store, EmbeddedStore)
     vectors = np.stack([q.vector for q in questions if q.vector is not None])
     graph = graph_recall(store, vectors, rag.settings.faiss_ef_search) if embedded else {}
-    return {**graph,
-        "chunks": store.size, "add_s": added, "add_cpu_s": added_cpu, "add_store_cpu_s": max(added_cpu - embed_cpu, 0.0),
-        "add_embedded": report.embedded_chunks, "first_search_after_add_ms": reopen,
-        "p50_ms": percentile(timings, 0.5), "p95_ms": percentile(timings, 0.95),
-        "p50_cpu_ms": percentile(cpu, 0.5), "p95_cpu_ms": percentile(cpu, 0.95), "rss_gb": rss_gb,
+    return {
+        **graph,
+        "chunks": store.size,
+        "add_s": added,
+        "add_cpu_s": added_cpu,
+        "add_store_cpu_s": max(added_cpu - embed_cpu, 0.0),
+        "add_embedded": report.embedded_chunks,
+        "first_search_after_add_ms": reopen,
+        "p50_ms": percentile(timings, 0.5),
+        "p95_ms": percentile(timings, 0.95),
+        "p50_cpu_ms": percentile(cpu, 0.5),
+        "p95_cpu_ms": percentile(cpu, 0.95),
+        "rss_gb": rss_gb,
         "recall10": recall_at_10(store, vectors) if embedded else float("nan"),
-        "factories": ",".join(sorted({str(json.loads((folder / s / "segment.json").read_text())["faiss_factory"]) for s in store.manifest.segments})) if embedded else "milvus-lite FLAT",
-    }  # fmt: skip
+        "factories": ",".join(sorted({str(json.loads((folder / s / "segment.json").read_text())["faiss_factory"]) for s in store.manifest.segments}))
+        if embedded
+        else "milvus-lite FLAT",
+    }
 
 
 def children_peak_gb() -> float:
@@ -237,8 +252,11 @@ def measure_index(source: Path, queries: int) -> None:
     questions = [rag.prepare(q) for q in news_questions(queries)]
     rag.search(questions[0])
     timings, cpu = timed_searches(rag, questions)
-    print(f"search ({len(questions)} news questions, hybrid): p50 {percentile(timings, 0.5):.1f} / p95 {percentile(timings, 0.95):.1f} ms wall, "
-          f"p50 {percentile(cpu, 0.5):.1f} / p95 {percentile(cpu, 0.95):.1f} CPU ms", flush=True)  # fmt: skip
+    print(
+        f"search ({len(questions)} news questions, hybrid): p50 {percentile(timings, 0.5):.1f} / p95 {percentile(timings, 0.95):.1f} ms wall, "
+        f"p50 {percentile(cpu, 0.5):.1f} / p95 {percentile(cpu, 0.95):.1f} CPU ms",
+        flush=True,
+    )
     seeds = sorted(Path(rag.settings.seeds_dir).glob("*.txt"))
     embed_cpu = time.process_time()
     rag.embedder.embed_passages([c.search_text for d in parse_seed(seeds[0]) for c in chunk_document(d, rag.chunker)])
@@ -246,8 +264,11 @@ def measure_index(source: Path, queries: int) -> None:
     began, began_cpu = time.perf_counter(), time.process_time()
     report = rag.ingest([seeds[0]])
     added, added_cpu = time.perf_counter() - began, time.process_time() - began_cpu
-    print(f"add 1 article in this process ({report.embedded_chunks} chunks embedded, index now {report.chunks:,} chunks): "
-          f"{added:.2f} s wall, {added_cpu:.2f} CPU s, {max(added_cpu - embed_cpu, 0.0):.2f} CPU s without its embedding", flush=True)  # fmt: skip
+    print(
+        f"add 1 article in this process ({report.embedded_chunks} chunks embedded, index now {report.chunks:,} chunks): "
+        f"{added:.2f} s wall, {added_cpu:.2f} CPU s, {max(added_cpu - embed_cpu, 0.0):.2f} CPU s without its embedding",
+        flush=True,
+    )
     one = folder.parent / f"added-{time.time_ns()}.txt"  # a name the index cannot hold yet
     shutil.copyfile(seeds[1], one)
     began = time.perf_counter()
@@ -258,8 +279,11 @@ def measure_index(source: Path, queries: int) -> None:
     base = load_index(folder)
     for m in (32, 48):
         for ef, result in graph_sweep(base.vectors(), vectors, m, (16, 32, 64, 128, 256)).items():
-            print(f"HNSW{m} efSearch {ef} over {base.size:,} real e5 vectors: recall@10 {result[0]:.3f} against exact search, {result[1]:.2f} CPU ms a query; "
-                  f"as served (best 10 of the top {load_settings().candidates}, rescored exactly): {result[2]:.3f}", flush=True)  # fmt: skip
+            print(
+                f"HNSW{m} efSearch {ef} over {base.size:,} real e5 vectors: recall@10 {result[0]:.3f} against exact search, {result[1]:.2f} CPU ms a query; "
+                f"as served (best 10 of the top {load_settings().candidates}, rescored exactly): {result[2]:.3f}",
+                flush=True,
+            )
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -275,8 +299,11 @@ def recall_of_cache(folder: Path, queries: int) -> None:
     asked = np.stack([rag.embedder.embed_query(q) for q in news_questions(queries)]).astype(np.float32)
     for m in (32, 48):
         for ef, result in graph_sweep(vectors, asked, m, (16, 32, 64, 128, 256)).items():
-            print(f"HNSW{m} efSearch {ef} over {len(vectors):,} real e5 passage vectors ({len(parts)} cache files), {len(asked)} news questions: "
-                  f"recall@10 {result[0]:.3f} against exact search, {result[1]:.2f} CPU ms a query", flush=True)  # fmt: skip
+            print(
+                f"HNSW{m} efSearch {ef} over {len(vectors):,} real e5 passage vectors ({len(parts)} cache files), {len(asked)} news questions: "
+                f"recall@10 {result[0]:.3f} against exact search, {result[1]:.2f} CPU ms a query",
+                flush=True,
+            )
 
 
 def parse_seed(path: Path) -> list[Document]:
@@ -352,7 +379,9 @@ def main() -> int:
     parser.add_argument("--milvus-max", type=int, default=100_000, help="largest size measured on milvus-lite")
     parser.add_argument("--segment-rows", type=int, default=250_000, help="largest segment the synthetic index is written in")
     parser.add_argument("--index", help="measure this existing index (on a copy) instead of synthetic sizes")
-    parser.add_argument("--recall-vectors", metavar="DIR", help="only HNSW recall@10, over the passage vectors of an ingest's .embed-cache folder (read, never written)")
+    parser.add_argument(
+        "--recall-vectors", metavar="DIR", help="only HNSW recall@10, over the passage vectors of an ingest's .embed-cache folder (read, never written)"
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: measure one built index in this process
     parser.add_argument("--grow-milvus", help=argparse.SUPPRESS)  # internal: write the growth into this milvus-lite URI
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
@@ -391,8 +420,10 @@ def main() -> int:
             built = time.perf_counter() - began
             child = subprocess.run(
                 [sys.executable, __file__, "--measure", str(folder), "--queries", str(args.queries), "--articles", str(args.articles)],
-                capture_output=True, text=True, env=env,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                env=env,
+            )
             if child.returncode:
                 raise SystemExit(f"measuring {folder} failed:\n{child.stderr[-3000:]}")
             result = json.loads(child.stdout.strip().splitlines()[-1])
@@ -419,8 +450,7 @@ def main() -> int:
         )
     text = (
         f"Measured on {benchdoc.today()} with `{benchdoc.command()}` ({os.cpu_count()} cores; base: {args.articles} real news articles, "
-        f"{base.size:,} chunks, e5 vectors; {args.queries} queries per size).\n\n" + "\n".join(lines) + "\n"
-        + "".join(f"\n- {g}" for g in graphs)
+        f"{base.size:,} chunks, e5 vectors; {args.queries} queries per size).\n\n" + "\n".join(lines) + "\n" + "".join(f"\n- {g}" for g in graphs)
     )
     print("\n" + text)
     benchdoc.publish(args, text)

@@ -179,8 +179,7 @@ class CEngine:
         src_dir = find_source().parent
         (workdir / "driver.c").write_text(DRIVER)
         lib = workdir / "libe5x.so"
-        cmd = ["gcc", "-O2", "-march=native", "-fopenmp", "-shared", "-fPIC", f"-I{src_dir}",
-               str(workdir / "driver.c"), "-o", str(lib), "-lm"]  # fmt: skip
+        cmd = ["gcc", "-O2", "-march=native", "-fopenmp", "-shared", "-fPIC", f"-I{src_dir}", str(workdir / "driver.c"), "-o", str(lib), "-lm"]
         subprocess.run(cmd, check=True)
         self.lib = ctypes.CDLL(str(lib))
         self._declare()
@@ -193,8 +192,7 @@ class CEngine:
         lib, vp, cp = self.lib, ctypes.c_void_p, ctypes.c_char_p
         lib.e5_load.restype, lib.e5_load.argtypes = vp, [cp]
         lib.e5_dim.restype, lib.e5_dim.argtypes = ctypes.c_int, [vp]
-        lib.e5_embed_batch.argtypes = [vp, ctypes.POINTER(cp), ctypes.c_int, ctypes.c_int,
-                                       ctypes.POINTER(ctypes.c_float)]  # fmt: skip
+        lib.e5_embed_batch.argtypes = [vp, ctypes.POINTER(cp), ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_float)]
         lib.e5x_tokenize.argtypes = [vp, cp, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
 
     def tokenize(self, text: str) -> list[int]:
@@ -258,12 +256,9 @@ def table(rows: list[Row]) -> str:
         "| source | strings | token ids identical | cosine min | cosine mean |",
         "|---|---:|---:|---:|---:|",
     ]
-    total = Row("**all**", sum(r.n for r in rows), sum(r.token_match for r in rows),
-                [c for r in rows for c in r.cosines])  # fmt: skip
+    total = Row("**all**", sum(r.n for r in rows), sum(r.token_match for r in rows), [c for r in rows for c in r.cosines])
     for r in [*rows, total]:
-        lines.append(
-            f"| {r.name} | {r.n} | {r.token_match}/{r.n} | {min(r.cosines):.4f} | {np.mean(r.cosines):.4f} |"
-        )
+        lines.append(f"| {r.name} | {r.n} | {r.token_match}/{r.n} | {min(r.cosines):.4f} | {np.mean(r.cosines):.4f} |")
     return "\n".join(lines)
 
 

@@ -85,8 +85,10 @@ def main() -> int:
     refused = ((p < threshold) & (y == 0)).sum() / (y == 0).sum()
     print(f"_EVIDENCE_WEIGHTS = {tuple(round(float(c), 2) for c in model.coef_[0])}")
     print(f"_EVIDENCE_BIAS = {round(float(model.intercept_[0]), 2)}")
-    print(f"threshold {threshold:.3f}: {refused:.3f} of {int((y == 0).sum())} unanswerable refused, "
-          f"≤{BUDGET:.0%} of {int((y == 1).sum())} answerable refused (on the fitting data)")
+    print(
+        f"threshold {threshold:.3f}: {refused:.3f} of {int((y == 0).sum())} unanswerable refused, "
+        f"≤{BUDGET:.0%} of {int((y == 1).sum())} answerable refused (on the fitting data)"
+    )
     return 0
 
 

@@ -57,7 +57,12 @@ SEED_CONVERSATIONS: list[list[tuple[str, str, list[str], str]]] = [
         ("那企业客户呢？", "截至6月末工行的企业客户一共有多少？", [], ""),
     ],
     [
-        ("面向小微企业的线上信用贷款，工行累计推出了多少款？", "面向小微企业的线上信用贷款，工行累计推出了多少款？", ["353"], "累计推出353款小微企业线上信用贷"),
+        (
+            "面向小微企业的线上信用贷款，工行累计推出了多少款？",
+            "面向小微企业的线上信用贷款，工行累计推出了多少款？",
+            ["353"],
+            "累计推出353款小微企业线上信用贷",
+        ),
         ("主动授信的总额大约是多少？", "工行给小微企业主动授信的总额大约是多少？", ["8000亿"], "主动授信近8000亿元"),
         ("根据用电数据推出的那款叫什么？", "工行根据企业用电数据推出的贷款叫什么？", ["电e贷"], "基于企业用电等数据推出“电e贷”"),
     ],
@@ -66,8 +71,18 @@ SEED_CONVERSATIONS: list[list[tuple[str, str, list[str], str]]] = [
         ("覆蓋了多少個區縣？", "重慶工行的社銀合作網點覆蓋了多少個區縣？", ["37"], "覆盖全市37个区县"),
     ],
     [
-        ("How many inclusive-finance open API services has ICBC launched?", "How many inclusive-finance open API services has ICBC launched?", ["109"], "共109项普惠金融API开放服务"),
-        ("How many application interfaces does its open platform offer?", "How many application interfaces does the ICBC API open platform offer?", ["1,400"], "1,400余个应用接口"),
+        (
+            "How many inclusive-finance open API services has ICBC launched?",
+            "How many inclusive-finance open API services has ICBC launched?",
+            ["109"],
+            "共109项普惠金融API开放服务",
+        ),
+        (
+            "How many application interfaces does its open platform offer?",
+            "How many application interfaces does the ICBC API open platform offer?",
+            ["1,400"],
+            "1,400余个应用接口",
+        ),
         ("What is its share price in Hong Kong?", "What is the share price of ICBC in Hong Kong?", [], ""),
     ],
     [

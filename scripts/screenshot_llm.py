@@ -29,8 +29,14 @@ sys.path.insert(0, str(ROOT))
 from ui.llm_server import free_port, serve_local, wait_ready  # noqa: E402
 
 BROWSER_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
 
@@ -57,8 +63,15 @@ def main(model: str, question: str, out: str) -> int:
     try:
         wait_ready(env["RAG_LLM_BASE_URL"], server)
         port = free_port()
-        app_env = {**os.environ, **env, "RAG_ANSWER_MODE": "llm", "RAG_LLM_UNSUPPORTED": "strike",
-                   "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "NO_PROXY": "127.0.0.1,localhost"}
+        app_env = {
+            **os.environ,
+            **env,
+            "RAG_ANSWER_MODE": "llm",
+            "RAG_LLM_UNSUPPORTED": "strike",
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "HF_HUB_OFFLINE": "1",
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
         command = [sys.executable, "-m", "ui.cli", "--index-dir", str(work / "index"), "serve", "--port", str(port)]
         app = subprocess.Popen(command, cwd=ROOT, env=app_env, stdout=open(work / "app.log", "w"), stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}/"

@@ -50,8 +50,12 @@ def run_cli(command: str, index_dir: Path, batch: Path) -> list[dict[str, Any]]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_ANSWER_MODE": "extractive"}
     done = subprocess.run(
         [sys.executable, "-m", "ui.cli", "--index-dir", str(index_dir), command, "--batch", str(batch), "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode not in (0, 1):
         raise SystemExit(f"rag {command} failed ({done.returncode}):\n{done.stderr[-2000:]}")
     return [strip(json.loads(line)) for line in done.stdout.splitlines() if line.startswith("{")]
@@ -76,7 +80,10 @@ def snapshot(index_dir: Path, questions: Path, out: Path) -> None:
         raise SystemExit(f"{len(rows)} questions, but {len(asked)} answers and {len(searched)} searches came back")
     with out.open("w", encoding="utf-8") as handle:
         for row, answer, hits in zip(rows, asked, searched, strict=True):
-            handle.write(json.dumps({"question": row["question"], "turn": len(row["history"]) // 2, "ask": answer, "search": hits}, ensure_ascii=False, sort_keys=True) + "\n")
+            handle.write(
+                json.dumps({"question": row["question"], "turn": len(row["history"]) // 2, "ask": answer, "search": hits}, ensure_ascii=False, sort_keys=True)
+                + "\n"
+            )
     print(f"{len(rows)} questions → {out}")
 
 

@@ -22,8 +22,9 @@ if [ $# -gt 0 ]; then
     exit $status
 fi
 
-echo "==> lint: ruff and mypy"
+echo "==> lint: ruff (rules and format) and mypy"
 .venv/bin/ruff check rag ui tests scripts || exit 1
+.venv/bin/ruff format --check rag ui tests scripts || { echo "error: run .venv/bin/ruff format rag ui tests scripts" >&2; exit 1; }
 .venv/bin/mypy || exit 1
 
 log=.venv/llama-build.log

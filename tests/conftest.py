@@ -34,7 +34,9 @@ from rag.embed.embedding import register_encoder  # noqa: E402
 from ui.llm_server import died, free_port, serve_local, wait_ready  # noqa: E402
 
 #: Fixtures that load the real model, start a browser or app server, or need llama.cpp.
-SLOW_FIXTURES = frozenset({"seed_index_dir", "seed_rag", "fresh_index", "st_model", "built_model", "browser", "session", "server", "llm_app", "llm_server", "llm_process"})
+SLOW_FIXTURES = frozenset(
+    {"seed_index_dir", "seed_rag", "fresh_index", "st_model", "built_model", "browser", "session", "server", "llm_app", "llm_server", "llm_process"}
+)
 #: Fixtures that need the real llama.cpp server; `scripts/test.sh` runs these last, after building it.
 LLM_SERVER_FIXTURES = frozenset({"llm_server", "llm_app", "llm_process"})
 

@@ -95,9 +95,13 @@ SERVER_STARTUP_S = 300
 
 @contextlib.contextmanager
 def serving(
-    work: Path, index_dir: Path, extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = (), ready: str = "/",
+    work: Path,
+    index_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+    ready: str = "/",
     address: str = "127.0.0.1",
-) -> Iterator[SimpleNamespace]:  # fmt: skip
+) -> Iterator[SimpleNamespace]:
     """The real ``rag serve`` on a free port over ``index_dir`` until the block ends, reached at ``address``.
 
     The LLM answer mode reaches no model unless ``extra_env`` gives it one. Yields the base URL
@@ -106,10 +110,15 @@ def serving(
     log_path = work / "server.log"
     port = free_port("0.0.0.0")
     env = {
-        **os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
-        "NO_PROXY": f"127.0.0.1,localhost,{address}", "RAG_SEEDS_DIR": str(SEEDS),
-        "RAG_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", **(extra_env or {}),
-    }  # fmt: skip
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "PYTHONUNBUFFERED": "1",
+        "NO_PROXY": f"127.0.0.1,localhost,{address}",
+        "RAG_SEEDS_DIR": str(SEEDS),
+        "RAG_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
+        **(extra_env or {}),
+    }
     env.pop("RAG_INDEX_DIR", None)
     command = [sys.executable, "-m", "ui.cli", "--index-dir", str(index_dir), "serve", "--port", str(port), *extra_args]
     with open(log_path, "w", encoding="utf-8") as log:

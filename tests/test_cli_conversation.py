@@ -22,7 +22,6 @@ HISTORY = [{"role": "user", "content": GRANTS}, {"role": "assistant", "content":
 pytestmark = pytest.mark.usefixtures("fake_model_env")
 
 
-
 def test_ask_with_a_history_file_records_the_standalone_question(fake_seed_index_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     history = tmp_path / "history.json"
     history.write_text(json.dumps(HISTORY, ensure_ascii=False), encoding="utf-8")

@@ -23,7 +23,6 @@ GOV_ARTICLE = "004_70d2e4c279f60003.txt"
 pytestmark = pytest.mark.usefixtures("fake_model_env")
 
 
-
 def test_ask_json_follows_the_contract(fake_seed_index_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run_main(capsys, "--index-dir", str(fake_seed_index_dir), "ask", API_QUESTION, "--json")
     assert status == 0, err

@@ -48,7 +48,15 @@ def test_the_answer_records_the_standalone_question(fake_rag: Rag) -> None:
 
 
 def test_pronouns_demonstratives_and_ellipsis_make_follow_ups() -> None:
-    for question in ("它们来自哪些区县？", "该项目什么时候上线？", "这些贷款的利率是多少？", "其中有多少是女生？", "那上海呢？", "和北京分行呢？", "农业方面呢？"):
+    for question in (
+        "它们来自哪些区县？",
+        "该项目什么时候上线？",
+        "这些贷款的利率是多少？",
+        "其中有多少是女生？",
+        "那上海呢？",
+        "和北京分行呢？",
+        "农业方面呢？",
+    ):
         assert is_follow_up(question), question
 
 
@@ -150,9 +158,13 @@ def test_with_the_llm_unreachable_the_offline_rewrite_stands(fake_settings: Call
     assert resolution.standalone == resolve("总金额是多少？", HISTORY).standalone and not resolution.by_llm
 
 
-def test_the_llm_rewrite_adds_nothing_the_conversation_did_not_say(llm_server: Settings, fake_settings: Callable[..., Settings], fake_seed_index_dir: Path) -> None:
+def test_the_llm_rewrite_adds_nothing_the_conversation_did_not_say(
+    llm_server: Settings, fake_settings: Callable[..., Settings], fake_seed_index_dir: Path
+) -> None:
     """The real llama.cpp server: whatever the model writes, what is searched names nothing new."""
-    settings = fake_settings(fake_seed_index_dir, answer_mode="llm", llm_base_url=llm_server.llm_base_url, llm_model=llm_server.llm_model, llm_timeout_s=120, llm_max_tokens=48)
+    settings = fake_settings(
+        fake_seed_index_dir, answer_mode="llm", llm_base_url=llm_server.llm_base_url, llm_model=llm_server.llm_model, llm_timeout_s=120, llm_max_tokens=48
+    )
     rag = Rag(settings)
     for question, history in (("总金额是多少？", HISTORY), ("那上海呢？", HISTORY), ("它们来自哪些区县？", HISTORY)):
         resolution = rag.resolve(question, history)

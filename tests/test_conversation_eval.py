@@ -12,8 +12,20 @@ from rag import evaluate_path, format_report, load_settings
 from rag.eval.conversation import is_conversation_file, load
 from ui.cli import main
 
-GRANTS = {"question": "重庆工行为多少名贫困大学生发放了资助金？", "standalone": "重庆工行为多少名贫困大学生发放了资助金？", "answer": ["8万"], "evidence": "超过8万名贫困大学生", "answerable": True}
-TOTAL = {"question": "总金额是多少？", "standalone": "重庆工行发放的贫困大学生资助金总金额是多少？", "answer": ["10亿"], "evidence": "发放资助金共计10亿元", "answerable": True}
+GRANTS = {
+    "question": "重庆工行为多少名贫困大学生发放了资助金？",
+    "standalone": "重庆工行为多少名贫困大学生发放了资助金？",
+    "answer": ["8万"],
+    "evidence": "超过8万名贫困大学生",
+    "answerable": True,
+}
+TOTAL = {
+    "question": "总金额是多少？",
+    "standalone": "重庆工行发放的贫困大学生资助金总金额是多少？",
+    "answer": ["10亿"],
+    "evidence": "发放资助金共计10亿元",
+    "answerable": True,
+}
 WAGES = {"question": "它们的年营业额是多少？", "standalone": "重庆工行社银合作网点的年营业额是多少？", "answer": [], "evidence": "", "answerable": False}
 
 
@@ -22,7 +34,9 @@ def conversations(tmp_path: Path) -> Path:
     path = tmp_path / "talks.jsonl"
     rows = [{"id": "a", "source": "seeds", "turns": [GRANTS, TOTAL, WAGES]}, {"id": "b", "source": "seeds", "turns": [GRANTS, TOTAL]}]
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    (tmp_path / "talks_corpus.jsonl").write_text(json.dumps({"id": "extra.txt", "text": "青岚茶园位于云栖山南麓。"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    (tmp_path / "talks_corpus.jsonl").write_text(
+        json.dumps({"id": "extra.txt", "text": "青岚茶园位于云栖山南麓。"}, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return path
 
 

@@ -59,7 +59,11 @@ def mismatched(fake_settings: Callable[..., Any], fake_fresh_index: Path) -> Rag
 
 def test_an_index_of_another_model_is_a_409_saying_to_rebuild_never_a_500(mismatched: Rag) -> None:
     api = TestClient(create_api(App(mismatched)))
-    for path, body in (("/v1/ask", {"question": QUESTION}), ("/v1/search", {"question": QUESTION}), ("/v1/chat/completions", {"messages": [{"role": "user", "content": QUESTION}]})):
+    for path, body in (
+        ("/v1/ask", {"question": QUESTION}),
+        ("/v1/search", {"question": QUESTION}),
+        ("/v1/chat/completions", {"messages": [{"role": "user", "content": QUESTION}]}),
+    ):
         response = api.post(path, json=body)
         assert response.status_code == 409, (path, response.text)
         error = response.json()["error"]

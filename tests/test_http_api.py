@@ -156,7 +156,13 @@ def test_health_and_documents(server: SimpleNamespace) -> None:
 
 def test_without_the_right_key_every_v1_route_is_refused(server: SimpleNamespace) -> None:
     anonymous = httpx.Client(base_url=server.base, timeout=30, trust_env=False)
-    for method, path in (("POST", "/v1/chat/completions"), ("POST", "/v1/ask"), ("POST", "/v1/search"), ("GET", "/v1/documents"), ("DELETE", f"/v1/documents/{FIRST_FILE}")):
+    for method, path in (
+        ("POST", "/v1/chat/completions"),
+        ("POST", "/v1/ask"),
+        ("POST", "/v1/search"),
+        ("GET", "/v1/documents"),
+        ("DELETE", f"/v1/documents/{FIRST_FILE}"),
+    ):
         body = {"question": FIRST, "messages": [{"role": "user", "content": FIRST}]} if method == "POST" else None
         none = anonymous.request(method, path, json=body)
         assert _error(none, 401)["code"] == "invalid_api_key"
@@ -199,7 +205,15 @@ def test_without_credentials_neither_the_page_nor_any_gradio_endpoint_answers(se
     before = _doc_ids(server)
     page = anonymous.get("/", headers={"Accept": "text/html"})
     assert page.status_code == 303 and page.headers["location"] == "/login?next=%2F" and "gradio" not in page.text.lower()
-    for path in ("/", "/config", "/gradio_api/info", "/gradio_api/queue/data?session_hash=x", f"/gradio_api/file={server.index_dir}/manifest.json", "/docs", "/openapi.json"):
+    for path in (
+        "/",
+        "/config",
+        "/gradio_api/info",
+        "/gradio_api/queue/data?session_hash=x",
+        f"/gradio_api/file={server.index_dir}/manifest.json",
+        "/docs",
+        "/openapi.json",
+    ):
         refused = anonymous.get(path)
         assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key", path
     endpoints = list(server.http.get("/gradio_api/info").json()["named_endpoints"])  # what a key holder sees

@@ -54,7 +54,15 @@ def test_messages_map_to_a_question_and_its_history() -> None:
 
 def test_an_answer_maps_to_a_completion_and_to_chunks_that_add_up() -> None:
     citation = {"n": 1, "doc": "a.txt", "title": "t", "paragraph": 2, "text": "全文", "quote": "引文", "score": 0.9}
-    answer = {"question": "q", "standalone_question": "qq", "history_used": True, "answer": "答案很长" * 9 + "[1]", "refused": False, "citations": [citation], "language": "zh-hans"}
+    answer = {
+        "question": "q",
+        "standalone_question": "qq",
+        "history_used": True,
+        "answer": "答案很长" * 9 + "[1]",
+        "refused": False,
+        "citations": [citation],
+        "language": "zh-hans",
+    }
     whole = completion(answer, "m")
     assert whole["object"] == "chat.completion" and whole["model"] == "m" and whole["choices"][0]["message"]["content"] == answer["answer"]
     assert whole["citations"] == [citation] and whole["standalone_question"] == "qq" and whole["refused"] is False
@@ -130,7 +138,9 @@ def test_a_full_queue_answers_503_with_retry_after(fake_rag: Rag) -> None:
     assert busy.headers["Retry-After"].isdigit() and busy.json()["error"]["code"] == "queue_full"
 
 
-def test_the_cli_refuses_an_open_api_on_a_public_address(fake_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_refuses_an_open_api_on_a_public_address(
+    fake_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from ui.cli import main
 
     monkeypatch.delenv("RAG_API_KEYS", raising=False)

@@ -233,8 +233,12 @@ def test_new_settings_are_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("RAG_INGEST_QUEUE", "2")
     settings = load_settings()
     assert (settings.embed_backend, settings.device, settings.embed_threads, settings.ingest_window, settings.ingest_queue) == (
-        EmbedBackend.TORCH, "cuda:1", 3, 64, 2,
-    )  # fmt: skip
+        EmbedBackend.TORCH,
+        "cuda:1",
+        3,
+        64,
+        2,
+    )
     assert Embedder(settings).threads == 3
     monkeypatch.setenv("RAG_EMBED_BACKEND", "tensorrt")
     with pytest.raises(ValueError, match="auto, onnx, torch"):

@@ -229,8 +229,9 @@ def test_serving_an_unknown_model_is_a_clear_error(tmp_path: Path) -> None:
 def test_how_a_process_ended_is_said_with_its_signal_and_last_lines() -> None:
     crashed = subprocess.Popen(
         [sys.executable, "-c", "import os, signal; print('loading model', flush=True); os.kill(os.getpid(), signal.SIGSEGV)"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     output, _ = crashed.communicate(timeout=60)
     said = died(crashed, output)
     assert said is not None and "was killed by SIGSEGV (11)" in said and said.endswith("loading model"), said
@@ -253,8 +254,10 @@ def test_rag_llm_serve_reports_a_crashed_model_server_with_its_signal_and_log(tm
     with out_path.open("w") as out_file, err_path.open("w") as err_file:
         serve = subprocess.Popen(
             [sys.executable, "-m", "ui.cli", "llm", "serve", "--model", LLM_MODEL_PACKAGE, "--port", str(port)],
-            stdout=out_file, stderr=err_file, cwd=ROOT,
-        )  # fmt: skip
+            stdout=out_file,
+            stderr=err_file,
+            cwd=ROOT,
+        )
     try:
         deadline = time.monotonic() + 180
         while "The model server is ready" not in out_path.read_text() and serve.poll() is None and time.monotonic() < deadline:

@@ -70,7 +70,9 @@ def test_a_date_reported_inside_the_body_is_not_a_dateline() -> None:
 
 
 def test_html_meta_and_time_tags_date_a_page() -> None:
-    page = '<html><head><meta property="article:published_time" content="2023-07-05T08:30:00+08:00"></head><body><p>正文第一段，讲述了新政策。</p></body></html>'
+    page = (
+        '<html><head><meta property="article:published_time" content="2023-07-05T08:30:00+08:00"></head><body><p>正文第一段，讲述了新政策。</p></body></html>'
+    )
     doc = parse_bytes(page.encode(), "page.html")
     assert (doc.meta["published"], doc.meta["published_source"]) == ("2023-07-05T08:30:00", HTML_META)
     timed = '<html><body><article><time datetime="2023-07-06">7月6日</time><p>正文第一段，讲述了新政策。</p></article></body></html>'
@@ -241,8 +243,10 @@ def test_news_question_file_names_its_corpus(tmp_path: Path) -> None:
     slice_path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     qa = tmp_path / "qa.jsonl"
     qa.write_text(
-        json.dumps({"corpus": {"news": "slice.jsonl", "background": 5}}) + "\n"
-        + json.dumps({"question": "7月份居民消费价格同比变化？", "evidence": "同比下降0.3%", "answer": ["0.3%"], "docs": ["n1"]}, ensure_ascii=False) + "\n",
+        json.dumps({"corpus": {"news": "slice.jsonl", "background": 5}})
+        + "\n"
+        + json.dumps({"question": "7月份居民消费价格同比变化？", "evidence": "同比下降0.3%", "answer": ["0.3%"], "docs": ["n1"]}, ensure_ascii=False)
+        + "\n",
         encoding="utf-8",
     )
     dataset = load_dataset(qa, Settings())

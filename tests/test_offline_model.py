@@ -38,12 +38,53 @@ from rag.settings import DEFAULT_MODEL_ID, load_settings  # noqa: E402
 C_TOKENIZER_IDS = {
     # Chinese, English and numbers mixed, fullwidth comma
     "passage: 2023年第3季度iPhone 15销量增长了12.5%，Apple CEO Tim Cook表示满意。": [
-        0, 46692, 12, 140429, 182270, 363, 62599, 35933, 423, 114318, 15346, 274, 1530, 5,
-        13465, 4, 75339, 45733, 13320, 79479, 2575, 54927, 30, 2,
+        0,
+        46692,
+        12,
+        140429,
+        182270,
+        363,
+        62599,
+        35933,
+        423,
+        114318,
+        15346,
+        274,
+        1530,
+        5,
+        13465,
+        4,
+        75339,
+        45733,
+        13320,
+        79479,
+        2575,
+        54927,
+        30,
+        2,
     ],
     "query: 北京市海淀区中关村大街1号 ZIP 100080": [
-        0, 41, 1294, 12, 6, 93836, 2767, 166040, 3624, 514, 15900, 8616, 573, 10711, 418,
-        5730, 567, 10931, 4382, 4836, 2,
+        0,
+        41,
+        1294,
+        12,
+        6,
+        93836,
+        2767,
+        166040,
+        3624,
+        514,
+        15900,
+        8616,
+        573,
+        10711,
+        418,
+        5730,
+        567,
+        10931,
+        4382,
+        4836,
+        2,
     ],
     # a run of characters outside the vocabulary: one <unk> (3) per character
     "passage: 罕见字𠀀𠀁𪚥测试": [0, 46692, 12, 6, 135023, 11415, 7234, 3, 3, 3, 49125, 2],
@@ -51,7 +92,7 @@ C_TOKENIZER_IDS = {
     "passage: Ｆｕｌｌ\u00a0\u0301width ①② ℹ\ufe0f": [0, 46692, 12, 9312, 3309, 146984, 427, 17, 15755, 2],
     # runs of spaces, tabs and an ideographic space collapse to one separator
     "query: a  b\t\tc   \u3000中文": [0, 41, 1294, 12, 10, 876, 501, 6, 32095, 2],
-}  # fmt: skip
+}
 
 
 @pytest.fixture(scope="session")

@@ -38,8 +38,12 @@ def _essence(answer: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_one_conversation_through_the_cli_the_api_and_the_app_is_read_and_answered_alike(
-    fake_rag: Rag, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fake_model_env: None,
-) -> None:  # fmt: skip
+    fake_rag: Rag,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fake_model_env: None,
+) -> None:
     app = App(fake_rag, export_dir=tmp_path / "export")
     *_, first = handlers.ask(app, FIRST, [], "zh", TOP_K, "hybrid", False, "extractive")
     *_, second = handlers.ask(app, FOLLOW_UP, first["conv"], "zh", TOP_K, "hybrid", False, "extractive")

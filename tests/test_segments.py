@@ -175,7 +175,9 @@ def test_compact_command(fake_settings: SettingsFactory, tmp_path: Path, capsys:
     assert "rag ingest" in capsys.readouterr().err
 
 
-def test_shards_partition_the_inputs_exactly(fake_settings: SettingsFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shards_partition_the_inputs_exactly(
+    fake_settings: SettingsFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("RAG_EMBED_MODEL", "fake/char-ngrams")
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -66,7 +66,9 @@ def test_kill_9_during_writes_and_compactions_keeps_the_last_generation(fake_set
     # so rounds go on (up to MAX_ROUNDS) until enough of them hit a write in the middle.
     while round_ < MIN_ROUNDS or (interrupted < MIN_INTERRUPTED and round_ < MAX_ROUNDS):
         round_ += 1
-        process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        process = subprocess.Popen(
+            [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}
+        )
         assert process.stdout is not None
         published: list[str] = []
         while len(published) < 2 + round_ % 3:

@@ -105,7 +105,9 @@ def test_the_collection_year_follows_the_majority_as_documents_arrive(fake_setti
     rag = Rag(fake_settings())
     rag.ingest_documents([yearless, news("b1", LONERS["z2"])])
     assert rag.index().manifest.published("a0") == "2022-08-16T13:50"
-    more = [news(f"c{i}", f"2023-0{i + 1}-0{i + 1} 08:00，正文：第{i}条消息：今年的{'春夏秋冬'[i % 4]}季农产品收成情况良好，{i + 3}个省份增产。") for i in range(2)]
+    more = [
+        news(f"c{i}", f"2023-0{i + 1}-0{i + 1} 08:00，正文：第{i}条消息：今年的{'春夏秋冬'[i % 4]}季农产品收成情况良好，{i + 3}个省份增产。") for i in range(2)
+    ]
     rag.ingest_documents(more)
     assert rag.index().manifest.published("a0") == "2023-08-16T13:50"  # 2023 is the majority now
     assert decided(rag) == from_scratch({d.id: d for d in [yearless, news("b1", LONERS["z2"]), *more]}, fake_settings, tmp_path / "all")
@@ -158,19 +160,33 @@ def write_legacy(index_dir: Path, source: Rag) -> tuple[list[str], np.ndarray]:
         handle.writelines(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks)
     (folder / "documents.json").write_text(json.dumps([asdict(d) for d in documents.values()], ensure_ascii=False), encoding="utf-8")
     manifest = {
-        "model": store.manifest.model, "dimension": store.manifest.dimension, "chunker": dict(store.manifest.chunker), "faiss_factory": "Flat",
-        "documents": {d.id: {"sha256": d.sha256, "source": d.meta.get("source", ""), "title": d.title, "published": d.meta.get("published", ""),
-                             "story": d.meta.get("story", d.id)} for d in documents.values()},
-        "version": 1, "created": time.time(),
-    }  # fmt: skip
+        "model": store.manifest.model,
+        "dimension": store.manifest.dimension,
+        "chunker": dict(store.manifest.chunker),
+        "faiss_factory": "Flat",
+        "documents": {
+            d.id: {
+                "sha256": d.sha256,
+                "source": d.meta.get("source", ""),
+                "title": d.title,
+                "published": d.meta.get("published", ""),
+                "story": d.meta.get("story", d.id),
+            }
+            for d in documents.values()
+        },
+        "version": 1,
+        "created": time.time(),
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     (index_dir / "CURRENT").write_text(folder.name)
     return [c.id for c in chunks], vectors
 
 
 def test_an_index_of_the_single_generation_format_is_upgraded_without_embedding(
-    fake_settings: SettingsFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+    fake_settings: SettingsFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     docs = corpus()
     counter = CharNgramEncoder()
     register_encoder("fake/counting", lambda _settings: counter)

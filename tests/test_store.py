@@ -34,7 +34,7 @@ def test_manifest_records_model_dimension_chunker_and_hashes(seed_index_dir: Pat
 def test_vectors_are_unit_length_and_line_up_with_chunks(seed_index_dir: Path) -> None:
     index = load_index(seed_index_dir)
     assert index.size == len(index.chunks()) == index.vectors().shape[0]
-    norms = (index.vectors()**2).sum(axis=1) ** 0.5
+    norms = (index.vectors() ** 2).sum(axis=1) ** 0.5
     assert abs(norms - 1).max() < 1e-4
     for chunk in index.chunks():
         assert index.documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
@@ -58,7 +58,11 @@ def test_a_killed_ingest_leaves_the_previous_index_loadable(fresh_index: Path, t
         (corpus / f"article-{i:02d}.txt").write_text(f"文章{i}\n{body}\n", encoding="utf-8")
     process = subprocess.Popen(
         [sys.executable, "-m", "ui.cli", "--index-dir", str(fresh_index), "ingest", str(corpus)],
-        cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     deadline = time.time() + 240
     seen = ""

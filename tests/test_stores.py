@@ -40,7 +40,9 @@ def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     data = tmp_path_factory.mktemp("milvus-server")
     executable = shutil.which("milvus-lite", path=str(Path(sys.executable).parent)) or "milvus-lite"
-    process = subprocess.Popen([executable, "server", "--data-dir", str(data), "--port", str(port), "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [executable, "server", "--data-dir", str(data), "--port", str(port), "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         try:

@@ -122,9 +122,7 @@ class Session:
         return before
 
     def wait_answer(self, before: int):
-        self.page.wait_for_function(
-            "n => document.querySelectorAll('#chat .timing, #chat .answer.error').length > n", arg=before
-        )
+        self.page.wait_for_function("n => document.querySelectorAll('#chat .timing, #chat .answer.error').length > n", arg=before)
         return self.page.locator("#chat .answer").last
 
     def ask(self, question: str):
@@ -166,9 +164,7 @@ def delete_in_app(page, names: list[str]) -> None:
     for name in names:
         page.locator("#doc-list label", has_text=name).click()
     page.click("#delete")
-    page.wait_for_function(
-        "names => names.every(n => !document.querySelector('#doc-list').innerText.includes(n))", arg=names
-    )
+    page.wait_for_function("names => names.every(n => !document.querySelector('#doc-list').innerText.includes(n))", arg=names)
 
 
 def _mark_is_inside_card(card) -> tuple[str, str]:
@@ -243,7 +239,6 @@ def test_answer_cites_the_right_article_with_the_quote_highlighted(session, serv
     # the discreet stage timings
     timing = session.page.locator("#chat .timing").last.inner_text()
     assert "检索" in timing and "ms" in timing
-
 
 
 def test_citation_click_focuses_the_card_and_opens_the_full_document(session):
@@ -341,9 +336,7 @@ def test_unreadable_or_oversized_uploads_are_reported_and_nothing_is_lost(sessio
     uploaded += [broken.name, big.name]
     big.write_text("这是一段很长的测试文字。" * 6000, encoding="utf-8")  # about 200 KB
     page.set_input_files("#upload input[type=file]", str(big))
-    page.wait_for_function(
-        "n => document.querySelector('#ingest-status').innerText.includes(n)", arg=big.name
-    )
+    page.wait_for_function("n => document.querySelector('#ingest-status').innerText.includes(n)", arg=big.name)
     message = page.locator("#ingest-status .status.warn").inner_text()
     assert "上限" in message and "MB" in message
     assert page.locator("#doc-list input[type=checkbox]").count() == documents_before
@@ -505,10 +498,7 @@ def test_no_request_leaves_localhost(session):
     page.click("#tab-docs-button")
     page.wait_for_timeout(500)
     assert session.requests, "no requests were recorded"
-    outside = [
-        url for url in session.requests
-        if urlparse(url).scheme not in ("data", "blob") and urlparse(url).hostname not in ("127.0.0.1", "localhost")
-    ]
+    outside = [url for url in session.requests if urlparse(url).scheme not in ("data", "blob") and urlparse(url).hostname not in ("127.0.0.1", "localhost")]
     assert outside == []
 
 
@@ -698,7 +688,9 @@ def test_a_locked_app_signs_in_with_a_key_and_only_a_write_key_uploads(browser, 
         assert page.locator("#upload input[type=file]").count() == 0, "no upload box for a read-only key"
         assert page.locator("#delete").is_disabled()
         documents = page.locator("#doc-list input[type=checkbox]").count()
-        forced = page.request.post(locked_app.base + "/gradio_api/upload", multipart={"files": {"name": "x.txt", "mimeType": "text/plain", "buffer": "新文档。".encode()}})
+        forced = page.request.post(
+            locked_app.base + "/gradio_api/upload", multipart={"files": {"name": "x.txt", "mimeType": "text/plain", "buffer": "新文档。".encode()}}
+        )
         assert forced.status == 403, "the upload route itself refuses a read-only session"
 
         page.click("#sign-out")

@@ -53,4 +53,3 @@ def test_a_card_shows_its_date_and_the_other_reports_of_its_story(browser, news_
         assert page.locator("#doc-viewer .doc-body").get_attribute("data-doc") in names
     finally:
         session.close()
-

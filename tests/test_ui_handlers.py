@@ -102,7 +102,7 @@ def test_llm_mode_without_a_model_server_falls_back_and_says_why(fake_settings: 
     rag = Rag(fake_settings(index_dir=fake_seed_index_dir, llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout_s=5))
     outs = ask(App(rag, export_dir=tmp_path), QUESTION, style="llm")
     assert any("draft" in out["chatbot"][-1]["content"] for out in outs[:-1]), "a draft shows while the model is asked"
-    assert any('source-group drafting' in out.get("sources", "") for out in outs), "the passages being read are shown"
+    assert any("source-group drafting" in out.get("sources", "") for out in outs), "the passages being read are shown"
     turn = outs[-1]["conv"][-1]
     assert turn.llm is not None and turn.llm.fallback and not turn.drafting
     html = outs[-1]["chatbot"][-1]["content"]
@@ -163,7 +163,9 @@ def test_bind_keeps_what_gradio_reads_from_a_handler(app: App) -> None:
 # --------------------------------------------------------------------------- the error boundary
 
 
-def test_an_unreadable_index_is_a_message_not_an_empty_list(fake_fresh_index: Path, fake_settings: Callable[..., Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unreadable_index_is_a_message_not_an_empty_list(
+    fake_fresh_index: Path, fake_settings: Callable[..., Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (fake_fresh_index / "CURRENT").write_text("gen-that-is-gone")
     app = App(Rag(fake_settings(index_dir=fake_fresh_index)), export_dir=tmp_path)
     (out,) = run(handlers.refresh, app, "en")

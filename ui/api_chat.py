@@ -33,11 +33,7 @@ def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str
     last = messages[-1]
     if last.role != "user":
         raise ApiError(400, f"The last message must come from the user, not {last.role!r}. / 最后一条消息须是用户的提问", "last_message_not_user")
-    history = [
-        {"role": m.role, "content": m.text()}
-        for m in messages[:-1]
-        if m.role in CONVERSATION_ROLES and m.text().strip()
-    ]
+    history = [{"role": m.role, "content": m.text()} for m in messages[:-1] if m.role in CONVERSATION_ROLES and m.text().strip()]
     return last.text(), history
 
 

@@ -70,9 +70,10 @@ class HistoryMessage(BaseModel):
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: str
     citations: list[str] | None = Field(
-        default=None, max_length=MAX_MESSAGES,
+        default=None,
+        max_length=MAX_MESSAGES,
         description="an assistant turn's cited document ids (the `doc` of its citations): a follow-up prefers them",
-    )  # fmt: skip
+    )
 
 
 class QuestionRequest(Options):

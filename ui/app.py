@@ -89,9 +89,7 @@ def connect(app: App, ui: Layout, demo: gr.Blocks) -> None:
     """Wire every event to its handler; inputs and outputs by component name."""
 
     def on(trigger: Callable[..., Any], fn: Callable[..., Any], inputs: Sequence[str] | None, **options: Any) -> Any:
-        return trigger(
-            bind(app, fn), [ui[n] for n in inputs] if inputs is not None else None, [ui[n] for n in outputs_of(fn)], **options
-        )
+        return trigger(bind(app, fn), [ui[n] for n in inputs] if inputs is not None else None, [ui[n] for n in outputs_of(fn)], **options)
 
     def ask_then_export(trigger: Callable[..., Any]) -> None:
         asked = on(trigger, handlers.ask, ASK_INPUTS, **ANSWERING)
@@ -241,10 +239,15 @@ def assemble(app: App, host: str = "127.0.0.1", port: int = 7860) -> FastAPI:
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=app.settings.app_queue_size)
     api = create_api(app)
     gr.mount_gradio_app(
-        api, demo, path="/", server_name=host, server_port=port,
+        api,
+        demo,
+        path="/",
+        server_name=host,
+        server_port=port,
         auth_dependency=identity if app.access.locked else None,  # handlers learn who calls (ui.state.App.may_write)
-        max_file_size=f"{max(1, int(app.settings.max_upload_mb * 4))}mb", **launch_options(),
-    )  # fmt: skip
+        max_file_size=f"{max(1, int(app.settings.max_upload_mb * 4))}mb",
+        **launch_options(),
+    )
     return api
 
 

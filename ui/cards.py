@@ -157,9 +157,7 @@ def _card_html(
 
 
 def citation_card(turn: int, citation: Citation, lang: str, file_name: str, show_scores: bool) -> str:
-    return _card_html(
-        turn, citation.hit, lang, file_name, show_scores, citation.n, citation.spans, citation.paragraph, citation.marks
-    )
+    return _card_html(turn, citation.hit, lang, file_name, show_scores, citation.n, citation.spans, citation.paragraph, citation.marks)
 
 
 def group_html(turn: Turn, index: int, lang: str, show_scores: bool, active: bool) -> str:
@@ -178,19 +176,13 @@ def group_html(turn: Turn, index: int, lang: str, show_scores: bool, active: boo
         body = note + cards
     elif answer.refused:
         note = f'<div class="group-note">{escape(label(lang, "related_note"))}</div>'
-        cards = "".join(
-            _card_html(index, hit, lang, files.get(hit.chunk.doc_id, hit.chunk.doc_id), show_scores)
-            for hit in answer.related[:RELATED_SHOWN]
-        )
+        cards = "".join(_card_html(index, hit, lang, files.get(hit.chunk.doc_id, hit.chunk.doc_id), show_scores) for hit in answer.related[:RELATED_SHOWN])
         body = note + cards
     else:
         note = f'<div class="group-note llm">{escape(label(lang, "llm_sources_note"))}</div>' if llm and not llm.fallback else ""
         if answer.period:
             note += f'<div class="group-note period">{escape(label(lang, "period_note", period=answer.period))}</div>'
-        body = note + "".join(
-            citation_card(index, c, lang, files.get(c.hit.chunk.doc_id, c.hit.chunk.doc_id), show_scores)
-            for c in answer.citations
-        )
+        body = note + "".join(citation_card(index, c, lang, files.get(c.hit.chunk.doc_id, c.hit.chunk.doc_id), show_scores) for c in answer.citations)
     state = " active" if active else ""
     kind = "drafting" if turn.drafting else "refused" if answer.refused else "answered"
     return f'<section class="source-group {kind}{state}" data-turn="{index}">{head}{body}</section>'

@@ -103,7 +103,7 @@ def _format_answer(data: dict[str, Any]) -> str:
 
 
 def _dated(source: dict[str, Any]) -> str:
-    """ · its publication date, and how many other reports tell the same story."""
+    """· its publication date, and how many other reports tell the same story."""
     text = f" · {source['published'][:10]}" if source.get("published") else ""
     others = len(source.get("same_story") or ())
     return text + (f" · {others} more reports of the same story / 另有 {others} 篇相同报道" if others else "")
@@ -208,11 +208,21 @@ def cmd_llm_serve(rag: Rag, args: argparse.Namespace) -> int:
 def cmd_documents(rag: Rag, args: argparse.Namespace) -> int:
     docs = rag.documents()
     if args.json:
-        _emit({"documents": [
-            {"doc": d.id, "title": d.title, "sha256": d.sha256, "paragraphs": len(d.paragraphs),
-             "published": d.meta.get("published", ""), "story": d.meta.get("story", d.id)}
-            for d in docs
-        ]})  # fmt: skip
+        _emit(
+            {
+                "documents": [
+                    {
+                        "doc": d.id,
+                        "title": d.title,
+                        "sha256": d.sha256,
+                        "paragraphs": len(d.paragraphs),
+                        "published": d.meta.get("published", ""),
+                        "story": d.meta.get("story", d.id),
+                    }
+                    for d in docs
+                ]
+            }
+        )
     for d in [] if args.json else docs:
         print(f"{d.id}\t{d.title}")
     return 0
@@ -286,7 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--batch", metavar="FILE", help="one question per line or JSONL with 'question' (and 'history'); '-' reads stdin; prints JSON lines")
         p.add_argument("--history", metavar="FILE", help="the conversation so far: a JSON list of {role, content} messages")
         if name == "ask":
-            p.add_argument("--answer-mode", choices=ANSWER_MODES, default=None, help="llm: an OpenAI-compatible model phrases it, every sentence verified (env RAG_ANSWER_MODE)")
+            p.add_argument(
+                "--answer-mode",
+                choices=ANSWER_MODES,
+                default=None,
+                help="llm: an OpenAI-compatible model phrases it, every sentence verified (env RAG_ANSWER_MODE)",
+            )
         p.set_defaults(func=func)
 
     p = sub.add_parser("chat", help="a conversation in the terminal (/new starts over, /sources shows the last citations)")

@@ -36,9 +36,7 @@ Out = dict[str, Any]
 
 def screen(app: App, lang: str, turns: list[Turn] | None = None, scores: bool = False) -> Screen:
     """The session's words: reads the document count and the example questions from the library."""
-    return Screen(
-        language(lang), app.settings, len(app.rag.documents()), app.rag.example_questions(), list(turns or []), bool(scores)
-    )
+    return Screen(language(lang), app.settings, len(app.rag.documents()), app.rag.example_questions(), list(turns or []), bool(scores))
 
 
 def library_view(app: App, lang: str) -> Out:
@@ -118,9 +116,17 @@ def _day(value: str | None, lang: str) -> str:
 
 @handler(outputs=("chatbot", "sources", "conv", "question"), on_error=_ask_failed)
 def ask(
-    app: App, text: str, turns: list[Turn], lang: str, top_k: float, mode: str, scores: bool, style: str,
-    since: str = "", until: str = "",
-) -> Iterator[Out]:  # fmt: skip
+    app: App,
+    text: str,
+    turns: list[Turn],
+    lang: str,
+    top_k: float,
+    mode: str,
+    scores: bool,
+    style: str,
+    since: str = "",
+    until: str = "",
+) -> Iterator[Out]:
     """Answer a question: a pending turn at once, then the answer streaming in with its cards."""
     lang, scores = language(lang), bool(scores)
     turns = list(turns or [])
@@ -277,7 +283,11 @@ def ingest_file(app: App, path: Path, lang: str, progress: Any) -> tuple[str, st
     on_error=status_in("ingest_status", upload=None),
 )
 def ingest(
-    app: App, files: list | None, lang: str, request: gr.Request | None = None, progress: gr.Progress = gr.Progress(),  # noqa: B008 - how Gradio asks for a progress bar
+    app: App,
+    files: list | None,
+    lang: str,
+    request: gr.Request | None = None,
+    progress: gr.Progress = gr.Progress(),  # noqa: B008 - how Gradio asks for a progress bar
 ) -> Out:
     """Files dropped on the upload box: each is saved under uploads/ and indexed, then the list is redrawn."""
     lang = language(lang)

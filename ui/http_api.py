@@ -149,9 +149,12 @@ def create_api(app: App) -> FastAPI:
         if outcome.status == "parse_failed":
             raise ApiError(422, f"{outcome.name}: {outcome.reason}", "unparsable_file")
         return {
-            "doc": outcome.saved, "status": outcome.status, "renamed": outcome.renamed, "chunks": outcome.chunks,
+            "doc": outcome.saved,
+            "status": outcome.status,
+            "renamed": outcome.renamed,
+            "chunks": outcome.chunks,
             "documents": await admission.run(_documents, app),
-        }  # fmt: skip
+        }
 
     @v1.delete("/documents/{doc_id}", response_model=DeleteResponse, responses={404: {"model": ErrorResponse}, **WRITES, **BUSY})
     async def delete(doc_id: str) -> Any:
@@ -188,9 +191,12 @@ def _health(app: App) -> dict[str, Any]:
         return {"status": "no_index", "generation": "", "documents": 0, "chunks": 0, "model": rag.settings.embed_model}
     index = rag.index()
     return {
-        "status": "ok", "generation": rag.generation(), "documents": len(index.documents),
-        "chunks": index.size, "model": index.manifest.model,
-    }  # fmt: skip
+        "status": "ok",
+        "generation": rag.generation(),
+        "documents": len(index.documents),
+        "chunks": index.size,
+        "model": index.manifest.model,
+    }
 
 
 def _errors(api: FastAPI) -> None:
@@ -219,4 +225,3 @@ def _errors(api: FastAPI) -> None:
     @api.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         return error_response(500, f"The server failed to answer ({exc.__class__.__name__}). / 服务器内部错误", "internal_error")
-

@@ -100,33 +100,58 @@ def build(
     with gr.Row(elem_id="topbar", equal_height=True):
         made["header"] = gr.HTML(**w("header"), elem_id="header", js_on_load=None)
         made["lang_radio"] = gr.Radio(
-            LANGUAGE_CHOICES, value=screen.lang, show_label=False, container=False,
-            elem_id="lang", scale=0, min_width=150,
+            LANGUAGE_CHOICES,
+            value=screen.lang,
+            show_label=False,
+            container=False,
+            elem_id="lang",
+            scale=0,
+            min_width=150,
         )
         if sign_out:  # both languages: the link is the same for every session and never reworded
-            gr.HTML(f'<a id="sign-out" href="/logout">{label("zh", "sign_out")} · {label("en", "sign_out")}</a>', elem_id="sign-out-box", scale=0, min_width=150)
+            gr.HTML(
+                f'<a id="sign-out" href="/logout">{label("zh", "sign_out")} · {label("en", "sign_out")}</a>', elem_id="sign-out-box", scale=0, min_width=150
+            )
 
     with gr.Tabs(elem_id="tabs"):
         with gr.Tab(**w("tab_chat"), id="chat", elem_id="tab-chat") as made["tab_chat"]:
             with gr.Row(elem_id="main", equal_height=False):
                 with gr.Column(scale=3, min_width=340, elem_id="chat-col"):
                     made["chatbot"] = gr.Chatbot(
-                        **w("chatbot"), elem_id="chat", show_label=False, height="calc(100vh - 380px)", min_height=280,
-                        layout="bubble", latex_delimiters=[], feedback_options=None, line_breaks=False,
-                        buttons=[], autoscroll=True,
+                        **w("chatbot"),
+                        elem_id="chat",
+                        show_label=False,
+                        height="calc(100vh - 380px)",
+                        min_height=280,
+                        layout="bubble",
+                        latex_delimiters=[],
+                        feedback_options=None,
+                        line_breaks=False,
+                        buttons=[],
+                        autoscroll=True,
                         # every message is built by ui.render, which escapes all text it did not write
                         sanitize_html=False,
                     )
                     with gr.Row(elem_id="ask-row", equal_height=True):
                         made["question"] = gr.Textbox(
-                            **w("question"), show_label=False, container=False, scale=8, max_lines=4,
-                            elem_id="question", submit_btn=False,
+                            **w("question"),
+                            show_label=False,
+                            container=False,
+                            scale=8,
+                            max_lines=4,
+                            elem_id="question",
+                            submit_btn=False,
                         )
                         made["send"] = gr.Button(**w("send"), variant="primary", scale=1, min_width=84, elem_id="send")
                     with gr.Row(elem_id="answer-row", equal_height=True):
                         made["answer_mode"] = gr.Radio(
-                            **w("answer_mode"), value=settings.answer_mode.value, show_label=False, container=False,
-                            elem_id="answer-mode", scale=0, min_width=0,
+                            **w("answer_mode"),
+                            value=settings.answer_mode.value,
+                            show_label=False,
+                            container=False,
+                            elem_id="answer-mode",
+                            scale=0,
+                            min_width=0,
                         )
                     made["examples"] = gr.HTML(**w("examples"), elem_id="examples", js_on_load=EXAMPLES_ON_LOAD)
                     with gr.Row(elem_id="actions", equal_height=True):
@@ -134,46 +159,78 @@ def build(
                         made["like"] = gr.Button(**w("like"), size="sm", elem_id="like", min_width=60, scale=0)
                         made["dislike"] = gr.Button(**w("dislike"), size="sm", elem_id="dislike", min_width=60, scale=0)
                         made["comment"] = gr.Textbox(
-                            **w("comment"), show_label=False, container=False, scale=3, min_width=120,
-                            elem_id="comment", max_lines=1,
+                            **w("comment"),
+                            show_label=False,
+                            container=False,
+                            scale=3,
+                            min_width=120,
+                            elem_id="comment",
+                            max_lines=1,
                         )
                         made["export"] = gr.DownloadButton(
-                            **w("export"), value=None, size="sm", elem_id="export", interactive=False,
-                            min_width=110, scale=0,
+                            **w("export"),
+                            value=None,
+                            size="sm",
+                            elem_id="export",
+                            interactive=False,
+                            min_width=110,
+                            scale=0,
                         )
                     made["feedback_status"] = gr.HTML("", elem_id="feedback-status", js_on_load=None)
                     with gr.Accordion(**w("settings_box"), open=False, elem_id="settings") as made["settings_box"]:
                         with gr.Row():
                             made["top_k"] = gr.Slider(
-                                1, TOP_K_MAX, **w("top_k"), value=settings.top_k, step=1, elem_id="top-k",
+                                1,
+                                TOP_K_MAX,
+                                **w("top_k"),
+                                value=settings.top_k,
+                                step=1,
+                                elem_id="top-k",
                             )
                             made["mode"] = gr.Radio(**w("mode"), value=settings.retrieval_mode.value, elem_id="mode")
                         with gr.Row(elem_id="date-range"):
                             made["since"] = gr.Textbox(
-                                **w("since"), value=settings.since, placeholder="2023-07-01", max_lines=1, elem_id="since",
+                                **w("since"),
+                                value=settings.since,
+                                placeholder="2023-07-01",
+                                max_lines=1,
+                                elem_id="since",
                             )
                             made["until"] = gr.Textbox(
-                                **w("until"), value=settings.until, placeholder="2023-08-31", max_lines=1, elem_id="until",
+                                **w("until"),
+                                value=settings.until,
+                                placeholder="2023-08-31",
+                                max_lines=1,
+                                elem_id="until",
                             )
                         made["show_scores"] = gr.Checkbox(value=screen.scores, **w("show_scores"), elem_id="show-scores")
                         made["llm_info"] = gr.Markdown(**w("llm_info"), elem_id="llm-info")
                 with gr.Column(scale=2, min_width=320, elem_id="sources-col"):
                     made["sources"] = gr.HTML(
-                        **w("sources"), elem_id="sources", js_on_load=SOURCES_ON_LOAD,
+                        **w("sources"),
+                        elem_id="sources",
+                        js_on_load=SOURCES_ON_LOAD,
                         server_functions=list(server_functions),
                     )
 
         with gr.Tab(**w("tab_docs"), id="docs", elem_id="tab-docs") as made["tab_docs"]:
             with gr.Column(elem_id="docs-panel"):
                 made["upload"] = gr.File(
-                    **w("upload"), file_count="multiple", file_types=list(SUPPORTED_SUFFIXES),
-                    elem_id="upload", height=140,
+                    **w("upload"),
+                    file_count="multiple",
+                    file_types=list(SUPPORTED_SUFFIXES),
+                    elem_id="upload",
+                    height=140,
                 )
                 made["upload_hint"] = gr.Markdown(**w("upload_hint"), elem_id="upload-hint")
                 made["ingest_status"] = gr.HTML(ingest_status, elem_id="ingest-status", js_on_load=None)
                 made["doc_list"] = gr.CheckboxGroup(list(doc_choices), value=[], **w("doc_list"), elem_id="doc-list")
                 made["delete_button"] = gr.Button(
-                    **w("delete_button"), variant="stop", size="sm", elem_id="delete", scale=0,
+                    **w("delete_button"),
+                    variant="stop",
+                    size="sm",
+                    elem_id="delete",
+                    scale=0,
                 )
 
     return Layout(**made)

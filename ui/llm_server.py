@@ -70,8 +70,21 @@ def serve_local(
         raise LLMError(f"llama-cpp-python is not installed: {INSTALL_HINT}")
     path, alias = resolve_model(model)
     command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", alias,
-        "--host", host, "--port", str(port), "--n_threads", str(threads), "--n_ctx", str(n_ctx),
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(path),
+        "--model_alias",
+        alias,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--n_threads",
+        str(threads),
+        "--n_ctx",
+        str(n_ctx),
     ]
     if isinstance(log, PipeLog):
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

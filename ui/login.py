@@ -59,7 +59,9 @@ async def login(request: Request, access: Access, sessions: Sessions, attempts: 
     client = client_of(request)
     wait = attempts.wait_s(client)
     if wait:
-        return HTMLResponse(login_page(access, target, f"尝试次数过多，请 {wait} 秒后再试 / Too many attempts: try again in {wait} s"), 429, {"Retry-After": str(wait)})
+        return HTMLResponse(
+            login_page(access, target, f"尝试次数过多，请 {wait} 秒后再试 / Too many attempts: try again in {wait} s"), 429, {"Retry-After": str(wait)}
+        )
     form = await request.form()
     target = local_target(str(form.get("next") or target))
     credential = access.by_password(str(form.get("username") or ""), str(form.get("password") or ""))
@@ -68,9 +70,14 @@ async def login(request: Request, access: Access, sessions: Sessions, attempts: 
         return HTMLResponse(login_page(access, target, "密钥或密码不正确 / Wrong key or password"), 401)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
-        COOKIE, sessions.open(credential), max_age=int(sessions.lifetime_s), httponly=True, samesite="lax",
-        secure=request.url.scheme == "https", path="/",
-    )  # fmt: skip
+        COOKIE,
+        sessions.open(credential),
+        max_age=int(sessions.lifetime_s),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
     return response
 
 

@@ -53,9 +53,7 @@ def cite_html(turn: int, n: int) -> str:
     return f'<a class="cite" href="#src-{turn}-{n}" data-turn="{turn}" data-n="{n}" title="[{n}]">[{n}]</a>'
 
 
-def _segments_html(
-    segments: Sequence[tuple[str, int | None]], turn: int, shown: int | None, spans: Sequence[tuple[int, int]] = ()
-) -> str:
+def _segments_html(segments: Sequence[tuple[str, int | None]], turn: int, shown: int | None, spans: Sequence[tuple[int, int]] = ()) -> str:
     """The first ``shown`` characters of the segments (a citation counts as one), all when None.
 
     ``spans`` are offsets into the answer text (``Answer.answer_spans``): the asked fact, emphasised.
@@ -179,8 +177,7 @@ def report_html(turn: Turn, lang: str) -> str:
     if turn.unsupported != Unsupported.STRIKE or not sentences or turn.llm.reason is FallbackReason.NO_ANSWER_FOUND:
         return ""
     items = "".join(
-        f'<li><span class="sent ok">{escape(s.text)}</span>{_tick_html(lang, s.quote)}</li>' if s.verified
-        else f"<li>{_unsupported_html(s.text, lang)}</li>"
+        f'<li><span class="sent ok">{escape(s.text)}</span>{_tick_html(lang, s.quote)}</li>' if s.verified else f"<li>{_unsupported_html(s.text, lang)}</li>"
         for s in sentences
     )
     return f'<details class="llm-report"><summary>{escape(label(lang, "llm_report"))}</summary><ol>{items}</ol></details>'

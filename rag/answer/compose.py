@@ -118,9 +118,7 @@ _LABELLED = re.compile(r"^\s*[^，。：:,；;\s]{1,10}(?<![称说示出道复�
 def _adds(candidate: Candidate, chosen: list[Candidate]) -> bool:
     """Whether ``candidate`` says something the chosen sentences do not already say."""
     return all(
-        candidate.sentence != c.sentence
-        and SequenceMatcher(None, candidate.sentence, c.sentence, autojunk=False).ratio() < _DUPLICATE_RATIO
-        for c in chosen
+        candidate.sentence != c.sentence and SequenceMatcher(None, candidate.sentence, c.sentence, autojunk=False).ratio() < _DUPLICATE_RATIO for c in chosen
     )
 
 

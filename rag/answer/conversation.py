@@ -63,9 +63,7 @@ _QUESTION_PHRASE = re.compile(
     r"(多少|几)[个项家款户名位人次倍年岁元种条件所只天月号]?|什么时[候间]|什么|哪一?[个些年里儿位家种天月]?|谁|何时|何地|何处|为何|为什么|"
     r"如何|怎么样|怎样|怎么|是否|是不是|有没有|多大|多长|多久|吗|呢|[？?！!。]+"
 )
-_EN_QUESTION_PHRASE = re.compile(
-    r"\b(how many|how much|how long|how|what|which|who|whom|whose|when|where|why|is|are|was|were|do|does|did)\b|[?!.]+", re.I
-)
+_EN_QUESTION_PHRASE = re.compile(r"\b(how many|how much|how long|how|what|which|who|whom|whose|when|where|why|is|are|was|were|do|does|did)\b|[?!.]+", re.I)
 #: Kinds of slot an elliptical question may replace: person, place, organisation, other name, number, time.
 #: jieba tags 一共 and the like as abbreviations (j); a word that starts with a numeral is no name.
 _NUMERAL = re.compile(r"^[一二三四五六七八九十两几\d]")

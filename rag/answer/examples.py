@@ -25,7 +25,9 @@ _LEADING_NUMBERING = re.compile(r"^\s*([（(]?[一二三四五六七八九十\d]
 # A count: digits (with decimals and 余/多) and a measure word; years, months and days are not counts.
 _COUNT = re.compile(r"(\d+(?:[.,]\d+)?)(?:余|多)?(?=[项家个款户名位人次倍元种条所座台件类亿万千百%％])")
 _CLAUSE_BREAK = re.compile(r"[，；;。！？!?]|,(?!\d)")
-_OPENERS = re.compile(r"^(据披露|据介绍|数据显示|资料显示|目前|此外|同时|另外|其中|据悉|据了解|近日|近年来|今年|去年|截至目前|与此同时|首先|其次|最后|因此|所以|而且|并且|但是|不过)[，,]?")
+_OPENERS = re.compile(
+    r"^(据披露|据介绍|数据显示|资料显示|目前|此外|同时|另外|其中|据悉|据了解|近日|近年来|今年|去年|截至目前|与此同时|首先|其次|最后|因此|所以|而且|并且|但是|不过)[，,]?"
+)
 
 
 def heading_questions(doc: Document) -> Iterator[str]:
@@ -83,7 +85,7 @@ def candidates(documents: Iterable[Document]) -> list[str]:
         # alternate the two kinds so every document offers both
         counts = [q for q in own if "多少" in q]
         headings = [q for q in own if q not in counts]
-        mixed = [q for pair in zip(counts, headings, strict=False) for q in pair] + counts[len(headings):] + headings[len(counts):]
+        mixed = [q for pair in zip(counts, headings, strict=False) for q in pair] + counts[len(headings) :] + headings[len(counts) :]
         per_doc.append(mixed)
     out: list[str] = []
     for i in range(max((len(d) for d in per_doc), default=0)):

@@ -101,16 +101,10 @@ def candidates(asked: Question, hits: list[Hit], settings: Settings) -> list[Can
             spans = facts(asked, sentence)
             need = need_score(spans) if asked.needs else None
             score = (
-                cov
-                + _PHRASE_WEIGHT * phrase_overlap(asked, sentence)
-                + _NEED_WEIGHT * (need or 0.0)
-                + _RANK_PRIOR / hit.rank
-                + _DENSE_WEIGHT * hit.dense_score
+                cov + _PHRASE_WEIGHT * phrase_overlap(asked, sentence) + _NEED_WEIGHT * (need or 0.0) + _RANK_PRIOR / hit.rank + _DENSE_WEIGHT * hit.dense_score
             )
             own = _folded_coverage(asked.terms, folded, "")
-            found.append(
-                Candidate(hit, hit.chunk.start + start, hit.chunk.start + end, sentence, score, cov, own, need, tuple(spans))
-            )
+            found.append(Candidate(hit, hit.chunk.start + start, hit.chunk.start + end, sentence, score, cov, own, need, tuple(spans)))
     return sorted(found, key=lambda c: -c.score)
 
 

@@ -201,8 +201,7 @@ class Embedder:
             return OnnxEncoder(folder, threads=self.threads, max_seq_length=self.settings.max_seq_length)
         except Exception as exc:  # onnxruntime missing or the file unreadable
             raise EmbeddingError(
-                f"cannot load the int8 ONNX encoder from {folder}: {exc}. "
-                "Run `rag model build --force`, or set RAG_EMBED_BACKEND=torch"
+                f"cannot load the int8 ONNX encoder from {folder}: {exc}. Run `rag model build --force`, or set RAG_EMBED_BACKEND=torch"
             ) from exc
 
     def _build_registered(self, factory: EncoderFactory) -> Encoder:

@@ -283,14 +283,12 @@ def format_report(report: dict[str, Any]) -> str:
         return conversation_eval.format_report(report)
     d, c, r = report["document"], report["chunk"], report["refusal"]
     lines = [
-        f"dataset {report['dataset']} · mode {report['mode']} · {report['questions']} questions · "
-        f"{report['documents']} documents · {report['chunks']} chunks",
+        f"dataset {report['dataset']} · mode {report['mode']} · {report['questions']} questions · {report['documents']} documents · {report['chunks']} chunks",
         f"document  R@1 {d['recall@1']:.3f}  R@5 {d['recall@5']:.3f}  R@10 {d['recall@10']:.3f}  MRR@10 {d['mrr@10']:.3f}",
         f"chunk     R@1 {c['recall@1']:.3f}  R@5 {c['recall@5']:.3f}  R@10 {c['recall@10']:.3f}  MRR@10 {c['mrr@10']:.3f}",
         f"answer contains gold {report['answer_contains_gold']:.3f}",
         f"refusal   recall {r['recall']:.3f}  precision {r['precision'] if r['precision'] is not None else '-'}  "
         f"answerable refused {r['answerable_refused']:.3f}  ({r['unanswerable']} unanswerable)",
-        f"latency   p50 {report['latency_ms']['p50']} ms  p95 {report['latency_ms']['p95']} ms  · "
-        f"ingest {report['ingest_chunks_per_s']} chunks/s",
+        f"latency   p50 {report['latency_ms']['p50']} ms  p95 {report['latency_ms']['p95']} ms  · ingest {report['ingest_chunks_per_s']} chunks/s",
     ]
     return "\n".join(lines)

@@ -121,7 +121,7 @@ _LEAD_LABEL = re.compile(r"^(编者按|编者的话|导读|摘要|提要|按语|
 def derive_title(blocks: list[_Block], explicit: str = "") -> str:
     """The first heading when the document opens with one, else its first sentence."""
     if explicit.strip():
-        return explicit.strip()[:_TITLE_MAX_CHARS * 2]
+        return explicit.strip()[: _TITLE_MAX_CHARS * 2]
     if not blocks:
         return ""
     first = blocks[0]
@@ -184,7 +184,18 @@ def parse_bytes(data: bytes, name: str, doc_id: str | None = None, source: str =
 
 
 __all__ = [
-    "BODY", "CAPTION", "HEADING", "MAX_DOCX_UNPACKED_BYTES", "PARAGRAPH_SEPARATOR", "SUPPORTED_SUFFIXES",
-    "Document", "IngestError", "Paragraph", "build_document", "decode_bytes", "derive_title",
-    "parse_bytes", "split_header",
-]  # fmt: skip
+    "BODY",
+    "CAPTION",
+    "HEADING",
+    "MAX_DOCX_UNPACKED_BYTES",
+    "PARAGRAPH_SEPARATOR",
+    "SUPPORTED_SUFFIXES",
+    "Document",
+    "IngestError",
+    "Paragraph",
+    "build_document",
+    "decode_bytes",
+    "derive_title",
+    "parse_bytes",
+    "split_header",
+]

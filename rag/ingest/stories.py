@@ -274,4 +274,16 @@ def story_of(doc: Document) -> str:
     return doc.meta.get("story", doc.id)
 
 
-__all__ = ["StoredStories", "StoryParams", "annotate", "band_keys", "collection_year", "group_stories", "likeliest_year", "regroup", "signature", "story_of", "year_of"]
+__all__ = [
+    "StoredStories",
+    "StoryParams",
+    "annotate",
+    "band_keys",
+    "collection_year",
+    "group_stories",
+    "likeliest_year",
+    "regroup",
+    "signature",
+    "story_of",
+    "year_of",
+]

@@ -52,7 +52,7 @@ def llm_rewrite(question: str, history: Sequence[Message], settings: Settings) -
     except LLMError:
         return ""
     rewrite = next((line.strip() for line in text.strip().splitlines() if line.strip()), "")
-    rewrite = re.sub(r"^(rewritten|改写)\s*[:：]\s*", "", rewrite, flags=re.I).strip("\"“”「」 ")
+    rewrite = re.sub(r"^(rewritten|改写)\s*[:：]\s*", "", rewrite, flags=re.I).strip('"“”「」 ')
     if not rewrite or len(rewrite) > settings.max_question_chars or invented(rewrite, question, history):
         return ""
     return rewrite

@@ -232,9 +232,7 @@ def support(claim: Claims, passage: str, min_coverage: float = DEFAULT_MIN_COVER
     return best, f"{best_share:.0%} of its content words are in the quoted sentence"
 
 
-def verify_sentence(
-    sentence: str, cited: tuple[int, ...], passages: Mapping[int, str], min_coverage: float = DEFAULT_MIN_COVERAGE
-) -> SentenceVerdict:
+def verify_sentence(sentence: str, cited: tuple[int, ...], passages: Mapping[int, str], min_coverage: float = DEFAULT_MIN_COVERAGE) -> SentenceVerdict:
     """The verdict for one sentence: supported by the first cited passage that supports it, if any."""
     if not cited:
         return SentenceVerdict(sentence, cited, False, None, "no citation marker")
@@ -253,9 +251,7 @@ def verify_sentence(
 
 def verify(answer_text: str, passages: Mapping[int, str], min_coverage: float = DEFAULT_MIN_COVERAGE) -> Verification:
     """Check every sentence of ``answer_text`` against the passages it cites (``passages``: number → text)."""
-    return Verification(
-        tuple(verify_sentence(text, cited, passages, min_coverage) for text, cited in split_answer(answer_text))
-    )
+    return Verification(tuple(verify_sentence(text, cited, passages, min_coverage) for text, cited in split_answer(answer_text)))
 
 
 # --------------------------------------------------------------------------- display

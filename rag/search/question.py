@@ -89,9 +89,7 @@ def key_terms(folded: str) -> dict[str, float]:
 def nouns_of(folded: str) -> frozenset[str]:
     """Nouns (and Latin words) of already-folded text: what it is about, as opposed to how it asks."""
     return frozenset(
-        word
-        for word, flag in jieba.posseg.cut(folded)
-        if word not in STOPWORDS and (flag == "eng" or (flag.startswith(("n", "vn")) and len(word) > 1))
+        word for word, flag in jieba.posseg.cut(folded) if word not in STOPWORDS and (flag == "eng" or (flag.startswith(("n", "vn")) and len(word) > 1))
     )
 
 

@@ -71,9 +71,7 @@ def bm25_candidates(index: Store, tokens: tuple[str, ...], k: int, within: DateR
     return {row: (rank, score) for rank, (row, score) in enumerate(index.lexical(tokens, k, within), start=1)}
 
 
-def fuse(
-    dense: Channel, bm25: Channel, settings: Settings, mode: RetrievalMode | str
-) -> list[tuple[int, float]]:
+def fuse(dense: Channel, bm25: Channel, settings: Settings, mode: RetrievalMode | str) -> list[tuple[int, float]]:
     """(row, fused score), best first, over the candidates of the channels the mode uses.
 
     ``score`` fusion (the default) rescales each channel over the candidates —
@@ -173,9 +171,14 @@ def prefer(fused: list[tuple[int, float]], index: Store, docs: frozenset[str], b
 
 
 def search(
-    index: Store, question: Question, settings: Settings, top_k: int | None = None, mode: RetrievalMode | None = None,
-    filters: Filters | None = None, prefer_docs: frozenset[str] = frozenset(),
-) -> list[Hit]:  # fmt: skip
+    index: Store,
+    question: Question,
+    settings: Settings,
+    top_k: int | None = None,
+    mode: RetrievalMode | None = None,
+    filters: Filters | None = None,
+    prefer_docs: frozenset[str] = frozenset(),
+) -> list[Hit]:
     """The ``top_k`` best chunks for a prepared question (its ``vector`` must be set).
 
     ``filters`` limit the publication dates searched and name the question's period;

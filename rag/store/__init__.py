@@ -52,9 +52,15 @@ class EmbeddedBackend:
         return stored_documents(self.index_dir, manifest, self.settings.faiss_ef_search)
 
     def commit(
-        self, identity: Manifest, previous: Manifest | None, fresh: Sequence[Document], chunks: Sequence[Chunk],
-        vectors: np.ndarray, removed: Sequence[str] = (), sources: Mapping[str, str] | None = None,
-    ) -> Manifest:  # fmt: skip
+        self,
+        identity: Manifest,
+        previous: Manifest | None,
+        fresh: Sequence[Document],
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        removed: Sequence[str] = (),
+        sources: Mapping[str, str] | None = None,
+    ) -> Manifest:
         config = StoreConfig.from_settings(self.settings)
         return commit(self.index_dir, config, identity, previous, fresh, chunks, vectors, removed, sources)
 
@@ -105,6 +111,24 @@ def check_index(index_dir: Path) -> Manifest:
 
 
 __all__ = [
-    "POINTER", "Backend", "DateRange", "EmbeddedBackend", "EmbeddedStore", "backend_for", "IndexCorrupt", "IndexMismatch", "IndexMissing", "Manifest", "Ranked", "Store",
-    "StoreConfig", "check_index", "commit", "compact", "load_index", "open_store", "read_manifest", "stored_documents",
-]  # fmt: skip
+    "POINTER",
+    "Backend",
+    "DateRange",
+    "EmbeddedBackend",
+    "EmbeddedStore",
+    "backend_for",
+    "IndexCorrupt",
+    "IndexMismatch",
+    "IndexMissing",
+    "Manifest",
+    "Ranked",
+    "Store",
+    "StoreConfig",
+    "check_index",
+    "commit",
+    "compact",
+    "load_index",
+    "open_store",
+    "read_manifest",
+    "stored_documents",
+]

@@ -31,9 +31,13 @@ def no_bands(params: StoryParams, rows: int = 0) -> np.ndarray:
 
 
 def annotate_write(
-    entries: MutableMapping[str, dict[str, Any]], stored: StoredStories, fresh: Sequence[Document], removed: Sequence[str], params: StoryParams,
+    entries: MutableMapping[str, dict[str, Any]],
+    stored: StoredStories,
+    fresh: Sequence[Document],
+    removed: Sequence[str],
+    params: StoryParams,
     before: Manifest | None = None,
-) -> tuple[dict[str, np.ndarray], Years]:  # fmt: skip
+) -> tuple[dict[str, np.ndarray], Years]:
     """Update ``entries`` (fresh documents already in it, removed ones gone) with stories and dates.
 
     Returns the fresh band keys and the collection's year counts and yearless documents after the

@@ -30,14 +30,10 @@ both channels by document id.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import logging
-import os
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,51 +44,13 @@ from ..ingest.documents import Document
 from ..ingest.stories import StoryParams
 from ..settings import MilvusAnalyzer
 from ..text.folding import fold
-from ..text.lexical import K1, B, tokenize
+from ..text.lexical import K1, tokenize
 from .base import DateRange, ManifestFacts, Ranked
 from .catalog import annotate_write, move_sources, no_bands, stored_stories
 from .manifest import FORMAT_VERSION, Manifest
+from .milvus_schema import BATCH, DUMMY, ENTRY_FIELDS, PART_CHARS, TEXT_MAX, analyzed, bands_from, bands_text, connect, create_collections
 from .records import chunk_from, document_from
 from .writer import entry
-
-_TEXT_MAX = 65_535
-_PART_CHARS = 15_000  # at most 4 bytes a character in UTF-8: a part fits one VARCHAR
-_BATCH = 512
-_DUMMY = [0.0, 1.0]  # Milvus requires a vector field in every collection
-_ENTRY_FIELDS = ("sha256", "source", "title", "chunks", "published", "partial", "story")
-
-
-def _term(token: str) -> str:
-    """A product term as one word of Milvus's standard tokenizer: letters and digits, fixed length."""
-    return "t" + hashlib.blake2b(token.encode("utf-8"), digest_size=8).hexdigest()
-
-
-def _analyzed(tokens: Sequence[str], analyzer: MilvusAnalyzer) -> str:
-    return " ".join(map(_term, tokens)) if analyzer == MilvusAnalyzer.PRODUCT else " ".join(tokens)
-
-
-def _bands_text(bands: np.ndarray) -> str:
-    return " ".join(f"{int(key):x}" for key in bands.tolist())
-
-
-def _bands_from(text: str) -> np.ndarray:
-    return np.array([int(key, 16) for key in text.split()], dtype=np.uint64)
-
-
-def connect(uri: str, token: str) -> Any:
-    # gRPC's C core prints keepalive chatter (milvus-lite answers the client's pings with
-    # "too_many_pings") straight to stderr, and reads this before pymilvus imports it; failures
-    # still reach the product as exceptions. Set GRPC_VERBOSITY yourself to see it.
-    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
-    from pymilvus import MilvusClient
-
-    # milvus-lite has no server timestamp for iterators; pymilvus warns on every document listing
-    # that it uses the client's clock instead, which is what the product wants: not for the user's eyes.
-    logging.getLogger("pymilvus.client.iterator").setLevel(logging.ERROR)
-
-    if not uri.startswith(("http://", "https://", "tcp://", "grpc://")):
-        Path(uri).parent.mkdir(parents=True, exist_ok=True)
-    return MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
 
 
 class MilvusBackend:
@@ -138,9 +96,9 @@ class MilvusBackend:
             return self._known[1]
         documents: dict[str, dict[str, Any]] = {}
         bands: dict[str, np.ndarray] = {}
-        for row in self._all(self.docs_name, "part == 0", ["doc_id", "bands", *_ENTRY_FIELDS]):
-            documents[row["doc_id"]] = {k: row[k] for k in _ENTRY_FIELDS}
-            bands[row["doc_id"]] = _bands_from(row["bands"])
+        for row in self._all(self.docs_name, "part == 0", ["doc_id", "bands", *ENTRY_FIELDS]):
+            documents[row["doc_id"]] = {k: row[k] for k in ENTRY_FIELDS}
+            bands[row["doc_id"]] = bands_from(row["bands"])
         return self._remember(meta, documents, bands)
 
     def _remember(self, meta: Mapping[str, Any], documents: dict[str, dict[str, Any]], bands: dict[str, np.ndarray]) -> Manifest:
@@ -161,7 +119,7 @@ class MilvusBackend:
         if manifest is None or not manifest.documents:
             return {}
         if self._known is None or self._known[1] is not manifest:
-            return {row["doc_id"]: _bands_from(row["bands"]) for row in self._all(self.docs_name, "part == 0", ["doc_id", "bands"])}
+            return {row["doc_id"]: bands_from(row["bands"]) for row in self._all(self.docs_name, "part == 0", ["doc_id", "bands"])}
         return self._known[2]
 
     def _all(self, collection: str, condition: str, fields: list[str]) -> Iterator[dict[str, Any]]:
@@ -173,44 +131,7 @@ class MilvusBackend:
     # ------------------------------------------------------------------ writing
 
     def _create(self, dimension: int) -> None:
-        from pymilvus import DataType, Function, FunctionType
-
-        client = self.client
-        if not client.has_collection(self.chunks_name):
-            schema = client.create_schema(auto_id=False)
-            schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=1024)
-            schema.add_field("doc_id", DataType.VARCHAR, max_length=1024)
-            tokenizer = "standard" if self.analyzer == MilvusAnalyzer.PRODUCT else "jieba"
-            schema.add_field("text", DataType.VARCHAR, max_length=_TEXT_MAX, enable_analyzer=True, analyzer_params={"tokenizer": tokenizer})
-            schema.add_field("record", DataType.VARCHAR, max_length=_TEXT_MAX)
-            schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
-            schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-            schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["sparse"]))
-            index = client.prepare_index_params()
-            index.add_index("vector", index_type="FLAT", metric_type="IP")
-            index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": K1, "bm25_b": B})
-            client.create_collection(self.chunks_name, schema=schema, index_params=index)
-        for name, extra in ((self.docs_name, True), (self.meta_name, False)):
-            if client.has_collection(name):
-                continue
-            schema = client.create_schema(auto_id=False)
-            schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=1100)
-            if extra:
-                schema.add_field("doc_id", DataType.VARCHAR, max_length=1024)
-                schema.add_field("part", DataType.INT64)
-                schema.add_field("sha256", DataType.VARCHAR, max_length=64)
-                schema.add_field("source", DataType.VARCHAR, max_length=4096)
-                schema.add_field("title", DataType.VARCHAR, max_length=4096)
-                schema.add_field("chunks", DataType.INT64)
-                schema.add_field("published", DataType.VARCHAR, max_length=64)
-                schema.add_field("partial", DataType.VARCHAR, max_length=64)
-                schema.add_field("story", DataType.VARCHAR, max_length=1024)
-                schema.add_field("bands", DataType.VARCHAR, max_length=4096)
-            schema.add_field("data", DataType.VARCHAR, max_length=_TEXT_MAX)
-            schema.add_field("dummy", DataType.FLOAT_VECTOR, dim=len(_DUMMY))
-            index = client.prepare_index_params()
-            index.add_index("dummy", index_type="FLAT", metric_type="L2")
-            client.create_collection(name, schema=schema, index_params=index)
+        create_collections(self.client, (self.chunks_name, self.docs_name, self.meta_name), dimension, self.analyzer)
 
     def drop(self) -> None:
         for name in (self.chunks_name, self.docs_name, self.meta_name):
@@ -218,9 +139,15 @@ class MilvusBackend:
                 self.client.drop_collection(name)
 
     def commit(
-        self, identity: Manifest, previous: Manifest | None, fresh: Sequence[Document], chunks: Sequence[Chunk],
-        vectors: np.ndarray, removed: Sequence[str] = (), sources: Mapping[str, str] | None = None,
-    ) -> Manifest:  # fmt: skip
+        self,
+        identity: Manifest,
+        previous: Manifest | None,
+        fresh: Sequence[Document],
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        removed: Sequence[str] = (),
+        sources: Mapping[str, str] | None = None,
+    ) -> Manifest:
         """Same contract as rag.store.writer.commit; ``previous`` None empties the collections first."""
         if previous is None:
             self.drop()
@@ -241,30 +168,40 @@ class MilvusBackend:
         for row, chunk in enumerate(chunks):
             by_doc[chunk.doc_id].append(row)
         rows = [
-            {"id": c.id, "doc_id": c.doc_id, "text": self._text(c), "record": json.dumps(dataclasses.asdict(c), ensure_ascii=False),
-             "vector": np.asarray(vectors[i], dtype=np.float32).tolist()}
+            {
+                "id": c.id,
+                "doc_id": c.doc_id,
+                "text": self._text(c),
+                "record": json.dumps(dataclasses.asdict(c), ensure_ascii=False),
+                "vector": np.asarray(vectors[i], dtype=np.float32).tolist(),
+            }
             for i, c in enumerate(chunks)
-        ]  # fmt: skip
-        for start in range(0, len(rows), _BATCH):
-            self.client.upsert(self.chunks_name, rows[start : start + _BATCH])
+        ]
+        for start in range(0, len(rows), BATCH):
+            self.client.upsert(self.chunks_name, rows[start : start + BATCH])
         records: list[dict[str, Any]] = []
         for document in fresh:
             records.extend(self._document_rows(document, len(by_doc[document.id]), entries[document.id], bands[document.id]))
             if document.id in before:  # a replacement: drop its old chunks and record parts beyond the new ones
                 keep = [chunks[i].id for i in by_doc[document.id]]
-                self.client.delete(self.chunks_name, filter=f"doc_id == {json.dumps(document.id, ensure_ascii=False)}" + (f" and id not in {json.dumps(keep, ensure_ascii=False)}" if keep else ""))
+                self.client.delete(
+                    self.chunks_name,
+                    filter=f"doc_id == {json.dumps(document.id, ensure_ascii=False)}"
+                    + (f" and id not in {json.dumps(keep, ensure_ascii=False)}" if keep else ""),
+                )
                 parts = sum(1 for r in records if r["doc_id"] == document.id)
                 self.client.delete(self.docs_name, filter=f"doc_id == {json.dumps(document.id, ensure_ascii=False)} and part >= {parts}")
-        for start in range(0, len(records), _BATCH):
-            self.client.upsert(self.docs_name, records[start : start + _BATCH])
+        for start in range(0, len(records), BATCH):
+            self.client.upsert(self.docs_name, records[start : start + BATCH])
         for doc_id in removed:
             self.client.delete(self.chunks_name, filter=f"doc_id == {json.dumps(doc_id, ensure_ascii=False)}")
             self.client.delete(self.docs_name, filter=f"doc_id == {json.dumps(doc_id, ensure_ascii=False)}")
         fresh_ids = {d.id for d in fresh}
         changed = {
             doc_id: {k: item[k] for k in ("published", "story", "source") if before.get(doc_id, {}).get(k) != item[k]}
-            for doc_id, item in entries.items() if doc_id not in fresh_ids
-        }  # fmt: skip
+            for doc_id, item in entries.items()
+            if doc_id not in fresh_ids
+        }
         for doc_id, fields in changed.items():  # stories regrouped, years completed, files moved
             if not fields:
                 continue
@@ -272,32 +209,52 @@ class MilvusBackend:
             if found and any(found[0][k] != v for k, v in fields.items()):
                 self.client.upsert(self.docs_name, [{**found[0], **fields}])
         meta = {
-            "model": identity.model, "dimension": identity.dimension, "chunker": dict(identity.chunker), "faiss_factory": "milvus",
-            "version": FORMAT_VERSION, "created": time.time(), "generation": f"milvus-{time.time_ns()}", "analyzer": self.analyzer.value,
-        }  # fmt: skip
-        self.client.upsert(self.meta_name, [{"id": "manifest", "data": json.dumps(meta, ensure_ascii=False), "dummy": _DUMMY}])
+            "model": identity.model,
+            "dimension": identity.dimension,
+            "chunker": dict(identity.chunker),
+            "faiss_factory": "milvus",
+            "version": FORMAT_VERSION,
+            "created": time.time(),
+            "generation": f"milvus-{time.time_ns()}",
+            "analyzer": self.analyzer.value,
+        }
+        self.client.upsert(self.meta_name, [{"id": "manifest", "data": json.dumps(meta, ensure_ascii=False), "dummy": DUMMY}])
         for name in (self.chunks_name, self.docs_name, self.meta_name):
             self.client.flush(name)
         # the manifest just written, as a read of it would give, without reading every document back
-        documents = {doc_id: {k: item[k] for k in _ENTRY_FIELDS} | ({"chunks": len(by_doc[doc_id])} if doc_id in by_doc else {}) for doc_id, item in entries.items()}
+        documents = {
+            doc_id: {k: item[k] for k in ENTRY_FIELDS} | ({"chunks": len(by_doc[doc_id])} if doc_id in by_doc else {}) for doc_id, item in entries.items()
+        }
         known_bands = {d: b for d, b in known_bands.items() if d in documents}
         known_bands.update(bands)
         return self._remember(meta, documents, known_bands)
 
     def _text(self, chunk: Chunk) -> str:
         if self.analyzer == MilvusAnalyzer.PRODUCT:
-            return _analyzed(tokenize(chunk.search_text), self.analyzer)[:_TEXT_MAX]
-        return fold(chunk.search_text)[: _TEXT_MAX // 4]
+            return analyzed(tokenize(chunk.search_text), self.analyzer)[:TEXT_MAX]
+        return fold(chunk.search_text)[: TEXT_MAX // 4]
 
     def _document_rows(self, document: Document, chunks: int, item: Mapping[str, Any], bands: np.ndarray) -> list[dict[str, Any]]:
         data = json.dumps(dataclasses.asdict(document), ensure_ascii=False)
-        parts = [data[i : i + _PART_CHARS] for i in range(0, len(data), _PART_CHARS)] or [""]
+        parts = [data[i : i + PART_CHARS] for i in range(0, len(data), PART_CHARS)] or [""]
         return [
-            {"id": f"{document.id}\u0000{n}", "doc_id": document.id, "part": n, "sha256": document.sha256,
-             "source": str(document.meta.get("source", "")), "title": document.title, "chunks": chunks, "data": part, "dummy": _DUMMY,
-             "published": str(item["published"]), "partial": str(item["partial"]), "story": str(item["story"]), "bands": _bands_text(bands)}
+            {
+                "id": f"{document.id}\u0000{n}",
+                "doc_id": document.id,
+                "part": n,
+                "sha256": document.sha256,
+                "source": str(document.meta.get("source", "")),
+                "title": document.title,
+                "chunks": chunks,
+                "data": part,
+                "dummy": DUMMY,
+                "published": str(item["published"]),
+                "partial": str(item["partial"]),
+                "story": str(item["story"]),
+                "bands": bands_text(bands),
+            }
             for n, part in enumerate(parts)
-        ]  # fmt: skip
+        ]
 
     def open(self, previous: object = None) -> MilvusStore:
         return MilvusStore(self, self.manifest())
@@ -372,9 +329,14 @@ class MilvusStore(ManifestFacts):
         if k <= 0 or not self.size or where == "":
             return []
         found = self.backend.client.search(
-            self.backend.chunks_name, data=[np.asarray(vector, dtype=np.float32).tolist()], anns_field="vector",
-            limit=min(k, 16_384), output_fields=["record"], search_params={"metric_type": "IP"}, filter=where or "",
-        )[0]  # fmt: skip
+            self.backend.chunks_name,
+            data=[np.asarray(vector, dtype=np.float32).tolist()],
+            anns_field="vector",
+            limit=min(k, 16_384),
+            output_fields=["record"],
+            search_params={"metric_type": "IP"},
+            filter=where or "",
+        )[0]
         return sorted(((self._row(h), float(h["distance"])) for h in found), key=lambda item: (-item[1], item[0]))
 
     def lexical(self, tokens: Sequence[str], k: int, within: DateRange | None = None) -> Ranked:
@@ -383,9 +345,14 @@ class MilvusStore(ManifestFacts):
         if k <= 0 or not tokens or not self.size or where == "":
             return []
         found = self.backend.client.search(
-            self.backend.chunks_name, data=[_analyzed(tokens, self.backend.analyzer)], anns_field="sparse", limit=min(k, 16_384),
-            output_fields=["record"], search_params={"metric_type": "BM25"}, filter=where or "",
-        )[0]  # fmt: skip
+            self.backend.chunks_name,
+            data=[analyzed(tokens, self.backend.analyzer)],
+            anns_field="sparse",
+            limit=min(k, 16_384),
+            output_fields=["record"],
+            search_params={"metric_type": "BM25"},
+            filter=where or "",
+        )[0]
         scored = [(self._row(h), abs(float(h["distance"])) / (K1 + 1)) for h in found]
         return sorted(((r, s) for r, s in scored if s > 0), key=lambda item: (-item[1], item[0]))
 

@@ -27,9 +27,7 @@ def write_records(folder: Path, documents: Iterable[Document], chunks: Iterable[
         connection.execute("PRAGMA journal_mode=OFF")
         connection.execute("CREATE TABLE chunks (row INTEGER PRIMARY KEY, record TEXT NOT NULL)")
         connection.execute("CREATE TABLE documents (id TEXT PRIMARY KEY, record TEXT NOT NULL)")
-        connection.executemany(
-            "INSERT INTO chunks VALUES (?, ?)", ((row, _dump(asdict(c))) for row, c in enumerate(chunks))
-        )
+        connection.executemany("INSERT INTO chunks VALUES (?, ?)", ((row, _dump(asdict(c))) for row, c in enumerate(chunks)))
         connection.executemany("INSERT INTO documents VALUES (?, ?)", ((d.id, _dump(asdict(d))) for d in documents))
         connection.commit()
     finally:

@@ -50,9 +50,14 @@ class Segment:
 
 
 def write_segment(
-    index_dir: Path, documents: Sequence[Document], chunks: Sequence[Chunk], vectors: np.ndarray,
-    postings: Postings, factory: str, bands: np.ndarray,
-) -> str:  # fmt: skip
+    index_dir: Path,
+    documents: Sequence[Document],
+    chunks: Sequence[Chunk],
+    vectors: np.ndarray,
+    postings: Postings,
+    factory: str,
+    bands: np.ndarray,
+) -> str:
     """Write a complete segment and return its folder name; chunks must be grouped by their documents."""
     if len(chunks) != vectors.shape[0] or len(chunks) != postings.size or len(documents) != bands.shape[0]:
         raise ValueError(f"{len(chunks)} chunks, {vectors.shape[0]} vectors, {postings.size} postings rows, {bands.shape[0]} band rows")

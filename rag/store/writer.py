@@ -56,9 +56,15 @@ def entry(document: Document, segment: str, chunks: int) -> dict[str, Any]:
     """A document's manifest entry; ``published``, ``partial`` and ``story`` are filled in by rag.store.catalog."""
     published = str(document.meta.get("published", ""))
     return {
-        "sha256": document.sha256, "source": document.meta.get("source", ""), "title": document.title, "segment": segment, "chunks": chunks,
-        "published": published, "partial": published if is_partial(published) else "", "story": document.meta.get("story", document.id),
-    }  # fmt: skip
+        "sha256": document.sha256,
+        "source": document.meta.get("source", ""),
+        "title": document.title,
+        "segment": segment,
+        "chunks": chunks,
+        "published": published,
+        "partial": published if is_partial(published) else "",
+        "story": document.meta.get("story", document.id),
+    }
 
 
 #: Each segment's document ids and band keys, as this process last read them: segments never change.
@@ -112,10 +118,16 @@ class _StoredTexts:
 
 
 def commit(
-    index_dir: Path, config: StoreConfig, identity: Manifest, previous: Manifest | None,
-    fresh: Sequence[Document], chunks: Sequence[Chunk], vectors: np.ndarray,
-    removed: Sequence[str] = (), sources: Mapping[str, str] | None = None,
-) -> Manifest:  # fmt: skip
+    index_dir: Path,
+    config: StoreConfig,
+    identity: Manifest,
+    previous: Manifest | None,
+    fresh: Sequence[Document],
+    chunks: Sequence[Chunk],
+    vectors: np.ndarray,
+    removed: Sequence[str] = (),
+    sources: Mapping[str, str] | None = None,
+) -> Manifest:
     """Publish ``previous`` plus ``fresh`` documents (new or replacing) minus ``removed``.
 
     ``identity`` carries the model, dimension, chunker and factory setting;

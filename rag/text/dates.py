@@ -25,9 +25,7 @@ from ..errors import InputError
 HTML_META, HTML_TIME, HEADER, DATELINE, FILE_NAME = "html-meta", "html-time", "header", "dateline", "file-name"
 
 _TIME = r"(?:\s*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2}))?)?"
-_FULL = re.compile(
-    r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*[-/年.]?\s*(?P<m>\d{1,2})\s*[-/月.]\s*(?P<d>\d{1,2})(?:(?!\d)|(?=\d{1,2}[:：]\d))\s*日?(?:T|\s*)" + _TIME
-)
+_FULL = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*[-/年.]?\s*(?P<m>\d{1,2})\s*[-/月.]\s*(?P<d>\d{1,2})(?:(?!\d)|(?=\d{1,2}[:：]\d))\s*日?(?:T|\s*)" + _TIME)
 _SHORT_YEAR = re.compile(r"(?<!\d)(?P<y>\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)" + _TIME)
 _MONTH_DAY = re.compile(r"(?<!\d)(?P<m>\d{1,2})\s*[-/月]\s*(?P<d>\d{1,2})(?!\d)\s*日?" + _TIME)
 _DATELINE = re.compile(r"(?:(?P<y>(?:19|20)\d{2})年)?(?P<m>\d{1,2})月(?P<d>\d{1,2})日\s*(?:电|讯)")
@@ -218,7 +216,9 @@ def question_period(question: str, newest: str = "", recent_days: int = 30) -> P
         if m and (m.group("y") or default_year):
             year = int(m.group("y") or default_year)  # type: ignore[arg-type]
             first = m.group("h") == "上"
-            return _span(date(year, 1 if first else 7, 1), date(year, 6, 30) if first else date(year, 12, 31), m.group() if m.group("y") else f"{year}年{m.group()}")
+            return _span(
+                date(year, 1 if first else 7, 1), date(year, 6, 30) if first else date(year, 12, 31), m.group() if m.group("y") else f"{year}年{m.group()}"
+            )
         m = _Q_QUARTER.search(question)
         if m and (m.group("y") or default_year):
             year, q = int(m.group("y") or default_year), _CN_DIGITS[m.group("q")]  # type: ignore[arg-type]

@@ -22,8 +22,6 @@ BODY, HEADING, CAPTION = "body", "heading", "caption"
 MAX_DOCX_UNPACKED_BYTES = 128 * 1024 * 1024
 
 
-
-
 @dataclass(frozen=True)
 class _Block:
     text: str
@@ -83,10 +81,24 @@ _HTML_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "figcaption", "bl
 
 
 #: <meta> names and properties that hold an article's publication date.
-_HTML_DATE_META = frozenset({
-    "article:published_time", "og:article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
-    "publish-date", "publish_date", "date", "dc.date", "dc.date.issued", "dcterms.date", "parsely-pub-date", "sailthru.date",
-})  # fmt: skip
+_HTML_DATE_META = frozenset(
+    {
+        "article:published_time",
+        "og:article:published_time",
+        "og:published_time",
+        "datepublished",
+        "pubdate",
+        "publishdate",
+        "publish-date",
+        "publish_date",
+        "date",
+        "dc.date",
+        "dc.date.issued",
+        "dcterms.date",
+        "parsely-pub-date",
+        "sailthru.date",
+    }
+)
 
 
 def _html_dates(soup: Any) -> tuple[tuple[str, str], ...]:
@@ -173,8 +185,7 @@ def _docx_blocks(data: bytes, name: str) -> list[_Block]:
     if unpacked > MAX_DOCX_UNPACKED_BYTES:
         raise IngestError(
             name,
-            f"this Word file unpacks to {unpacked / 1024 / 1024:.0f} MB, over {MAX_DOCX_UNPACKED_BYTES // 1024 // 1024} MB "
-            "/ 该 Word 文件解压后过大，已拒绝",
+            f"this Word file unpacks to {unpacked / 1024 / 1024:.0f} MB, over {MAX_DOCX_UNPACKED_BYTES // 1024 // 1024} MB / 该 Word 文件解压后过大，已拒绝",
         )
     try:
         document = docx.Document(io.BytesIO(data))

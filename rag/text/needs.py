@@ -44,15 +44,24 @@ _QUESTION_PATTERNS: tuple[tuple[Need, str], ...] = (
     (Need.RATIO, r"比例|百分比|占比|比重|百分之几|几成|[率]是?多少|多少%|percent"),
     (Need.NUMBER, _HOW_MANY + r"|how (?:many|much|long|old|far|big|tall)|what (?:number|percentage)"),
     (Need.DATE, r"何时|什么时[候间]|哪[一]?年|哪个月|哪[一]?天|几月|几号|何年|哪个朝代|什么朝代|哪个世纪|\bwhen\b|what (?:year|date)|日期是"),
-    (Need.WHO, r"谁|哪位|何人|什么人|哪些人|叫什么名字|姓名|哪家|哪所|哪支|哪个(?:公司|机构|组织|银行|企业|单位|部门|学校|大学|团队|球队|政府|媒体|品牌)|什么(?:公司|机构|组织|银行|企业|单位|部门|大学|学校|品牌)|\bwho\b|which (?:company|organi[sz]ation|bank)"),
+    (
+        Need.WHO,
+        r"谁|哪位|何人|什么人|哪些人|叫什么名字|姓名|哪家|哪所|哪支|哪个(?:公司|机构|组织|银行|企业|单位|部门|学校|大学|团队|球队|政府|媒体|品牌)|什么(?:公司|机构|组织|银行|企业|单位|部门|大学|学校|品牌)|\bwho\b|which (?:company|organi[sz]ation|bank)",
+    ),
     (Need.PLACE, r"哪里|哪儿|在哪|何地|何处|哪[个一]?(?:国家|城市|省|地区|地方|州|县|市|区|国|座山|条河|片海)|哪国|什么地方|\bwhere\b"),
     #: 称为什么 / 名为什么 / 为什么样 ask for a name or a kind, not a reason.
     (Need.REASON, r"(?<![称名作视成译改叫之])为(?:什么|何)(?!样)|原因|缘故|何故|怎么会|\bwhy\b"),
 )
 #: Modifiers of a number need: the same change or total asked in other words.
 _CHANGE_PATTERNS: tuple[tuple[Need, str], ...] = (
-    (Need.INCREASE, r"增加|新增|增长|增幅|增量|提升|提高|上升|上涨|涨了|多了|多出|扩大|(?<![对相])比(?![例重率赛较如方])[^，,。？?]{0,15}?(?:多|增|涨|高)|\b(?:increase|grow|rise)"),
-    (Need.DECREASE, r"减少|下降|降低|下滑|少了|缩小|回落|下跌|(?<![对相])比(?![例重率赛较如方])[^，,。？?]{0,15}?(?:(?<!多)少|减|降|低)|\b(?:decrease|fall|drop)"),
+    (
+        Need.INCREASE,
+        r"增加|新增|增长|增幅|增量|提升|提高|上升|上涨|涨了|多了|多出|扩大|(?<![对相])比(?![例重率赛较如方])[^，,。？?]{0,15}?(?:多|增|涨|高)|\b(?:increase|grow|rise)",
+    ),
+    (
+        Need.DECREASE,
+        r"减少|下降|降低|下滑|少了|缩小|回落|下跌|(?<![对相])比(?![例重率赛较如方])[^，,。？?]{0,15}?(?:(?<!多)少|减|降|低)|\b(?:decrease|fall|drop)",
+    ),
     (Need.TOTAL, r"一共|总共|共有|总额|总量|总数|总计|合计|累计|共计|总规模|\b(?:total|in all)\b"),
 )
 _UNITS = (
@@ -115,7 +124,26 @@ _REASON = re.compile(
     # the cause told first: 果实有瘤刺，因此得名 / 列车老化问题严重，故……
     r"|[^，。,；;！!？?]{2,40}(?=[，,]\s*(?:因此|所以|因而|故而?|是故)[^意])"
 )
-_ORG_SUFFIX = ("公司", "集团", "银行", "大学", "学院", "研究院", "研究所", "协会", "委员会", "基金会", "医院", "俱乐部", "联盟", "学会", "出版社", "电视台", "报社", "政府")
+_ORG_SUFFIX = (
+    "公司",
+    "集团",
+    "银行",
+    "大学",
+    "学院",
+    "研究院",
+    "研究所",
+    "协会",
+    "委员会",
+    "基金会",
+    "医院",
+    "俱乐部",
+    "联盟",
+    "学会",
+    "出版社",
+    "电视台",
+    "报社",
+    "政府",
+)
 _PLACE_SUFFIX = tuple("省市县区州岛山河湖港镇村路街洲湾海江") + ("地区", "国")
 #: 哪个镇 / 哪家公司 / 哪所大学: the kind of name asked for, which the answer's name ends with.
 _QUESTION_KIND = re.compile(r"哪一?[个家座所位条片国]?(" + "|".join(sorted({*_ORG_SUFFIX, *_PLACE_SUFFIX}, key=len, reverse=True)) + ")")

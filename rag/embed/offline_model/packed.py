@@ -201,11 +201,23 @@ def _expected_tensors(h: Header) -> dict[str, tuple[int, int]]:
         "emb.ln.b": (0, H),
     }
     per_layer = {
-        "q.w": (1, H * H), "q.b": (0, H), "k.w": (1, H * H), "k.b": (0, H),
-        "v.w": (1, H * H), "v.b": (0, H), "ao.w": (1, H * H), "ao.b": (0, H),
-        "aln.w": (0, H), "aln.b": (0, H), "fi.w": (1, F * H), "fi.b": (0, F),
-        "fo.w": (1, H * F), "fo.b": (0, H), "oln.w": (0, H), "oln.b": (0, H),
-    }  # fmt: skip
+        "q.w": (1, H * H),
+        "q.b": (0, H),
+        "k.w": (1, H * H),
+        "k.b": (0, H),
+        "v.w": (1, H * H),
+        "v.b": (0, H),
+        "ao.w": (1, H * H),
+        "ao.b": (0, H),
+        "aln.w": (0, H),
+        "aln.b": (0, H),
+        "fi.w": (1, F * H),
+        "fi.b": (0, F),
+        "fo.w": (1, H * F),
+        "fo.b": (0, H),
+        "oln.w": (0, H),
+        "oln.b": (0, H),
+    }
     for layer in range(h.layers):
         shapes.update({f"l{layer}.{k}": v for k, v in per_layer.items()})
     return shapes
