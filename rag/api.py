@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, cast
 from filelock import FileLock
 
 from . import writes
-from .answer.compose import Answer, compose
+from .answer.compose import Answer, compose, with_support
 from .answer.conversation import Message, Resolution, last_answer, quoted_docs, resolve
 from .answer.examples import ExampleCache
+from .answer.support import support_of
 from .embed.embedding import Embedder
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, IngestError
 from .ingest.chunking import ChunkerConfig
@@ -35,6 +36,7 @@ from .search.question import Question, prepare
 from .search.retrieval import Filters, Hit, newest_published, search
 from .settings import AnswerMode, RetrievalMode, Settings, load_settings, parse_enum
 from .store import Backend, Store, backend_for
+from .text.aliases import alias_table, contrast_families
 from .text.dates import Period, check_day, question_period
 from .text.lexical import tokenize
 from .writes import Progress
@@ -309,7 +311,7 @@ class Rag:
         OpenAI-style messages) a follow-up is searched and answered as its standalone form."""
         found = self.find(question, history, top_k, mode, since, until, llm_rewrite=llm_rewrite, for_answer=True)
         began = time.perf_counter()
-        answer = dataclasses.replace(compose(found.question, found.hits, self.settings), period=found.period.label if found.period else "")
+        answer = dataclasses.replace(self._answered(found.question, found.hits), period=found.period.label if found.period else "")
         timings = {"retrieve_ms": found.retrieve_ms, "answer_ms": round((time.perf_counter() - began) * 1000, 1)}
         resolution = found.resolution
         if resolution.used_history:
@@ -354,7 +356,28 @@ class Rag:
 
     def compose(self, question: str | Question, hits: list[Hit]) -> Answer:
         """The extractive answer from hits already at hand (evaluation retrieves deeper than it answers)."""
-        return compose(self.prepare(question), hits, self.settings)
+        return self._answered(self.prepare(question), hits)
+
+    def _answered(self, asked: Question, hits: list[Hit]) -> Answer:
+        """The extractive answer with its support: whether the cited document holds every qualifier asked."""
+        answer = compose(asked, hits, self.settings)
+        if answer.refused or not answer.citations:
+            return answer  # a refusal's support is none already
+        lead = answer.citations[0]
+        index = self.index()
+        doc_id = lead.hit.chunk.doc_id
+        newest = newest_published(index)
+        support = support_of(
+            asked.text,
+            answer.refused,
+            (doc_id, lead.quote, f"{lead.hit.chunk.title}\n{lead.hit.chunk.context}\n{lead.hit.chunk.text}"),
+            {doc_id: index.documents[doc_id]},
+            lead.hit.published,
+            int(newest[:4]) if newest[:4].isdigit() else None,
+            alias_table(self.settings.aliases),
+            contrast_families(self.settings.aliases),
+        )
+        return with_support(answer, support)
 
     def passages_read(self, extractive: Answer) -> int:
         """How many of the answer's hits the model reads in the llm mode: the UI shows those while it writes."""

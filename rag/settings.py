@@ -81,6 +81,10 @@ def _default_model_dir() -> str:
     return str(Path(cache) / "rag-zh" / "multilingual-e5-small")
 
 
+#: The shortest quote limit that still holds a clause around a fact.
+QUOTE_MIN_CHARS = 20
+
+
 @dataclass(frozen=True)
 class Settings:
     """Product settings; construct with :func:`load_settings` to honour ``RAG_*``."""
@@ -162,12 +166,17 @@ class Settings:
     follow_up_topic_weight: float = 0.5
 
     # --- answering -----------------------------------------------------------
+    #: Sentences chosen in all: the answer's quote, and the rest behind 更多原文 / "more from the sources".
     answer_max_sentences: int = 3
     answer_hits: int = 4
     #: A further sentence joins the answer when it scores at least this share of the best one.
     answer_keep_ratio: float = 0.6
     #: ... and covers at least this share of the question's weighted terms by itself.
     answer_min_relevance: float = 0.4
+    #: A quote longer than this many characters is cut at clause boundaries around the asked fact.
+    quote_max_chars: int = 120
+    #: A file of names that mean the same (one group a line: 工行 = 工商银行 = ICBC), added to the built-in table.
+    aliases: str = ""
     #: Below this best evidence score the answer is refused (see rag.answer).
     refusal_threshold: float = 0.42  # chosen by scripts/calibrate_refusal.py
     answer_mode: AnswerMode = AnswerMode.EXTRACTIVE
@@ -219,6 +228,8 @@ class Settings:
             raise SettingsError(f"bm25_share must lie in [0, 1], not {self.bm25_share}")
         if self.top_k < 1 or self.candidates < self.top_k:
             raise SettingsError("top_k must be >= 1 and candidates >= top_k")
+        if self.quote_max_chars < QUOTE_MIN_CHARS:
+            raise SettingsError(f"quote_max_chars must be >= {QUOTE_MIN_CHARS}, not {self.quote_max_chars}")
         if self.embed_batch_size < 1 or self.answer_max_sentences < 1 or self.answer_hits < 1 or self.llm_passages < 1:
             raise SettingsError("embed_batch_size, answer_max_sentences, answer_hits and llm_passages must be >= 1")
         for name in (

@@ -4,7 +4,7 @@ Pure mapping, no I/O: ``split_messages`` takes the question and its history
 from the messages; ``completion`` and ``chunks`` wrap an answer dict (the
 ``rag ask --json`` contract) in OpenAI's shapes. The message content is the
 answer with its ``[n]`` markers; the evidence travels beside it, top-level
-(``citations``, ``standalone_question``, ``refused``), in the final chunk when
+(``citations``, ``standalone_question``, ``refused``, ``support`` and ``missing``), in the final chunk when
 streaming — clients that know only OpenAI's fields ignore it.
 """
 
@@ -23,7 +23,7 @@ from .constants import STREAM_CHUNK_CHARS
 #: Roles whose messages are the conversation; system and tool messages are not questions or answers.
 CONVERSATION_ROLES = ("user", "assistant")
 #: The evidence keys copied beside the message, besides ``citations``.
-EVIDENCE_KEYS = ("standalone_question", "history_used", "refused", "language")
+EVIDENCE_KEYS = ("standalone_question", "history_used", "refused", "language", "support", "missing", "more")
 #: The llm answer mode's keys that say what was shown and why.
 LLM_KEYS = ("mode", "fallback", "fallback_reason", "fallback_code", "llm_called")
 

@@ -114,6 +114,9 @@ class AskResponse(BaseModel):
     answer: str
     refused: bool
     citations: list[Citation]
+    support: Literal["full", "partial", "none"] = Field(description="whether the cited evidence holds every qualifier the question names")
+    missing: list[str] = Field(default_factory=list, description="the question's phrases the evidence does not support (support partial)")
+    more: list[Citation] = Field(default_factory=list, description="further supporting quotes, not part of the answer text")
 
 
 class SearchHit(BaseModel):

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from html import escape
 
-from rag import HEADING, PARAGRAPH_SEPARATOR, Citation, Document, Hit
+from rag import HEADING, PARAGRAPH_SEPARATOR, Answer, Citation, Document, Hit
 
 from .constants import RELATED_SHOWN
 from .labels import label
@@ -182,10 +182,28 @@ def group_html(turn: Turn, index: int, lang: str, show_scores: bool, active: boo
         note = f'<div class="group-note llm">{escape(label(lang, "llm_sources_note"))}</div>' if llm and not llm.fallback else ""
         if answer.period:
             note += f'<div class="group-note period">{escape(label(lang, "period_note", period=answer.period))}</div>'
+        if answer.missing:
+            note += f'<div class="group-note near">{escape(label(lang, "near_note", missing="、".join(answer.missing)))}</div>'
         body = note + "".join(citation_card(index, c, lang, files.get(c.hit.chunk.doc_id, c.hit.chunk.doc_id), show_scores) for c in answer.citations)
+        if answer.more:
+            body += more_html(answer, index, lang, files, show_scores)
     state = " active" if active else ""
-    kind = "drafting" if turn.drafting else "refused" if answer.refused else "answered"
+    kind = "drafting" if turn.drafting else "refused" if answer.refused else "near" if answer.missing else "answered"
     return f'<section class="source-group {kind}{state}" data-turn="{index}">{head}{body}</section>'
+
+
+def more_html(answer: Answer, index: int, lang: str, files: dict[str, str], show_scores: bool) -> str:
+    """更多原文 / "More from the sources": the further supporting quotes, folded away. A quote from a
+    passage already shown as a card is listed as its words only; another passage gets its own card."""
+    shown = {c.hit.chunk.id for c in answer.citations}
+    items = []
+    for c in answer.more:
+        if c.hit.chunk.id in shown:
+            items.append(f'<blockquote class="more-quote" data-turn="{index}" data-n="{c.n}">{escape(" ".join(c.quotes))}</blockquote>')
+        else:
+            items.append(citation_card(index, c, lang, files.get(c.hit.chunk.doc_id, c.hit.chunk.doc_id), show_scores))
+    summary = escape(label(lang, "more_sources", n=len(answer.more)))
+    return f'<details class="more-sources"><summary>{summary}</summary>{"".join(items)}</details>'
 
 
 def sources_html(turns: Sequence[Turn], lang: str, show_scores: bool) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from html import escape
 
@@ -97,8 +98,7 @@ def turn_html(turn: Turn, index: int, lang: str, shown: int | None = None) -> st
         text = answer.text[:shown] if streaming else answer.text
         body = f'<div class="answer refused" data-turn="{index}">{escape(text)}{cursor}</div>'
     else:
-        asked = [(a.start, a.end) for a in answer.answer_spans]
-        body = f'<div class="answer" data-turn="{index}">{_segments_html(answer_segments(answer), index, shown, asked)}{cursor}</div>'
+        body = _answer_html(answer, index, shown, cursor)
     if llm is not None and llm.fallback:  # why, then the quoted answer, then the model's text on demand
         body = fallback_html(turn, lang) + body + report_html(turn, lang)
     if answer.history_used:  # what a follow-up was read as, so a wrong reading can be seen and rephrased
@@ -111,6 +111,18 @@ def turn_html(turn: Turn, index: int, lang: str, shown: int | None = None) -> st
     else:
         timing = label(lang, "timing", search=f"{turn.search_ms:.0f}", compose=f"{turn.compose_ms:.0f}")
     return body + f'<div class="timing">{escape(timing)}</div>'
+
+
+def _answer_html(answer: Answer, index: int, shown: int | None, cursor: str) -> str:
+    """The quoted answer; a partial one opens with what the documents do not say, set apart, and its
+    quote reads as the nearest the documents come, not as the answer."""
+    notice = answer.notice
+    quoted = replace(answer, text=answer.text[len(notice) :]) if notice else answer
+    asked = [(a.start - len(notice), a.end - len(notice)) for a in answer.answer_spans]
+    kind = "answer partial" if notice else "answer"
+    note = f'<div class="near-note">{escape(notice)}</div>' if notice else ""
+    left = None if shown is None else max(0, shown - len(notice))
+    return f'<div class="{kind}" data-turn="{index}">{note}{_segments_html(answer_segments(quoted), index, left, asked)}{cursor}</div>'
 
 
 # --------------------------------------------------------------------------- the LLM answer mode

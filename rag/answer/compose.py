@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
 from ..ingest.documents import PARAGRAPH_SEPARATOR
@@ -21,8 +21,9 @@ from ..search.question import Question
 from ..search.retrieval import Hit
 from ..settings import Settings
 from ..text.folding import cross_lingual
-from ..text.needs import best_span
+from ..text.needs import Need, best_span
 from .scoring import Candidate, candidates, coverage, evidence, evidence_features, need_bonus, phrase_overlap
+from .support import Support, SupportLevel
 
 Span = tuple[int, int]
 __all__ = [
@@ -93,12 +94,26 @@ class Answer:
     #: The question as it was analysed and searched (the standalone form, embedded): the model's prompt,
     #: the verifier and the front ends read it instead of analysing the text again.
     asked: Question | None = field(default=None, compare=False, repr=False)
+    #: Further sentences that support the answer, shown behind 更多原文 / "more from the sources", not in ``text``.
+    more: tuple[Citation, ...] = ()
+    #: Whether the cited evidence holds every qualifier of the question (``rag.answer.support``).
+    support: SupportLevel = SupportLevel.FULL
+    #: The question's phrases the evidence does not support, as the user wrote them (``support`` partial).
+    missing: tuple[str, ...] = ()
+    #: What a partial answer says first, at the start of ``text`` (资料中没有找到关于「…」的这项信息；…).
+    notice: str = ""
 
 
 REFUSALS = {
     "zh-hans": "资料中没有找到这个问题的答案。以下是最相关的段落，仅供参考。",
     "zh-hant": "資料中沒有找到這個問題的答案。以下是最相關的段落，僅供參考。",
     "en": "The documents do not contain the answer to this question. The closest passages are listed below as related reading.",
+}
+#: What a partial answer says first: which of the question's phrases the documents do not support.
+PARTIAL_NOTICE = {
+    "zh-hans": ("资料中没有找到关于「{}」的这项信息；最接近的内容是：", "」「"),
+    "zh-hant": ("資料中沒有找到關於「{}」的這項資訊；最接近的內容是：", "」「"),
+    "en": ("The documents say nothing about “{}” for this; the closest they say is: ", "”, “"),
 }
 EMPTY_QUESTION = {
     "zh-hans": "请输入一个问题。",
@@ -180,20 +195,87 @@ def compose(question: Question, hits: list[Hit], settings: Settings) -> Answer:
     best = ranked[0] if ranked else None
     strength = evidence(question, hits, best, ranked)
     if best is None or strength < settings.refusal_threshold:
-        return Answer(question.text, REFUSALS[language], True, (), tuple(hits), strength, language, asked=question)
+        return Answer(question.text, REFUSALS[language], True, (), tuple(hits), strength, language, asked=question, support=SupportLevel.NONE)
     chosen = choose(ranked, settings, lexical=not cross_lingual(question.text, best.sentence))
     fact = _lead_fact(question, chosen[0])
-    citations = _cite(chosen, fact)
+    shown = _quoted_count(question, chosen)
+    quoted = [_trimmed(c, fact, settings.quote_max_chars, question.terms) for c in chosen[:shown]]
+    citations = _cite(quoted, fact)
     order = {c.hit.rank: c.n for c in citations}
     parts, spans, offset = [], [], 0
-    for c in chosen:
+    for c in quoted:
         n = order[c.hit.rank]
-        if fact is not None and c is chosen[0]:
+        if fact is not None and c is quoted[0]:
             spans.append(AnswerSpan(offset + fact[0] - c.start, offset + fact[1] - c.start, n, fact[0], fact[1], fact[2]))
         part = f"{c.sentence}[{n}]"
         parts.append(part)
         offset += len(part)
-    return Answer(question.text, "".join(parts), False, citations, tuple(hits), strength, language, answer_spans=tuple(spans), asked=question)
+    more = _cite(chosen[shown:], None, first=len(citations) + 1)
+    return Answer(question.text, "".join(parts), False, citations, tuple(hits), strength, language, answer_spans=tuple(spans), asked=question, more=more)
+
+
+#: A question that asks for several things at once: they may stand in several sentences, all of them the answer.
+_SEVERAL = re.compile(r"哪些|哪几|有几[个种项类方]|分别|都有什么|都是什么|包括什么|包括哪|几个方面|几方面|列举|which (?:ones|are)|what are")
+#: Where a long sentence may be cut and still read as a clause: after these, or at a run of spaces.
+_CLAUSE_END = re.compile(r"[，,；;：:、]|\s{2,}|(?<=[\u4e00-\u9fff])\s(?=[\u4e00-\u9fff])")
+
+
+def asks_for_several(folded: str) -> bool:
+    return bool(_SEVERAL.search(folded))
+
+
+def _quoted_count(question: Question, chosen: list[Candidate]) -> int:
+    """How many chosen sentences the answer quotes; the others go behind 更多原文 (``Answer.more``).
+
+    One, the sentence that holds the asked fact — unless the question asks for several things, or
+    asks no single fact (a description, a reason: what 是什么/为什么 ask often takes the next
+    sentence too), or the lead holds no fact of the asked kind while the next one does.
+    """
+    if asks_for_several(question.folded):
+        return len(chosen)
+    if len(chosen) < 2:
+        return 1
+    lead, second = chosen[0], chosen[1]
+    described = not question.needs or question.needs[0] == Need.REASON
+    return 2 if described or (lead.need == 0.0 and bool(second.need)) else 1
+
+
+def _trimmed(candidate: Candidate, fact: tuple[int, int, str] | None, limit: int, terms: dict[str, float]) -> Candidate:
+    """The sentence, or when longer than ``limit`` the run of whole clauses around the asked fact
+    (else around the clause holding most of the question's words) that fits; verbatim, its offsets still exact. A clause
+    longer than ``limit`` by itself (a transcript without punctuation) is cut to a window around the fact."""
+    sentence = candidate.sentence
+    if len(sentence) <= limit:
+        return candidate
+    inside = fact is not None and candidate.start <= fact[0] < candidate.end
+    cuts = sorted({0, *(m.end() for m in _CLAUSE_END.finditer(sentence)), len(sentence)})
+    clauses = list(zip(cuts, cuts[1:], strict=False))
+    if fact is not None and inside:
+        anchor = fact[0] - candidate.start
+    else:  # no asked fact in it: the clause holding most of the question's words
+        anchor = clauses[max(range(len(clauses)), key=lambda i: (coverage(terms, sentence[clauses[i][0] : clauses[i][1]]), -i))][0]
+    fact_end = min(len(sentence), fact[1] - candidate.start) if fact is not None and inside else anchor
+    first = last = next(i for i, (a, b) in enumerate(clauses) if a <= anchor < b)
+    while True:
+        grew = False
+        if last + 1 < len(clauses) and clauses[last + 1][1] - clauses[first][0] <= limit:
+            last += 1
+            grew = True
+        if first > 0 and clauses[last][1] - clauses[first - 1][0] <= limit:
+            first -= 1
+            grew = True
+        if not grew:
+            break
+    start, end = clauses[first][0], max(clauses[last][1], fact_end)
+    if end - start > limit:  # one clause too long: a window with the fact a third of the way in
+        start = max(0, min(anchor - limit // 3, len(sentence) - limit))
+        end = max(min(len(sentence), start + limit), fact_end)
+    piece = sentence[start:end]
+    begin = start + len(piece) - len(piece.lstrip())
+    piece = piece.strip()
+    if not piece:
+        return candidate
+    return replace(candidate, start=candidate.start + begin, end=candidate.start + begin + len(piece), sentence=piece)
 
 
 def _lead_fact(question: Question, lead: Candidate) -> tuple[int, int, str] | None:
@@ -205,13 +287,13 @@ def _lead_fact(question: Question, lead: Candidate) -> tuple[int, int, str] | No
     return lead.start + found.start, lead.start + found.end, str(found.need)
 
 
-def _cite(chosen: list[Candidate], fact: tuple[int, int, str] | None) -> tuple[Citation, ...]:
-    """One citation per cited chunk, numbered in the order the answer cites them."""
+def _cite(chosen: list[Candidate], fact: tuple[int, int, str] | None, first: int = 1) -> tuple[Citation, ...]:
+    """One citation per cited chunk, numbered from ``first`` in the order the answer cites them."""
     by_hit: dict[int, list[Candidate]] = {}
     for c in chosen:
         by_hit.setdefault(c.hit.rank, []).append(c)
     citations = []
-    for n, rank in enumerate(by_hit, start=1):
+    for n, rank in enumerate(by_hit, start=first):
         group = sorted(by_hit[rank], key=lambda c: c.start)
         hit = group[0].hit
         citations.append(
@@ -231,3 +313,14 @@ def paragraph_of(hit: Hit, offset: int) -> int:
     """The paragraph index of a document offset, counted from the chunk's paragraph breaks."""
     inside = hit.chunk.text[: max(0, offset - hit.chunk.start)]
     return hit.chunk.first_paragraph + inside.count(PARAGRAPH_SEPARATOR)
+
+
+def with_support(answer: Answer, support: Support) -> Answer:
+    """The answer with its support; a partial one says first, in the question's language, what the
+    documents do not say (the asked fact's offsets move with the text)."""
+    if support.level != SupportLevel.PARTIAL:
+        return replace(answer, support=support.level, missing=support.missing)
+    template, joiner = PARTIAL_NOTICE.get(answer.language, PARTIAL_NOTICE["zh-hans"])
+    notice = template.format(joiner.join(support.missing))
+    spans = tuple(replace(s, start=s.start + len(notice), end=s.end + len(notice)) for s in answer.answer_spans)
+    return replace(answer, text=notice + answer.text, answer_spans=spans, support=support.level, missing=support.missing, notice=notice)

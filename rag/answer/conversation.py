@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING, Any
 import jieba.posseg
 
 from ..search.question import key_terms
+from ..text.aliases import alias_table, known_in
 from ..text.folding import fold, has_cjk
+from ..text.qualifiers import times_in
 
 if TYPE_CHECKING:
     from ..ingest.chunking import Chunk
@@ -203,11 +205,16 @@ def substitute(slot: str, previous: str) -> str:
     """``previous`` with ``slot`` put in place of the word of the same kind (「上海」 for 「重庆」); "" when none fits."""
     if not has_cjk(previous):
         return _substitute_english(slot, previous)
+    by_kind = _same_kind(slot, previous)
+    if by_kind is not None:
+        return by_kind
     slot_tags = _tagged(slot)
     slot_kind = _kind(slot_tags[-1][1]) if slot_tags else ""
     folded_slot = fold(slot)
-    words = _tagged(previous)
+    words = [(w, f) for w, f in _tagged(previous) if not _ASKING.match(w)]  # never the asked word: 多少, 几
     candidates = [w for w, f in words if slot_kind and _kind(f) == slot_kind and w != folded_slot]
+    if not candidates:
+        candidates = _same_head(slot_tags, words)
     if not candidates:  # same head word: 存款 for 贷款, 2023年 for 2022年
         candidates = [w for w, f in words if len(w) > 1 and w[-1] == folded_slot[-1] and w != folded_slot and f.startswith(("n", "m", "t"))]
     if not candidates:
@@ -218,6 +225,50 @@ def substitute(slot: str, previous: str) -> str:
         return ""
     base = previous if len(folded) == len(previous) else folded
     return base[:at] + slot + base[at + len(candidates[0]) :]
+
+
+#: Words that ask rather than name: a slot never takes their place.
+_ASKING = re.compile(r"^(?:多少|几|什么|哪|谁|何)")
+
+
+def _same_kind(slot: str, previous: str) -> str | None:
+    """``previous`` with a time slot in place of its time (or before it, when it names none), or a known
+    name (建行, 上海) in place of another known name; None when the slot is neither."""
+    folded_slot, folded = fold(slot), fold(previous)
+    base = previous if len(folded) == len(previous) else folded
+    times = times_in(folded)
+    if times_in(folded_slot) and not times_in(folded_slot)[0][0] and times_in(folded_slot)[0][1] == len(folded_slot):
+        if not times:
+            return slot + base
+        start, end, _when = times[0]
+        return base[:start] + slot + base[end:]
+    table = alias_table()
+    if folded_slot in table:
+        kind = _name_kind(folded_slot)
+        for start, end, name in known_in(folded, table):
+            if folded_slot not in table[name] and (not kind or _name_kind(name) in ("", kind)):
+                return base[:start] + slot + base[end:]
+    return None
+
+
+def _name_kind(name: str) -> str:
+    """person, place or org as jieba tags a name alone ("" when it does not tag it as one)."""
+    tags = _tagged(name)
+    return _kind(tags[-1][1]) if len(tags) == 1 else ""
+
+
+def _same_head(slot_tags: list[tuple[str, str]], words: list[tuple[str, str]]) -> list[str]:
+    """A compound slot's counterpart: the earlier question's modifier and the slot's own head word
+    (法人客户 replaces 个人客户, not 客户 alone, which would leave 个人法人客户)."""
+    if len(slot_tags) < 2:
+        return []
+    head, modifier = slot_tags[-1][0], "".join(w for w, _f in slot_tags[:-1])
+    for k, (word, _flag) in enumerate(words):
+        if word == head and k > 0:
+            before, flag = words[k - 1]
+            if before != modifier and flag.startswith(("n", "vn", "a", "b", "j")):
+                return [before + head]
+    return []
 
 
 def _substitute_english(slot: str, previous: str) -> str:

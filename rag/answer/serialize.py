@@ -82,4 +82,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "language": answer.language,
         "evidence": answer.evidence,
         "period": answer.period,
+        "support": str(answer.support),
+        "missing": list(answer.missing),
+        "more": [citation_to_dict(c) for c in answer.more],
     }

@@ -33,7 +33,7 @@ from ..ingest.documents import Document, parse_bytes
 from ..ingest.loading import load_documents
 from ..settings import Settings
 from . import conversation as conversation_eval
-from .metrics import RANKS, Item, contains_answer, doc_ranks, first_rank, percentile, recall_mrr
+from .metrics import RANKS, Answered, Item, answer_metrics, contains_answer, doc_ranks, first_rank, percentile, recall_mrr
 
 HOLDOUT_SHARE = 0.2
 HOLDOUT_SEED = 13
@@ -119,7 +119,7 @@ def load_qa_jsonl(path: Path, corpus: Sequence[Document]) -> Dataset:
         gold = frozenset(d.id for d in corpus for e in evidence if e in d.text) if answerable else frozenset()
         if answerable and not gold:
             raise InputError(f"{path}: evidence of {row['question']!r} is in no document / 证据不在任何文档中")
-        items.append(Item(row["question"], gold, evidence, answers, answerable, require_all=True))
+        items.append(Item(row["question"], gold, evidence, answers, answerable, require_all=True, missing=tuple(row.get("missing") or ())))
     return Dataset(path.stem, tuple(corpus), tuple(items))
 
 
@@ -138,6 +138,7 @@ class _Outcome:
     refused: bool
     evidence: float
     seconds: float
+    answered: Answered
 
 
 def _ask(rag: Rag, item: Item, mode: str | None) -> _Outcome:
@@ -154,6 +155,7 @@ def _ask(rag: Rag, item: Item, mode: str | None) -> _Outcome:
         answer.refused,
         answer.evidence,
         seconds,
+        Answered(str(answer.support), answer.missing, answer.text, answer.citations[0].quote if answer.citations else "", answer.refused),
     )
 
 
@@ -180,6 +182,7 @@ def _summary(answerable: list[_Outcome], unanswerable: list[_Outcome]) -> dict[s
             "answerable_refused": round(refused_good / (len(answerable) or 1), 4),
         },
         "latency_ms": {"p50": round(percentile(seconds, 0.5), 1), "p95": round(percentile(seconds, 0.95), 1)},
+        **answer_metrics([(o.item, o.answered) for o in answerable], [(o.item, o.answered) for o in unanswerable]),
     }
 
 
@@ -264,6 +267,11 @@ def load_dataset(path: Path, settings: Settings, background: int | None = None) 
             wanted = {str(d) for row in rows for d in row.get("docs", ())}
             size = int(spec.get("background", 0)) if background is None else background
             return load_qa_jsonl(path, news_corpus(news, wanted, size))
+        if spec and spec.get("squad"):  # every paragraph of a SQuAD-format file is the corpus
+            squad = (path.parent / spec["squad"]).resolve()
+            if not squad.exists():
+                raise MissingFile(f"{path}: the dataset it needs is not at {squad} / 找不到所需的数据集")
+            return load_qa_jsonl(path, load_squad(squad).documents)
         corpus, _errors = load_documents([Path(settings.seeds_dir)])
         return load_qa_jsonl(path, corpus)
     return load_squad(path)
@@ -291,4 +299,18 @@ def format_report(report: dict[str, Any]) -> str:
         f"answerable refused {r['answerable_refused']:.3f}  ({r['unanswerable']} unanswerable)",
         f"latency   p50 {report['latency_ms']['p50']} ms  p95 {report['latency_ms']['p95']} ms  · ingest {report['ingest_chunks_per_s']} chunks/s",
     ]
+    support, answers = report["support"], report["answers"]
+    mine, theirs = support["answerable"], support["unanswerable"]
+    lines.append(
+        f"support   answerable full {mine['full']:.3f} partial {mine['partial']:.3f} none {mine['none']:.3f} (held back {mine['held_back']:.3f})  "
+        f"· unanswerable full {theirs['full']:.3f} partial {theirs['partial']:.3f} none {theirs['none']:.3f}"
+    )
+    if "near_miss" in support:
+        near = support["near_miss"]
+        lines.append(
+            f"near miss {near['questions']} questions: caught {near['caught']:.3f} (partial naming the changed qualifier {near['partial_naming_it']:.3f}, refused {near['refused']:.3f})"
+        )
+    lines.append(
+        f"answers   median {answers['median_chars']} characters · gold in the first quote {answers['gold_in_first_quote']:.3f} · with page furniture {answers['with_furniture']}"
+    )
     return "\n".join(lines)

@@ -94,17 +94,30 @@ def _user_turn(language: str, passages: str, question: str) -> str:
     return f"{passages_label}\n\n{passages}\n\n{question_label}{question.strip()}"
 
 
-def build_messages(question: str, hits: Sequence[Hit]) -> list[dict[str, str]]:
+#: Said to the model when the passages leave out a qualifier of the question (the support check's ``missing``).
+_MISSING = {
+    "zh-hans": "注意：资料中没有关于「{}」的信息。不要把资料中其他对象或时间的内容说成是「{}」的；先说明资料没有提到它，再说资料中最接近的内容。",
+    "zh-hant": "注意：資料中沒有關於「{}」的資訊。不要把資料中其他對象或時間的內容說成是「{}」的；先說明資料沒有提到它，再說資料中最接近的內容。",
+    "en": "Note: the passages say nothing about “{}”. Do not present what they say about something else as being about “{}”; say that they do not mention it, then give the closest they say.",
+}
+
+
+def build_messages(question: str, hits: Sequence[Hit], missing: Sequence[str] = ()) -> list[dict[str, str]]:
     """Chat messages: rules in the question's language, a worked example, then passages [1]..[n] and the question.
 
     The passages go in the user turn (some chat templates, Gemma's among them,
     have no system role of their own); their numbers are the hits' positions.
+    ``missing`` names what the question asks that the passages do not support.
     """
     language = language_of(question)
     example_passages, example_question, example_answer = _EXAMPLE[language]
     passages = "\n\n".join(passage_block(n, hit, language) for n, hit in enumerate(hits, start=1))
+    rules = _INSTRUCTIONS[language].format(no=NO_ANSWER[language])
+    if missing:
+        named = "、".join(missing) if language != "en" else "”, “".join(missing)
+        rules += "\n" + _MISSING[language].format(named, named)
     return [
-        {"role": "system", "content": _INSTRUCTIONS[language].format(no=NO_ANSWER[language])},
+        {"role": "system", "content": rules},
         {"role": "user", "content": _user_turn(language, example_passages, example_question)},
         {"role": "assistant", "content": example_answer},
         {"role": "user", "content": _user_turn(language, passages, question)},

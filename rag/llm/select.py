@@ -15,18 +15,21 @@ retrieved passages, and then:
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from ..answer.compose import Answer, Citation, coverage, paragraph_of
+from ..answer.compose import Answer, Citation, coverage, paragraph_of, with_support
 from ..answer.serialize import answer_to_dict
+from ..answer.support import Support
 from ..errors import LLMError
 from ..search.question import Question, prepare
 from ..search.retrieval import Hit
 from ..settings import Settings
+from ..text.folding import fold
 from .client import stream_chat
 from .prompt import build_messages, is_no_answer
 from .verify import Verification, apply, verify
@@ -124,7 +127,7 @@ def finish(
     """(answer to show, verdicts, fallback reason or None): verify the model's full text and decide."""
     asked = prepare(question) if isinstance(question, str) else question
     passages = {n: hit.chunk.text for n, hit in enumerate(hits, start=1)}
-    verification = verify(raw, passages, settings.llm_min_coverage)
+    verification = unclaimed(verify(raw, passages, settings.llm_min_coverage), extractive.missing)
     if is_no_answer(raw):
         return extractive, verification, FallbackReason.NO_ANSWER_FOUND
     if not verification.verified:
@@ -134,7 +137,27 @@ def finish(
     text = apply(verification, settings.llm_unsupported, extractive.language)
     citations = verified_citations(verification, hits)
     answer = Answer(asked.text, text, False, citations, tuple(hits), extractive.evidence, extractive.language, asked=asked)
-    return answer, verification, None
+    return with_support(answer, Support(extractive.support, extractive.missing)), verification, None
+
+
+#: A sentence that names a missing qualifier may only say the documents do not mention it.
+_DENIES = re.compile(r"没有|沒有|未|并未|並未|不是|并非|並非|无|無|not|no\b|none", re.IGNORECASE)
+
+
+def unclaimed(verification: Verification, missing: Sequence[str]) -> Verification:
+    """The verdicts with every sentence that asserts a ``missing`` qualifier rejected: the documents
+    do not support it, so a sentence may name it only to say they do not mention it."""
+    if not missing:
+        return verification
+    wanted = [fold(m) for m in missing]
+    sentences = []
+    for s in verification.sentences:
+        said = fold(s.text)
+        claims = [m for m in wanted if m in said]
+        if s.verified and claims and not _DENIES.search(s.text):
+            s = replace(s, verified=False, quote=None, source=None, reason=f"asserts {claims[0]}, which the documents do not support")
+        sentences.append(s)
+    return Verification(tuple(sentences))
 
 
 def passages_read(extractive: Answer, settings: Settings) -> int:
@@ -154,7 +177,7 @@ def generate_answer(question: Question | str, extractive: Answer, settings: Sett
     parts: list[str] = []
     first: float | None = None
     try:
-        for delta in stream_chat(build_messages(asked.text, used), settings):
+        for delta in stream_chat(build_messages(asked.text, used, extractive.missing), settings):
             first = first if first is not None else time.monotonic() - began
             parts.append(delta)
             yield LLMDelta(delta)

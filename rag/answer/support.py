@@ -1,0 +1,227 @@
+"""Whether the cited documents support every qualifier of the question: full, partial or none.
+
+A near miss — the question asks about 2021, 建设银行 or 中学生; the passage
+reports 2020, 工商银行 or 大学生 — must not be answered as if it matched. Each
+qualifier the question names (``rag.text.qualifiers``) is held against the lead
+citation, nearest evidence first:
+
+* a time against the times the sentence names, else its passage's, else the
+  document's (and its publication date); 今年/去年 in a source are read against
+  that source's publication date, in the question against the newest document;
+* an edition (第五届) likewise: the nearest text naming that kind of edition decides;
+* a name (工行, 重庆) and a stated figure against the whole document and its title,
+  with the alias table (``rag.text.aliases``);
+* another noun (中学生, 法人客户, 进口额) fails only when the quoted sentence names another
+  member of a family of contrasting words in its place (大学生, 个人客户, 出口额; the families
+  are in ``rag.text.aliases``) and not the question's own.
+
+``missing`` lists what is not supported, as the user wrote it; a refused answer
+is ``none``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ..ingest.documents import Document
+from ..text.aliases import in_text
+from ..text.dates import context_year
+from ..text.folding import cross_lingual, fold
+from ..text.qualifiers import Kind, Qualifier, When, editions_in, qualifiers, times_in
+
+
+class SupportLevel(StrEnum):
+    FULL = "full"  # every qualifier of the question is in the cited evidence
+    PARTIAL = "partial"  # the closest evidence leaves out something the question names (``missing``)
+    NONE = "none"  # the documents do not answer it: the answer is a refusal
+
+
+@dataclass(frozen=True)
+class Support:
+    level: SupportLevel = SupportLevel.FULL
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What one qualifier is held against, nearest first; all folded."""
+
+    sentence: str
+    passage: str
+    document: str
+    published: str = ""  # ISO date of the document, "" when unknown
+
+
+#: Suffixes a name may be written with or without: 上海市 ↔ 上海, 华为公司 ↔ 华为.
+_NAME_SUFFIX = re.compile(r"(?:股份有限公司|有限公司|股份公司|公司|集团|市|省|县|区|镇|乡|村|州)$")
+
+
+def check(
+    question: str, evidence: Evidence, newest_year: int | None, aliases: dict[str, frozenset[str]], families: tuple[tuple[str, ...], ...] = ()
+) -> tuple[str, ...]:
+    """The qualifiers of ``question`` the evidence does not support, as written, in reading order. A question
+    in another script than the evidence (English asked of Chinese) shares no words with it: only its times count."""
+    missing = []
+    foreign = cross_lingual(question, evidence.sentence)
+    for q in qualifiers(question, aliases):
+        if foreign and q.kind != Kind.TIME:
+            continue
+        if not _supported(q, evidence, newest_year, aliases, families):
+            missing.append(q.text)
+    return tuple(dict.fromkeys(missing))
+
+
+def _supported(q: Qualifier, ev: Evidence, newest_year: int | None, aliases: dict[str, frozenset[str]], families: tuple[tuple[str, ...], ...]) -> bool:
+    if q.kind == Kind.TIME and q.when is not None:
+        return _time_supported(_resolved(q.when, newest_year), ev)
+    if q.kind == Kind.EDITION and q.edition is not None:
+        return _edition_supported(q.edition, ev)
+    if q.kind == Kind.NUMBER:
+        return _number_in(q.folded, ev.document)
+    if q.kind == Kind.NAME:
+        return _name_in(q.folded, ev.document, aliases)
+    return not _contrasted(q.folded, ev.sentence, families)
+
+
+# --------------------------------------------------------------------------- times
+
+
+def _resolved(when: When, year: int | None) -> When:
+    """A relative year (今年, 去年) read against ``year``; without one it stays unknown."""
+    if when.relative is None:
+        return when
+    return When(year + when.relative if year is not None else None, when.half, when.quarter, when.month, when.day, None, when.month_to)
+
+
+def _year_of(published: str) -> int | None:
+    return int(published[:4]) if published[:4].isdigit() else None
+
+
+def _source_times(text: str, published: str, context: int | None = None) -> list[When]:
+    """The times ``text`` names, relative years read against its publication year; a time without a
+    year takes the publication year, else ``context`` (the year the passage or document speaks of)."""
+    year = _year_of(published) or context
+    times = []
+    for _s, _e, when in times_in(text):
+        when = _resolved(when, year)
+        if when.year is None and year is not None and (when.month or when.half or when.quarter):
+            when = When(year, when.half, when.quarter, when.month, when.day, None, when.month_to)
+        times.append(when)
+    return times
+
+
+def _months(when: When) -> set[int] | None:
+    """The months a source time covers (None when it names no part of a year)."""
+    if when.month is not None:
+        return set(range(when.month, (when.month_to or when.month) + 1))
+    if when.quarter is not None:
+        return set(range(3 * when.quarter - 2, 3 * when.quarter + 1))
+    if when.half is not None:
+        return set(range(1, 7)) if when.half == 1 else set(range(7, 13))
+    return None
+
+
+def _compatible(asked: When, source: When) -> bool:
+    """Whether a source time says the same period the question names (a finer one within it counts)."""
+    if asked.year is not None and source.year != asked.year:
+        return False
+    wanted = _months(asked)
+    if wanted is None:
+        return True
+    have = _months(source)
+    if have is None or not have <= wanted:
+        return False
+    if asked.month is not None and (asked.month_to or asked.month) == asked.month and have != wanted:
+        return False  # 7月 asked: 1-7月 (the first seven months) is another figure
+    return asked.day is None or (source.day == asked.day and source.month == asked.month)
+
+
+def _time_supported(asked: When, ev: Evidence) -> bool:
+    context = context_year(ev.passage) or context_year(ev.document)
+    for text in (ev.sentence, ev.passage):
+        times = _source_times(text, ev.published, context)
+        if times:
+            return any(_compatible(asked, t) for t in times)
+    times = _source_times(ev.document, ev.published, context)
+    year = _year_of(ev.published)
+    if year is not None:
+        month, day = int(ev.published[5:7] or 0), int(ev.published[8:10] or 0)
+        times.append(When(year, None, None, month or None, day or None))
+    return any(_compatible(asked, t) for t in times)
+
+
+# --------------------------------------------------------------------------- editions, figures, names, siblings
+
+
+def _edition_supported(edition: tuple[int, str], ev: Evidence) -> bool:
+    number, unit = edition
+    for text in (ev.sentence, ev.passage, ev.document):
+        same_kind = [n for _s, _e, (n, u) in editions_in(text) if u == unit]
+        if same_kind:
+            return number in same_kind
+    return False
+
+
+def _number_in(number: str, text: str) -> bool:
+    digits = re.match(r"\d+(?:\.\d+)?", number)
+    if digits is None:
+        return number in text
+    return re.search(rf"(?<![0-9.]){re.escape(digits.group())}(?![0-9]|\.[0-9])", text) is not None
+
+
+def _name_in(name: str, text: str, aliases: dict[str, frozenset[str]]) -> bool:
+    if in_text(name, text, aliases):
+        return True
+    bare = _NAME_SUFFIX.sub("", name)
+    if bare != name and len(bare) >= 2 and in_text(bare, text, aliases):
+        return True
+    parts = [p for p in _known_parts(name, aliases) if p]
+    return len(parts) > 1 and all(in_text(p, text, aliases) or (len(p) >= 2 and p in text) for p in parts)
+
+
+def _known_parts(name: str, aliases: dict[str, frozenset[str]]) -> list[str]:
+    """A name cut at the aliases it holds (重庆工行 → 重庆, 工行); [] when it holds none."""
+    cuts: list[tuple[int, int]] = []
+    for alias in sorted((a for a in aliases if len(a) > 1), key=len, reverse=True):
+        at = name.find(alias)
+        if at >= 0 and not any(s < at + len(alias) and at < e for s, e in cuts) and len(alias) < len(name):
+            cuts.append((at, at + len(alias)))
+    if not cuts:
+        return []
+    parts, position = [], 0
+    for start, end in sorted(cuts):
+        parts += [name[position:start], name[start:end]]
+        position = end
+    return [p for p in [*parts, name[position:]] if p]
+
+
+def _contrasted(term: str, sentence: str, families: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether ``sentence`` names, where the question's ``term`` would stand, another member of a family
+    the term belongs to (大学生 for 中学生, 个人客户 for 法人客户), and not the term's own member."""
+    for family in families:
+        for member in family:
+            if member not in term or member in sentence:
+                continue
+            if any(other != member and other not in term and other in sentence for other in family):
+                return True
+    return False
+
+
+def support_of(
+    question: str, refused: bool, lead: tuple[str, str, str] | None, documents: Mapping[str, Document], published: str,
+    newest_year: int | None, aliases: dict[str, frozenset[str]], families: tuple[tuple[str, ...], ...] = (),
+) -> Support:  # fmt: skip
+    """The answer's support: ``none`` when refused; else the qualifiers of the lead (doc id, sentence, passage) left out."""
+    if refused or lead is None:
+        return Support(SupportLevel.NONE)
+    doc_id, sentence, passage = lead
+    document = documents.get(doc_id)
+    whole = f"{document.title}\n{document.text}" if document is not None else passage
+    missing = check(question, Evidence(fold(sentence), fold(passage), fold(whole), published), newest_year, aliases, families)
+    return Support(SupportLevel.PARTIAL, missing) if missing else Support()
+
+
+__all__: Sequence[str] = ["Evidence", "Support", "SupportLevel", "check", "support_of"]

@@ -1,0 +1,210 @@
+"""The qualifiers of a question: the parts that pin its fact to one year, place, organisation, group or edition.
+
+工行2021年上半年个人客户增加了多少户？ asks for a figure; 2021年上半年, 工行 and
+个人客户 say which figure. A passage that reports the first half of 2020, or
+建设银行's figure, does not answer it, however close its wording. The support
+check (``rag.answer.support``) holds every qualifier read here against the cited
+sentence, its passage and its document. Kinds:
+
+* ``TIME``: a year, half, quarter, month or day, or 今年/去年 (``When``);
+* ``EDITION``: an ordinal or version, 第五届, 第3批, 2022版 (``Edition``);
+* ``NUMBER``: a figure the question states, 8万名, 50% (not the one it asks for);
+* ``NAME``: a person, place, organisation or brand (jieba's name tags, organisation
+  suffixes, the alias table);
+* ``TERM``: any other noun of the question (大学生, 法人客户, 进口额), checked only for a
+  sibling in the cited sentence (中学生 asked, 大学生 quoted).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+import jieba
+import jieba.posseg
+
+from .aliases import known_in
+from .folding import fold
+
+jieba.setLogLevel(60)
+
+
+class Kind(StrEnum):
+    TIME = "time"
+    EDITION = "edition"
+    NUMBER = "number"
+    NAME = "name"
+    TERM = "term"
+
+
+@dataclass(frozen=True)
+class When:
+    """A time as written: each part None when not said; ``relative`` years (今年 0, 去年 -1) still to be resolved."""
+
+    year: int | None = None
+    half: int | None = None
+    quarter: int | None = None
+    month: int | None = None
+    day: int | None = None
+    relative: int | None = None
+    month_to: int | None = None  # the last month of a range (1-6月)
+
+
+@dataclass(frozen=True)
+class Qualifier:
+    kind: Kind
+    text: str  # as the user wrote it
+    folded: str
+    start: int  # offsets in the folded question
+    end: int
+    when: When | None = None
+    edition: tuple[int, str] | None = None  # (number, unit) of 第五届 → (5, 届)
+
+
+_CN_NUMERALS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def numeral(text: str) -> int | None:
+    """12, 十二, 二十三, 一百零五, 二〇二三 → an int (None when it is not a numeral)."""
+    if text.isdigit():
+        return int(text)
+    if not text or any(ch not in _CN_NUMERALS and ch not in "十百" for ch in text):
+        return None
+    if "十" not in text and "百" not in text:  # read digit by digit: 二〇二三
+        return int("".join(str(_CN_NUMERALS[ch]) for ch in text))
+    total, current = 0, 0
+    for ch in text:
+        if ch in "十百":
+            total += (current or 1) * (10 if ch == "十" else 100)
+            current = 0
+        else:
+            current = _CN_NUMERALS[ch]
+    return total + current
+
+
+_NUM = r"[0-9〇零一二两三四五六七八九十百]+"
+#: A time in folded text: an optional year, then a half, a quarter, or a month with an optional day.
+TIME = re.compile(
+    r"(?:(?P<y>(?:19|20)\d{2})\s*年(?:度)?|(?P<rel>今年|本年|去年|前年|明年))?\s*"
+    r"(?:(?P<h>[上下])半年|第?(?P<qh>[一二三四1-4])季度|q(?P<qe>[1-4])(?![0-9a-z])|"
+    r"(?P<m>" + _NUM + r")(?:\s*[-—~至到]\s*(?P<m2>" + _NUM + r"))?\s*月(?:份)?(?:(?P<d>" + _NUM + r")\s*[日号])?)?"
+)
+#: Comparison bases are not the period asked about: 比上年, 较去年同期, 同比.
+_BASE = re.compile(r"(?:比|较|相比|同比|环比|于)\s*(?:去年|上年|前年)(?:同期)?|(?:去年|上年)同期")
+EDITION = re.compile(r"第(?P<n>" + _NUM + r")(?P<u>届|次|期|批|代|版|季|轮|号|轮次|阶段|个五年|场|集|章|款)|(?P<y>(?:19|20)\d{2})(?P<v>版|款|年版|年款)")
+NUMBER = re.compile(r"(?<![0-9A-Za-z.])(?P<n>\d+(?:\.\d+)?)\s*(?P<u>%|‰|个百分点|万亿|亿|万|千)?")
+#: Organisations and places by their last word, when jieba's tags miss them.
+ORG = re.compile(
+    r"(?<![的在为了和与及是对向从给把被])[\u4e00-\u9fff]{2,8}?(?:集团|公司|大学|学院|医院|协会|委员会|研究院|研究所|基金会|交易所|法院|检察院|"
+    r"公安局|政府|总局|管理局|俱乐部|球队|联盟|中心|商会|学会|银保监局|证监局)"
+)
+#: jieba's tags of names (j also marks 同比 and nz 英文: abbreviations come from the alias table, other nouns are terms).
+_NAME_TAGS = ("nr", "nrt", "nrfg", "ns", "nt", "eng")
+_TERM_TAGS = ("n", "vn", "an", "nl", "ng", "nz")
+_QUESTION_WORDS = re.compile(r"^(?:什么|多少|哪些|哪个|哪家|哪里|哪位|哪|几|谁|如何|怎么|怎样|何时|何地|为何|是否|吗|呢)")
+#: A measure word right after 多少/几 opens what jieba may tag as a name (多少项云产品 → 项云).
+_AFTER_HOW_MANY = re.compile(r"(?:多少|几)$")
+_GENERIC = frozenset({"问题", "情况", "时候", "时间", "方面", "内容", "事情", "数量", "数据", "消息", "报道", "新闻", "记者", "中国"})
+
+
+def when_of(match: re.Match[str]) -> When | None:
+    """The parts of a ``TIME`` match, or None when it matched nothing that names a time."""
+    g = match.groupdict()
+    quarter = g.get("qh") or g.get("qe")
+    month = numeral(g["m"]) if g.get("m") else None
+    month_to = numeral(g["m2"]) if g.get("m2") else None
+    if (month is not None and not 1 <= month <= 12) or (month_to is not None and not (month or 0) < month_to <= 12):
+        return None
+    when = When(
+        year=int(g["y"]) if g.get("y") else None,
+        half=(1 if g["h"] == "上" else 2) if g.get("h") else None,
+        quarter=numeral(quarter) if quarter else None,
+        month=month,
+        day=numeral(g["d"]) if g.get("d") else None,
+        relative={"今年": 0, "本年": 0, "去年": -1, "前年": -2, "明年": 1}.get(g.get("rel") or ""),
+        month_to=month_to,
+    )
+    return None if when == When() else when
+
+
+def times_in(folded: str) -> list[tuple[int, int, When]]:
+    """(start, end, When) of each time named in folded text; comparison bases (比去年) are not times."""
+    bases = [m.span() for m in _BASE.finditer(folded)]
+    found = []
+    for m in TIME.finditer(folded):
+        if m.end() == m.start() or any(s <= m.start() < e for s, e in bases):
+            continue
+        when = when_of(m)
+        if when is not None:
+            found.append((m.start(), m.end(), when))
+    return found
+
+
+def editions_in(folded: str) -> list[tuple[int, int, tuple[int, str]]]:
+    found = []
+    for m in EDITION.finditer(folded):
+        if m.group("n"):
+            n = numeral(m.group("n"))
+            if n is not None:
+                found.append((m.start(), m.end(), (n, m.group("u"))))
+        else:
+            found.append((m.start(), m.end(), (int(m.group("y")), "版")))
+    return found
+
+
+def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]:
+    """Every qualifier of a question, in reading order; spans of different kinds never overlap."""
+    folded = fold(text)
+    aligned = len(folded) == len(text)
+    taken: set[int] = set()
+    found: list[Qualifier] = []
+
+    def add(kind: Kind, start: int, end: int, **extra: object) -> None:
+        span = range(start, end)
+        if end - start < 1 or taken.intersection(span):
+            return
+        taken.update(span)
+        shown = text[start:end] if aligned else folded[start:end]
+        found.append(Qualifier(kind, shown.strip(), folded[start:end].strip(), start, end, **extra))  # type: ignore[arg-type]
+
+    for m in _BASE.finditer(folded):  # 比去年: how the figure is compared, not which one is asked
+        taken.update(range(*m.span()))
+    for start, end, when in times_in(folded):
+        add(Kind.TIME, start, end, when=when)
+    for start, end, edition in editions_in(folded):
+        add(Kind.EDITION, start, end, edition=edition)
+    for m in NUMBER.finditer(folded):
+        if not re.match(r"(?:19|20)\d{2}$", m.group("n")):
+            add(Kind.NUMBER, m.start(), m.end())
+    for start, end, _name in known_in(folded, aliases):
+        add(Kind.NAME, start, end)
+    for m in ORG.finditer(folded):
+        add(Kind.NAME, m.start(), m.end())
+    position = 0
+    words = [(w, f) for w, f in jieba.posseg.cut(folded)]
+    nouns: list[tuple[int, int, str]] = []
+    for index, (word, flag) in enumerate(words):
+        start, end = position, position + len(word)
+        position = end
+        if len(word) < 2 or _QUESTION_WORDS.match(word) or word in _GENERIC:
+            continue
+        after_how_many = index > 0 and _AFTER_HOW_MANY.search(words[index - 1][0]) is not None
+        if flag in _NAME_TAGS and not after_how_many and not (flag == "eng" and word.isdigit()):
+            add(Kind.NAME, start, end)
+        elif flag.startswith(_TERM_TAGS) and not after_how_many:
+            nouns.append((start, end, flag))
+    for start, end in _compounds(nouns):
+        add(Kind.TERM, start, end)
+    return sorted(found, key=lambda q: q.start)
+
+
+def _compounds(nouns: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    """Adjacent nouns joined (法人 客户 → 法人客户): the unit a sibling replaces."""
+    spans: list[tuple[int, int]] = []
+    for start, end, _flag in nouns:
+        if spans and spans[-1][1] == start:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans

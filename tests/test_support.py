@@ -1,0 +1,174 @@
+"""Honest answers (quick tier): full, partial or no support, the missing qualifier named; one clean quote.
+
+The support check holds each qualifier of a question (a time, an edition, a name,
+a stated figure, a group or metric word) against the cited sentence, its passage
+and its document; a near miss answers ``partial`` with what the documents do not
+say, first, in the user's language.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import run_main
+from rag import Rag
+from rag.answer.conversation import resolve
+from rag.answer.support import Evidence, SupportLevel, check
+from rag.llm.select import unclaimed
+from rag.llm.verify import SentenceVerdict, Verification
+from rag.text.aliases import alias_table, contrast_families, parse_groups
+from rag.text.folding import fold
+from rag.text.qualifiers import Kind, numeral, qualifiers
+
+ALIASES = alias_table()
+FAMILIES = contrast_families()
+
+SENTENCE = "数据显示，截至6月末，工行个人客户总量达6.64亿户，今年上半年增加1403万户。"
+DOCUMENT = "中国工商银行数字化转型成效显著\n" + SENTENCE + "重庆工行为超过8万名贫困大学生发放资助金共计10亿元。第四届数字金融论坛在重庆举行。"
+
+
+def evidence(sentence: str = SENTENCE, published: str = "2020-08-20") -> Evidence:
+    return Evidence(fold(sentence), fold(sentence), fold(DOCUMENT), published)
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("工行2020年上半年个人客户增加了多少户？", ()),
+        ("今年上半年工行个人客户增加了多少户？", ()),  # 今年 read against the newest document: 2020
+        ("工行2021年上半年个人客户增加了多少户？", ("2021年上半年",)),
+        ("工行去年上半年个人客户增加了多少户？", ("去年上半年",)),
+        ("工行下半年个人客户增加了多少户？", ("下半年",)),
+        ("中国工商银行个人客户增加了多少户？", ()),  # an alias of 工行
+        ("ICBC个人客户增加了多少户？", ()),
+        ("建设银行个人客户增加了多少户？", ("建设银行",)),
+        ("工行法人客户增加了多少户？", ("法人客户",)),  # 个人客户 quoted: a contrasting member in its place
+        ("工行个人客户比去年同期增加了多少户？", ()),  # a comparison base is not a period asked about
+    ],
+)
+def test_each_qualifier_of_the_question_is_held_against_the_evidence(question: str, missing: tuple[str, ...]) -> None:
+    assert check(question, evidence(), 2020, ALIASES, FAMILIES) == missing
+
+
+def test_editions_figures_and_places_are_checked_in_the_document() -> None:
+    assert check("第四届数字金融论坛在哪里举行？", evidence(), 2020, ALIASES, FAMILIES) == ()
+    assert check("第五届数字金融论坛在哪里举行？", evidence(), 2020, ALIASES, FAMILIES) == ("第五届",)
+    assert check("为8万名贫困大学生发放了多少资助金？", evidence(), 2020, ALIASES, FAMILIES) == ()
+    assert check("为9万名贫困大学生发放了多少资助金？", evidence(), 2020, ALIASES, FAMILIES) == ("9万",)
+    assert check("渝工行为多少名贫困大学生发放了资助金？", evidence(), 2020, ALIASES, FAMILIES) == ()  # 渝 = 重庆
+    assert check("成都工行为多少名贫困大学生发放了资助金？", evidence(), 2020, ALIASES, FAMILIES) == ("成都",)
+    grants = "重庆工行为超过8万名贫困大学生发放资助金共计10亿元。"
+    assert check("重庆工行为多少名贫困中学生发放了资助金？", evidence(grants), 2020, ALIASES, FAMILIES) == ("中学生",)
+
+
+def test_a_source_time_without_a_year_takes_its_publication_or_the_year_it_speaks_of() -> None:
+    undated = Evidence(fold("截至6月末，客户增加1403万户。"), fold("2020年以来，截至6月末，客户增加1403万户。"), fold(DOCUMENT), "")
+    assert check("2020年上半年客户增加了多少户？", undated, None, ALIASES, FAMILIES) == ()
+    assert check("2019年上半年客户增加了多少户？", undated, None, ALIASES, FAMILIES) == ("2019年上半年",)
+    months = Evidence(fold("前7个月，进口额增长5%。"), fold("1-7月，进口额增长5%。"), "", "2023-08-10")
+    assert check("2023年7月进口额增长了多少？", months, 2023, ALIASES, FAMILIES) == ("2023年7月",), "the first seven months are another figure"
+
+
+def test_an_english_question_of_chinese_text_is_checked_on_its_times_only() -> None:
+    assert check("How many personal customers did ICBC add?", evidence(), 2020, ALIASES, FAMILIES) == ()
+
+
+def test_qualifiers_read_times_editions_names_and_terms() -> None:
+    found = {(q.kind, q.text) for q in qualifiers("苹果公司2023年第二季度在上海的营收是多少？", ALIASES)}
+    assert {(Kind.NAME, "苹果公司"), (Kind.TIME, "2023年第二季度"), (Kind.NAME, "上海"), (Kind.TERM, "营收")} <= found
+    assert not any(q.kind == Kind.NAME for q in qualifiers("法人手机银行上线了多少项云产品？", ALIASES)), "多少项云 is no name"
+    assert [numeral(n) for n in ("十二", "二十三", "一百零五", "二〇二三", "7")] == [12, 23, 105, 2023, 7]
+
+
+def test_users_extend_the_aliases_and_the_contrasting_families(tmp_path: Path) -> None:
+    path = tmp_path / "aliases.txt"
+    path.write_text("# ours\n星河农场 = 星河 = Xinghe Farm\n青岚茶 | 白岚茶\n", encoding="utf-8")
+    table, families = alias_table(str(path)), contrast_families(str(path))
+    assert table["星河"] == {"星河农场", "星河", "xinghe farm"} and table["工行"] == ALIASES["工行"]
+    assert ("青岚茶", "白岚茶") in families
+    assert parse_groups("a = b\nc | d") == [("a", "b")]
+    farm = Evidence(fold("星河农场去年种植了300亩青岚茶。"), fold("星河农场去年种植了300亩青岚茶。"), fold("星河农场去年种植了300亩青岚茶。"), "2023-05-01")
+    assert check("Xinghe Farm种植了多少亩青岚茶？", farm, 2023, table, families) == ()
+    (missing,) = check("Xinghe Farm种植了多少亩白岚茶？", farm, 2023, table, families)
+    assert missing in "白岚茶" and "白岚" in missing
+
+
+# --------------------------------------------------------------------------- through the library and the CLI
+
+
+def test_the_seed_near_misses_answer_partial_naming_what_is_missing(fake_rag: Rag) -> None:
+    for question, missing in (
+        ("工行2021年上半年个人客户增加了多少户？", "2021年上半年"),
+        ("建设银行的法人手机银行上线了多少项云产品？", "建设银行"),
+        ("重庆工行为多少名贫困中学生发放了资助金？", "中学生"),
+    ):
+        answer = fake_rag.ask(question)
+        assert answer.support == SupportLevel.PARTIAL and missing in answer.missing, (question, answer.support, answer.missing, answer.text)
+        assert answer.text.startswith(f"资料中没有找到关于「{missing}」的这项信息；最接近的内容是：") and answer.notice
+        span = answer.answer_spans[0] if answer.answer_spans else None
+        assert span is None or answer.text[span.start : span.end] in answer.citations[0].quote, "the asked fact's offsets moved with the text"
+    for question in ("工行的法人手机银行上线了多少项云产品？", "重庆工行为多少名贫困大学生发放了资助金？"):
+        answer = fake_rag.ask(question)
+        assert answer.support == SupportLevel.FULL and not answer.missing and not answer.notice, (question, answer.missing)
+
+
+def test_the_partial_notice_speaks_the_question_language(fake_rag: Rag) -> None:
+    answer = fake_rag.ask("建設銀行的法人手機銀行上線了多少項雲產品？")
+    assert answer.support == SupportLevel.PARTIAL and answer.text.startswith("資料中沒有找到關於「建設銀行」的這項資訊")
+
+
+def test_rag_ask_json_carries_support_missing_and_more(fake_rag: Rag, capsys: pytest.CaptureFixture[str], fake_model_env: None) -> None:
+    status, out, _err = run_main(capsys, "--index-dir", str(fake_rag.index_dir), "ask", "建设银行的法人手机银行上线了多少项云产品？", "--json")
+    data = json.loads(out)
+    assert status == 0 and data["support"] == "partial" and data["missing"] == ["建设银行"] and isinstance(data["more"], list)
+    status, out, _err = run_main(capsys, "--index-dir", str(fake_rag.index_dir), "ask", "量子色动力学中的渐近自由是谁发现的？", "--json")
+    assert json.loads(out)["support"] == "none"
+
+
+def test_one_quote_unless_several_things_are_asked(fake_rag: Rag) -> None:
+    answer = fake_rag.ask("工行推出了多少项普惠金融API开放服务？")
+    assert answer.text.count("[") == 1 and "109" in answer.text, answer.text
+    assert all(c.quote not in answer.text for c in answer.more), "the further quotes stay out of the answer"
+    several = fake_rag.ask("工行在上海与哪些部门合作？")
+    assert several.refused or several.text.count("[") >= 1
+
+
+def test_a_long_sentence_is_quoted_by_its_clauses_around_the_fact(fake_settings, tmp_path: Path) -> None:
+    run_on = "，".join(f"第{i}段说明文字没有实际内容只是为了把这句话拉得很长" for i in range(1, 9))
+    article = tmp_path / "docs" / "长句.txt"
+    article.parent.mkdir()
+    article.write_text(f"星河农场年报\n\n{run_on}，星河农场今年共种植了4386株古茶树，{run_on}。\n", encoding="utf-8")
+    rag = Rag(fake_settings(index_dir=tmp_path / "index"))
+    rag.ingest([article.parent])
+    answer = rag.ask("星河农场今年种植了多少株古茶树？")
+    quote = answer.citations[0].quote
+    assert "4386株" in quote and len(quote) <= rag.settings.quote_max_chars, quote
+    start, end = answer.citations[0].spans[0]
+    assert rag.document("长句.txt").text[start:end] == quote, "verbatim, at its exact offsets"
+
+
+# --------------------------------------------------------------------------- conversations and the model
+
+
+def test_an_ellipsis_replaces_the_slot_of_its_kind() -> None:
+    history = [{"role": "user", "content": "工行个人客户增加了多少户？"}, {"role": "assistant", "content": "增加1403万户。"}]
+    assert resolve("那法人客户呢？", history).standalone == "工行法人客户增加了多少户？"
+    assert resolve("那建行呢？", history).standalone == "建行个人客户增加了多少户？"
+    assert resolve("那2019年呢？", history).standalone == "2019年工行个人客户增加了多少户？"
+    month = [{"role": "user", "content": "上海7月份进口额同比增长了多少？"}, {"role": "assistant", "content": "增长5%。"}]
+    assert resolve("那8月份呢？", month).standalone == "上海8月份进口额同比增长了多少？"
+
+
+def test_a_model_sentence_asserting_a_missing_qualifier_is_rejected() -> None:
+    said = Verification(
+        (
+            SentenceVerdict("建设银行上线了7项云产品。", (1,), True, "上线7项云产品", "ok", 1),
+            SentenceVerdict("资料没有提到建设银行的数据。", (1,), True, "上线7项云产品", "ok", 1),
+        )
+    )
+    checked = unclaimed(said, ("建设银行",))
+    assert [s.verified for s in checked.sentences] == [False, True]
+    assert "建设银行" in checked.sentences[0].reason and unclaimed(said, ()) is said
