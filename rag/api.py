@@ -22,7 +22,7 @@ from . import writes
 from .answer.compose import Answer, compose, with_support
 from .answer.conversation import Message, Resolution, last_answer, quoted_docs, resolve
 from .answer.examples import ExampleCache
-from .answer.support import support_of
+from .answer.support import SupportLevel, support_of
 from .embed.embedding import Embedder
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, IngestError
 from .ingest.chunking import ChunkerConfig
@@ -57,7 +57,7 @@ class Rag:
         self._generation = ""
         self._lock = threading.RLock()  # guards the loaded index reference; held only briefly
         self._write_lock = threading.Lock()  # one writer at a time in this process; readers never wait on it
-        self._examples = ExampleCache(self.generation, self.documents, lambda q: not self.ask(q).refused)
+        self._examples = ExampleCache(self.generation, self.documents, lambda q: self.ask(q).support == SupportLevel.FULL)
 
     # ------------------------------------------------------------------ state
 

@@ -172,3 +172,20 @@ def test_a_model_sentence_asserting_a_missing_qualifier_is_rejected() -> None:
     checked = unclaimed(said, ("建设银行",))
     assert [s.verified for s in checked.sentences] == [False, True]
     assert "建设银行" in checked.sentences[0].reason and unclaimed(said, ()) is said
+
+
+# --------------------------------------------------------------------------- example questions
+
+
+def test_example_questions_read_as_a_person_asks_and_are_fully_supported(fake_rag: Rag) -> None:
+    from rag.answer.examples import _count_question
+
+    assert _count_question("实现了优惠的金融服务，累计为重庆市超过8万名贫困大学生发放资助金共计10亿元。", "重庆工行") == ""  # two figures
+    assert _count_question("全市共有15个乡镇、200个村、涉及群众7.63万人。", "临沧市") == ""
+    assert _count_question("其中，工行为20余家一级分行提供支持。") == "工行为多少家一级分行提供支持？"
+    assert _count_question("上线7项云产品。", "工行") == "工行上线多少项云产品？", "a clause without its subject takes the document's"
+    examples = fake_rag.example_questions()
+    assert examples, "the seeds give example questions"
+    for question in examples:
+        assert not question.startswith(("、", "，", "其中", "多少")), question
+        assert fake_rag.ask(question).support == SupportLevel.FULL, question

@@ -14,12 +14,18 @@ from collections.abc import Callable, Iterable, Iterator
 
 from ..ingest.chunking import SPEAKER, is_question, split_sentences
 from ..ingest.documents import BODY, HEADING, Document
+from ..text.aliases import alias_table
+from ..text.folding import fold
+from ..text.qualifiers import Kind, qualifiers
 
 #: How many chips the interface shows, and how many candidates it may try.
 SHOWN = 4
 TRIED = 10
 
-_MAX_CHARS = 28
+_MAX_CHARS = 30
+#: Where a document's subject is looked for: its title and opening paragraphs, up to this many characters.
+SUBJECT_PARAGRAPHS = 3
+SUBJECT_CHARS = 600
 _MIN_CHARS = 8
 _LEADING_NUMBERING = re.compile(r"^\s*([（(]?[一二三四五六七八九十\d]+[)）]?[、.．:：\s]|第[一二三四五六七八九十\d]+[章节部分条]\s*)")
 # A count: digits (with decimals and 余/多) and a measure word; years, months and days are not counts.
@@ -44,7 +50,9 @@ def heading_questions(doc: Document) -> Iterator[str]:
 
 
 def count_questions(doc: Document) -> Iterator[str]:
-    """「…共多少项…？」 from sentences stating a count."""
+    """「…共多少项…？」 from sentences stating a count, each asked as a reader would: one clause, its subject
+    named (the document's own when the clause has none), no other figure in it."""
+    subject = _subject(doc)
     for p in doc.paragraphs:
         if p.kind != BODY:
             continue
@@ -53,28 +61,44 @@ def count_questions(doc: Document) -> Iterator[str]:
             continue
         for start, end in split_sentences(text):
             sentence = SPEAKER.sub("", text[start:end]).strip()
-            question = _count_question(sentence)
+            question = _count_question(sentence, subject)
             if question:
                 yield question
 
 
-def _count_question(sentence: str) -> str:
+def _subject(doc: Document) -> str:
+    """Of the names its opening holds (an organisation, place or person), the one the document repeats most; "" when none."""
+    table = alias_table()
+    opening = "\n".join([doc.title, *(doc.paragraph_text(i) for i in range(min(SUBJECT_PARAGRAPHS, len(doc.paragraphs))))])
+    names = [q.folded for q in qualifiers(opening[:SUBJECT_CHARS], table) if q.kind == Kind.NAME and len(q.folded) >= 2]
+    counts = {name: fold(doc.text).count(name) for name in dict.fromkeys(names)}
+    return max(counts, key=lambda n: (counts[n], -names.index(n))) if counts else ""
+
+
+def _count_question(sentence: str, subject: str = "") -> str:
     for match in _COUNT.finditer(sentence):
-        asked = sentence[: match.start()] + "多少" + sentence[match.end() :]
-        at = match.start()
-        brk = _CLAUSE_BREAK.search(asked, at + 2)
-        head = asked[: brk.start() if brk else len(asked)]
-        # drop leading clauses until the question is short, never past the number
-        while len(head) > _MAX_CHARS:
-            cut = _CLAUSE_BREAK.search(head)
-            if not cut or cut.end() > at:
-                head = ""
-                break
-            head, at = head[cut.end() :], at - cut.end()
-        clause = _OPENERS.sub("", head.strip())
-        if _MIN_CHARS <= len(clause) <= _MAX_CHARS and "多少" in clause and re.search(r"[\u4e00-\u9fff]{4}", clause):
-            return clause + "？"
+        before = _CLAUSE_BREAK.search(sentence[::-1], len(sentence) - match.start())
+        start = len(sentence) - before.start() if before else 0
+        brk = _CLAUSE_BREAK.search(sentence, match.end())
+        clause = sentence[start : brk.start() if brk else len(sentence)].strip()
+        at = match.start() - start - (len(sentence[start:]) - len(sentence[start:].lstrip()))
+        asked = clause[:at] + "多少" + clause[at + len(match.group()) :]
+        asked = _OPENERS.sub("", asked).strip(" 、")
+        if re.search(r"\d", asked.replace("多少", "")) and not re.search(r"(?:19|20)\d{2}年", asked):
+            continue  # another figure in the question reads as a riddle
+        if not _has_subject(asked):
+            if not subject or subject in asked:
+                continue
+            asked = subject + asked
+        if _MIN_CHARS <= len(asked) <= _MAX_CHARS and re.search(r"[\u4e00-\u9fff]{4}", asked):
+            return asked.rstrip("。.，,；;") + "？"
     return ""
+
+
+def _has_subject(clause: str) -> bool:
+    """A clause that names who or what it is about (an organisation, place or person) before what it asks."""
+    asked_at = clause.find("多少")
+    return any(q.kind == Kind.NAME and q.start < asked_at for q in qualifiers(clause, alias_table()))
 
 
 def candidates(documents: Iterable[Document]) -> list[str]:
