@@ -80,7 +80,8 @@ def test_plain_text_article_is_cleaned() -> None:
     assert "王小明" not in doc.text and "赵六" not in doc.text
     kinds = {doc.paragraph_text(p.index): p.kind for p in doc.paragraphs}
     assert kinds["技术升级 产量提升"] == HEADING
-    assert kinds["工人在茶园中检查传感器(张三摄)"] == CAPTION
+    assert kinds["工人在茶园中检查传感器"] == CAPTION  # the photographer's credit goes, the caption stays one
+    assert "张三" not in doc.text
     for p in doc.paragraphs:
         assert doc.text[p.start : p.end] == doc.paragraph_text(p.index)
 

@@ -4,7 +4,8 @@ Chunks never cut a sentence, stay inside one section, overlap by a sentence,
 and record character offsets into the document text so that a citation can
 point at (and highlight) its exact source. Sentences that may be quoted as an
 answer are recorded too: headings, photo captions and questions are searchable
-context but never an answer.
+context but never an answer. A sentence too long to quote (a transcribed video
+with no full stop) counts as its clause-long pieces, each a quotable span.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ _QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’"}
 #: An opening quote not closed within this many characters is treated as a stray mark.
 _QUOTE_HORIZON = 200
 _SOFT_BREAKS = "，,、：:"
+#: A quotable sentence is at most about this long: a longer one (a transcribed video's unpunctuated
+#: run, a sentence of many clauses) is quoted in pieces cut at clause marks, else at blanks.
+QUOTE_MAX_CHARS = 120
+_CLAUSE_MARKS = "，,；;、：:。！？!?"
 _QUESTION_END = re.compile(r"[？?][”」』）)]*\s*$")
 #: "记者：" / "王明：" at the start of a paragraph: who speaks, not what is said.
 SPEAKER = re.compile(r"^[\u4e00-\u9fffA-Za-z·.\s]{1,16}[：:]")
@@ -109,6 +114,47 @@ def split_sentences(text: str, max_chars: int | None = None) -> list[Span]:
     return spans
 
 
+def split_quotable(text: str, max_chars: int, quote_chars: int = QUOTE_MAX_CHARS) -> list[Span]:
+    """``split_sentences``, with every sentence longer than ``quote_chars`` cut into pieces a quote can hold.
+
+    Pieces are cut after a clause mark (，；、：, or a full stop inside a quotation), else
+    at a blank, near even lengths, each at most ``quote_chars`` where the text allows; a
+    run with no mark or blank stays whole. Every piece is verbatim text of the sentence.
+    """
+    return [piece for span in split_sentences(text, max_chars) for piece in _clause_split(text, span, quote_chars)]
+
+
+def _clause_split(text: str, span: Span, limit: int) -> list[Span]:
+    start, end = span
+    pieces: list[Span] = []
+    while end - start > limit:
+        cut = _clause_cut(text, start, end, limit)
+        if cut is None:
+            break
+        piece = _strip_span(text, start, cut)
+        if piece[1] > piece[0]:
+            pieces.append(piece)
+        start = cut
+    rest = _strip_span(text, start, end)
+    return pieces + ([rest] if rest[1] > rest[0] else [])
+
+
+def _clause_cut(text: str, start: int, end: int, limit: int) -> int | None:
+    """Where to cut ``text[start:end]``: the mark (else the blank) nearest an even share within ``limit``, or the first after it."""
+    parts = -(-(end - start) // limit)
+    target = start + (end - start) // parts
+    for marks in (_CLAUSE_MARKS, None):
+        inside = [i + 1 for i in range(start + 1, min(start + limit, end - 1)) if _is_break(text[i], marks)]
+        if inside:
+            return min(inside, key=lambda i: abs(i - target))
+    beyond = next((i + 1 for i in range(start + limit, end - 1) if _is_break(text[i], _CLAUSE_MARKS) or text[i].isspace()), None)
+    return beyond
+
+
+def _is_break(ch: str, marks: str | None) -> bool:
+    return ch in marks if marks is not None else ch.isspace()
+
+
 def _is_period(text: str, i: int) -> bool:
     if text[i] not in ".．":
         return False
@@ -186,7 +232,7 @@ def _section_sentences(doc: Document, paragraphs: list[Paragraph], max_chars: in
         question = "" if answering else (text if p.kind == BODY and is_question(text) else "")
         if not answering:
             boundaries.add(len(sentences))
-        for s, e in split_sentences(text, max_chars):
+        for s, e in split_quotable(text, max_chars):
             quotable = p.kind == BODY and not _QUESTION_END.search(text[s:e])
             sentences.append(_Sentence(p.start + s, p.start + e, p.index, quotable, question or _block_question(sentences, answering)))
     return sentences, boundaries
@@ -265,4 +311,4 @@ def chunk_documents(docs: list[Document], config: ChunkerConfig) -> list[Chunk]:
     return [chunk for doc in docs for chunk in chunk_document(doc, config)]
 
 
-__all__ = ["Chunk", "ChunkerConfig", "chunk_document", "chunk_documents", "split_sentences", "is_question", "CAPTION"]
+__all__ = ["QUOTE_MAX_CHARS", "Chunk", "ChunkerConfig", "chunk_document", "chunk_documents", "split_quotable", "split_sentences", "is_question", "CAPTION"]

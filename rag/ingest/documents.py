@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..text.cleaning import is_caption, looks_like_heading, strip_furniture
+from ..text.cleaning import SENTENCE_END, is_caption, looks_like_heading, split_furniture
 from ..text.dates import find_published
 from ..text.formats import (
     BODY,
@@ -31,6 +31,7 @@ from ..text.formats import (
     _plain_blocks,
     split_header,
 )
+from ..text.headline import split_original_title, take_trailing_original_title
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 PARAGRAPH_SEPARATOR = "\n\n"
@@ -93,12 +94,12 @@ def _looks_like_text(text: str) -> bool:
 
 
 def _classify(blocks: list[_Block]) -> list[_Block]:
-    """Drop furniture sentence by sentence; mark headings (of plain text) and photo captions.
+    """Drop furniture sentence by sentence and inline; mark headings (of plain text) and photo captions.
 
     When only headings or captions remain they are the content (a one-line note
     is still a document): a file is unreadable only when no sentence is left.
     """
-    kept = [_Block(text, b.kind) for b in blocks if (text := strip_furniture(b.text))]
+    kept = [_Block(piece.text, CAPTION if piece.caption else b.kind) for b in blocks for piece in split_furniture(b.text)]
     result = []
     for i, block in enumerate(kept):
         kind = block.kind
@@ -112,6 +113,46 @@ def _classify(blocks: list[_Block]) -> list[_Block]:
     if result and all(b.kind != BODY for b in result):
         result = [_Block(b.text) for b in result]
     return result
+
+
+#: An original headline (原标题：X) opens the article: one of its first few paragraphs, after nothing but short lines.
+_HEADLINE_BLOCKS = 3
+_PRELUDE_MAX_CHARS = 30
+
+
+def take_original_title(blocks: list[_Block]) -> tuple[str, list[_Block]]:
+    """The original headline (原标题：X) out of the text: (a title placed after the article, the blocks).
+
+    One opening the article becomes its heading — the title, and searchable context for
+    the chunks under it, never quoted — and the text glued after it stays a paragraph;
+    one placed after a sentence (（原标题：X）) only leaves the text, its X returned.
+    """
+    trailing = ""
+    result: list[_Block] = []
+    opened = False
+    for i, block in enumerate(blocks):
+        text = block.text
+        if i < _HEADLINE_BLOCKS and not opened and all(_is_prelude(b.text) for b in blocks[:i]):
+            headline = split_original_title(text)
+            if headline is not None:
+                opened, text = True, headline.rest
+                if headline.title:
+                    result.append(_Block(headline.title, HEADING))
+        title, rest = take_trailing_original_title(text) if text else ("", [])
+        trailing = trailing or title
+        result += [_Block(part, block.kind) for part in rest]
+    return trailing, result
+
+
+def _is_prelude(text: str) -> bool:
+    """A short line with no sentence in it (a section's name, a date) may come before the original headline."""
+    text = text.strip()
+    return len(text) <= _PRELUDE_MAX_CHARS and not (text and text[-1] in SENTENCE_END)
+
+
+def _foreign(title: str, blocks: list[_Block]) -> bool:
+    """An English original headline of a Chinese article (本文译自…社论原标题：It is US that…) does not title its card."""
+    return title.isascii() and bool(blocks) and not blocks[0].text.isascii()
 
 
 _TITLE_MAX_CHARS = 40
@@ -133,7 +174,10 @@ def derive_title(blocks: list[_Block], explicit: str = "") -> str:
 
 
 def build_document(doc_id: str, blocks: list[_Block], sha256: str, meta: Mapping[str, str], title: str = "") -> Document:
+    trailing, blocks = take_original_title(blocks)
     classified = _classify(blocks)
+    if not title and trailing and not (classified and classified[0].kind == HEADING) and not _foreign(trailing, classified):
+        title = trailing
     if not any(b.kind == BODY for b in classified):
         raise IngestError(meta.get("source", doc_id), "no readable text found / 没有可读取的正文")
     paragraphs: list[Paragraph] = []

@@ -26,8 +26,9 @@ from .documents import Document, parse_bytes
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.xz")
 #: How a line is read, part of each document's hash: an index built by an earlier reading (which
-#: kept a leading "2023-08-16 17:34:48，正文：" in the text and read no date) re-reads its lines.
-READING = "txt-with-header/2"
+#: kept a leading "2023-08-16 17:34:48，正文：" in the text and read no date, or — before /3 — kept the
+#: 原标题 label, inline ads, photo credits and page footers in it) re-reads its lines.
+READING = "txt-with-header/3"
 
 
 def is_jsonl(path: Path) -> bool:
