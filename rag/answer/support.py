@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..ingest.documents import Document
-from ..text.aliases import in_text
+from ..text.aliases import in_text, names_for
 from ..text.dates import context_year
-from ..text.folding import cross_lingual, fold
-from ..text.qualifiers import Kind, Qualifier, When, editions_in, qualifiers, times_in
+from ..text.folding import cross_lingual, fold, has_cjk
+from ..text.qualifiers import Kind, Qualifier, When, editions_in, name_kind, numeral, qualifiers, times_in
 
 
 class SupportLevel(StrEnum):
@@ -67,14 +67,16 @@ def check(
     missing = []
     foreign = cross_lingual(question, evidence.sentence)
     for q in qualifiers(question, aliases):
-        if foreign and q.kind != Kind.TIME:
-            continue
-        if not _supported(q, evidence, newest_year, aliases, families):
+        if foreign and q.kind != Kind.TIME and not (q.kind == Kind.NAME and q.folded in aliases):
+            continue  # an English word is checked only as a time or a name the alias table knows
+        if not _supported(q, evidence, newest_year, aliases, families, fold(question)):
             missing.append(q.text)
     return tuple(dict.fromkeys(missing))
 
 
-def _supported(q: Qualifier, ev: Evidence, newest_year: int | None, aliases: dict[str, frozenset[str]], families: tuple[tuple[str, ...], ...]) -> bool:
+def _supported(
+    q: Qualifier, ev: Evidence, newest_year: int | None, aliases: dict[str, frozenset[str]], families: tuple[tuple[str, ...], ...], question: str
+) -> bool:
     if q.kind == Kind.TIME and q.when is not None:
         return _time_supported(_resolved(q.when, newest_year), ev)
     if q.kind == Kind.EDITION and q.edition is not None:
@@ -82,7 +84,9 @@ def _supported(q: Qualifier, ev: Evidence, newest_year: int | None, aliases: dic
     if q.kind == Kind.NUMBER:
         return _number_in(q.folded, ev.document)
     if q.kind == Kind.NAME:
-        return _name_in(q.folded, ev.document, aliases)
+        return _name_in(q.folded, ev.document, aliases) and not _other_of_kind(q.folded, ev.passage, aliases, question)
+    if q.kind == Kind.METRIC and not _measure_in(q.folded, ev.passage, aliases):
+        return False  # the measure asked for is nowhere near the quote: 体重 asked, 身高 quoted
     return not _contrasted(q.folded, ev.sentence, families)
 
 
@@ -141,8 +145,13 @@ def _compatible(asked: When, source: When) -> bool:
 
 def _time_supported(asked: When, ev: Evidence) -> bool:
     context = context_year(ev.passage) or context_year(ev.document)
-    for text in (ev.sentence, ev.passage):
-        times = _source_times(text, ev.published, context)
+    at = ev.passage.find(ev.sentence)
+    earlier = [when.year for _s, _e, when in times_in(ev.passage[:at])] if at > 0 else []
+    said_before = next((year for year in reversed(earlier) if year is not None), None)  # 同年7月: the year just named
+    for text, year in ((ev.sentence, said_before or context), (ev.passage, context)):
+        times = _source_times(text, ev.published, year)
+        if text is ev.sentence and said_before is not None and _SAME_YEAR.search(text):
+            times.append(When(said_before))  # 当年，学生总数超过3000人: the year the passage just named
         if times:
             return any(_compatible(asked, t) for t in times)
     times = _source_times(ev.document, ev.published, context)
@@ -167,8 +176,9 @@ def _edition_supported(edition: tuple[int, str], ev: Evidence) -> bool:
 
 def _number_in(number: str, text: str) -> bool:
     digits = re.match(r"\d+(?:\.\d+)?", number)
-    if digits is None:
-        return number in text
+    if digits is None:  # 六维: the same count in Chinese numerals, or in digits
+        value = numeral(number[:-1])
+        return number in text or (value is not None and re.search(rf"(?<![0-9.]){value}{re.escape(number[-1])}", text) is not None)
     return re.search(rf"(?<![0-9.]){re.escape(digits.group())}(?![0-9]|\.[0-9])", text) is not None
 
 
@@ -180,6 +190,39 @@ def _name_in(name: str, text: str, aliases: dict[str, frozenset[str]]) -> bool:
         return True
     parts = [p for p in _known_parts(name, aliases) if p]
     return len(parts) > 1 and all(in_text(p, text, aliases) or (len(p) >= 2 and p in text) for p in parts)
+
+
+#: A sentence speaking of the year named just before it.
+_SAME_YEAR = re.compile(r"当年|同年|该年|这一年|是年")
+#: A measure's generic ending, which a passage leaves out (人口数 → 人口, 藏书量 → 藏书).
+_MEASURE_SUFFIX = re.compile(r"(?:数|量|额|值)$")
+
+
+def _measure_in(measure: str, passage: str, aliases: dict[str, frozenset[str]]) -> bool:
+    """Whether the passage speaks of the measure asked for: itself, an alias, without its generic ending
+    (人口 for 人口数), or short of one character (地市 for 地级市) — not a measure sharing only part of it
+    (身高 for 体重, 藏书 for 电子图书)."""
+    if measure in passage or in_text(measure, passage, aliases):
+        return True
+    core = _MEASURE_SUFFIX.sub("", measure) if len(measure) > 2 else measure
+    if core != measure and core in passage:
+        return True
+    return len(core) >= 3 and any(core[:i] + core[i + 1 :] in passage for i in range(1, len(core) - 1))  # never its ends: 研究 is no 研究生
+
+
+def _other_of_kind(name: str, passage: str, aliases: dict[str, frozenset[str]], question: str) -> bool:
+    """Whether the passage speaks of another place (organisation, person) where the question names this one:
+    成都 asked, a passage about 重庆 that never says 成都 — though the document may, elsewhere."""
+    if in_text(name, passage, aliases):
+        return False
+    chinese = [alias for alias in names_for(name, aliases) if has_cjk(alias) and len(alias) > 1]
+    kind = name_kind(chinese[0] if chinese and not has_cjk(name) else name)
+    if not kind:
+        return False
+    for q in qualifiers(passage, aliases):
+        if q.kind == Kind.NAME and q.folded not in question and name_kind(q.folded) == kind and not in_text(q.folded, question, aliases):
+            return True
+    return False
 
 
 def _known_parts(name: str, aliases: dict[str, frozenset[str]]) -> list[str]:

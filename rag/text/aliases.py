@@ -22,10 +22,10 @@ from .folding import fold
 #: Built-in groups: each line one thing, first its usual Chinese name. Single characters (沪, 美) are kept
 #: as abbreviations a question may use; they are never searched for alone in a document.
 BUILT_IN = """
-工商银行 = 工行 = 中国工商银行 = ICBC
-建设银行 = 建行 = 中国建设银行 = CCB
-农业银行 = 农行 = 中国农业银行 = ABC
-中国银行 = 中行 = BOC
+工商银行 = 工行 = 中国工商银行 = ICBC = Industrial and Commercial Bank of China
+建设银行 = 建行 = 中国建设银行 = CCB = China Construction Bank
+农业银行 = 农行 = 中国农业银行 = ABC = Agricultural Bank of China
+中国银行 = 中行 = BOC = Bank of China
 交通银行 = 交行 = BOCOM
 招商银行 = 招行 = CMB
 邮储银行 = 中国邮政储蓄银行 = 邮政储蓄银行 = PSBC
@@ -46,6 +46,10 @@ BUILT_IN = """
 世卫组织 = 世界卫生组织 = 世卫 = WHO
 世贸组织 = 世界贸易组织 = 世贸 = WTO
 联合国 = UN
+营收 = 营业收入 = 营业额
+净利润 = 净利
+央视 = 中央电视台 = 中央广播电视总台 = CCTV
+新华社 = 新华通讯社 = Xinhua
 国际货币基金组织 = IMF
 欧盟 = 欧洲联盟 = EU
 北约 = 北大西洋公约组织 = NATO
@@ -54,24 +58,32 @@ BUILT_IN = """
 广东 = 粤 = Guangdong
 广州 = 穗 = Guangzhou
 深圳 = 鹏城 = Shenzhen
-天津 = 津
-重庆 = 渝 = 山城
-江苏 = 苏
-浙江 = 浙
-福建 = 闽
-四川 = 川 = 蜀
-湖北 = 鄂
-湖南 = 湘
-河南 = 豫
-河北 = 冀
-山东 = 鲁
-山西 = 晋
-陕西 = 陕 = 秦
-安徽 = 皖
-江西 = 赣
-广西 = 桂
-云南 = 滇 = 云
-贵州 = 黔 = 贵
+天津 = 津 = Tianjin
+重庆 = 渝 = 山城 = Chongqing
+成都 = 蓉 = Chengdu
+武汉 = Wuhan
+杭州 = Hangzhou
+南京 = Nanjing
+西安 = Xi'an
+江苏 = 苏 = Jiangsu
+浙江 = 浙 = Zhejiang
+福建 = 闽 = Fujian
+四川 = 川 = 蜀 = Sichuan
+湖北 = 鄂 = Hubei
+湖南 = 湘 = Hunan
+河南 = 豫 = Henan
+河北 = 冀 = Hebei
+山东 = 鲁 = Shandong
+山西 = 晋 = Shanxi
+陕西 = 陕 = 秦 = Shaanxi
+安徽 = 皖 = Anhui
+江西 = 赣 = Jiangxi
+广西 = 桂 = Guangxi
+云南 = 滇 = 云 = Yunnan
+贵州 = 黔 = 贵 = Guizhou
+海南 = 琼 = Hainan
+新疆 = Xinjiang
+西藏 = Tibet
 香港 = 港 = Hong Kong
 澳门 = 澳 = Macau
 台湾 = 台
@@ -109,7 +121,8 @@ BUILT_IN = """
 #: family as a line of names separated by ``|``.
 CONTRASTS = """
 小学生 | 中学生 | 初中生 | 高中生 | 大学生 | 研究生 | 本科生 | 硕士生 | 博士生 | 留学生 | 毕业生
-个人 | 法人 | 对公 | 零售
+个人 | 法人 | 企业 | 机构 | 对公 | 零售
+大型 | 中型 | 小型 | 小微 | 中小 | 微型
 儿童 | 青少年 | 未成年人 | 成年人 | 老年人 | 老人 | 婴儿 | 新生儿
 男性 | 女性
 男子 | 女子
@@ -123,7 +136,10 @@ CONTRASTS = """
 进口 | 出口
 存款 | 贷款
 收入 | 支出
-营收 | 营业收入 | 净利润 | 利润 | 毛利
+营收 | 净利润 | 利润 | 毛利
+春季 | 夏季 | 秋季 | 冬季
+春天 | 夏天 | 秋天 | 冬天
+高级 | 中级 | 初级
 资产 | 负债
 销量 | 产量 | 销售额 | 产值
 买入 | 卖出

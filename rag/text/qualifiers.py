@@ -35,6 +35,7 @@ class Kind(StrEnum):
     EDITION = "edition"
     NUMBER = "number"
     NAME = "name"
+    METRIC = "metric"  # the measure asked for: 体重 in 体重多少, 电子图书 in 有多少电子图书
     TERM = "term"
 
 
@@ -86,26 +87,65 @@ def numeral(text: str) -> int | None:
 _NUM = r"[0-9〇零一二两三四五六七八九十百]+"
 #: A time in folded text: an optional year, then a half, a quarter, or a month with an optional day.
 TIME = re.compile(
-    r"(?:(?P<y>(?:19|20)\d{2})\s*年(?:度)?|(?P<rel>今年|本年|去年|前年|明年))?\s*"
+    r"(?:(?P<y>1\d{3}|20\d{2})\s*年(?!代)(?:度)?|(?P<rel>今年|本年|去年|前年|明年))?\s*"
     r"(?:(?P<h>[上下])半年|第?(?P<qh>[一二三四1-4])季度|q(?P<qe>[1-4])(?![0-9a-z])|"
     r"(?P<m>" + _NUM + r")(?:\s*[-—~至到]\s*(?P<m2>" + _NUM + r"))?\s*月(?:份)?(?:(?P<d>" + _NUM + r")\s*[日号])?)?"
 )
 #: Comparison bases are not the period asked about: 比上年, 较去年同期, 同比.
 _BASE = re.compile(r"(?:比|较|相比|同比|环比|于)\s*(?:去年|上年|前年)(?:同期)?|(?:去年|上年)同期")
-EDITION = re.compile(r"第(?P<n>" + _NUM + r")(?P<u>届|次|期|批|代|版|季|轮|号|轮次|阶段|个五年|场|集|章|款)|(?P<y>(?:19|20)\d{2})(?P<v>版|款|年版|年款)")
+EDITION = re.compile(r"第(?P<n>" + _NUM + r")(?P<u>届|次|期|批|代|版|季|轮|号|轮次|阶段|个五年|个|场|集|章|款)|(?P<y>(?:19|20)\d{2})(?P<v>版|款|年版|年款)")
 NUMBER = re.compile(r"(?<![0-9A-Za-z.])(?P<n>\d+(?:\.\d+)?)\s*(?P<u>%|‰|个百分点|万亿|亿|万|千)?")
+#: A count in Chinese numerals bound to what it counts: 五维, 六大, 三项 (几 and 多少 ask, they state nothing).
+CN_COUNT = re.compile(
+    r"(?<![第几多一二两三四五六七八九十])(?!一[^二三四五六七八九十])(?P<n>[一二两三四五六七八九十]{1,3})(?P<u>维|大|项|个|种|类|条|点|张|位|名|家|所|座|届|次|批)(?![一二三四五六七八九十])"
+)
+#: English times a question in English names: a year, its halves and quarters.
+EN_TIME = re.compile(r"\b(?:(?P<h>first|second) half of |q(?P<q>[1-4]) (?:of )?|(?:in |during )?)(?P<y>(?:19|20)\d{2})\b")
 #: Organisations and places by their last word, when jieba's tags miss them.
 ORG = re.compile(
-    r"(?<![的在为了和与及是对向从给把被])[\u4e00-\u9fff]{2,8}?(?:集团|公司|大学|学院|医院|协会|委员会|研究院|研究所|基金会|交易所|法院|检察院|"
-    r"公安局|政府|总局|管理局|俱乐部|球队|联盟|中心|商会|学会|银保监局|证监局)"
+    r"(?<![的在为了和与及是对向从给把被所])(?:(?![的在为了和与及是对向从给把被所])[\u4e00-\u9fff]){2,8}?"
+    r"(?:集团|公司|协会|委员会|研究院|研究所|基金会|交易所|法院|检察院|公安局|政府|总局|管理局|俱乐部|商会|学会|银保监局|证监局)"
 )
 #: jieba's tags of names (j also marks 同比 and nz 英文: abbreviations come from the alias table, other nouns are terms).
 _NAME_TAGS = ("nr", "nrt", "nrfg", "ns", "nt", "eng")
-_TERM_TAGS = ("n", "vn", "an", "nl", "ng", "nz")
+#: Nouns, and the distinguishing words that join them (大型 企业 → 大型企业).
+_TERM_TAGS = ("n", "vn", "an", "nl", "ng", "nz", "b")
 _QUESTION_WORDS = re.compile(r"^(?:什么|多少|哪些|哪个|哪家|哪里|哪位|哪|几|谁|如何|怎么|怎样|何时|何地|为何|是否|吗|呢)")
 #: A measure word right after 多少/几 opens what jieba may tag as a name (多少项云产品 → 项云).
 _AFTER_HOW_MANY = re.compile(r"(?:多少|几)$")
-_GENERIC = frozenset({"问题", "情况", "时候", "时间", "方面", "内容", "事情", "数量", "数据", "消息", "报道", "新闻", "记者", "中国"})
+_GENERIC = frozenset(
+    {
+        "问题",
+        "情况",
+        "时候",
+        "时间",
+        "方面",
+        "内容",
+        "事情",
+        "数量",
+        "数据",
+        "消息",
+        "报道",
+        "新闻",
+        "记者",
+        "中国",
+        "都市",
+        "城市",
+        "地区",
+        "国家",
+        "全国",
+        "全市",
+        "全省",
+        "世界",
+        "全球",
+        "本市",
+        "当地",
+        "地方",
+        "国内",
+        "国外",
+        "海外",
+    }
+)
 
 
 def when_of(match: re.Match[str]) -> When | None:
@@ -174,11 +214,18 @@ def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]
         add(Kind.TIME, start, end, when=when)
     for start, end, edition in editions_in(folded):
         add(Kind.EDITION, start, end, edition=edition)
+    for m in EN_TIME.finditer(folded):
+        half = {"first": 1, "second": 2}.get(m.group("h") or "")
+        add(Kind.TIME, m.start(), m.end(), when=When(year=int(m.group("y")), half=half, quarter=int(m.group("q")) if m.group("q") else None))
     for m in NUMBER.finditer(folded):
         if not re.match(r"(?:19|20)\d{2}$", m.group("n")):
             add(Kind.NUMBER, m.start(), m.end())
-    for start, end, _name in known_in(folded, aliases):
-        add(Kind.NAME, start, end)
+    for m in CN_COUNT.finditer(folded):
+        add(Kind.NUMBER, m.start(), m.end())
+    asking = [m.span() for m in _ASKING.finditer(folded)]
+    for start, end, name in known_in(folded, aliases):  # a known word that names no one (营收) is a measure when asked for
+        measured = not name_kind(name) and any(_measures(start, end, a, b, folded) for a, b in asking)
+        add(Kind.METRIC if measured else Kind.NAME, start, end)
     for m in ORG.finditer(folded):
         add(Kind.NAME, m.start(), m.end())
     position = 0
@@ -192,19 +239,65 @@ def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]
         after_how_many = index > 0 and _AFTER_HOW_MANY.search(words[index - 1][0]) is not None
         if flag in _NAME_TAGS and not after_how_many and not (flag == "eng" and word.isdigit()):
             add(Kind.NAME, start, end)
-        elif flag.startswith(_TERM_TAGS) and not after_how_many:
+        elif flag.startswith(_TERM_TAGS):
             nouns.append((start, end, flag))
-    for start, end in _compounds(nouns):
+    for group in _groups(nouns):
+        start, end = group[0][0], group[-1][1]
+        if any(start == b for _a, b in asking) and group[0][1] - group[0][0] == 1 and folded[start] in _CLASSIFIERS and end - start > 2:
+            start += 1  # 多少项普惠金融: the measure word is not part of the noun jieba joined it to
+        before = [a for a, _b in asking if end <= a and _BEFORE_ASKING.match(folded[end:a])]
+        after = [b for _a, b in asking if start >= b and _AFTER_ASKING.match(folded[b:start])]
+        if before:  # 女子学院图书馆藏书量是多少: the measure is the last word (two when it is one character)
+            head = group[-1] if group[-1][1] - group[-1][0] > 1 or len(group) < 2 else group[-2]
+            if folded[head[0] : head[1]] in GENERIC_MEASURES and len(group) > 1:  # 研究生总数: the measure is 研究生
+                head = group[-2]
+                end = head[1]
+            if folded[head[0] : end] not in GENERIC_MEASURES and not CN_COUNT.match(folded[head[0] : end]):
+                add(Kind.TERM, start, head[0])
+                add(Kind.METRIC, head[0], end)
+                continue
+        if after and folded[start:end] not in GENERIC_MEASURES:
+            add(Kind.METRIC, start, end)
+            continue
         add(Kind.TERM, start, end)
     return sorted(found, key=lambda q: q.start)
 
 
-def _compounds(nouns: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
-    """Adjacent nouns joined (法人 客户 → 法人客户): the unit a sibling replaces."""
-    spans: list[tuple[int, int]] = []
+#: Where a how-much question asks: 多少, 几, 多宽/多高/多长/多深/多重/多远/多久.
+_ASKING = re.compile(r"多少|几|多[宽高长深重远久]")
+#: What may stand between the measure and the asking word: 体重是多少, 树龄可达多少年, 多少名贫困大学生.
+_BEFORE_ASKING = re.compile(r"^(?:的)?(?:是|有|约|约为|大约|为|达|可达|达到|共|共有|一共|总共|分别)?$")
+_CLASSIFIERS = "个项家名位条种只头件台辆座所款批届次篇本张部户人元米吨"
+_AFTER_ASKING = re.compile(r"^(?:[万亿千百])?[" + _CLASSIFIERS + r"]?$")
+#: Measures a question names in other words than its passage (人数 for 共有300人): never checked.
+GENERIC_MEASURES = frozenset(
+    {"人数", "数量", "数目", "总数", "总量", "次数", "金额", "数字", "规模", "比例", "时间", "日期", "年份", "总额", "费用", "价格", "价钱"}
+)
+
+
+def _measures(start: int, end: int, ask_start: int, ask_end: int, folded: str) -> bool:
+    """Whether the word at [start, end) is what the asking word at [ask_start, ask_end) measures."""
+    if end <= ask_start:
+        return bool(_BEFORE_ASKING.match(folded[end:ask_start]))
+    return start >= ask_end and bool(_AFTER_ASKING.match(folded[ask_end:start]))
+
+
+def _groups(nouns: list[tuple[int, int, str]]) -> list[list[tuple[int, int]]]:
+    """Adjacent nouns as one group (法人 客户 → 法人客户), each word's span kept."""
+    groups: list[list[tuple[int, int]]] = []
     for start, end, _flag in nouns:
-        if spans and spans[-1][1] == start:
-            spans[-1] = (spans[-1][0], end)
+        if groups and groups[-1][-1][1] == start:
+            groups[-1].append((start, end))
         else:
-            spans.append((start, end))
-    return spans
+            groups.append([(start, end)])
+    return groups
+
+
+#: jieba's tags of names by kind: a place stands in for a place, an organisation for an organisation.
+_NAME_KINDS = {"ns": "place", "nt": "org", "j": "org", "nr": "person", "nrt": "person", "nrfg": "person"}
+
+
+def name_kind(name: str) -> str:
+    """place, org or person as jieba tags a name alone; "" when it does not tag it as one of them."""
+    tags = [(w, f) for w, f in jieba.posseg.cut(name) if w.strip()]
+    return _NAME_KINDS.get(tags[0][1], "") if len(tags) == 1 else ""
