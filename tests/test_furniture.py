@@ -279,3 +279,18 @@ def test_quotable_pieces_are_near_even_and_offsets_exact() -> None:
     assert split_quotable(run, 400) == [(0, len(run))]
     short = "短句，不切。"
     assert split_quotable(short, 400) == [(0, len(short))]
+
+
+def test_a_new_reading_of_the_files_re_reads_an_index_built_by_the_old_one(fake_settings, tmp_path, monkeypatch) -> None:
+    """When the cleaning rules change, the next ingest re-reads every file rather than serving the old reading."""
+    from rag import Rag
+    from rag.ingest import documents
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("原标题：星河农场扩建茶园星河农场今年新种了3000株茶树。\n农场主表示还会继续扩建。\n", encoding="utf-8")
+    rag = Rag(fake_settings(index_dir=tmp_path / "index"))
+    assert rag.ingest([folder]).added == ("a.txt",)
+    assert rag.ingest([folder]).unchanged == ("a.txt",), "the same reading changes nothing"
+    monkeypatch.setattr(documents, "READER", documents.READER + "-next")
+    assert rag.ingest([folder]).updated == ("a.txt",), "a new reading re-reads the file"

@@ -224,10 +224,22 @@ def parse_bytes(data: bytes, name: str, doc_id: str | None = None, source: str =
     published = find_published(header, "\n".join(b.text for b in blocks[:3]), Path(name).name, html_dates)
     if published:
         meta |= {"published": published.iso, "published_source": published.source}
-    return build_document(doc_id or Path(name).name, blocks, hashlib.sha256(data).hexdigest(), meta, title)
+    return build_document(doc_id or Path(name).name, blocks, content_hash(data), meta, title)
+
+
+#: How files are read and cleaned, part of every document's hash: when the rules that find titles and
+#: page furniture change, an index re-reads its files on the next ingest instead of serving the old reading.
+READER = "clean/2"
+
+
+def content_hash(data: bytes) -> str:
+    """A document's identity in the index: its bytes as this version of the reader reads them."""
+    return hashlib.sha256(READER.encode() + b"\n" + data).hexdigest()
 
 
 __all__ = [
+    "READER",
+    "content_hash",
     "BODY",
     "CAPTION",
     "HEADING",

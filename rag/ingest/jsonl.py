@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, cast
 
 from ..errors import IngestError
-from .documents import Document, parse_bytes
+from .documents import READER, Document, parse_bytes
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.xz")
 #: How a line is read, part of each document's hash: an index built by an earlier reading (which
@@ -81,7 +81,7 @@ def _document(path: Path, number: int, raw: bytes, seen: set[str]) -> Document:
         raise IngestError(path, f"{where} ({doc_id}): {exc.reason}") from None
     seen.add(doc_id)
     meta = {**document.meta, "file_name": path.name, "format": "jsonl", "line": str(number)}
-    return dataclasses.replace(document, meta=meta, sha256=hashlib.sha256(f"{READING}\n{text}".encode()).hexdigest())
+    return dataclasses.replace(document, meta=meta, sha256=hashlib.sha256(f"{READING}\n{READER}\n{text}".encode()).hexdigest())
 
 
 def read_jsonl(path: Path) -> tuple[list[Document], list[IngestError]]:
