@@ -86,13 +86,17 @@ def _count_question(sentence: str, subject: str = "") -> str:
         asked = _OPENERS.sub("", asked).strip(" 、")
         if re.search(r"\d", asked.replace("多少", "")) and not re.search(r"(?:19|20)\d{2}年", asked):
             continue  # another figure in the question reads as a riddle
-        if not _has_subject(asked):
+        if not _has_subject(asked) or _PREPOSITION.match(asked):  # 与上海市政府…签约: who signed?
             if not subject or subject in asked:
                 continue
             asked = subject + asked
         if _MIN_CHARS <= len(asked) <= _MAX_CHARS and re.search(r"[\u4e00-\u9fff]{4}", asked):
             return asked.rstrip("。.，,；;") + "？"
     return ""
+
+
+#: A clause opening with a preposition names its partner, not its subject (与上海市政府…, 为20余家…).
+_PREPOSITION = re.compile(r"^(?:与|和|跟|同|在|为|对|向|从|由|被|把|给|通过|依托|围绕|针对)")
 
 
 def _has_subject(clause: str) -> bool:
