@@ -173,6 +173,8 @@ class Settings:
     answer_keep_ratio: float = 0.6
     #: ... and covers at least this share of the question's weighted terms by itself.
     answer_min_relevance: float = 0.4
+    #: The answer quotes the next chosen sentence too when it scores at least this share of the lead's.
+    answer_close_ratio: float = 0.9
     #: A quote longer than this many characters is cut at clause boundaries around the asked fact.
     quote_max_chars: int = 120
     #: A file of names that mean the same (one group a line: 工行 = 工商银行 = ICBC), added to the built-in table.
@@ -236,6 +238,7 @@ class Settings:
             "follow_up_doc_bonus",
             "follow_up_topic_weight",
             "answer_keep_ratio",
+            "answer_close_ratio",
             "answer_min_relevance",
             "refusal_threshold",
             "llm_min_coverage",

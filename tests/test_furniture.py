@@ -255,7 +255,7 @@ TRANSCRIPT = (
     "近日众多网友纷纷@警方提示一条短视频存在“异常”视频中两名女子先后吸食一支“电子烟”二人吸食前后的异样举动让不少网友怀疑二人可能在吸毒"
     "警方在看到消息后连夜展开调查随即找到当事人现场查获视频中的“电子烟”经检测确认其中含有依托咪酯成分 目前两名女子已被依法行政拘留 "
     "警方提醒广大市民 依托咪酯是一种麻醉药品 滥用会导致严重后果 请大家远离毒品 珍爱生命 如发现相关违法犯罪线索 请及时向公安机关举报，"
-    "举报属实的将给予奖励，警方将对举报人信息严格保密，欢迎广大群众积极举报"
+    "举报属实的将给予奖励，警方将对举报人信息严格保密，欢迎广大群众积极举报 据了解 依托咪酯滥用案件今年以来在多地出现 执法部门正持续开展专项整治行动"
 )
 
 
@@ -273,9 +273,10 @@ def test_a_long_unpunctuated_run_is_quoted_in_pieces_cut_at_clause_marks_or_blan
 
 def test_quotable_pieces_are_near_even_and_offsets_exact() -> None:
     text = "甲" * 70 + "，" + "乙" * 70 + "，" + "丙" * 70 + "。"
-    spans = split_quotable(text, 400)
+    spans = split_quotable(text, 400, 120)
     assert [text[s:e] for s, e in spans] == ["甲" * 70 + "，", "乙" * 70 + "，", "丙" * 70 + "。"]
-    run = "无标点长句" * 40  # no mark and no blank: it stays whole rather than be cut inside a word
+    assert split_quotable(text, 400) == [(0, len(text))], "a long sentence under the run-on bound stays whole"
+    run = "无标点长句" * 60  # no mark and no blank: it stays whole rather than be cut inside a word
     assert split_quotable(run, 400) == [(0, len(run))]
     short = "短句，不切。"
     assert split_quotable(short, 400) == [(0, len(short))]

@@ -15,6 +15,7 @@ import pytest
 
 from helpers import run_main
 from rag import Rag
+from rag.answer.compose import first_quote
 from rag.answer.conversation import resolve
 from rag.answer.support import Evidence, SupportLevel, check
 from rag.llm.select import unclaimed
@@ -59,9 +60,10 @@ def test_editions_figures_and_places_are_checked_in_the_document() -> None:
     grants = "重庆工行为超过8万名贫困大学生发放资助金共计10亿元。"
     assert check("为8万名贫困大学生发放了多少资助金？", evidence(grants), 2020, ALIASES, FAMILIES) == ()
     assert check("为9万名贫困大学生发放了多少资助金？", evidence(grants), 2020, ALIASES, FAMILIES) == ("9万",)
-    assert check("为8万名贫困大学生发放了多少奖学金？", evidence(grants), 2020, ALIASES, FAMILIES) == ("奖学金",), "the measure asked is not quoted"
+    player = fold("高登身高1.93米，场上位置得分后卫。")
+    assert check("高登体重多少？", Evidence(player, player, player), None, ALIASES, FAMILIES) == ("体重",), "another measure in its place"
     assert check("渝工行为多少名贫困大学生发放了资助金？", evidence(), 2020, ALIASES, FAMILIES) == ()  # 渝 = 重庆
-    assert check("成都工行为多少名贫困大学生发放了资助金？", evidence(), 2020, ALIASES, FAMILIES) == ("成都",)
+    assert check("成都工行为多少名贫困大学生发放了资助金？", evidence(grants), 2020, ALIASES, FAMILIES) == ("成都",), "another city in its place"
     assert check("重庆工行为多少名贫困中学生发放了资助金？", evidence(grants), 2020, ALIASES, FAMILIES) == ("中学生",)
 
 
@@ -112,7 +114,7 @@ def test_the_seed_near_misses_answer_partial_naming_what_is_missing(fake_rag: Ra
         assert answer.support == SupportLevel.PARTIAL and missing in answer.missing, (question, answer.support, answer.missing, answer.text)
         assert answer.text.startswith(f"资料中没有找到关于「{missing}」的这项信息；最接近的内容是：") and answer.notice
         span = answer.answer_spans[0] if answer.answer_spans else None
-        assert span is None or answer.text[span.start : span.end] in answer.citations[0].quote, "the asked fact's offsets moved with the text"
+        assert span is None or answer.text[span.start : span.end] in first_quote(answer), "the asked fact's offsets moved with the text"
     for question in ("工行的法人手机银行上线了多少项云产品？", "重庆工行为多少名贫困大学生发放了资助金？"):
         answer = fake_rag.ask(question)
         assert answer.support == SupportLevel.FULL and not answer.missing and not answer.notice, (question, answer.missing)

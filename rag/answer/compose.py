@@ -198,7 +198,7 @@ def compose(question: Question, hits: list[Hit], settings: Settings) -> Answer:
         return Answer(question.text, REFUSALS[language], True, (), tuple(hits), strength, language, asked=question, support=SupportLevel.NONE)
     chosen = choose(ranked, settings, lexical=not cross_lingual(question.text, best.sentence))
     fact = _lead_fact(question, chosen[0])
-    shown = _quoted_count(question, chosen)
+    shown = _quoted_count(question, chosen, settings.answer_close_ratio)
     quoted = [_trimmed(c, fact, settings.quote_max_chars, question.terms) for c in chosen[:shown]]
     citations = _cite(quoted, fact)
     order = {c.hit.rank: c.n for c in citations}
@@ -224,12 +224,13 @@ def asks_for_several(folded: str) -> bool:
     return bool(_SEVERAL.search(folded))
 
 
-def _quoted_count(question: Question, chosen: list[Candidate]) -> int:
+def _quoted_count(question: Question, chosen: list[Candidate], close: float) -> int:
     """How many chosen sentences the answer quotes; the others go behind 更多原文 (``Answer.more``).
 
     One, the sentence that holds the asked fact — unless the question asks for several things, or
     asks no single fact (a description, a reason: what 是什么/为什么 ask often takes the next
-    sentence too), or the lead holds no fact of the asked kind while the next one does.
+    sentence too), or the lead holds no fact of the asked kind while the next one does, or the next
+    scores within ``close`` of the lead (the two are as likely to hold it: both are quoted).
     """
     if asks_for_several(question.folded):
         return len(chosen)
@@ -237,7 +238,7 @@ def _quoted_count(question: Question, chosen: list[Candidate]) -> int:
         return 1
     lead, second = chosen[0], chosen[1]
     described = not question.needs or question.needs[0] == Need.REASON
-    return 2 if described or (lead.need == 0.0 and bool(second.need)) else 1
+    return 2 if described or (lead.need == 0.0 and bool(second.need)) or second.score >= close * lead.score else 1
 
 
 def _trimmed(candidate: Candidate, fact: tuple[int, int, str] | None, limit: int, terms: dict[str, float]) -> Candidate:
@@ -313,6 +314,13 @@ def paragraph_of(hit: Hit, offset: int) -> int:
     """The paragraph index of a document offset, counted from the chunk's paragraph breaks."""
     inside = hit.chunk.text[: max(0, offset - hit.chunk.start)]
     return hit.chunk.first_paragraph + inside.count(PARAGRAPH_SEPARATOR)
+
+
+def first_quote(answer: Answer) -> str:
+    """The answer's first quote, as it reads: after any partial notice, up to its first citation marker ("" when refused)."""
+    if answer.refused:
+        return ""
+    return re.split(r"\[\d+\]", answer.text[len(answer.notice) :], maxsplit=1)[0]
 
 
 def with_support(answer: Answer, support: Support) -> Answer:

@@ -26,11 +26,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+import jieba.posseg
+
 from ..ingest.documents import Document
-from ..text.aliases import in_text, names_for
+from ..text.aliases import REGIONS, in_text, names_for
 from ..text.dates import context_year
 from ..text.folding import cross_lingual, fold, has_cjk
-from ..text.qualifiers import Kind, Qualifier, When, editions_in, name_kind, numeral, qualifiers, times_in
+from ..text.qualifiers import GENERIC, Kind, Qualifier, When, editions_in, name_kind, numeral, qualifiers, times_in
 
 
 class SupportLevel(StrEnum):
@@ -78,16 +80,120 @@ def _supported(
     q: Qualifier, ev: Evidence, newest_year: int | None, aliases: dict[str, frozenset[str]], families: tuple[tuple[str, ...], ...], question: str
 ) -> bool:
     if q.kind == Kind.TIME and q.when is not None:
-        return _time_supported(_resolved(q.when, newest_year), ev)
+        when = q.when
+        if when.relative is not None and _months(when) is None and when.day is None:  # 今年 alone: the source's year
+            if newest_year is None:
+                return True
+            target = newest_year + when.relative
+            named = [t.year for text in (ev.sentence, ev.passage) for t in _source_times(text, ev.published)]
+            return target in named or _year_of(ev.published) in (target, None)
+        return _time_supported(_resolved(when, newest_year), ev)
     if q.kind == Kind.EDITION and q.edition is not None:
         return _edition_supported(q.edition, ev)
     if q.kind == Kind.NUMBER:
         return _number_in(q.folded, ev.document)
+    if q.kind in (Kind.NAME, Kind.TERM) and _replaced(q, ev.sentence, question, aliases):
+        return False  # the quote holds another word in its place: 重庆工行 for 成都工行, 高登身高 for 高登体重
     if q.kind == Kind.NAME:
-        return _name_in(q.folded, ev.document, aliases) and not _other_of_kind(q.folded, ev.passage, aliases, question)
-    if q.kind == Kind.METRIC and not _measure_in(q.folded, ev.passage, aliases):
-        return False  # the measure asked for is nowhere near the quote: 体重 asked, 身高 quoted
+        return _name_supported(q.folded, ev, aliases, question)
     return not _contrasted(q.folded, ev.sentence, families)
+
+
+#: What may stand between a qualifier's neighbour and the qualifier: 的, 为, 在, 对 …
+_GLUE = "的为在对向与和之是了超过约近达"
+#: The longest replacement the slot check accepts, and the most a neighbour may stand off.
+_SLOT_CHARS = 8
+_NEIGHBOUR_GAP = 2
+
+
+def _replaced(q: Qualifier, sentence: str, question: str, aliases: dict[str, frozenset[str]]) -> bool:
+    """Whether the quoted sentence keeps the qualifier's neighbours from the question but holds another
+    word between them (or right after the left one): the question changed that slot."""
+    if q.folded in sentence or in_text(q.folded, sentence, aliases) or len(q.folded) < 2:
+        return False
+    if _ASKING_NEAR.search(question[max(0, q.start - _NEIGHBOUR_GAP) : q.end + _NEIGHBOUR_GAP + 1]):
+        return False  # 什么名次, 母亲为谁: the slot beside the asking word holds the answer, not a rival
+    left, right = _neighbours(question, q.start, q.end)
+    if not left and not right:
+        return False
+    for at in _places(sentence, left) if left else [0]:
+        tail = sentence[at + len(left) :].lstrip(_GLUE) if left else sentence
+        if right:
+            end = tail.find(right, 1, _SLOT_CHARS + len(right) + 1)
+            slot = tail[:end].strip(_GLUE) if end > 0 else ""
+        elif left:
+            slot = _first_word(tail)
+        else:
+            slot = ""
+        if _rival(slot, q.folded, question, 2):
+            return True
+    if right and not left:
+        for at in _places(sentence, right):
+            slot = _last_word(sentence[max(0, at - _SLOT_CHARS) : at].rstrip(_GLUE))
+            if _rival(slot, q.folded, question, 1):
+                return True
+    return False
+
+
+def _rival(slot: str, asked: str, question: str, spread: int) -> bool:
+    """A word in the slot that stands for another thing than the one asked (not a generic 全市, not a figure)."""
+    return (
+        bool(slot)
+        and bool(_CJK_SLOT.match(slot))
+        and slot != asked
+        and asked not in slot
+        and slot not in question
+        and slot not in GENERIC
+        and abs(len(slot) - len(asked)) <= spread
+    )
+
+
+_ASKING_NEAR = re.compile(r"什么|多少|几|哪|谁|为何|何")
+
+
+_CJK_SLOT = re.compile(r"^[\u4e00-\u9fff]{1,8}$")
+
+
+def _places(text: str, word: str) -> list[int]:
+    return [m.start() for m in re.finditer(re.escape(word), text)] if word else []
+
+
+def _neighbours(question: str, start: int, end: int) -> tuple[str, str]:
+    """The content words right before and after a span of the folded question (question words, particles and
+    figures are no neighbours: they are the same in every sentence)."""
+    words, position = [], 0
+    for word, flag in jieba.posseg.cut(question):
+        words.append((position, position + len(word), word, flag))
+        position += len(word)
+    content = [(s, e, w) for s, e, w, f in words if len(w) >= 2 and f[:1] in "nvaj" and not _ASKING_WORD.match(w)]
+    before = [w for s, e, w in content if e <= start and start - e <= _NEIGHBOUR_GAP]
+    after = [w for s, e, w in content if s >= end and s - end <= _NEIGHBOUR_GAP]
+    return (before[-1] if before else "", after[0] if after else "")
+
+
+_ASKING_WORD = re.compile(r"^(?:多少|几|什么|哪|谁|如何|怎么|是否)")
+
+
+def _first_word(text: str) -> str:
+    for word, flag in jieba.posseg.cut(text[: _SLOT_CHARS * 2]):
+        return word if flag.startswith(("n", "j")) else ""
+    return ""
+
+
+def _last_word(text: str) -> str:
+    words = [(w, f) for w, f in jieba.posseg.cut(text)]
+    return words[-1][0] if words and words[-1][1].startswith(("n", "j")) else ""
+
+
+def _name_supported(name: str, ev: Evidence, aliases: dict[str, frozenset[str]], question: str) -> bool:
+    """A name the document names is supported. A place or organisation it never names is not when its
+    passage speaks of another of that kind (成都 asked, a passage about 重庆; 建设银行 asked, one about
+    工行; a province or country only by another province or country), and stands otherwise: a reader's
+    own context (美国 for an article about OpenAI). A person, or a name of no known kind, must be named."""
+    if _name_in(name, ev.document, aliases):
+        return True
+    kind = _kind_of(name, aliases)
+    return kind in ("place", "org") and not _other_of_kind(name, ev.passage, aliases, question)
 
 
 # --------------------------------------------------------------------------- times
@@ -104,11 +210,16 @@ def _year_of(published: str) -> int | None:
     return int(published[:4]) if published[:4].isdigit() else None
 
 
+#: A day named without its month (原定于4日举行, 31日前往深圳): the month of publication.
+_DAY_ONLY = re.compile(r"(?<![月\d.])(\d{1,2})\s*日(?![本内])")
+
+
 def _source_times(text: str, published: str, context: int | None = None) -> list[When]:
     """The times ``text`` names, relative years read against its publication year; a time without a
     year takes the publication year, else ``context`` (the year the passage or document speaks of)."""
     year = _year_of(published) or context
-    times = []
+    month = int(published[5:7]) if published[5:7].isdigit() else None
+    times = [When(year, None, None, month, int(m.group(1))) for m in _DAY_ONLY.finditer(text) if month and 1 <= int(m.group(1)) <= 31]
     for _s, _e, when in times_in(text):
         when = _resolved(when, year)
         if when.year is None and year is not None and (when.month or when.half or when.quarter):
@@ -152,8 +263,10 @@ def _time_supported(asked: When, ev: Evidence) -> bool:
         times = _source_times(text, ev.published, year)
         if text is ev.sentence and said_before is not None and _SAME_YEAR.search(text):
             times.append(When(said_before))  # 当年，学生总数超过3000人: the year the passage just named
-        if times:
-            return any(_compatible(asked, t) for t in times)
+        if any(_compatible(asked, t) for t in times):
+            return True
+    if _source_times(ev.sentence, ev.published, context):
+        return False  # the quoted sentence dates its fact otherwise: 2021年 asked, 今年 (2020) quoted
     times = _source_times(ev.document, ev.published, context)
     year = _year_of(ev.published)
     if year is not None:
@@ -194,20 +307,6 @@ def _name_in(name: str, text: str, aliases: dict[str, frozenset[str]]) -> bool:
 
 #: A sentence speaking of the year named just before it.
 _SAME_YEAR = re.compile(r"当年|同年|该年|这一年|是年")
-#: A measure's generic ending, which a passage leaves out (人口数 → 人口, 藏书量 → 藏书).
-_MEASURE_SUFFIX = re.compile(r"(?:数|量|额|值)$")
-
-
-def _measure_in(measure: str, passage: str, aliases: dict[str, frozenset[str]]) -> bool:
-    """Whether the passage speaks of the measure asked for: itself, an alias, without its generic ending
-    (人口 for 人口数), or short of one character (地市 for 地级市) — not a measure sharing only part of it
-    (身高 for 体重, 藏书 for 电子图书)."""
-    if measure in passage or in_text(measure, passage, aliases):
-        return True
-    core = _MEASURE_SUFFIX.sub("", measure) if len(measure) > 2 else measure
-    if core != measure and core in passage:
-        return True
-    return len(core) >= 3 and any(core[:i] + core[i + 1 :] in passage for i in range(1, len(core) - 1))  # never its ends: 研究 is no 研究生
 
 
 def _other_of_kind(name: str, passage: str, aliases: dict[str, frozenset[str]], question: str) -> bool:
@@ -215,14 +314,26 @@ def _other_of_kind(name: str, passage: str, aliases: dict[str, frozenset[str]], 
     成都 asked, a passage about 重庆 that never says 成都 — though the document may, elsewhere."""
     if in_text(name, passage, aliases):
         return False
-    chinese = [alias for alias in names_for(name, aliases) if has_cjk(alias) and len(alias) > 1]
-    kind = name_kind(chinese[0] if chinese and not has_cjk(name) else name)
+    kind = _kind_of(name, aliases)
     if not kind:
         return False
+    region = name in REGIONS or any(alias in REGIONS for alias in names_for(name, aliases))
     for q in qualifiers(passage, aliases):
-        if q.kind == Kind.NAME and q.folded not in question and name_kind(q.folded) == kind and not in_text(q.folded, question, aliases):
+        other = q.folded
+        if q.kind != Kind.NAME or other in question or in_text(other, question, aliases) or _kind_of(other, aliases) != kind:
+            continue
+        if not region or other in REGIONS or any(alias in REGIONS for alias in names_for(other, aliases)):
             return True
     return False
+
+
+def _kind_of(name: str, aliases: dict[str, frozenset[str]]) -> str:
+    """place, org or person: of the name, else of its first Chinese alias (Sichuan → 四川)."""
+    kind = name_kind(name)
+    if kind:
+        return kind
+    chinese = [alias for alias in names_for(name, aliases) if has_cjk(alias) and len(alias) > 1 and alias != name]
+    return name_kind(chinese[0]) if chinese else ""
 
 
 def _known_parts(name: str, aliases: dict[str, frozenset[str]]) -> list[str]:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..answer.compose import first_quote
 from ..api import Rag
 from ..errors import IngestError, InputError, MissingFile
 from ..ingest.documents import Document, parse_bytes
@@ -155,7 +156,7 @@ def _ask(rag: Rag, item: Item, mode: str | None) -> _Outcome:
         answer.refused,
         answer.evidence,
         seconds,
-        Answered(str(answer.support), answer.missing, answer.text, answer.citations[0].quote if answer.citations else "", answer.refused),
+        Answered(str(answer.support), answer.missing, answer.text, first_quote(answer), answer.refused),
     )
 
 

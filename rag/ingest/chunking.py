@@ -4,8 +4,8 @@ Chunks never cut a sentence, stay inside one section, overlap by a sentence,
 and record character offsets into the document text so that a citation can
 point at (and highlight) its exact source. Sentences that may be quoted as an
 answer are recorded too: headings, photo captions and questions are searchable
-context but never an answer. A sentence too long to quote (a transcribed video
-with no full stop) counts as its clause-long pieces, each a quotable span.
+context but never an answer. A run-on "sentence" (a transcribed video with no
+full stop) counts as its clause-long pieces, each a quotable span.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ _QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’"}
 #: An opening quote not closed within this many characters is treated as a stray mark.
 _QUOTE_HORIZON = 200
 _SOFT_BREAKS = "，,、：:"
-#: A quotable sentence is at most about this long: a longer one (a transcribed video's unpunctuated
-#: run, a sentence of many clauses) is quoted in pieces cut at clause marks, else at blanks.
-QUOTE_MAX_CHARS = 120
+#: A "sentence" longer than this is a run-on (a transcribed video with no full stop) and is kept as pieces
+#: cut at clause marks, else at blanks; a merely long sentence stays whole for scoring, and the answer
+#: quotes the clauses around its fact (``Settings.quote_max_chars``, rag.answer.compose).
+QUOTE_MAX_CHARS = 240
 _CLAUSE_MARKS = "，,；;、：:。！？!?"
 _QUESTION_END = re.compile(r"[？?][”」』）)]*\s*$")
 #: "记者：" / "王明：" at the start of a paragraph: who speaks, not what is said.

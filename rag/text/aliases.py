@@ -92,7 +92,11 @@ BUILT_IN = """
 英国 = 英 = UK
 日本 = 日 = Japan
 韩国 = 韩 = Korea
-俄罗斯 = 俄 = Russia
+俄罗斯 = 俄 = 俄国 = Russia
+马来西亚 = 大马 = 马国 = Malaysia
+新加坡 = 狮城 = Singapore
+人工智能 = AI
+乌克兰 = 乌 = Ukraine
 法国 = 法 = France
 德国 = 德 = Germany
 苹果 = 苹果公司 = Apple
@@ -140,6 +144,9 @@ CONTRASTS = """
 春季 | 夏季 | 秋季 | 冬季
 春天 | 夏天 | 秋天 | 冬天
 高级 | 中级 | 初级
+身高 | 体重 | 体长 | 臂展 | 年龄 | 寿命
+树高 | 树龄 | 胸径
+长度 | 宽度 | 高度 | 深度 | 重量 | 面积
 资产 | 负债
 销量 | 产量 | 销售额 | 产值
 买入 | 卖出
@@ -193,6 +200,18 @@ def contrast_families(path: str = "") -> tuple[tuple[str, ...], ...]:
     if path:
         families += parse_groups(Path(path).expanduser().read_text(encoding="utf-8"), _FAMILY)
     return tuple(families)
+
+
+#: Provinces, municipalities, special regions and countries: a question may name one around a place its
+#: passage names more narrowly (河南周口, the passage saying 周口), so only another of these contradicts it.
+REGIONS = frozenset(
+    fold(n)
+    for n in (
+        "上海 北京 天津 重庆 广东 江苏 浙江 福建 四川 湖北 湖南 河南 河北 山东 山西 陕西 安徽 江西 广西 云南 贵州 海南 新疆 西藏 内蒙古 宁夏 青海 甘肃 "
+        "辽宁 吉林 黑龙江 香港 澳门 台湾 中国 美国 英国 日本 韩国 朝鲜 俄罗斯 法国 德国 意大利 西班牙 葡萄牙 荷兰 比利时 瑞士 瑞典 挪威 芬兰 丹麦 波兰 "
+        "乌克兰 土耳其 印度 巴基斯坦 泰国 越南 马来西亚 新加坡 印度尼西亚 菲律宾 澳大利亚 新西兰 加拿大 墨西哥 巴西 阿根廷 智利 埃及 南非 沙特阿拉伯 伊朗 以色列"
+    ).split()
+)
 
 
 def names_for(name: str, table: dict[str, frozenset[str]]) -> frozenset[str]:

@@ -33,6 +33,7 @@ class Need(StrEnum):
     WHO = "who"  # 谁, 哪家公司 ↔ a person or organisation name
     PLACE = "place"  # 哪里, 哪个国家 ↔ a place name
     REASON = "reason"  # 为什么 ↔ 因为/由于/得益于 …
+    NAME = "name"  # 什么产品, 叫什么, 英文简称 ↔ a name in quotes (“旺农贷”, 《…》), a Latin name (D-ICBC), what follows 又名
 
 
 # --------------------------------------------------------------------------- the question's side
@@ -44,6 +45,11 @@ _QUESTION_PATTERNS: tuple[tuple[Need, str], ...] = (
     (Need.RATIO, r"比例|百分比|占比|比重|百分之几|几成|[率]是?多少|多少%|percent"),
     (Need.NUMBER, _HOW_MANY + r"|how (?:many|much|long|old|far|big|tall)|what (?:number|percentage)"),
     (Need.DATE, r"何时|什么时[候间]|哪[一]?年|哪个月|哪[一]?天|几月|几号|何年|哪个朝代|什么朝代|哪个世纪|\bwhen\b|what (?:year|date)|日期是"),
+    (
+        Need.NAME,
+        r"什么(?:产品|项目|平台|品牌|系统|工程|计划|活动|奖项?|称号|荣誉|名字|名称)|叫什么(?!人)|名为什么|称为什么|称之为什么"
+        r"|(?:名称|简称|全称|别名|别称|又名|英文名|英文简称|缩写|绰号|外号)(?:是什么|叫什么|为何)?|\bcalled\b|what is the name",
+    ),
     (
         Need.WHO,
         r"谁|哪位|何人|什么人|哪些人|叫什么名字|姓名|哪家|哪所|哪支|哪个(?:公司|机构|组织|银行|企业|单位|部门|学校|大学|团队|球队|政府|媒体|品牌)|什么(?:公司|机构|组织|银行|企业|单位|部门|大学|学校|品牌)|\bwho\b|which (?:company|organi[sz]ation|bank)",
@@ -81,11 +87,35 @@ def needs_of(folded: str) -> tuple[Need, ...]:
     return tuple(dict.fromkeys(found))
 
 
+#: How a question asks for a measure in other words than its unit: the units a figure answering it ends with.
+_MEASURES: tuple[tuple[str, str], ...] = (
+    (r"多少钱|多少资金|多少费用|花了多少|花费多少|赔偿多少|罚款多少|罚了多少|多少(?:经费|奖金|投资)", "元|美元|欧元|英镑|日元|港元|韩元|卢布|万|亿"),
+    (r"多久|多长时间|几天|多少天|多少年|几年|多少个月|几个月|多少小时|几个小时|多少分钟|几分钟", "天|日|小时|分钟|秒|周|个月|月|年"),
+    (r"多大年纪|多大岁数|几岁|多少岁|年龄", "岁"),
+    (r"多高|多长|多宽|多深|多远|高度|长度|距离", "米|厘米|毫米|公里|千米|英里|英尺"),
+    (r"多重|重量|体重", "公斤|千克|克|吨|斤|磅"),
+    (r"多少人|几个人|几人|多少名|多少位|人数", "人|名|位|人次"),
+    (r"多少倍|几倍", "倍"),
+)
+
+
 def unit_of(folded: str) -> str:
-    """The measure word a how-many question names (多少项 → 项, 几万户 → 万户), or the kind of name a
-    which-question names (哪个镇 → 镇, 哪家公司 → 公司), else ""."""
-    match = _QUESTION_UNIT.search(folded) or _QUESTION_KIND.search(folded)
+    """The measure word a how-many question names (多少项 → 项, 几万户 → 万户), or the units a measure asked
+    in other words takes (多少钱 → 元|美元|…, 多久 → 天|小时|…), or the kind of name a which-question
+    names (哪个镇 → 镇, 哪家公司 → 公司), else "". Several units are separated by ``|``."""
+    match = _QUESTION_UNIT.search(folded)
+    if match:
+        return match.group(1)
+    measured = next((units for pattern, units in _MEASURES if re.search(pattern, folded)), "")
+    if measured:
+        return measured
+    match = _QUESTION_KIND.search(folded)
     return match.group(1) if match else ""
+
+
+def in_unit(span: str, unit: str) -> bool:
+    """Whether a figure or name ends with the unit, or one of the units, a question asks in."""
+    return bool(unit) and any(span.endswith(u) for u in unit.split("|"))
 
 
 # --------------------------------------------------------------------------- the sentence's side
@@ -221,7 +251,7 @@ def spans_in(sentence: str, needs: tuple[Need, ...], unit: str = "", avoid: str 
     for need in needs:
         if need in (Need.NUMBER, Need.RATIO):
             for start, end, strength in _figures(folded, need, change):
-                if unit and folded[start:end].endswith(unit):
+                if in_unit(folded[start:end], unit):
                     strength = min(1.0, strength + 0.25)
                 found.append(Fact(start, end, change or need, strength))
         elif need is Need.DATE:
@@ -231,7 +261,7 @@ def spans_in(sentence: str, needs: tuple[Need, ...], unit: str = "", avoid: str 
         elif need is Need.REASON:
             found += [Fact(s, e, need, 0.7) for s, e in _regex_spans(_REASON, folded)]
         elif need in (Need.WHO, Need.PLACE):
-            found += [Fact(s, e, need, 1.0 if unit and folded[s:e].endswith(unit) else 0.8) for s, e in _name_spans(folded, need)]
+            found += [Fact(s, e, need, 1.0 if in_unit(folded[s:e], unit) else 0.8) for s, e in _name_spans(folded, need)]
     kept = [s for s in found if not (avoid and folded[s.start : s.end].strip() in avoid)]
     return sorted(kept, key=lambda s: (-s.strength, s.start))
 

@@ -97,14 +97,14 @@ EDITION = re.compile(r"第(?P<n>" + _NUM + r")(?P<u>届|次|期|批|代|版|季|
 NUMBER = re.compile(r"(?<![0-9A-Za-z.])(?P<n>\d+(?:\.\d+)?)\s*(?P<u>%|‰|个百分点|万亿|亿|万|千)?")
 #: A count in Chinese numerals bound to what it counts: 五维, 六大, 三项 (几 and 多少 ask, they state nothing).
 CN_COUNT = re.compile(
-    r"(?<![第几多一二两三四五六七八九十])(?!一[^二三四五六七八九十])(?P<n>[一二两三四五六七八九十]{1,3})(?P<u>维|大|项|个|种|类|条|点|张|位|名|家|所|座|届|次|批)(?![一二三四五六七八九十])"
+    r"(?<![第几多哪一二两三四五六七八九十])(?![一两二三][^一二三四五六七八九十])(?P<n>[一二两三四五六七八九十]{1,3})(?P<u>维|大|项|个|种|类|条|点|张|位|名|家|所|座|届|次|批)(?![一二三四五六七八九十])"
 )
 #: English times a question in English names: a year, its halves and quarters.
 EN_TIME = re.compile(r"\b(?:(?P<h>first|second) half of |q(?P<q>[1-4]) (?:of )?|(?:in |during )?)(?P<y>(?:19|20)\d{2})\b")
 #: Organisations and places by their last word, when jieba's tags miss them.
 ORG = re.compile(
-    r"(?<![的在为了和与及是对向从给把被所])(?:(?![的在为了和与及是对向从给把被所])[\u4e00-\u9fff]){2,8}?"
-    r"(?:集团|公司|协会|委员会|研究院|研究所|基金会|交易所|法院|检察院|公安局|政府|总局|管理局|俱乐部|商会|学会|银保监局|证监局)"
+    r"(?<![的在为了和与及是对向从给把被所哪家])(?:(?![的在为了和与及是对向从给把被所哪家])[\u4e00-\u9fff]){2,8}?"
+    r"(?:集团|公司|协会|委员会|研究院|研究所|基金会|交易所|法院|检察院|公安局|总局|管理局|俱乐部|商会|学会|银保监局|证监局)"
 )
 #: jieba's tags of names (j also marks 同比 and nz 英文: abbreviations come from the alias table, other nouns are terms).
 _NAME_TAGS = ("nr", "nrt", "nrfg", "ns", "nt", "eng")
@@ -113,7 +113,8 @@ _TERM_TAGS = ("n", "vn", "an", "nl", "ng", "nz", "b")
 _QUESTION_WORDS = re.compile(r"^(?:什么|多少|哪些|哪个|哪家|哪里|哪位|哪|几|谁|如何|怎么|怎样|何时|何地|为何|是否|吗|呢)")
 #: A measure word right after 多少/几 opens what jieba may tag as a name (多少项云产品 → 项云).
 _AFTER_HOW_MANY = re.compile(r"(?:多少|几)$")
-_GENERIC = frozenset(
+#: Words too general to pin a question down: never a qualifier, never a rival in a sentence.
+GENERIC = frozenset(
     {
         "问题",
         "情况",
@@ -144,6 +145,9 @@ _GENERIC = frozenset(
         "国内",
         "国外",
         "海外",
+        "上市",
+        "海峡",
+        "中国队",
     }
 )
 
@@ -213,7 +217,8 @@ def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]
     for start, end, when in times_in(folded):
         add(Kind.TIME, start, end, when=when)
     for start, end, edition in editions_in(folded):
-        add(Kind.EDITION, start, end, edition=edition)
+        if edition[0] > 1:  # 第一次 is also 首次: no qualifier to hold a passage to
+            add(Kind.EDITION, start, end, edition=edition)
     for m in EN_TIME.finditer(folded):
         half = {"first": 1, "second": 2}.get(m.group("h") or "")
         add(Kind.TIME, m.start(), m.end(), when=When(year=int(m.group("y")), half=half, quarter=int(m.group("q")) if m.group("q") else None))
@@ -234,7 +239,7 @@ def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]
     for index, (word, flag) in enumerate(words):
         start, end = position, position + len(word)
         position = end
-        if len(word) < 2 or _QUESTION_WORDS.match(word) or word in _GENERIC:
+        if len(word) < 2 or _QUESTION_WORDS.match(word) or word in GENERIC:
             continue
         after_how_many = index > 0 and _AFTER_HOW_MANY.search(words[index - 1][0]) is not None
         if flag in _NAME_TAGS and not after_how_many and not (flag == "eng" and word.isdigit()):
@@ -297,7 +302,13 @@ def _groups(nouns: list[tuple[int, int, str]]) -> list[list[tuple[int, int]]]:
 _NAME_KINDS = {"ns": "place", "nt": "org", "j": "org", "nr": "person", "nrt": "person", "nrfg": "person"}
 
 
+#: Endings that say what kind of name a word is when jieba does not tag it (泰国宪法院, 晴隆县).
+_KIND_ENDINGS = (("org", ORG), ("place", re.compile(r"[\u4e00-\u9fff]{1,8}(?:省|市|县|区|州|镇|乡|村)$")))
+
+
 def name_kind(name: str) -> str:
-    """place, org or person as jieba tags a name alone; "" when it does not tag it as one of them."""
+    """place, org or person as jieba tags a name alone, else as its ending says; "" when neither tells."""
     tags = [(w, f) for w, f in jieba.posseg.cut(name) if w.strip()]
-    return _NAME_KINDS.get(tags[0][1], "") if len(tags) == 1 else ""
+    if len(tags) == 1 and tags[0][1] in _NAME_KINDS:
+        return _NAME_KINDS[tags[0][1]]
+    return next((kind for kind, pattern in _KIND_ENDINGS if pattern.fullmatch(name)), "")
