@@ -47,7 +47,8 @@ class ChunkerConfig:
         return cls(settings.chunk_min_chars, settings.chunk_max_chars, settings.chunk_overlap_sentences)
 
     def as_dict(self) -> dict[str, int]:
-        return {"min_chars": self.min_chars, "max_chars": self.max_chars, "overlap_sentences": self.overlap_sentences}
+        # the run-on bound shapes what is quotable, so an index cut with another one is rebuilt
+        return {"min_chars": self.min_chars, "max_chars": self.max_chars, "overlap_sentences": self.overlap_sentences, "run_on_chars": QUOTE_MAX_CHARS}
 
 
 @dataclass(frozen=True)
