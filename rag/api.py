@@ -23,7 +23,7 @@ from .answer.compose import Answer, compose, with_support
 from .answer.conversation import Message, Resolution, last_answer, quoted_docs, resolve
 from .answer.examples import ExampleCache
 from .answer.support import SupportLevel, support_of
-from .embed.embedding import Embedder
+from .embed.embedding import Embedder, SentenceMemo
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, IngestError
 from .ingest.chunking import ChunkerConfig
 from .ingest.documents import Document, parse_bytes
@@ -57,6 +57,7 @@ class Rag:
         self._generation = ""
         self._lock = threading.RLock()  # guards the loaded index reference; held only briefly
         self._write_lock = threading.Lock()  # one writer at a time in this process; readers never wait on it
+        self._sentence_vectors = SentenceMemo(lambda: self.embedder)  # choosing quotes by meaning
         self._examples = ExampleCache(self.generation, self.documents, lambda q: self.ask(q).support == SupportLevel.FULL)
 
     # ------------------------------------------------------------------ state
@@ -360,7 +361,7 @@ class Rag:
 
     def _answered(self, asked: Question, hits: list[Hit]) -> Answer:
         """The extractive answer with its support: whether the cited document holds every qualifier asked."""
-        answer = compose(asked, hits, self.settings)
+        answer = compose(asked, hits, self.settings, self._sentence_vectors)
         if answer.refused or not answer.citations:
             return answer  # a refusal's support is none already
         lead = answer.citations[0]

@@ -173,6 +173,10 @@ class Settings:
     answer_keep_ratio: float = 0.6
     #: ... and covers at least this share of the question's weighted terms by itself.
     answer_min_relevance: float = 0.4
+    #: How much a sentence's closeness in meaning to the question (its own vector's cosine) counts in choosing
+    #: the quote, among the best ``sentence_dense_top`` by terms; 0 chooses by terms alone (and embeds nothing more).
+    sentence_dense_weight: float = 3.0
+    sentence_dense_top: int = 10
     #: The answer quotes the next chosen sentence too when it scores at least this share of the lead's.
     answer_close_ratio: float = 0.9
     #: A quote longer than this many characters is cut at clause boundaries around the asked fact.
@@ -230,6 +234,8 @@ class Settings:
             raise SettingsError(f"bm25_share must lie in [0, 1], not {self.bm25_share}")
         if self.top_k < 1 or self.candidates < self.top_k:
             raise SettingsError("top_k must be >= 1 and candidates >= top_k")
+        if self.sentence_dense_weight < 0 or self.sentence_dense_top < 2:
+            raise SettingsError("sentence_dense_weight must be >= 0 and sentence_dense_top >= 2")
         if self.quote_max_chars < QUOTE_MIN_CHARS:
             raise SettingsError(f"quote_max_chars must be >= {QUOTE_MIN_CHARS}, not {self.quote_max_chars}")
         if self.embed_batch_size < 1 or self.answer_max_sentences < 1 or self.answer_hits < 1 or self.llm_passages < 1:

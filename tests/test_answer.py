@@ -8,11 +8,16 @@ coverage, how many sentences join, and when the answer is refused.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from rag import REFUSALS, Hit, Settings
+from helpers import FAKE_MODEL
+from rag import REFUSALS, Hit, Settings, load_settings
 from rag.answer.compose import _next_to, candidates, choose, compose, evidence, need_bonus, phrase_overlap
-from rag.answer.scoring import Candidate
+from rag.answer.scoring import Candidate, reranked
+from rag.embed.embedding import Embedder, SentenceMemo
 from rag.ingest.chunking import ChunkerConfig, chunk_document
 from rag.ingest.documents import parse_bytes
 from rag.search.question import prepare
@@ -139,3 +144,50 @@ def test_a_labelled_item_is_not_a_continuation_of_the_sentence_before_it() -> No
     lead, pronoun, labelled = (by_text[s] for s in ("法人平台上线了7项云产品。", "它面向小微企业。", "云平台：提供17项标准化服务。"))
     assert _next_to(lead, pronoun) and _next_to(pronoun, lead)
     assert not _next_to(pronoun, labelled) and not _next_to(lead, labelled)
+
+
+def _unit(*values: float) -> np.ndarray:
+    vector = np.asarray(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def test_reranking_by_meaning_lifts_the_sentence_closest_to_the_question() -> None:
+    """Two sentences the terms tie are told apart by their vectors; the closest keeps its score."""
+    asked = prepare("新馆有什么服务？").with_vector(_unit(1, 0))
+    ranked = candidates(asked, hits(), SETTINGS)
+    first, second = ranked[0], ranked[1]
+    meaning = {second.sentence: _unit(1, 0.05), first.sentence: _unit(0.2, 1)}
+
+    def vectors(sentences: list[str]) -> np.ndarray:
+        return np.stack([meaning.get(s, _unit(0, 1)) for s in sentences])
+
+    moved = reranked(asked, ranked, vectors, weight=3.0, top=10)
+    assert moved[0].sentence == second.sentence and moved[0].score == second.score
+    assert next(c for c in moved if c.sentence == first.sentence).score < first.score
+    assert [c.score for c in moved] == sorted((c.score for c in moved), reverse=True)
+    assert {c.sentence for c in moved} == {c.sentence for c in ranked}
+
+
+def test_reranking_leaves_the_order_alone_without_vectors_weight_or_a_question_vector() -> None:
+    asked = prepare("新馆有什么服务？")
+    ranked = candidates(asked, hits(), SETTINGS)
+
+    def vectors(sentences: list[str]) -> np.ndarray:
+        return np.stack([_unit(len(s), 1) for s in sentences])
+
+    assert reranked(asked, ranked, vectors, weight=3.0, top=10) == ranked  # no question vector
+    with_vector = asked.with_vector(_unit(1, 0))
+    assert reranked(with_vector, ranked, None, weight=3.0, top=10) == ranked
+    assert reranked(with_vector, ranked, vectors, weight=0.0, top=10) == ranked
+    assert reranked(with_vector, ranked, vectors, weight=3.0, top=2)[2:] == ranked[2:]  # only the top N move
+
+
+def test_sentence_memo_returns_the_embedders_passage_vectors_and_keeps_at_most_its_size(tmp_path: Path) -> None:
+    embedder = Embedder(load_settings(index_dir=str(tmp_path), embed_model=FAKE_MODEL))
+    memo = SentenceMemo(lambda: embedder, size=2)
+    sentences = ["新馆藏书约120万册。", "新馆每周一闭馆。", "新馆藏书约120万册。", "开馆首月接待读者8.6万人次。"]
+    got = memo(sentences)
+    assert got.shape == (4, embedder.dimension)
+    assert np.allclose(got, embedder.embed_passages(sentences))
+    assert np.allclose(memo(sentences[:1]), got[:1])  # remembered or recomputed, the same vector
+    assert len(memo._vectors) <= 2

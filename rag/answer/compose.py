@@ -22,7 +22,7 @@ from ..search.retrieval import Hit
 from ..settings import Settings
 from ..text.folding import cross_lingual
 from ..text.needs import Need, best_span
-from .scoring import Candidate, candidates, coverage, evidence, evidence_features, need_bonus, phrase_overlap
+from .scoring import Candidate, SentenceVectors, candidates, coverage, evidence, evidence_features, need_bonus, phrase_overlap, reranked
 from .support import Support, SupportLevel
 
 Span = tuple[int, int]
@@ -183,12 +183,14 @@ def choose(ranked: list[Candidate], settings: Settings, lexical: bool = True) ->
     return [lead] + sorted(chosen[1:], key=lambda c: (first_cited[c.hit.rank], c.hit is lead.hit and c.start < lead.start, c.start))
 
 
-def compose(question: Question, hits: list[Hit], settings: Settings) -> Answer:
+def compose(question: Question, hits: list[Hit], settings: Settings, vectors: SentenceVectors | None = None) -> Answer:
     """The extractive answer to a prepared question, or a refusal with the hits as related reading.
 
     The answer opens with the lead sentence; its asked fact is marked
     (``Answer.answer_spans``, ``Citation.marks``). Citations are numbered in
-    the order the answer cites them.
+    the order the answer cites them. With ``vectors`` the sentences are also
+    chosen by meaning (``reranked``); the refusal gate reads the terms alone,
+    as it was fitted.
     """
     language = question.language
     ranked = candidates(question, hits, settings)
@@ -196,6 +198,7 @@ def compose(question: Question, hits: list[Hit], settings: Settings) -> Answer:
     strength = evidence(question, hits, best, ranked)
     if best is None or strength < settings.refusal_threshold:
         return Answer(question.text, REFUSALS[language], True, (), tuple(hits), strength, language, asked=question, support=SupportLevel.NONE)
+    ranked = reranked(question, ranked, vectors, settings.sentence_dense_weight, settings.sentence_dense_top)
     chosen = choose(ranked, settings, lexical=not cross_lingual(question.text, best.sentence))
     fact = _lead_fact(question, chosen[0])
     shown = _quoted_count(question, chosen, settings.answer_close_ratio)

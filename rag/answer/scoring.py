@@ -9,9 +9,13 @@ scripts/fit_evidence.py; the refusal gate compares it with a threshold.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+
+import numpy as np
 
 from ..search.question import CONTENT_NOISE, Question, idf_table
 from ..search.retrieval import Hit
@@ -159,3 +163,25 @@ def evidence(question: Question, hits: list[Hit], best: Candidate | None, ranked
     else:
         z = _EVIDENCE_BIAS + sum(w * x for w, x in zip(_EVIDENCE_WEIGHTS, features, strict=True))
     return round(1 / (1 + math.exp(-z)), 4)
+
+
+#: text → unit vectors of the sentences, as the passages were embedded (``Embedder.embed_passages``).
+SentenceVectors = Callable[[list[str]], np.ndarray]
+
+
+def reranked(question: Question, ranked: list[Candidate], vectors: SentenceVectors | None, weight: float, top: int) -> list[Candidate]:
+    """The best ``top`` candidates re-scored by how close each sentence's meaning is to the question's.
+
+    A question asked in other words than the article's (被罚了多少钱 for 处以罚款250元) shares few
+    terms with the sentence that answers it and many with the article's lead; the cosine of the
+    sentence's own vector to the question's tells them apart. Scores move by ``weight`` times the
+    cosine's shortfall from the closest sentence's, so the best match keeps its score and the
+    ratios later choices compare stay as they were.
+    """
+    if vectors is None or weight == 0 or question.vector is None or len(ranked) < 2:
+        return ranked
+    head = ranked[:top]
+    cosines = vectors([c.sentence for c in head]) @ np.asarray(question.vector, dtype=np.float32)
+    closest = float(cosines.max())
+    moved = [dataclasses.replace(c, score=c.score - weight * (closest - float(s))) for c, s in zip(head, cosines, strict=True)]
+    return sorted(moved, key=lambda c: -c.score) + ranked[top:]

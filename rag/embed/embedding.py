@@ -296,3 +296,34 @@ class Embedder:
             prompt="",  # prompts are applied above, once, per model
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+#: Sentence vectors a ``SentenceMemo`` keeps (384 floats each for the default model: about 6 MB).
+SENTENCE_MEMO = 4096
+
+
+class SentenceMemo:
+    """Passage-prompt vectors of single sentences, remembered: the same passages answer many questions.
+
+    Takes the embedder through a callable, so a library object whose embedder is swapped for a loaded
+    one (evaluation shares one model between two indexes) never loads a second model.
+    """
+
+    def __init__(self, embedder: Callable[[], Embedder], size: int = SENTENCE_MEMO) -> None:
+        self._embedder = embedder
+        self._size = size
+        self._vectors: dict[str, np.ndarray] = {}  # oldest first
+        self._lock = threading.Lock()
+
+    def __call__(self, sentences: list[str]) -> np.ndarray:
+        with self._lock:
+            known = {s: self._vectors[s] for s in sentences if s in self._vectors}
+        missing = [s for s in dict.fromkeys(sentences) if s not in known]
+        if missing:
+            fresh = dict(zip(missing, self._embedder().embed_passages(missing), strict=True))
+            known.update(fresh)
+            with self._lock:
+                self._vectors.update(fresh)
+                while len(self._vectors) > self._size:
+                    self._vectors.pop(next(iter(self._vectors)))
+        return np.stack([known[s] for s in sentences])
