@@ -75,6 +75,71 @@ def test_a_source_time_without_a_year_takes_its_publication_or_the_year_it_speak
     assert check("2023年7月进口额增长了多少？", months, 2023, ALIASES, FAMILIES) == ("2023年7月",), "the first seven months are another figure"
 
 
+def test_a_period_the_quoted_sentence_names_dates_its_fact_over_the_other_times_of_its_passage() -> None:
+    passage = "8月11日，央行发布数据。截至7月末，广义货币（M2）余额285.4万亿元。二季度数据此前已公布。今年前7个月，人民币贷款增加16.08万亿元。"
+    m2 = Evidence(fold("截至7月末，广义货币（M2）余额285.4万亿元。"), fold(passage), fold(passage), "2023-08-11")
+    assert check("截至7月末M2余额是多少？", m2, 2023, ALIASES, FAMILIES) == ()
+    assert check("截至8月末M2余额是多少？", m2, 2023, ALIASES, FAMILIES) == ("8月末",)
+    loans = Evidence(fold("今年前7个月，人民币贷款增加16.08万亿元。"), fold(passage), fold(passage), "2023-08-11")
+    assert check("今年前7个月人民币贷款增加了多少？", loans, 2023, ALIASES, FAMILIES) == ()
+    assert check("今年前8个月人民币贷款增加了多少？", loans, 2023, ALIASES, FAMILIES) == ("今年前8个月",)
+    said_on = Evidence(fold("8月11日，央行称M2余额285.4万亿元。"), fold("截至7月末的数据。" + passage), fold(passage), "2023-08-11")
+    assert check("截至7月末M2余额是多少？", said_on, 2023, ALIASES, FAMILIES) == (), "a day names when it was said, not the period"
+
+
+def test_a_day_asked_is_held_to_days_and_a_second_time_asked_may_date_the_quote() -> None:
+    passage = "8月1日，瑞幸咖啡公布了2023年第二季度财报。第二季度营业利润率为18.9%。7月末，人民币存款余额277.5万亿元。"
+    margin = Evidence(fold("第二季度营业利润率为18.9%。"), fold(passage), fold(passage), "2023-08-01")
+    assert check("8月1日瑞幸咖啡公布的第二季度营业利润率是多少？", margin, 2023, ALIASES, FAMILIES) == ()
+    assert check("8月1日瑞幸咖啡公布的第一季度营业利润率是多少？", margin, 2023, ALIASES, FAMILIES) == ("第一季度",)
+    deposits = Evidence(fold("7月末，人民币存款余额277.5万亿元。"), fold(passage), fold(passage), "2023-08-11")
+    assert check("8月以来人民银行公布的7月末人民币存款余额是多少？", deposits, 2023, ALIASES, FAMILIES) == ()
+    assert check("8月末人民币存款余额是多少？", deposits, 2023, ALIASES, FAMILIES) == ("8月末",)
+
+
+def test_counts_in_chinese_numerals_and_thousands_separators_match_the_digits_asked() -> None:
+    text = "馬斯湖節每年吸引遊客50,000人；伊納拉漢共有三十座教堂。"
+    numbers = Evidence(fold(text), fold(text), fold(text), "")
+    assert check("哪個地區共有30座教堂？", numbers, None, ALIASES, FAMILIES) == ()
+    assert check("哪個活動每年吸引遊客50000人？", numbers, None, ALIASES, FAMILIES) == ()
+    assert check("哪個地區共有40座教堂？", numbers, None, ALIASES, FAMILIES) == ("40",)
+
+
+def test_a_figure_the_reader_worked_out_is_not_held_to_the_text() -> None:
+    for question in ("韓國哪一地區的年平均降雨量比首爾的多100毫米？", "人口密度是伊納拉漢的約30倍的是哪裡？", "他在這一職務待了7年嗎？"):
+        assert [q for q in qualifiers(question, ALIASES) if q.kind == Kind.NUMBER] == [], question
+    assert [q.text for q in qualifiers("工行累计推出353款产品", ALIASES) if q.kind == Kind.NUMBER] == ["353"]
+
+
+def test_a_measure_the_document_never_speaks_of_is_missing_a_common_noun_in_other_words_is_not() -> None:
+    fish = "蓝线裸顶鲷，又称蓝线白鲷，为鲈形目龙占鱼科的其中一个种，体长可达60厘米。"
+    about = Evidence(fold(fish), fold(fish), fold(fish), "")
+    assert check("蓝线裸顶鲷的体重约是多少公斤？", about, None, ALIASES, FAMILIES) == ("体重",)
+    assert check("蓝线裸顶鲷的体长可达多少？", about, None, ALIASES, FAMILIES) == ()
+    weather = "諷刺的是，香港政府在二三十年代時並不鼓勵市民打電話到天文台詢問天氣。"
+    citizens = Evidence(fold(weather), fold(weather), fold(weather), "")
+    assert check("香港政府在二三十年代不鼓勵民眾打電話詢問天氣原因為何?", citizens, None, ALIASES, FAMILIES) == ()
+
+
+def test_the_kind_of_thing_asked_for_and_words_jieba_glues_to_a_name_are_no_qualifiers() -> None:
+    assert "东西" not in [q.folded for q in qualifiers("韓國的什麼東西有九成是進口而來的？", ALIASES)]
+    assert "东西" not in [q.folded for q in qualifiers("為何從關島寄東西到美國不需要額外費用？", ALIASES)]
+    assert "机构" not in [q.folded for q in qualifiers("哪一機構認為出售恆星名字的企業是不道德的？", ALIASES)]
+    assert "浩汉" in [q.folded for q in qualifiers("宏碁和浩漢的公司都位於新北市的哪一地方？", ALIASES)]
+
+
+def test_a_title_in_book_marks_and_a_place_by_its_ending_are_names_to_hold() -> None:
+    film = "电影《封神：第一部》的票房突破了20亿，官方公布了第二部的新概念图。"
+    films = Evidence(fold(film), fold(film), fold(film), "2023-08-20")
+    assert check("电影《封神第一部》票房突破了多少？", films, 2023, ALIASES, FAMILIES) == ()
+    assert check("电影《封神第二部》票房突破了多少？", films, 2023, ALIASES, FAMILIES) == ("封神第二部",)
+    trade = "今年上半年，商丘市外贸进出口总值32.1亿元。"
+    shangqiu = Evidence(fold(trade), fold(trade), fold(trade), "2023-07-24")
+    assert [q.kind for q in qualifiers("上半年周口市外贸进出口总值是多少？", ALIASES)][:2] == [Kind.TIME, Kind.NAME]
+    assert check("上半年周口市外贸进出口总值是多少？", shangqiu, 2023, ALIASES, FAMILIES) == ("周口市",)
+    assert check("上半年商丘市外贸进出口总值是多少？", shangqiu, 2023, ALIASES, FAMILIES) == ()
+
+
 def test_an_english_question_of_chinese_text_is_checked_on_its_times_only() -> None:
     assert check("How many personal customers did ICBC add?", evidence(), 2020, ALIASES, FAMILIES) == ()
 

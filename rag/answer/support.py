@@ -5,15 +5,18 @@ reports 2020, 工商银行 or 大学生 — must not be answered as if it matche
 qualifier the question names (``rag.text.qualifiers``) is held against the lead
 citation, nearest evidence first:
 
-* a time against the times the sentence names, else its passage's, else the
-  document's (and its publication date); 今年/去年 in a source are read against
-  that source's publication date, in the question against the newest document;
+* a time against the times the sentence names (a period the sentence names dates its fact), else
+  its passage's, else the document's (and its publication date); 今年/去年 in a source are read
+  against that source's publication date, in the question against the newest document;
 * an edition (第五届) likewise: the nearest text naming that kind of edition decides;
-* a name (工行, 重庆) and a stated figure against the whole document and its title,
-  with the alias table (``rag.text.aliases``);
-* another noun (中学生, 法人客户, 进口额) fails only when the quoted sentence names another
-  member of a family of contrasting words in its place (大学生, 个人客户, 出口额; the families
-  are in ``rag.text.aliases``) and not the question's own.
+* a name (工行, 重庆, 《封神第一部》) and a stated figure (30, or 三十) against the whole document
+  and its title, with the alias table (``rag.text.aliases``); a name also fails when the quoted
+  sentence holds another name in its slot (山东女子学院 for 湖南女子学院);
+* another noun (中学生, 法人客户, 进口额) fails when the quoted sentence names another member of a
+  family of contrasting words in its place (大学生, 个人客户, 出口额; the families are in
+  ``rag.text.aliases``) and not the question's own, or the noun's head with another modifier while
+  the passage never names the question's (服务业增加值 for 制造业增加值); a measure asked that is a
+  word of such a family the document never uses (体重 of an article giving only 身长) fails too.
 
 ``missing`` lists what is not supported, as the user wrote it; a refused answer
 is ``none``.
@@ -32,6 +35,7 @@ from ..ingest.documents import Document
 from ..text.aliases import REGIONS, in_text, names_for
 from ..text.dates import context_year
 from ..text.folding import cross_lingual, fold, has_cjk
+from ..text.periods import bears_on, compatible, months_of, resolved, source_times, year_of
 from ..text.qualifiers import GENERIC, Kind, Qualifier, When, editions_in, name_kind, numeral, qualifiers, times_in
 
 
@@ -81,22 +85,43 @@ def _supported(
 ) -> bool:
     if q.kind == Kind.TIME and q.when is not None:
         when = q.when
-        if when.relative is not None and _months(when) is None and when.day is None:  # 今年 alone: the source's year
+        if when.relative is not None and months_of(when) is None and when.day is None:  # 今年 alone: the source's year
             if newest_year is None:
                 return True
             target = newest_year + when.relative
-            named = [t.year for text in (ev.sentence, ev.passage) for t in _source_times(text, ev.published)]
-            return target in named or _year_of(ev.published) in (target, None)
-        return _time_supported(_resolved(when, newest_year), ev)
+            named = [t.year for text in (ev.sentence, ev.passage) for t in source_times(text, ev.published)]
+            return target in named or year_of(ev.published) in (target, None)
+        others = [resolved(o.when, newest_year) for o in qualifiers(question, aliases) if o.kind == Kind.TIME and o.when and o.start != q.start]
+        return _time_supported(resolved(when, newest_year), ev, others)
     if q.kind == Kind.EDITION and q.edition is not None:
         return _edition_supported(q.edition, ev)
     if q.kind == Kind.NUMBER:
         return _number_in(q.folded, ev.document)
-    if q.kind in (Kind.NAME, Kind.TERM) and _replaced(q, ev.sentence, question, aliases):
-        return False  # the quote holds another word in its place: 重庆工行 for 成都工行, 高登身高 for 高登体重
+    if q.kind == Kind.NAME and _replaced(q, ev.sentence, question, aliases):
+        return False  # the quote holds another name in its place: 重庆工行 for 成都工行, 山东女子学院 for 湖南女子学院
     if q.kind == Kind.NAME:
         return _name_supported(q.folded, ev, aliases, question)
+    if q.kind in (Kind.TERM, Kind.METRIC) and _modifier_swapped(q.folded, ev, question):
+        return False  # 服务业增加值 quoted for 制造业增加值
+    if q.kind == Kind.METRIC and any(q.folded in family for family in families) and q.folded not in ev.document:
+        return False  # 体重 asked of a document that never speaks of weight: a word set against others is not paraphrased
     return not _contrasted(q.folded, ev.sentence, families)
+
+
+def _modifier_swapped(term: str, ev: Evidence, question: str) -> bool:
+    """Whether the quote holds the term's head word with another noun before it, and the term's own
+    modifier nowhere in its passage: 服务业增加值 for 制造业增加值, 刑事一审案件 for 一审破产案件."""
+    if term in ev.sentence:
+        return False
+    words = [w for w in jieba.cut(term) if w.strip()]
+    head, modifiers = words[-1] if words else "", [w for w in words[:-1] if len(w) >= 2]
+    if len(head) < 2 or not modifiers or all(m in ev.passage for m in modifiers):
+        return False
+    for at in _places(ev.sentence, head):
+        other = _last_word(ev.sentence[max(0, at - _SLOT_CHARS) : at])
+        if len(other) >= 2 and other not in question and other not in GENERIC and not other.isdigit():
+            return True
+    return False
 
 
 #: What may stand between a qualifier's neighbour and the qualifier: 的, 为, 在, 对 …
@@ -107,8 +132,8 @@ _NEIGHBOUR_GAP = 2
 
 
 def _replaced(q: Qualifier, sentence: str, question: str, aliases: dict[str, frozenset[str]]) -> bool:
-    """Whether the quoted sentence keeps the qualifier's neighbours from the question but holds another
-    word between them (or right after the left one): the question changed that slot."""
+    """Whether the quoted sentence keeps the name's neighbours from the question but holds another name
+    between them (or right after the left one): the question changed that slot."""
     if q.folded in sentence or in_text(q.folded, sentence, aliases) or len(q.folded) < 2:
         return False
     if _ASKING_NEAR.search(question[max(0, q.start - _NEIGHBOUR_GAP) : q.end + _NEIGHBOUR_GAP + 1]):
@@ -125,20 +150,22 @@ def _replaced(q: Qualifier, sentence: str, question: str, aliases: dict[str, fro
             slot = _first_word(tail)
         else:
             slot = ""
-        if _rival(slot, q.folded, question, 2):
+        if _rival(slot, q.folded, question, 2, aliases):
             return True
     if right and not left:
         for at in _places(sentence, right):
             slot = _last_word(sentence[max(0, at - _SLOT_CHARS) : at].rstrip(_GLUE))
-            if _rival(slot, q.folded, question, 1):
+            if _rival(slot, q.folded, question, 1, aliases):
                 return True
     return False
 
 
-def _rival(slot: str, asked: str, question: str, spread: int) -> bool:
-    """A word in the slot that stands for another thing than the one asked (not a generic 全市, not a figure)."""
+def _rival(slot: str, asked: str, question: str, spread: int, aliases: dict[str, frozenset[str]]) -> bool:
+    """A name in the slot that stands for another thing than the one asked (not a generic 全市, not a figure;
+    a common noun there is more often the article's own word for the asked thing: 市民 for 民众)."""
     return (
         bool(slot)
+        and (slot in aliases or bool(_kind_of(slot, aliases)))
         and bool(_CJK_SLOT.match(slot))
         and slot != asked
         and asked not in slot
@@ -199,80 +226,28 @@ def _name_supported(name: str, ev: Evidence, aliases: dict[str, frozenset[str]],
 # --------------------------------------------------------------------------- times
 
 
-def _resolved(when: When, year: int | None) -> When:
-    """A relative year (今年, 去年) read against ``year``; without one it stays unknown."""
-    if when.relative is None:
-        return when
-    return When(year + when.relative if year is not None else None, when.half, when.quarter, when.month, when.day, None, when.month_to)
-
-
-def _year_of(published: str) -> int | None:
-    return int(published[:4]) if published[:4].isdigit() else None
-
-
-#: A day named without its month (原定于4日举行, 31日前往深圳): the month of publication.
-_DAY_ONLY = re.compile(r"(?<![月\d.])(\d{1,2})\s*日(?![本内])")
-
-
-def _source_times(text: str, published: str, context: int | None = None) -> list[When]:
-    """The times ``text`` names, relative years read against its publication year; a time without a
-    year takes the publication year, else ``context`` (the year the passage or document speaks of)."""
-    year = _year_of(published) or context
-    month = int(published[5:7]) if published[5:7].isdigit() else None
-    times = [When(year, None, None, month, int(m.group(1))) for m in _DAY_ONLY.finditer(text) if month and 1 <= int(m.group(1)) <= 31]
-    for _s, _e, when in times_in(text):
-        when = _resolved(when, year)
-        if when.year is None and year is not None and (when.month or when.half or when.quarter):
-            when = When(year, when.half, when.quarter, when.month, when.day, None, when.month_to)
-        times.append(when)
-    return times
-
-
-def _months(when: When) -> set[int] | None:
-    """The months a source time covers (None when it names no part of a year)."""
-    if when.month is not None:
-        return set(range(when.month, (when.month_to or when.month) + 1))
-    if when.quarter is not None:
-        return set(range(3 * when.quarter - 2, 3 * when.quarter + 1))
-    if when.half is not None:
-        return set(range(1, 7)) if when.half == 1 else set(range(7, 13))
-    return None
-
-
-def _compatible(asked: When, source: When) -> bool:
-    """Whether a source time says the same period the question names (a finer one within it counts)."""
-    if asked.year is not None and source.year != asked.year:
-        return False
-    wanted = _months(asked)
-    if wanted is None:
-        return True
-    have = _months(source)
-    if have is None or not have <= wanted:
-        return False
-    if asked.month is not None and (asked.month_to or asked.month) == asked.month and have != wanted:
-        return False  # 7月 asked: 1-7月 (the first seven months) is another figure
-    return asked.day is None or (source.day == asked.day and source.month == asked.month)
-
-
-def _time_supported(asked: When, ev: Evidence) -> bool:
+def _time_supported(asked: When, ev: Evidence, others: Sequence[When] = ()) -> bool:
     context = context_year(ev.passage) or context_year(ev.document)
     at = ev.passage.find(ev.sentence)
     earlier = [when.year for _s, _e, when in times_in(ev.passage[:at])] if at > 0 else []
     said_before = next((year for year in reversed(earlier) if year is not None), None)  # 同年7月: the year just named
     for text, year in ((ev.sentence, said_before or context), (ev.passage, context)):
-        times = _source_times(text, ev.published, year)
+        times = source_times(text, ev.published, year)
         if text is ev.sentence and said_before is not None and _SAME_YEAR.search(text):
             times.append(When(said_before))  # 当年，学生总数超过3000人: the year the passage just named
-        if any(_compatible(asked, t) for t in times):
+        if any(compatible(asked, t) for t in times):
             return True
-    if _source_times(ev.sentence, ev.published, context):
+        bearing = [t for t in times if bears_on(asked, t)] if text is ev.sentence else []
+        if bearing and not any(compatible(o, t) for o in others for t in bearing):
+            return False  # 8月末 asked, 截至7月末 quoted: the passage's other times do not date this fact
+    if source_times(ev.sentence, ev.published, context):
         return False  # the quoted sentence dates its fact otherwise: 2021年 asked, 今年 (2020) quoted
-    times = _source_times(ev.document, ev.published, context)
-    year = _year_of(ev.published)
+    times = source_times(ev.document, ev.published, context)
+    year = year_of(ev.published)
     if year is not None:
         month, day = int(ev.published[5:7] or 0), int(ev.published[8:10] or 0)
         times.append(When(year, None, None, month or None, day or None))
-    return any(_compatible(asked, t) for t in times)
+    return any(compatible(asked, t) for t in times)
 
 
 # --------------------------------------------------------------------------- editions, figures, names, siblings
@@ -288,16 +263,47 @@ def _edition_supported(edition: tuple[int, str], ev: Evidence) -> bool:
 
 
 def _number_in(number: str, text: str) -> bool:
-    digits = re.match(r"\d+(?:\.\d+)?", number)
+    digits = re.match(r"\d+(?:\.\d+)?", number.replace(",", ""))
+    if digits is not None and "." not in digits.group() and any(f in text for f in _chinese_forms(int(digits.group()))):
+        return True  # 30 asked, 约三十倍 written
     if digits is None:  # 六维: the same count in Chinese numerals, or in digits
         value = numeral(number[:-1])
         return number in text or (value is not None and re.search(rf"(?<![0-9.]){value}{re.escape(number[-1])}", text) is not None)
-    return re.search(rf"(?<![0-9.]){re.escape(digits.group())}(?![0-9]|\.[0-9])", text) is not None
+    plain = _THOUSANDS.sub("", text)  # 50,000 written, 50000 asked
+    return re.search(rf"(?<![0-9.]){re.escape(digits.group())}(?![0-9]|\.[0-9])", plain) is not None
+
+
+_DIGITS = "零一二三四五六七八九"
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
+def _chinese_forms(n: int) -> list[str]:
+    """How a count may be written in Chinese numerals: 30 → 三十, 75 → 七十五, 9000 → 九千, 50000 → 五万."""
+    if not 0 < n < 100_000_000:
+        return []
+    if n >= 10_000:
+        high, low = divmod(n, 10_000)
+        rest = _chinese_forms(low)[0] if low else ""
+        return [f"{_chinese_forms(high)[-1]}万{'零' if 0 < low < 1000 else ''}{rest}"]
+    out, zero = "", False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit, n = divmod(n, value)
+        if digit:
+            out += ("零" if zero and out else "") + _DIGITS[digit] + unit
+            zero = False
+        elif out:
+            zero = True
+    forms = [out]
+    if out.startswith("一十"):
+        forms.append(out[1:])  # 十五, not 一十五
+    return forms
 
 
 def _name_in(name: str, text: str, aliases: dict[str, frozenset[str]]) -> bool:
     if in_text(name, text, aliases):
         return True
+    if _PUNCTUATION.search(text) and _PUNCTUATION.sub("", name) in _PUNCTUATION.sub("", text):
+        return True  # 封神第一部 in 《封神：第一部》
     bare = _NAME_SUFFIX.sub("", name)
     if bare != name and len(bare) >= 2 and in_text(bare, text, aliases):
         return True
@@ -305,6 +311,8 @@ def _name_in(name: str, text: str, aliases: dict[str, frozenset[str]]) -> bool:
     return len(parts) > 1 and all(in_text(p, text, aliases) or (len(p) >= 2 and p in text) for p in parts)
 
 
+#: What a title may be written with or without: 封神：第一部, 封神 第一部.
+_PUNCTUATION = re.compile(r"[\W_]+")
 #: A sentence speaking of the year named just before it.
 _SAME_YEAR = re.compile(r"当年|同年|该年|这一年|是年")
 

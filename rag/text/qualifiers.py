@@ -88,13 +88,13 @@ _NUM = r"[0-9〇零一二两三四五六七八九十百]+"
 #: A time in folded text: an optional year, then a half, a quarter, or a month with an optional day.
 TIME = re.compile(
     r"(?:(?P<y>1\d{3}|20\d{2})\s*年(?!代)(?:度)?|(?P<rel>今年|本年|去年|前年|明年))?\s*"
-    r"(?:(?P<h>[上下])半年|第?(?P<qh>[一二三四1-4])季度|q(?P<qe>[1-4])(?![0-9a-z])|"
-    r"(?P<m>" + _NUM + r")(?:\s*[-—~至到]\s*(?P<m2>" + _NUM + r"))?\s*月(?:份)?(?:(?P<d>" + _NUM + r")\s*[日号])?)?"
+    r"(?:(?P<h>[上下])半年|第?(?P<qh>[一二三四1-4])季度|q(?P<qe>[1-4])(?![0-9a-z])|前(?P<f>" + _NUM + r")个?月(?:份)?|"
+    r"(?P<m>" + _NUM + r")(?:\s*[-—~至到]\s*(?P<m2>" + _NUM + r"))?\s*月(?:份)?(?:(?P<d>" + _NUM + r")\s*[日号]|[末底])?)?"
 )
 #: Comparison bases are not the period asked about: 比上年, 较去年同期, 同比.
 _BASE = re.compile(r"(?:比|较|相比|同比|环比|于)\s*(?:去年|上年|前年)(?:同期)?|(?:去年|上年)同期")
 EDITION = re.compile(r"第(?P<n>" + _NUM + r")(?P<u>届|次|期|批|代|版|季|轮|号|轮次|阶段|个五年|个|场|集|章|款)|(?P<y>(?:19|20)\d{2})(?P<v>版|款|年版|年款)")
-NUMBER = re.compile(r"(?<![0-9A-Za-z.])(?P<n>\d+(?:\.\d+)?)\s*(?P<u>%|‰|个百分点|万亿|亿|万|千)?")
+NUMBER = re.compile(r"(?<![0-9A-Za-z.])(?P<n>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?P<u>%|‰|个百分点|万亿|亿|万|千)?")
 #: A count in Chinese numerals bound to what it counts: 五维, 六大, 三项 (几 and 多少 ask, they state nothing).
 CN_COUNT = re.compile(
     r"(?<![第几多哪一二两三四五六七八九十])(?![一两二三][^一二三四五六七八九十])(?P<n>[一二两三四五六七八九十]{1,3})(?P<u>维|大|项|个|种|类|条|点|张|位|名|家|所|座|届|次|批)(?![一二三四五六七八九十])"
@@ -106,13 +106,21 @@ ORG = re.compile(
     r"(?<![的在为了和与及是对向从给把被所哪家])(?:(?![的在为了和与及是对向从给把被所哪家])[\u4e00-\u9fff]){2,8}?"
     r"(?:集团|公司|协会|委员会|研究院|研究所|基金会|交易所|法院|检察院|公安局|总局|管理局|俱乐部|商会|学会|银保监局|证监局)"
 )
+#: A title in book-title marks: a book, film, law or programme.
+_TITLE = re.compile(r"《([^《》]{1,40})》")
+#: A noun jieba tags plainly that is a place by its ending (周口市, 晴隆县); 区 also ends 开发区, 示范区.
+_PLACE_WORD = re.compile(r"[\u4e00-\u9fff]{2,6}[省市县]")
 #: jieba's tags of names (j also marks 同比 and nz 英文: abbreviations come from the alias table, other nouns are terms).
 _NAME_TAGS = ("nr", "nrt", "nrfg", "ns", "nt", "eng")
 #: Nouns, and the distinguishing words that join them (大型 企业 → 大型企业).
 _TERM_TAGS = ("n", "vn", "an", "nl", "ng", "nz", "b")
 _QUESTION_WORDS = re.compile(r"^(?:什么|多少|哪些|哪个|哪家|哪里|哪位|哪|几|谁|如何|怎么|怎样|何时|何地|为何|是否|吗|呢)")
+#: A word asking which thing: the noun after it names the kind of answer (什么东西, 哪一机构, 何种方式).
+_ASKS_TYPE = re.compile(r"(?:什么|哪一?[个种类些家位支座所项场间条部本国届]?|何种|何)$")
+#: Characters jieba glues to the front of a name they only precede (和浩汉, 于北魏, 由约翰).
+_GLUED = "和了由于若与及在将被把从对向个间两"
 #: A measure word right after 多少/几 opens what jieba may tag as a name (多少项云产品 → 项云).
-_AFTER_HOW_MANY = re.compile(r"(?:多少|几)$")
+_AFTER_HOW_MANY = re.compile(r"(?:多少|几)[个项家名位条种只座所款批届次篇本张部户]?$")
 #: Words too general to pin a question down: never a qualifier, never a rival in a sentence.
 GENERIC = frozenset(
     {
@@ -123,6 +131,7 @@ GENERIC = frozenset(
         "方面",
         "内容",
         "事情",
+        "东西",
         "数量",
         "数据",
         "消息",
@@ -158,6 +167,10 @@ def when_of(match: re.Match[str]) -> When | None:
     quarter = g.get("qh") or g.get("qe")
     month = numeral(g["m"]) if g.get("m") else None
     month_to = numeral(g["m2"]) if g.get("m2") else None
+    if g.get("f"):  # 前8个月: January to August
+        month, month_to = 1, numeral(g["f"])
+        if month_to == 1:
+            month_to = None
     if (month is not None and not 1 <= month <= 12) or (month_to is not None and not (month or 0) < month_to <= 12):
         return None
     when = When(
@@ -223,26 +236,38 @@ def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]
         half = {"first": 1, "second": 2}.get(m.group("h") or "")
         add(Kind.TIME, m.start(), m.end(), when=When(year=int(m.group("y")), half=half, quarter=int(m.group("q")) if m.group("q") else None))
     for m in NUMBER.finditer(folded):
-        if not re.match(r"(?:19|20)\d{2}$", m.group("n")):
+        if not re.match(r"(?:19|20)\d{2}$", m.group("n")) and not _derived(folded, m):
             add(Kind.NUMBER, m.start(), m.end())
     for m in CN_COUNT.finditer(folded):
         add(Kind.NUMBER, m.start(), m.end())
+    for m in _TITLE.finditer(folded):  # 《封神第二部》: a work is named by its whole title
+        add(Kind.NAME, m.start(1), m.end(1))
     asking = [m.span() for m in _ASKING.finditer(folded)]
     for start, end, name in known_in(folded, aliases):  # a known word that names no one (营收) is a measure when asked for
         measured = not name_kind(name) and any(_measures(start, end, a, b, folded) for a, b in asking)
         add(Kind.METRIC if measured else Kind.NAME, start, end)
     for m in ORG.finditer(folded):
-        add(Kind.NAME, m.start(), m.end())
+        if not any(_ASKS_TYPE.search(folded[max(0, m.start() - 4) : m.start() + k]) for k in (0, 1)):
+            add(Kind.NAME, m.start(), m.end())  # not 哪一个铁道公司: the kind of answer asked for
     position = 0
     words = [(w, f) for w, f in jieba.posseg.cut(folded)]
     nouns: list[tuple[int, int, str]] = []
-    for index, (word, flag) in enumerate(words):
+    type_end = -1
+    for word, flag in words:
         start, end = position, position + len(word)
         position = end
         if len(word) < 2 or _QUESTION_WORDS.match(word) or word in GENERIC:
             continue
-        after_how_many = index > 0 and _AFTER_HOW_MANY.search(words[index - 1][0]) is not None
+        if _ASKS_TYPE.search(folded[max(0, start - 4) : start]) or (start == type_end and flag[:1] == "n"):
+            type_end = end
+            continue  # 什么东西, 哪一家铁道公司: the kind of thing the answer is, not a qualifier of the question
+        after_how_many = _AFTER_HOW_MANY.search(folded[max(0, start - 3) : start]) is not None
         if flag in _NAME_TAGS and not after_how_many and not (flag == "eng" and word.isdigit()):
+            if word[0] in _GLUED and len(word) > 2:  # 宏碁和浩汉 cut as 宏碁 / 和浩汉: the name is 浩汉
+                start += 1
+            if word[0] not in _GLUED or start > end - len(word):
+                add(Kind.NAME, start, end)
+        elif flag == "n" and _PLACE_WORD.fullmatch(word) and not after_how_many:  # 周口市, tagged a plain noun
             add(Kind.NAME, start, end)
         elif flag.startswith(_TERM_TAGS):
             nouns.append((start, end, flag))
@@ -268,10 +293,24 @@ def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]
     return sorted(found, key=lambda q: q.start)
 
 
+#: A figure a question works out rather than quotes: 多100毫米, 少9年, 约30倍, 待了7年, 前8年.
+_DIFFERENCE_BEFORE = re.compile(r"(?:多|少|差|相差)(?:约|了|出)?$")
+_DERIVED_AFTER = re.compile(r"^(?:倍|多倍|年(?!代|度|级|版|款))")
+
+
+def _derived(folded: str, match: re.Match[str]) -> bool:
+    """Whether a number of the question is a difference, a ratio or a span of years: the reader computed
+    it from the passage's figures, so it need not be written there."""
+    if _DIFFERENCE_BEFORE.search(folded[max(0, match.start() - 3) : match.start()]):
+        return True
+    value = match.group("n").replace(",", "")
+    return bool(_DERIVED_AFTER.match(folded[match.end() :])) and (not value.isdigit() or int(value) < 100)
+
+
 #: Where a how-much question asks: 多少, 几, 多宽/多高/多长/多深/多重/多远/多久.
 _ASKING = re.compile(r"多少|几|多[宽高长深重远久]")
 #: What may stand between the measure and the asking word: 体重是多少, 树龄可达多少年, 多少名贫困大学生.
-_BEFORE_ASKING = re.compile(r"^(?:的)?(?:是|有|约|约为|大约|为|达|可达|达到|共|共有|一共|总共|分别)?$")
+_BEFORE_ASKING = re.compile(r"^(?:的)?(?:是|有|约|约为|约是|大约|大约是|为|达|可达|达到|共|共有|一共|总共|分别)?$")
 _CLASSIFIERS = "个项家名位条种只头件台辆座所款批届次篇本张部户人元米吨"
 _AFTER_ASKING = re.compile(r"^(?:[万亿千百])?[" + _CLASSIFIERS + r"]?$")
 #: Measures a question names in other words than its passage (人数 for 共有300人): never checked.
