@@ -112,7 +112,7 @@ class Session:
         self.page.wait_for_selector("#sources .sources-panel")
 
     def finished_answers(self) -> int:
-        return self.page.locator("#chat .timing, #chat .answer.error").count()
+        return self.page.locator("#chat .timing:not(.held), #chat .answer.error").count()
 
     def submit(self, question: str) -> int:
         """Type and send a question; returns the number of finished answers before it."""
@@ -122,7 +122,7 @@ class Session:
         return before
 
     def wait_answer(self, before: int):
-        self.page.wait_for_function("n => document.querySelectorAll('#chat .timing, #chat .answer.error').length > n", arg=before)
+        self.page.wait_for_function("n => document.querySelectorAll('#chat .timing:not(.held), #chat .answer.error').length > n", arg=before)
         return self.page.locator("#chat .answer").last
 
     def ask(self, question: str):
@@ -203,7 +203,7 @@ def test_answer_cites_the_right_article_with_the_quote_highlighted(session, serv
             const answers = document.querySelectorAll('#chat .answer');
             const last = answers[answers.length - 1];
             if (last && !last.classList.contains('pending')) window.__lengths.push(last.textContent.length);
-            if (!document.querySelector('#chat .timing')) requestAnimationFrame(tick);
+            if (!document.querySelector('#chat .timing:not(.held)')) requestAnimationFrame(tick);
           };
           requestAnimationFrame(tick);
         }"""
@@ -583,7 +583,7 @@ def test_llm_mode_streams_a_draft_then_shows_only_checked_sentences(browser, llm
                   d.cards = Math.max(d.cards, document.querySelectorAll('#sources .source-group.drafting .source-card').length);
                   d.texts.push(draft.querySelector('.draft-text')?.textContent || '');
                 }
-                if (!document.querySelector('#chat .timing')) requestAnimationFrame(tick);
+                if (!document.querySelector('#chat .timing:not(.held)')) requestAnimationFrame(tick);
               };
               requestAnimationFrame(tick);
             }"""
@@ -681,7 +681,7 @@ def test_a_locked_app_signs_in_with_a_key_and_only_a_write_key_uploads(browser, 
         page.wait_for_selector("#question textarea")
         page.fill("#question textarea", API_QUESTION)
         page.press("#question textarea", "Enter")
-        page.wait_for_function("() => document.querySelectorAll('#chat .timing').length > 0")
+        page.wait_for_function("() => document.querySelectorAll('#chat .timing:not(.held)').length > 0")
         assert "109" in page.locator("#chat .answer").last.inner_text(), "a read-only key may ask"
         page.click("#tab-docs-button")
         page.wait_for_function("t => document.querySelector('#ingest-status').innerText.includes(t)", arg=label("zh", "read_only"))

@@ -120,7 +120,7 @@
 
 
   // An answer arrives whole; it is revealed here piece by piece (about 14 steps, the caret at its
-  // end), so the server holds no slot for the animation. Its timing line waits until the text is in.
+  // end), so the server holds no slot for the animation. Its timing line stays hidden until the text is in.
   const REVEAL_PIECES = 14;
   // Gradio may render a message twice in a row (a new element, the same text): an answer first
   // seen less than REVEAL_FRESH_MS ago is revealed again; an older one is left as it is.
@@ -142,14 +142,11 @@
     const total = nodes.reduce((sum, pair) => sum + pair[1].length, 0);
     const step = Math.max(4, Math.ceil(total / REVEAL_PIECES));
     if (total <= step) return;
-    const timing = answer.parentElement && answer.parentElement.querySelector(":scope > .timing");
-    const anchor = timing ? timing.nextSibling : null;
-    const parent = timing ? timing.parentElement : null;
-    if (timing) timing.remove();
     answer.classList.add("revealing");
+    holdTimings();
     let shown = 0;
     function paint() {
-      if (!answer.isConnected) return; // replaced by a new render, which reveals itself
+      if (!answer.isConnected) return holdTimings(); // replaced by a new render, which reveals itself
       shown = Math.min(total, shown + step);
       let left = shown;
       for (const [node, text] of nodes) {
@@ -161,13 +158,24 @@
         return;
       }
       answer.classList.remove("revealing");
-      if (timing && parent && parent.isConnected && !parent.querySelector(":scope > .timing")) parent.insertBefore(timing, anchor);
+      holdTimings();
     }
     paint();
   }
 
+  // A timing line is held back (kept in place, hidden) while an answer beside it is still being
+  // revealed, and shown again as soon as none is: whichever element Gradio re-renders, no line is lost.
+  function holdTimings() {
+    document.querySelectorAll("#chat .timing").forEach(function (timing) {
+      const parent = timing.parentElement;
+      const busy = !!parent && !!parent.querySelector(":scope > .answer.revealing");
+      if (timing.classList.contains("held") !== busy) timing.classList.toggle("held", busy);
+    });
+  }
+
   function revealNew() {
     document.querySelectorAll("#chat .answer:not(.pending):not(.error):not(.draft)").forEach(reveal);
+    holdTimings();
   }
 
   new MutationObserver(revealNew).observe(document.documentElement, { childList: true, subtree: true });
