@@ -259,3 +259,34 @@ def test_example_questions_read_as_a_person_asks_and_are_fully_supported(fake_ra
     for question in examples:
         assert not question.startswith(("、", "，", "其中", "多少")), question
         assert fake_rag.ask(question).support == SupportLevel.FULL, question
+
+
+def test_a_name_the_document_names_elsewhere_does_not_stand_for_a_passage_about_another() -> None:
+    passage = "今年以来，青岛港已新开通15条外贸航线，直达多个“一带一路”和RCEP国家。"
+    document = passage + "另据统计，宁波舟山港货物吞吐量继续位居全球第一。"
+    ports = Evidence(fold(passage), fold(passage), fold(document), "2023-08-10")
+    assert check("今年以来青岛港新开通了多少条外贸航线？", ports, 2023, ALIASES, FAMILIES) == ()
+    assert "宁波" in check("今年以来宁波舟山港新开通了多少条外贸航线？", ports, 2023, ALIASES, FAMILIES)
+
+
+def test_a_rival_in_the_slot_is_a_name_of_the_same_kind_a_country_only_for_a_country() -> None:
+    island = "茂宜島是夏威夷州的知名觀光地，也是茂宜縣四個島嶼中最大的島嶼。"
+    passage = "茂宜島，又作毛伊島，是美國夏威夷州的第二大島。" + island
+    maui = Evidence(fold(island), fold(passage), fold(passage), "")
+    assert check("美國夏威夷州茂宜縣中最大的島嶼為何?", maui, None, ALIASES, FAMILIES) == ()
+    president = "1985年5月23日，隆納·雷根總統授予他總統自由勳章。"
+    award = Evidence(fold(president), fold("截至1945年返回美國時，史都華已累計1800多小時。" + president), fold(president), "")
+    assert check("1985年的時候，當時的美國總統是誰?", award, None, ALIASES, FAMILIES) == (), "a person is no rival to a country"
+    area = "盧安達的國土面積為26,338平方公里，在世界各國中名列第149位。"
+    rwanda = Evidence(fold(area), fold(area + "北鄰烏干達。"), fold(area + "北鄰烏干達。"), "")
+    assert check("烏干達的國土面積於世界排名中位居第幾位?", rwanda, None, ALIASES, FAMILIES) == ("烏干達",)
+
+
+def test_a_year_written_without_its_character_and_a_name_cut_too_wide_are_found() -> None:
+    vote = "在1848的選舉中，一個名為自由土黨的派系反對奴隸制度的擴張。"
+    election = Evidence(fold(vote), fold(vote), fold(vote), "")
+    assert check("在1848年，反對奴隸制度的擴張的黨派為哪一個?", election, None, ALIASES, FAMILIES) == ()
+    assert check("在1852年，反對奴隸制度的擴張的黨派為哪一個?", election, None, ALIASES, FAMILIES) == ("1852年",)
+    text = "1971年，英國離開波斯灣，杜拜聯合阿布達比和其它五個酋長國成立了阿拉伯聯合大公國。1973年，杜拜開始使用迪拉姆。"
+    dubai = Evidence(fold(text), fold(text), fold(text), "")
+    assert check("杜拜曾於1973年開始使用哪一種貨幣?", dubai, None, ALIASES, FAMILIES) == ()

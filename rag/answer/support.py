@@ -34,9 +34,10 @@ import jieba.posseg
 from ..ingest.documents import Document
 from ..text.aliases import REGIONS, in_text, names_for
 from ..text.dates import context_year
+from ..text.figures import figure_in
 from ..text.folding import cross_lingual, fold, has_cjk
 from ..text.periods import bears_on, compatible, months_of, resolved, source_times, year_of
-from ..text.qualifiers import GENERIC, Kind, Qualifier, When, editions_in, name_kind, numeral, qualifiers, times_in
+from ..text.qualifiers import GENERIC, Kind, Qualifier, When, editions_in, name_kind, qualifiers, times_in
 
 
 class SupportLevel(StrEnum):
@@ -96,7 +97,7 @@ def _supported(
     if q.kind == Kind.EDITION and q.edition is not None:
         return _edition_supported(q.edition, ev)
     if q.kind == Kind.NUMBER:
-        return _number_in(q.folded, ev.document)
+        return figure_in(q.folded, ev.document)
     if q.kind == Kind.NAME and _replaced(q, ev.sentence, question, aliases):
         return False  # the quote holds another name in its place: 重庆工行 for 成都工行, 山东女子学院 for 湖南女子学院
     if q.kind == Kind.NAME:
@@ -163,9 +164,12 @@ def _replaced(q: Qualifier, sentence: str, question: str, aliases: dict[str, fro
 def _rival(slot: str, asked: str, question: str, spread: int, aliases: dict[str, frozenset[str]]) -> bool:
     """A name in the slot that stands for another thing than the one asked (not a generic 全市, not a figure;
     a common noun there is more often the article's own word for the asked thing: 市民 for 民众)."""
+    kind, asked_kind = _kind_of(slot, aliases) if slot else "", _kind_of(asked, aliases)
     return (
         bool(slot)
-        and (slot in aliases or bool(_kind_of(slot, aliases)))
+        and (slot in aliases or bool(kind))
+        and not (kind and asked_kind and kind != asked_kind)  # 雷根 beside 总统 is no rival to 美国
+        and (_regional(slot, aliases) or not _regional(asked, aliases))  # nor is 茂宜岛 beside 夏威夷州
         and bool(_CJK_SLOT.match(slot))
         and slot != asked
         and asked not in slot
@@ -217,8 +221,8 @@ def _name_supported(name: str, ev: Evidence, aliases: dict[str, frozenset[str]],
     passage speaks of another of that kind (成都 asked, a passage about 重庆; 建设银行 asked, one about
     工行; a province or country only by another province or country), and stands otherwise: a reader's
     own context (美国 for an article about OpenAI). A person, or a name of no known kind, must be named."""
-    if _name_in(name, ev.document, aliases):
-        return True
+    if _name_in(name, ev.document, aliases):  # named elsewhere: the quote about another of its kind does not count
+        return _name_in(name, ev.passage, aliases) or not _other_of_kind(name, ev.passage, aliases, question)
     kind = _kind_of(name, aliases)
     return kind in ("place", "org") and not _other_of_kind(name, ev.passage, aliases, question)
 
@@ -235,6 +239,8 @@ def _time_supported(asked: When, ev: Evidence, others: Sequence[When] = ()) -> b
         times = source_times(text, ev.published, year)
         if text is ev.sentence and said_before is not None and _SAME_YEAR.search(text):
             times.append(When(said_before))  # 当年，学生总数超过3000人: the year the passage just named
+        if text is ev.sentence and not times:
+            times = [When(year) for year in _bare_years(text)]  # 在1848的选举中: a year written without 年
         if any(compatible(asked, t) for t in times):
             return True
         bearing = [t for t in times if bears_on(asked, t)] if text is ev.sentence else []
@@ -250,6 +256,14 @@ def _time_supported(asked: When, ev: Evidence, others: Sequence[When] = ()) -> b
     return any(compatible(asked, t) for t in times)
 
 
+def _bare_years(text: str) -> list[int]:
+    return [int(m.group()) for m in _BARE_YEAR.finditer(text)]
+
+
+#: A year written as four digits alone (not a figure: 1848万, 2000.5, 1999%).
+_BARE_YEAR = re.compile(r"(?<![0-9.,])(?:1[0-9]|20)[0-9]{2}(?![0-9]|[.,][0-9]|[万亿千百%‰])")
+
+
 # --------------------------------------------------------------------------- editions, figures, names, siblings
 
 
@@ -262,43 +276,6 @@ def _edition_supported(edition: tuple[int, str], ev: Evidence) -> bool:
     return False
 
 
-def _number_in(number: str, text: str) -> bool:
-    digits = re.match(r"\d+(?:\.\d+)?", number.replace(",", ""))
-    if digits is not None and "." not in digits.group() and any(f in text for f in _chinese_forms(int(digits.group()))):
-        return True  # 30 asked, 约三十倍 written
-    if digits is None:  # 六维: the same count in Chinese numerals, or in digits
-        value = numeral(number[:-1])
-        return number in text or (value is not None and re.search(rf"(?<![0-9.]){value}{re.escape(number[-1])}", text) is not None)
-    plain = _THOUSANDS.sub("", text)  # 50,000 written, 50000 asked
-    return re.search(rf"(?<![0-9.]){re.escape(digits.group())}(?![0-9]|\.[0-9])", plain) is not None
-
-
-_DIGITS = "零一二三四五六七八九"
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-
-
-def _chinese_forms(n: int) -> list[str]:
-    """How a count may be written in Chinese numerals: 30 → 三十, 75 → 七十五, 9000 → 九千, 50000 → 五万."""
-    if not 0 < n < 100_000_000:
-        return []
-    if n >= 10_000:
-        high, low = divmod(n, 10_000)
-        rest = _chinese_forms(low)[0] if low else ""
-        return [f"{_chinese_forms(high)[-1]}万{'零' if 0 < low < 1000 else ''}{rest}"]
-    out, zero = "", False
-    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        digit, n = divmod(n, value)
-        if digit:
-            out += ("零" if zero and out else "") + _DIGITS[digit] + unit
-            zero = False
-        elif out:
-            zero = True
-    forms = [out]
-    if out.startswith("一十"):
-        forms.append(out[1:])  # 十五, not 一十五
-    return forms
-
-
 def _name_in(name: str, text: str, aliases: dict[str, frozenset[str]]) -> bool:
     if in_text(name, text, aliases):
         return True
@@ -307,10 +284,16 @@ def _name_in(name: str, text: str, aliases: dict[str, frozenset[str]]) -> bool:
     bare = _NAME_SUFFIX.sub("", name)
     if bare != name and len(bare) >= 2 and in_text(bare, text, aliases):
         return True
+    trimmed = [name[1:]] * (name[0] in _LEADING_WORDS) + [name[:-1]] * (name[-1] in _TRAILING_WORDS)
+    if len(name) >= 3 and any(in_text(part, text, aliases) for part in trimmed if len(part) >= 2 and name_kind(part)):
+        return True  # 杜拜曾 (杜拜 + 曾经), 明崇祯: jieba took a word's character into the name
     parts = [p for p in _known_parts(name, aliases) if p]
     return len(parts) > 1 and all(in_text(p, text, aliases) or (len(p) >= 2 and p in text) for p in parts)
 
 
+#: One-character words jieba may glue to a name: a dynasty or 原/新 before it, 曾/第/将 after it.
+_LEADING_WORDS = "明清宋唐元汉秦隋晋原新老前"
+_TRAILING_WORDS = "曾第将名等在于时后前们"
 #: What a title may be written with or without: 封神：第一部, 封神 第一部.
 _PUNCTUATION = re.compile(r"[\W_]+")
 #: A sentence speaking of the year named just before it.
@@ -325,14 +308,19 @@ def _other_of_kind(name: str, passage: str, aliases: dict[str, frozenset[str]], 
     kind = _kind_of(name, aliases)
     if not kind:
         return False
-    region = name in REGIONS or any(alias in REGIONS for alias in names_for(name, aliases))
+    region = _regional(name, aliases)
     for q in qualifiers(passage, aliases):
         other = q.folded
         if q.kind != Kind.NAME or other in question or in_text(other, question, aliases) or _kind_of(other, aliases) != kind:
             continue
-        if not region or other in REGIONS or any(alias in REGIONS for alias in names_for(other, aliases)):
+        if not region or _regional(other, aliases):
             return True
     return False
+
+
+def _regional(name: str, aliases: dict[str, frozenset[str]]) -> bool:
+    """A province or country (``REGIONS``), under any of its names."""
+    return name in REGIONS or any(alias in REGIONS for alias in names_for(name, aliases))
 
 
 def _kind_of(name: str, aliases: dict[str, frozenset[str]]) -> str:
