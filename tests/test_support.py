@@ -290,3 +290,11 @@ def test_a_year_written_without_its_character_and_a_name_cut_too_wide_are_found(
     text = "1971年，英國離開波斯灣，杜拜聯合阿布達比和其它五個酋長國成立了阿拉伯聯合大公國。1973年，杜拜開始使用迪拉姆。"
     dubai = Evidence(fold(text), fold(text), fold(text), "")
     assert check("杜拜曾於1973年開始使用哪一種貨幣?", dubai, None, ALIASES, FAMILIES) == ()
+
+
+def test_the_time_a_span_starts_from_does_not_date_the_quoted_fact() -> None:
+    span = "他指出，从2011年8月标准普尔第一次下调美国主权信用评级，到本周惠誉第二次下调评级，美国主权债务增加了18万亿美元。"
+    debt = Evidence(fold(span), fold(span), fold(span), "2023-08-05")
+    assert check("今年8月惠誉下调了美国的什么评级？", debt, 2023, ALIASES, FAMILIES) == ()
+    dated = Evidence(fold("2011年8月，标准普尔下调美国主权信用评级。"), fold(span), fold(span), "2023-08-05")
+    assert check("今年8月标准普尔下调了美国的什么评级？", dated, 2023, ALIASES, FAMILIES) == ("今年8月",)

@@ -243,10 +243,11 @@ def _time_supported(asked: When, ev: Evidence, others: Sequence[When] = ()) -> b
             times = [When(year) for year in _bare_years(text)]  # 在1848的选举中: a year written without 年
         if any(compatible(asked, t) for t in times):
             return True
-        bearing = [t for t in times if bears_on(asked, t)] if text is ev.sentence else []
+        dating = source_times(_without_starts(text), ev.published, year) if text is ev.sentence else []
+        bearing = [t for t in dating if bears_on(asked, t)]  # 从2011年8月…到本周: where a span starts dates nothing
         if bearing and not any(compatible(o, t) for o in others for t in bearing):
             return False  # 8月末 asked, 截至7月末 quoted: the passage's other times do not date this fact
-    if source_times(ev.sentence, ev.published, context):
+    if source_times(_without_starts(ev.sentence), ev.published, context):
         return False  # the quoted sentence dates its fact otherwise: 2021年 asked, 今年 (2020) quoted
     times = source_times(ev.document, ev.published, context)
     year = year_of(ev.published)
@@ -254,6 +255,17 @@ def _time_supported(asked: When, ev: Evidence, others: Sequence[When] = ()) -> b
         month, day = int(ev.published[5:7] or 0), int(ev.published[8:10] or 0)
         times.append(When(year, None, None, month or None, day or None))
     return any(compatible(asked, t) for t in times)
+
+
+def _without_starts(text: str) -> str:
+    """The text with the times that open a span (从2011年8月, 自2019年起) blanked out."""
+    for start, end, _when in reversed(times_in(text)):
+        if _SPAN_START.search(text[max(0, start - 2) : start]):
+            text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+_SPAN_START = re.compile(r"(?:从|自|自从)$")
 
 
 def _bare_years(text: str) -> list[int]:
