@@ -27,6 +27,23 @@ def test_numbers_with_points_and_commas_stay_whole() -> None:
     assert _sentences(text) == ["客户达3.85亿户，接口1,400余个。", "增长了2.5%.", "另有0.5倍。"]
 
 
+def test_a_semicolon_inside_brackets_and_a_period_after_an_initial_end_no_sentence() -> None:
+    text = "纽西兰鸡毛松（学名：Dacrycarpus；毛利语：Kahikatea）是一种树。又名-{zh-hans:猢狲树;zh-tw:猴面包树}-。收入增长；利润下降。"
+    assert _sentences(text) == [
+        "纽西兰鸡毛松（学名：Dacrycarpus；毛利语：Kahikatea）是一种树。",
+        "又名-{zh-hans:猢狲树;zh-tw:猴面包树}-。",
+        "收入增长；",
+        "利润下降。",
+    ]
+    english = "由Andrew W. Mellon Foundation主持。He met Mr. Smith. Then left."
+    assert _sentences(english) == ["由Andrew W. Mellon Foundation主持。", "He met Mr. Smith.", "Then left."]
+
+
+def test_an_unclosed_bracket_does_not_hold_back_later_semicolons() -> None:
+    text = "（注" + "这一趋势仍在继续；" * 30
+    assert len(_sentences(text)) > 10
+
+
 def test_a_stray_opening_quote_does_not_swallow_the_paragraph() -> None:
     text = "他提到“数字化" + "这一趋势仍在继续。" * 40
     assert len(_sentences(text)) > 10

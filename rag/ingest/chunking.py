@@ -24,6 +24,13 @@ _QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’"}
 #: An opening quote not closed within this many characters is treated as a stray mark.
 _QUOTE_HORIZON = 200
 _SOFT_BREAKS = "，,、：:"
+#: Brackets a semicolon inside does not end a sentence in; one not closed within this many characters is stray.
+_OPENING, _CLOSING, _INNER_BREAKS = "（({", "）)}", "；;"
+_BRACKET_HORIZON = 120
+#: A period after these (or after one capital: Andrew W. Mellon) abbreviates; it ends no sentence.
+_ABBREVIATIONS = frozenset({"Mr", "Mrs", "Ms", "Dr", "St", "Jr", "Sr", "No", "Inc", "Co", "Ltd", "vs", "Prof", "Gen", "Lt", "Col"})
+#: How sentences are cut, for the manifest: an index cut by other rules is rebuilt (its quotable spans differ).
+SENTENCE_RULES = 2
 #: A "sentence" longer than this is a run-on (a transcribed video with no full stop) and is kept as pieces
 #: cut at clause marks, else at blanks; a merely long sentence stays whole for scoring, and the answer
 #: quotes the clauses around its fact (``Settings.quote_max_chars``, rag.answer.compose).
@@ -48,7 +55,13 @@ class ChunkerConfig:
 
     def as_dict(self) -> dict[str, int]:
         # the run-on bound shapes what is quotable, so an index cut with another one is rebuilt
-        return {"min_chars": self.min_chars, "max_chars": self.max_chars, "overlap_sentences": self.overlap_sentences, "run_on_chars": QUOTE_MAX_CHARS}
+        return {
+            "min_chars": self.min_chars,
+            "max_chars": self.max_chars,
+            "overlap_sentences": self.overlap_sentences,
+            "run_on_chars": QUOTE_MAX_CHARS,
+            "sentence_rules": SENTENCE_RULES,
+        }
 
 
 @dataclass(frozen=True)
@@ -87,12 +100,21 @@ def split_sentences(text: str, max_chars: int | None = None) -> list[Span]:
     spans: list[Span] = []
     start = 0
     open_quotes: list[tuple[str, int]] = []
+    brackets: list[int] = []  # where each open bracket stands
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
         if open_quotes and i - open_quotes[-1][1] > _QUOTE_HORIZON:
             open_quotes.clear()
-        if ch in _QUOTE_PAIRS:
+        if brackets and i - brackets[-1] > _BRACKET_HORIZON:
+            brackets.clear()
+        if ch in _OPENING:
+            brackets.append(i)
+        elif ch in _CLOSING and brackets:
+            brackets.pop()
+        if ch in _INNER_BREAKS and brackets:
+            pass  # 鸡毛松（学名：Dacrycarpus；…）, -{zh-hans:猢狲树;zh-tw:猴面包树}-: a list inside brackets
+        elif ch in _QUOTE_PAIRS:
             open_quotes.append((_QUOTE_PAIRS[ch], i))
         elif open_quotes and ch == open_quotes[-1][0]:
             open_quotes.pop()
@@ -162,7 +184,10 @@ def _is_period(text: str, i: int) -> bool:
         return False
     after = text[i + 1] if i + 1 < len(text) else " "
     before = text[i - 1] if i > 0 else " "
-    return after.isspace() and not before.isdigit()
+    if not after.isspace() or before.isdigit():
+        return False
+    word = re.search(r"[A-Za-z]+$", text[max(0, i - 8) : i])
+    return word is None or not (len(word.group()) == 1 and word.group().isupper() or word.group() in _ABBREVIATIONS)
 
 
 def _end_after(text: str, i: int) -> int:
