@@ -39,6 +39,7 @@ from .store import Backend, Store, backend_for
 from .text.aliases import alias_table, contrast_families
 from .text.dates import Period, check_day, question_period
 from .text.lexical import tokenize
+from .text.periods import year_of
 from .writes import Progress
 
 if TYPE_CHECKING:
@@ -366,15 +367,13 @@ class Rag:
             return answer  # a refusal's support is none already
         lead = answer.citations[0]
         index = self.index()
-        doc_id = lead.hit.chunk.doc_id
-        newest = newest_published(index)
         support = support_of(
             asked.text,
-            answer.refused,
-            (doc_id, lead.quote, f"{lead.hit.chunk.title}\n{lead.hit.chunk.context}\n{lead.hit.chunk.text}"),
-            {doc_id: index.documents[doc_id]},
+            lead.quote,
+            f"{lead.hit.chunk.title}\n{lead.hit.chunk.context}\n{lead.hit.chunk.text}",
+            index.documents.get(lead.hit.chunk.doc_id),
             lead.hit.published,
-            int(newest[:4]) if newest[:4].isdigit() else None,
+            year_of(newest_published(index)),
             alias_table(self.settings.aliases),
             contrast_families(self.settings.aliases),
         )

@@ -25,7 +25,7 @@ is ``none``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -73,16 +73,25 @@ def check(
     in another script than the evidence (English asked of Chinese) shares no words with it: only its times count."""
     missing = []
     foreign = cross_lingual(question, evidence.sentence)
-    for q in qualifiers(question, aliases):
+    found, folded = qualifiers(question, aliases), fold(question)
+    times = [(o.start, resolved(o.when, newest_year)) for o in found if o.kind == Kind.TIME and o.when]
+    for q in found:
         if foreign and q.kind != Kind.TIME and not (q.kind == Kind.NAME and q.folded in aliases):
             continue  # an English word is checked only as a time or a name the alias table knows
-        if not _supported(q, evidence, newest_year, aliases, families, fold(question)):
+        others = [when for start, when in times if start != q.start]
+        if not _supported(q, evidence, newest_year, aliases, families, folded, others):
             missing.append(q.text)
     return tuple(dict.fromkeys(missing))
 
 
 def _supported(
-    q: Qualifier, ev: Evidence, newest_year: int | None, aliases: dict[str, frozenset[str]], families: tuple[tuple[str, ...], ...], question: str
+    q: Qualifier,
+    ev: Evidence,
+    newest_year: int | None,
+    aliases: dict[str, frozenset[str]],
+    families: tuple[tuple[str, ...], ...],
+    question: str,
+    other_times: Sequence[When],
 ) -> bool:
     if q.kind == Kind.TIME and q.when is not None:
         when = q.when
@@ -92,8 +101,7 @@ def _supported(
             target = newest_year + when.relative
             named = [t.year for text in (ev.sentence, ev.passage) for t in source_times(text, ev.published)]
             return target in named or year_of(ev.published) in (target, None)
-        others = [resolved(o.when, newest_year) for o in qualifiers(question, aliases) if o.kind == Kind.TIME and o.when and o.start != q.start]
-        return _time_supported(resolved(when, newest_year), ev, others)
+        return _time_supported(resolved(when, newest_year), ev, other_times)
     if q.kind == Kind.EDITION and q.edition is not None:
         return _edition_supported(q.edition, ev)
     if q.kind == Kind.NUMBER:
@@ -373,14 +381,17 @@ def _contrasted(term: str, sentence: str, families: tuple[tuple[str, ...], ...])
 
 
 def support_of(
-    question: str, refused: bool, lead: tuple[str, str, str] | None, documents: Mapping[str, Document], published: str,
-    newest_year: int | None, aliases: dict[str, frozenset[str]], families: tuple[tuple[str, ...], ...] = (),
-) -> Support:  # fmt: skip
-    """The answer's support: ``none`` when refused; else the qualifiers of the lead (doc id, sentence, passage) left out."""
-    if refused or lead is None:
-        return Support(SupportLevel.NONE)
-    doc_id, sentence, passage = lead
-    document = documents.get(doc_id)
+    question: str,
+    sentence: str,
+    passage: str,
+    document: Document | None,
+    published: str,
+    newest_year: int | None,
+    aliases: dict[str, frozenset[str]],
+    families: tuple[tuple[str, ...], ...] = (),
+) -> Support:
+    """The support of an answer whose lead quotes ``sentence`` of ``passage`` in ``document``: the
+    qualifiers of the question they leave out (a refusal's support is ``none``, set where it refuses)."""
     whole = f"{document.title}\n{document.text}" if document is not None else passage
     missing = check(question, Evidence(fold(sentence), fold(passage), fold(whole), published), newest_year, aliases, families)
     return Support(SupportLevel.PARTIAL, missing) if missing else Support()
