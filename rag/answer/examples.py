@@ -71,7 +71,8 @@ def _subject(doc: Document) -> str:
     table = alias_table()
     opening = "\n".join([doc.title, *(doc.paragraph_text(i) for i in range(min(SUBJECT_PARAGRAPHS, len(doc.paragraphs))))])
     names = [q.folded for q in qualifiers(opening[:SUBJECT_CHARS], table) if q.kind == Kind.NAME and len(q.folded) >= 2]
-    counts = {name: fold(doc.text).count(name) for name in dict.fromkeys(names)}
+    text = fold(doc.text)
+    counts = {name: text.count(name) for name in dict.fromkeys(names)}
     return max(counts, key=lambda n: (counts[n], -names.index(n))) if counts else ""
 
 
