@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +50,8 @@ BROWSER_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
 TIMEOUT_MS = 60_000
+#: How long a sent question may wait for the app to take it before Enter is pressed again.
+RESEND_MS = 500
 
 ACTIVE = "#sources .source-group.active"
 
@@ -115,10 +118,18 @@ class Session:
         return self.page.locator("#chat .timing:not(.held), #chat .answer.error").count()
 
     def submit(self, question: str) -> int:
-        """Type and send a question; returns the number of finished answers before it."""
+        """Type and send a question; returns the number of finished answers before it.
+
+        Until the last answer's events have all finished the app takes no new question and the
+        box keeps it (as a user sees it), so Enter is pressed again until the box is emptied."""
         before = self.finished_answers()
         self.page.fill("#question textarea", question)
         self.page.press("#question textarea", "Enter")
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while question and self.page.input_value("#question textarea") == question and time.monotonic() < deadline:
+            self.page.wait_for_timeout(RESEND_MS)
+            if self.page.input_value("#question textarea") == question:
+                self.page.press("#question textarea", "Enter")
         return before
 
     def wait_answer(self, before: int):
@@ -456,6 +467,20 @@ def test_question_errors_are_messages_not_tracebacks(session):
     assert "问题太长" in too_long.inner_text()
     assert "Traceback" not in page.content()
     assert page.locator("#sources .source-card").count() == 0
+
+
+def test_a_question_sent_while_another_is_answered_is_not_lost(session):
+    page = session.page
+    before = session.finished_answers()
+    session.submit(OTHER_QUESTION)
+    page.fill("#question textarea", API_QUESTION)  # at once: the first answer is still coming
+    page.press("#question textarea", "Enter")
+    session.wait_answer(before)
+    page.wait_for_timeout(RESEND_MS)
+    asked = page.locator("#chat .q").all_inner_texts()
+    # taken in its turn, or still in the box to be sent again: never dropped, never asked as blank
+    assert API_QUESTION in asked or page.input_value("#question textarea") == API_QUESTION
+    assert page.locator("#chat .answer.error").count() == 0
 
 
 def test_example_questions_come_from_the_index_and_can_be_asked(session):
