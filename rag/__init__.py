@@ -18,9 +18,16 @@ from .answer.compose import REFUSALS, Answer, AnswerSpan, Citation
 from .answer.conversation import Message, Resolution, answer_message
 from .answer.serialize import answer_span_to_dict, answer_to_dict, citation_to_dict, hit_to_dict, search_to_dict
 from .api import CompactReport, IngestReport, Progress, Rag
+from .collections import Collection
+from .collections import create as create_collection
+from .collections import delete as delete_collection
+from .collections import listing as list_collections
+from .collections import names as collection_names
 from .embed.embedding import register_encoder
 from .embed.offline_model import ensure_model, model_info
 from .errors import (
+    CollectionError,
+    CollectionMissing,
     EmbeddingError,
     IndexCorrupt,
     IndexMismatch,
@@ -45,6 +52,8 @@ from .route import Found
 from .search.question import Question
 from .search.retrieval import Hit, Report
 from .settings import (
+    COLLECTION_NAME,
+    DEFAULT_COLLECTION,
     DEFAULT_MODEL_ID,
     AnswerMode,
     EmbedBackend,
@@ -58,6 +67,15 @@ from .settings import (
 from .text.dates import Period, check_day
 
 __all__ = [
+    "COLLECTION_NAME",
+    "DEFAULT_COLLECTION",
+    "Collection",
+    "CollectionError",
+    "CollectionMissing",
+    "collection_names",
+    "create_collection",
+    "delete_collection",
+    "list_collections",
     "BODY",
     "CAPTION",
     "DEFAULT_MODEL_ID",

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, cast
 
 from filelock import FileLock
 
-from . import writes
-from .answer.compose import Answer, compose, with_support
+from . import collections, writes
+from .answer.compose import Answer, compose
 from .answer.conversation import Message, Resolution, last_answer, quoted_docs, resolve
 from .answer.examples import ExampleCache
-from .answer.support import SupportLevel, support_of
+from .answer.support import SupportLevel
 from .embed.embedding import Embedder, SentenceMemo
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, IngestError
 from .ingest.chunking import ChunkerConfig
@@ -31,15 +31,13 @@ from .ingest.loading import load_documents
 from .ingest.pipeline import VectorCache
 from .ingest.plan import CompactReport, IngestReport, plan_update
 from .ingest.sharding import Shard
-from .route import Found, check_question, weigh_topic
+from .route import Found, check_question, weigh_topic, with_lead_support
 from .search.question import Question, prepare
 from .search.retrieval import Filters, Hit, newest_published, search
 from .settings import AnswerMode, RetrievalMode, Settings, load_settings, parse_enum
 from .store import Backend, Store, backend_for
-from .text.aliases import alias_table, contrast_families
 from .text.dates import Period, check_day, question_period
 from .text.lexical import tokenize
-from .text.periods import year_of
 from .writes import Progress
 
 if TYPE_CHECKING:
@@ -49,11 +47,13 @@ if TYPE_CHECKING:
 class Rag:
     """The product as a library object; construct cheaply, the model loads on first use."""
 
-    def __init__(self, settings: Settings | None = None, index_dir: str | Path | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, index_dir: str | Path | None = None, embedder: Embedder | None = None) -> None:
+        """``index_dir`` names the index folder itself; without it the settings' collection's folder is used."""
         self.settings = settings or load_settings()
-        self.index_dir = Path(index_dir or self.settings.index_dir)
+        self.collection = self.settings.collection if index_dir is None else ""
+        self.index_dir = Path(index_dir) if index_dir is not None else collections.index_dir_of(self.settings)
         self.chunker = ChunkerConfig.from_settings(self.settings)
-        self.embedder = Embedder(self.settings)
+        self.embedder = embedder or Embedder(self.settings)
         self._index: Store | None = None
         self._generation = ""
         self._lock = threading.RLock()  # guards the loaded index reference; held only briefly
@@ -71,9 +71,18 @@ class Rag:
         """The model recorded in the manifest (see ``Embedder.fingerprint``: the int8 and fp32 runtimes differ)."""
         return self.embedder.fingerprint
 
+    def in_collection(self, name: str) -> Rag:
+        """The product over another collection (which must exist), sharing this one's loaded model."""
+        if name == self.collection:
+            return self
+        collections.require(self.settings, name)
+        return Rag(self.settings.replace(collection=name), embedder=self.embedder)
+
     @cached_property
     def backend(self) -> Backend:
-        """Where the index lives (``RAG_STORE``); connected on first use."""
+        """Where the index lives (``RAG_STORE``); connected on first use, once the collection is known to exist."""
+        if self.collection:
+            collections.require(self.settings)
         return backend_for(self.index_dir, self.settings)
 
     def has_index(self) -> bool:
@@ -149,6 +158,7 @@ class Rag:
 
     def _update(self, documents: list[Document], errors: list[IngestError], remove: list[str], progress: Progress | None) -> IngestReport:
         began = time.perf_counter()
+        _ = self.backend  # a named collection must exist before its folder is written to
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with self._write_lock, FileLock(str(self.index_dir / ".write.lock")):
             self._upgrade(strict=False)
@@ -363,21 +373,7 @@ class Rag:
     def _answered(self, asked: Question, hits: list[Hit]) -> Answer:
         """The extractive answer with its support: whether the cited document holds every qualifier asked."""
         answer = compose(asked, hits, self.settings, self._sentence_vectors)
-        if answer.refused or not answer.citations:
-            return answer  # a refusal's support is none already
-        lead = answer.citations[0]
-        index = self.index()
-        support = support_of(
-            asked.text,
-            lead.quote,
-            f"{lead.hit.chunk.title}\n{lead.hit.chunk.context}\n{lead.hit.chunk.text}",
-            index.documents.get(lead.hit.chunk.doc_id),
-            lead.hit.published,
-            year_of(newest_published(index)),
-            alias_table(self.settings.aliases),
-            contrast_families(self.settings.aliases),
-        )
-        return with_support(answer, support)
+        return with_lead_support(answer, asked, self.index(), self.settings)
 
     def passages_read(self, extractive: Answer) -> int:
         """How many of the answer's hits the model reads in the llm mode: the UI shows those while it writes."""

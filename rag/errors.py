@@ -146,6 +146,18 @@ class OnnxFidelityError(RagError, RuntimeError):
     code = "model_unavailable"
 
 
+class CollectionError(InputError):
+    """A collection name that cannot be used here: malformed, taken, or the default one asked to go."""
+
+    code = "invalid_collection"
+
+
+class CollectionMissing(RagError, LookupError):
+    """No collection of that name exists (yet): ``rag collections create`` makes one."""
+
+    code = "collection_not_found"
+
+
 class LLMError(RagError, RuntimeError):
     """The language model could not be used (not reachable, an error, too slow); answers fall back to quotes."""
 
@@ -154,6 +166,8 @@ class LLMError(RagError, RuntimeError):
 
 
 __all__ = [
+    "CollectionError",
+    "CollectionMissing",
     "EmbeddingError",
     "IndexCorrupt",
     "IndexMismatch",

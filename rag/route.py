@@ -7,13 +7,18 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .answer.compose import EMPTY_QUESTION
+from .answer.compose import EMPTY_QUESTION, Answer, with_support
 from .answer.conversation import Resolution
+from .answer.support import support_of
 from .errors import QuestionError
 from .search.question import Question
-from .search.retrieval import Hit
+from .search.retrieval import Hit, newest_published
+from .settings import Settings
+from .store import Store
+from .text.aliases import alias_table, contrast_families
 from .text.dates import Period
 from .text.folding import fold, language_of
+from .text.periods import year_of
 
 
 @dataclass(frozen=True)
@@ -58,3 +63,21 @@ def weigh_topic(asked: Question, resolution: Resolution, share: float) -> Questi
     if not resolution.used_history or own.rstrip("?？ ") not in asked.folded:  # a substituted question is all its own
         return asked
     return dataclasses.replace(asked, terms={t: w if t in own else w * share for t, w in asked.terms.items()})
+
+
+def with_lead_support(answer: Answer, asked: Question, index: Store, settings: Settings) -> Answer:
+    """The answer with its support: whether the lead quote's document holds every qualifier asked."""
+    if answer.refused or not answer.citations:
+        return answer  # a refusal's support is none already
+    lead = answer.citations[0]
+    support = support_of(
+        asked.text,
+        lead.quote,
+        f"{lead.hit.chunk.title}\n{lead.hit.chunk.context}\n{lead.hit.chunk.text}",
+        index.documents.get(lead.hit.chunk.doc_id),
+        lead.hit.published,
+        year_of(newest_published(index)),
+        alias_table(settings.aliases),
+        contrast_families(settings.aliases),
+    )
+    return with_support(answer, support)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field, fields
 from enum import Enum, StrEnum
 from pathlib import Path
@@ -18,6 +19,10 @@ from .errors import SettingsError
 from .text.dates import check_day
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The collection that is the index folder itself, as before collections existed; it cannot be deleted.
+DEFAULT_COLLECTION = "default"
+#: A collection's name: a folder name, an OpenAI ``model`` name and (``-`` as ``_``) part of a Milvus name everywhere.
+COLLECTION_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")
 
 
 class RetrievalMode(StrEnum):
@@ -106,7 +111,10 @@ class Settings:
     embed_threads: int = 0
 
     # --- index ---------------------------------------------------------------
+    #: The index root: the collection ``default`` lives in it, every other under collections/<name>/.
     index_dir: str = str(PROJECT_ROOT / "index")
+    #: Which collection (archive) commands read and write (see rag.collections).
+    collection: str = DEFAULT_COLLECTION
     seeds_dir: str = str(PROJECT_ROOT / "seeds")
     store: StoreKind = StoreKind.EMBEDDED
     #: Milvus: a local path (milvus-lite) or http(s)://host:19530; empty means index_dir/milvus.db.
@@ -220,6 +228,13 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
+    @property
+    def milvus_prefix(self) -> str:
+        """The Milvus name prefix of this collection's index: ``milvus_collection`` itself for the default one."""
+        if self.collection == DEFAULT_COLLECTION:
+            return self.milvus_collection
+        return f"{self.milvus_collection}_c_{self.collection.replace('-', '_')}"
+
     def __post_init__(self) -> None:
         """The one place each value is checked; modes given as text become their Enum here."""
         for f in fields(self):
@@ -268,6 +283,7 @@ class Settings:
             raise SettingsError("faiss_exact_max must be >= 0, faiss_ef_search >= 1 and max_segments >= 2")
         if not self.milvus_collection.replace("_", "a").isalnum() or not self.milvus_collection[:1].isalpha():
             raise SettingsError(f"milvus_collection must be letters, digits and _ starting with a letter, not {self.milvus_collection!r}")
+        check_collection_name(self.collection)
         if not self.faiss_factory.strip():
             raise SettingsError('faiss_factory must be "auto" or a FAISS factory string such as "Flat" or "HNSW32"')
         if self.llm_timeout_s <= 0 or self.max_upload_mb <= 0 or self.max_question_chars < 1:
@@ -301,6 +317,15 @@ def parse_enum(kind: type[E], value: Any, what: str) -> E:
     except ValueError:
         choices = ", ".join(str(m.value) for m in kind)
         raise SettingsError(f"{what} must be one of {choices}, not {value!r}") from None
+
+
+def check_collection_name(name: str) -> str:
+    if not COLLECTION_NAME.fullmatch(name):
+        raise SettingsError(
+            f"collection names are 1-48 lowercase letters, digits, - and _, starting with a letter or digit, not {name!r}"
+            " / 文档集名称须为 1–48 个小写字母、数字、- 或 _，并以字母或数字开头"
+        )
+    return name
 
 
 def env_name(field_name: str) -> str:

@@ -20,7 +20,7 @@ from starlette.routing import Mount, Route
 
 from rag import Rag
 from ui import handlers
-from ui.access import OPEN_PATHS, Access, Permission, load_keys, local_target, permission_of
+from ui.access import OPEN_PATHS, Access, Grant, Permission, grant_of, load_keys, local_target, needs_write, permission_of
 from ui.app import ServeError, assemble, server_access
 from ui.labels import label
 from ui.state import App
@@ -33,14 +33,18 @@ QUESTION = "工行推出了多少项普惠金融API开放服务？"
 
 def test_keys_from_a_list_or_a_file_with_what_each_may_do(tmp_path: Path) -> None:
     assert load_keys("") == {}
-    assert load_keys(" a , b:read ,c:write, d:e ") == {"a": Permission.WRITE, "b": Permission.READ, "c": Permission.WRITE, "d:e": Permission.WRITE}
+    write, read = Grant(Permission.WRITE), Grant(Permission.READ)
+    assert load_keys(" a , b:read ,c:write, d:e ") == {"a": write, "b": read, "c": write, "d:e": write}
     path = tmp_path / "keys"
     path.write_text("# ours\nk1\n\nk2:read\n", encoding="utf-8")
-    assert load_keys(str(path)) == {"k1": Permission.WRITE, "k2": Permission.READ}
+    assert load_keys(str(path)) == {"k1": write, "k2": read}
     with pytest.raises(ValueError, match="not a file"):
         load_keys(str(tmp_path / "missing" / "keys"))
     with pytest.raises(ValueError, match="no key"):
         load_keys(":read")
+    for mistyped in ("k:read@News", "k@", "k:read@news+"):  # a scope that names no collection is refused, never read as part of the key
+        with pytest.raises(ValueError, match="collection names"):
+            load_keys(mistyped)
     (tmp_path / "empty").write_text("# nothing\n", encoding="utf-8")
     with pytest.raises(ValueError, match="holds no key"):
         load_keys(str(tmp_path / "empty"))
@@ -59,6 +63,29 @@ def test_keys_and_the_login_give_credentials_and_a_wrong_one_gives_none() -> Non
     assert permission_of(access.by_key(READ_KEY).identity) is Permission.READ  # type: ignore[union-attr]
     assert permission_of(None) is None and permission_of("admin") is None
     assert WRITE_KEY not in access.describe() and PASSWORD not in access.describe(), "secrets are never printed"
+
+
+def test_keys_limited_to_collections_carry_their_scope_into_the_identity() -> None:
+    keys = load_keys("k1:read@news+press, k2@news, k3:write")
+    assert keys == {
+        "k1": Grant(Permission.READ, frozenset({"news", "press"})),
+        "k2": Grant(Permission.WRITE, frozenset({"news"})),
+        "k3": Grant(Permission.WRITE),
+    }
+    access = Access(keys)
+    reader, writer, everywhere = (access.by_key(k) for k in ("k1", "k2", "k3"))
+    assert reader is not None and writer is not None and everywhere is not None
+    assert reader.identity == "read@news+press:key 1" and grant_of(reader.identity) == keys["k1"]
+    assert grant_of(everywhere.identity) == Grant(Permission.WRITE) and grant_of("admin") is None
+    assert reader.grant.allows("press") and not reader.grant.allows("press", write=True) and not reader.grant.allows("default")
+    assert writer.grant.allows("news", write=True) and not writer.grant.allows("press")
+    assert everywhere.grant.allows("anything", write=True)
+
+
+def test_writes_to_any_collection_need_a_write_key_at_the_gate() -> None:
+    assert needs_write("POST", "/v1/collections/news/documents") and needs_write("DELETE", "/v1/collections/news/documents/a.txt")
+    assert needs_write("POST", "/v1/documents") and not needs_write("GET", "/v1/collections/news/documents")
+    assert not needs_write("POST", "/v1/ask") and not needs_write("GET", "/v1/collections")
 
 
 def test_a_public_address_needs_credentials_or_an_explicit_no_auth() -> None:

@@ -37,7 +37,7 @@ LAYERS = (
     ("rag.search",),  # the analysed question, hybrid retrieval
     ("rag.answer",),  # sentence scoring, the extractive answer, conversations, serialisation
     ("rag.llm",),  # phrasing by a model, and the verifier
-    ("rag.route", "rag.writes"),  # a question's route and a write's pieces, without ``Rag``'s state
+    ("rag.route", "rag.writes", "rag.collections"),  # a question's route, a write's pieces and the collections, without ``Rag``'s state
     ("rag.api",),  # ``Rag``: the route of a question and of a write
     ("rag.eval",),  # measuring the product through ``Rag``
     ("rag",),  # the front door: re-exports only

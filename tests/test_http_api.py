@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from helpers import SEEDS, serving
+from rag import Rag, create_collection, load_settings
 from ui.app import interface_addresses
 
 openai = pytest.importorskip("openai", reason="the openai client is not installed (pip install .[llm])")
@@ -34,6 +35,8 @@ UPLOAD_LIMIT_MB = 1
 FIRST = "重庆工行为多少名贫困大学生发放了资助金？"
 FOLLOW_UP = "总金额是多少？"
 FIRST_FILE = "000_a14ba3e1848048d8.txt"
+COLLECTION = "grants"
+API_QUESTION = "工行推出了多少项普惠金融API开放服务？"
 USER, PASSWORD = "ann", "app-pass:word"
 
 
@@ -44,6 +47,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, seed_index_dir: Path) -> It
     work = tmp_path_factory.mktemp("http-api")
     index_dir = work / "index"
     shutil.copytree(seed_index_dir, index_dir)
+    grants = load_settings(index_dir=str(index_dir), collection=COLLECTION)
+    create_collection(grants, COLLECTION)
+    Rag(grants).ingest([SEEDS / FIRST_FILE])  # a second archive holding only the grants article
     keys = work / "keys.txt"
     keys.write_text(f"# API keys\n{KEY}\n{OTHER_KEY}:write\n{READ_KEY}:read\n", encoding="utf-8")
     extra = {"RAG_API_KEYS": str(keys), "RAG_MAX_UPLOAD_MB": str(UPLOAD_LIMIT_MB)}  # no model: the llm mode falls back
@@ -84,12 +90,26 @@ def _peak_rss_kb(pid: int) -> int:
 # --------------------------------------------------------------------------- OpenAI's chat protocol
 
 
+def test_the_openai_client_lists_the_collections_and_picks_one_by_model(server: SimpleNamespace) -> None:
+    client = _openai(server)
+    assert [(m.id, (m.model_extra or {})["documents"]) for m in client.models.list()] == [("default", 2), (COLLECTION, 1)]
+    for model, cited in (("default", "004_70d2e4c279f60003.txt"), ("rag", "004_70d2e4c279f60003.txt")):
+        answer = client.chat.completions.create(model=model, messages=[{"role": "user", "content": API_QUESTION}])
+        assert "109" in answer.choices[0].message.content and (answer.model_extra or {})["citations"][0]["doc"] == cited
+    other = client.chat.completions.create(model=COLLECTION, messages=[{"role": "user", "content": API_QUESTION}])
+    extra = other.model_extra or {}
+    assert "109" not in other.choices[0].message.content, "the figure is only in the other collection"
+    assert {c["doc"] for c in extra["citations"] + extra.get("related", [])} <= {FIRST_FILE}
+    with pytest.raises(openai.NotFoundError, match="no collection 'my-model'"):
+        client.chat.completions.create(model="my-model", messages=[{"role": "user", "content": FIRST}])
+
+
 def test_a_follow_up_is_answered_from_the_conversation_through_the_openai_client(server: SimpleNamespace) -> None:
     client = _openai(server)
-    first = client.chat.completions.create(model="my-model", messages=[{"role": "user", "content": FIRST}])
-    assert first.model == "my-model" and first.object == "chat.completion"
+    first = client.chat.completions.create(model=COLLECTION, messages=[{"role": "user", "content": FIRST}])
+    assert first.model == COLLECTION and first.object == "chat.completion"
     assert "8万" in first.choices[0].message.content and "[1]" in first.choices[0].message.content
-    follow = client.chat.completions.create(model="my-model", messages=_two_turns(first.choices[0].message.content))
+    follow = client.chat.completions.create(model=COLLECTION, messages=_two_turns(first.choices[0].message.content))
     content = follow.choices[0].message.content
     assert "10亿元" in content and "[1]" in content
     extra = follow.model_extra or {}

@@ -3,8 +3,8 @@
 One lock for every door: the app page, every Gradio route (its API, queue,
 uploads and files) and ``/v1`` accept the same credentials, checked by ``Gate``
 before any route runs, so a route that forgets to check cannot be reached.
-Credentials are API keys (``RAG_API_KEYS``; each may read, or read and write)
-and the ``--auth`` login, given as a bearer key, as HTTP Basic, or through the
+Credentials are API keys (``RAG_API_KEYS``; each may read, or read and write,
+every collection or only those it names) and the ``--auth`` login, given as a bearer key, as HTTP Basic, or through the
 login page, which opens a session cookie. Asking and reading need any
 credential; changing the index (uploads, deletes) needs a write key or the
 login. A wrong credential gets exactly the answer a missing one gets.
@@ -28,6 +28,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from rag import COLLECTION_NAME
+
 from .api_support import error_response
 from .constants import SESSION_HOURS
 
@@ -46,32 +48,66 @@ class Permission(StrEnum):
     WRITE = "write"
 
 
+#: Between a key's permission and the collections it is limited to: ``KEY:read@news+press``.
+SCOPE_MARK = "@"
+#: Between the collections a key is limited to.
+SCOPE_JOIN = "+"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a key may do: read or write, in every collection (``collections`` None) or only in those named."""
+
+    permission: Permission
+    collections: frozenset[str] | None = None
+
+    def allows(self, collection: str, write: bool = False) -> bool:
+        in_scope = self.collections is None or collection in self.collections
+        return in_scope and (not write or self.permission is Permission.WRITE)
+
+
 @dataclass(frozen=True)
 class Credential:
     """Who is calling, without the secret: ``name`` is safe to log."""
 
     name: str
     permission: Permission
+    collections: frozenset[str] | None = None
+
+    @property
+    def grant(self) -> Grant:
+        return Grant(self.permission, self.collections)
 
     @property
     def identity(self) -> str:
-        """The user name Gradio hands the app's handlers: ``write:key 1``, ``read:key 2``, ``write:ann``."""
-        return f"{self.permission}:{self.name}"
+        """The user name Gradio hands the app's handlers: ``write:key 1``, ``read@news+press:key 2``, ``write:ann``."""
+        scope = SCOPE_MARK + SCOPE_JOIN.join(sorted(self.collections)) if self.collections is not None else ""
+        return f"{self.permission}{scope}:{self.name}"
+
+
+def grant_of(identity: str | None) -> Grant | None:
+    """The grant inside an ``identity`` (``None`` when there is none)."""
+    head = (identity or "").partition(":")[0]
+    permission, mark, scope = head.partition(SCOPE_MARK)
+    if permission not in tuple(Permission):
+        return None
+    return Grant(Permission(permission), frozenset(scope.split(SCOPE_JOIN)) if mark else None)
 
 
 def permission_of(identity: str | None) -> Permission | None:
     """The permission inside an ``identity`` (``None`` when there is none)."""
-    head = (identity or "").partition(":")[0]
-    return Permission(head) if head in tuple(Permission) else None
+    grant = grant_of(identity)
+    return grant.permission if grant else None
 
 
 # --------------------------------------------------------------------------- keys and logins
 
 
-def load_keys(spec: str) -> dict[str, Permission]:
+def load_keys(spec: str) -> dict[str, Grant]:
     """``RAG_API_KEYS``: comma-separated entries, or the path of a file with one a line (# comments).
 
-    An entry is ``KEY`` (may read and write, as keys always could), ``KEY:write`` or ``KEY:read``.
+    An entry is ``KEY`` (may read and write, as keys always could), ``KEY:write`` or ``KEY:read``,
+    each optionally limited to some collections: ``KEY:read@news+press``, ``KEY@news``.
     """
     spec = spec.strip()
     if not spec:
@@ -86,15 +122,23 @@ def load_keys(spec: str) -> dict[str, Permission]:
         raise ValueError(f"RAG_API_KEYS looks like a path, but {path} is not a file")
     else:
         entries = [e.strip() for e in spec.split(",") if e.strip()]
-    keys: dict[str, Permission] = {}
-    for entry in entries:
-        key, sep, scope = entry.rpartition(":")
-        if not sep or scope not in tuple(Permission):
-            key, scope = entry, Permission.WRITE
-        if not key:
-            raise ValueError(f"RAG_API_KEYS has an entry with no key before ':{scope}'")
-        keys[key] = Permission(scope)
-    return keys
+    return dict(_entry(entry) for entry in entries)
+
+
+def _entry(entry: str) -> tuple[str, Grant]:
+    """One ``RAG_API_KEYS`` entry: the key and what it may do."""
+    collections: frozenset[str] | None = None
+    head, mark, scope = entry.rpartition(SCOPE_MARK)
+    if mark:  # a key limited to collections; a scope that names none is a mistake, never part of the key
+        if not all(COLLECTION_NAME.fullmatch(name) for name in scope.split(SCOPE_JOIN)):
+            raise ValueError(f"RAG_API_KEYS: {scope!r} after '{SCOPE_MARK}' is not a list of collection names joined by '{SCOPE_JOIN}'")
+        entry, collections = head, frozenset(scope.split(SCOPE_JOIN))
+    key, sep, permission = entry.rpartition(":")
+    if not sep or permission not in tuple(Permission):
+        key, permission = entry, Permission.WRITE
+    if not key:
+        raise ValueError(f"RAG_API_KEYS has an entry with no key before ':{permission}'")
+    return key, Grant(Permission(permission), collections)
 
 
 def parse_login(spec: str | None) -> tuple[str, str] | None:
@@ -119,7 +163,7 @@ def _same(given: bytes, expected: bytes) -> bool:
 class Access:
     """The credentials a server accepts; ``open`` (``--no-auth``) lets everyone in."""
 
-    keys: Mapping[str, Permission] = field(default_factory=dict)
+    keys: Mapping[str, Grant] = field(default_factory=dict)
     login: tuple[str, str] | None = None
     open: bool = False
 
@@ -135,9 +179,9 @@ class Access:
         """The key's credential; every key is compared, in constant time, whatever matches."""
         digest = _digest(given)
         found: Credential | None = None
-        for number, (key, permission) in enumerate(self.keys.items(), start=1):
+        for number, (key, grant) in enumerate(self.keys.items(), start=1):
             if _same(digest, _digest(key)) and found is None:
-                found = Credential(f"key {number}", permission)
+                found = Credential(f"key {number}", grant.permission, grant.collections)
         return found
 
     def by_password(self, user: str, password: str) -> Credential | None:
@@ -156,7 +200,7 @@ class Access:
             return "--no-auth: no credentials needed; everyone who can reach this address may read and change the index / 未设访问控制"
         if not self.locked:
             return "no credentials needed on this loopback address / 本机访问无需凭据"
-        counts = {p: sum(1 for v in self.keys.values() if v is p) for p in Permission}
+        counts = {p: sum(1 for v in self.keys.values() if v.permission is p) for p in Permission}
         parts = [f"{counts[Permission.WRITE]} write key(s)", f"{counts[Permission.READ]} read-only key(s)"]
         if self.login:
             parts.append(f"the login of {self.login[0]!r}")
@@ -199,8 +243,11 @@ class Sessions:
 
 
 def needs_write(method: str, path: str) -> bool:
-    """Routes that change the index: the API's upload and delete, and Gradio's file upload."""
+    """Routes that change an index: the API's upload and delete (of any collection), and Gradio's file upload."""
     path = path.rstrip("/")
+    parts = path.split("/")
+    if parts[:3] == ["", "v1", "collections"] and len(parts) >= 5:
+        path = "/v1/" + "/".join(parts[4:])  # /v1/collections/{name}/documents… is /v1/documents… of that collection
     if path == "/v1/documents" and method == "POST":
         return True
     if path.startswith("/v1/documents/") and method == "DELETE":

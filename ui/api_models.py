@@ -63,6 +63,7 @@ class Options(BaseModel):
     answer_mode: AnswerMode | None = Field(default=None, description="extractive or llm (default RAG_ANSWER_MODE)")
     since: str | None = Field(default=None, pattern=DAY, description="only documents published on or after this day, YYYY-MM-DD (default RAG_SINCE)")
     until: str | None = Field(default=None, pattern=DAY, description="only documents published on or before this day, YYYY-MM-DD (default RAG_UNTIL)")
+    collection: str | None = Field(default=None, description="the collection to answer from (default: the one the server was started with)")
 
 
 class HistoryMessage(BaseModel):
@@ -86,7 +87,7 @@ class QuestionRequest(Options):
 class ChatRequest(Options):
     """``POST /v1/chat/completions``: OpenAI's request; other OpenAI fields are accepted and ignored."""
 
-    model: str = Field(default="rag", description="echoed in the response")
+    model: str = Field(default="rag", description="a collection's name (`GET /v1/models` lists them) picks it; `rag` means the server's own")
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES, description="the last user message is the question")
     stream: bool = False
 
@@ -188,6 +189,21 @@ class UploadResponse(BaseModel):
 class DeleteResponse(BaseModel):
     deleted: list[str]
     documents: list[DocumentInfo]
+
+
+class ModelCard(BaseModel):
+    """A collection, as OpenAI lists a model: ``model`` in a chat request names it."""
+
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+    documents: int
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
 
 
 class Health(BaseModel):

@@ -36,6 +36,7 @@ from rag import (
     search_to_dict,
 )
 
+from . import cli_collections
 from .cli_input import CliError, history_file, questions
 
 MODES = [str(m) for m in RetrievalMode]
@@ -277,7 +278,9 @@ def cmd_eval(rag: Rag, args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Answers questions about Chinese documents, citing the paragraphs it quotes.")
     parser.add_argument("--index-dir", help="index folder (env RAG_INDEX_DIR, default index/)")
+    parser.add_argument("--collection", metavar="NAME", help="the collection to work in (env RAG_COLLECTION, default: default)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    cli_collections.add_parser(sub)
 
     p = sub.add_parser("ingest", help="add or update documents in the index (incremental)")
     p.add_argument("paths", nargs="*", help="files or folders (default: seeds/)")
@@ -349,6 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--threads", type=int, default=2)
     p.set_defaults(func=cmd_llm_serve)
+    for name, command in sub.choices.items():  # `rag ingest --collection news …` reads as well as `rag --collection news ingest …`
+        if name not in ("model", "llm"):
+            command.add_argument("--collection", metavar="NAME", default=argparse.SUPPRESS, help="the collection to work in (env RAG_COLLECTION)")
     return parser
 
 
@@ -356,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(index_dir=args.index_dir, since=getattr(args, "since", None), until=getattr(args, "until", None))
+        settings = load_settings(index_dir=args.index_dir, collection=args.collection, since=getattr(args, "since", None), until=getattr(args, "until", None))
         return args.func(Rag(settings), args)
     except KeyboardInterrupt:
         print("interrupted; the index is unchanged / 已中断，索引未改变", file=sys.stderr)

@@ -25,8 +25,10 @@ from starlette.exceptions import HTTPException
 
 from rag import (
     SUPPORTED_SUFFIXES,
+    CollectionMissing,
     Kind,
     RagError,
+    list_collections,
     reply_to_dict,
     search_to_dict,
 )
@@ -40,6 +42,7 @@ from .api_models import (
     DocumentList,
     ErrorResponse,
     Health,
+    ModelList,
     Options,
     QuestionRequest,
     SearchResponse,
@@ -65,13 +68,19 @@ LOGIN_BODY_LIMIT = 16 * 1024
 #: Statuses every /v1 route may answer, documented in the schema.
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     **{code: {"model": ErrorResponse} for code in (400, 401, 413)},
+    403: {"model": ErrorResponse, "description": "the key may not use this collection (or may only read)"},
+    404: {"model": ErrorResponse, "description": "no such collection (or document)"},
     409: {"model": ErrorResponse, "description": "the index was built with another embedding model: run `rag ingest` to rebuild it"},
 }
+#: The ``model`` an OpenAI client sends when it names no collection: the server's own.
+CHAT_MODEL = "rag"
 #: What a route that changes the index may also answer: a read-only key is refused.
 WRITES: dict[int | str, dict[str, Any]] = {403: {"model": ErrorResponse, "description": "the key may only read"}}
 BUSY: dict[int | str, dict[str, Any]] = {503: {"model": ErrorResponse, "description": "queue full; see Retry-After"}}
 
 VERSION = "1"
+#: The multipart field of an upload (at module level: the route annotations are read from here).
+FILE_FIELD = File(description=f"one of {' '.join(SUPPORTED_SUFFIXES)}")
 
 
 def create_api(app: App) -> FastAPI:
@@ -102,29 +111,50 @@ def create_api(app: App) -> FastAPI:
     login.add_routes(api, app.access, sessions)
     _errors(api)
     v1 = APIRouter(prefix="/v1", responses=COMMON_ERRORS)
-    rag = app.rag
 
-    def answer(question: str, history: list[dict[str, Any]], options: Options) -> dict[str, Any]:
+    def target(request: Request, name: str | None, write: bool = False) -> App:
+        """The app of collection ``name`` (the server's own without one), if the caller's key may use it."""
+        plain = not name or (name == CHAT_MODEL and name not in app.collections())
+        chosen = app.in_collection(None if plain else name)
+        credential = request.scope.get("state", {}).get(access.STATE_KEY)
+        if app.access.locked and not (isinstance(credential, access.Credential) and credential.grant.allows(chosen.collection, write)):
+            raise ApiError(
+                403, f"This key may not {'change' if write else 'use'} the collection {chosen.collection!r}. / 此密钥无权访问该文档集", "collection_forbidden"
+            )
+        return chosen
+
+    def answer(chosen: App, question: str, history: list[dict[str, Any]], options: Options) -> dict[str, Any]:
         """The ``rag ask --json`` dict; in the llm answer mode the verified result's."""
+        rag = chosen.rag
         return reply_to_dict(rag.reply(question, history, options.top_k, options.mode, options.since, options.until, options.answer_mode))
 
+    @v1.get("/models", response_model=ModelList)
+    async def models(request: Request) -> Any:
+        """The collections this key may read, as OpenAI lists models: ``model`` in a chat request picks one."""
+        return {"object": "list", "data": await admission.run(_models, app, request.scope.get("state", {}).get(access.STATE_KEY))}
+
     @v1.post("/chat/completions", response_model=ChatResponse, responses={**BUSY, 200: {"content": {"text/event-stream": {}}}})
-    async def chat_completions(request: ChatRequest) -> Any:
-        """OpenAI-compatible: the last user message is the question, the ones before it its conversation."""
+    async def chat_completions(request: ChatRequest, http: Request) -> Any:
+        """OpenAI-compatible: the last user message is the question, the ones before it its conversation; ``model`` names the collection."""
         question, history = api_chat.split_messages(request.messages)
-        result = await admission.run(answer, question, history, request)
+        try:
+            chosen = target(http, request.collection or request.model)
+        except CollectionMissing as exc:
+            raise ApiError(404, str(exc), "model_not_found") from exc
+        result = await admission.run(answer, chosen, question, history, request)
         if request.stream:
             return StreamingResponse(api_chat.sse_stream(result, request.model), media_type="text/event-stream")
         return api_chat.completion(result, request.model)
 
     @v1.post("/ask", response_model=AskResponse, responses=BUSY)
-    async def ask(request: QuestionRequest) -> Any:
+    async def ask(request: QuestionRequest, http: Request) -> Any:
         """``rag ask --json``: the answer with its citations, or a refusal with related reading."""
-        return await admission.run(answer, request.question, _history(request), request)
+        return await admission.run(answer, target(http, request.collection), request.question, _history(request), request)
 
     @v1.post("/search", response_model=SearchResponse, responses=BUSY)
-    async def search(request: QuestionRequest) -> Any:
+    async def search(request: QuestionRequest, http: Request) -> Any:
         """``rag search --json``: the ranked passages, searched as the question's standalone form."""
+        rag = target(http, request.collection).rag
 
         def run() -> dict[str, Any]:
             found = rag.find(request.question, _history(request), request.top_k, request.mode, request.since, request.until)
@@ -132,16 +162,17 @@ def create_api(app: App) -> FastAPI:
 
         return await admission.run(run)
 
-    @v1.get("/documents", response_model=DocumentList)
-    async def documents() -> Any:
-        """The indexed documents."""
-        return {"documents": await admission.run(_documents, app)}
+    @v1.get("/collections", response_model=ModelList)
+    async def collections(request: Request) -> Any:
+        """The collections this key may read, with their document counts (the same list as ``/v1/models``)."""
+        return await models(request)
 
-    @v1.post("/documents", response_model=UploadResponse, responses={415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, **WRITES, **BUSY})
-    async def upload(file: Annotated[UploadFile, File(description=f"one of {' '.join(SUPPORTED_SUFFIXES)}")]) -> Any:
-        """Add one file (multipart field ``file``) with the app's checks: size, type, whether it parses."""
+    async def documents(chosen: App) -> Any:
+        return {"documents": await admission.run(_documents, chosen)}
+
+    async def upload(chosen: App, file: UploadFile) -> Any:
         data = await file.read(upload_limit + 1)
-        outcome = await admission.run(app.add_upload, file.filename or "upload", data)
+        outcome = await admission.run(chosen.add_upload, file.filename or "upload", data)
         if outcome.status == "too_large":
             raise ApiError(413, f"{outcome.name} is {outcome.size_mb:.1f} MB; the limit is {settings.max_upload_mb:g} MB. / 文件过大", "file_too_large")
         if outcome.status == "unsupported":
@@ -153,16 +184,47 @@ def create_api(app: App) -> FastAPI:
             "status": outcome.status,
             "renamed": outcome.renamed,
             "chunks": outcome.chunks,
-            "documents": await admission.run(_documents, app),
+            "documents": await admission.run(_documents, chosen),
         }
 
-    @v1.delete("/documents/{doc_id}", response_model=DeleteResponse, responses={404: {"model": ErrorResponse}, **WRITES, **BUSY})
-    async def delete(doc_id: str) -> Any:
-        """Remove one document from the index (and its file, when it was uploaded)."""
-        deleted = await admission.run(app.delete, [doc_id])
+    async def delete(chosen: App, doc_id: str) -> Any:
+        deleted = await admission.run(chosen.delete, [doc_id])
         if not deleted:
             raise ApiError(404, f"No document {doc_id!r} in the index. / 索引中没有该文档", "document_not_found")
-        return {"deleted": deleted, "documents": await admission.run(_documents, app)}
+        return {"deleted": deleted, "documents": await admission.run(_documents, chosen)}
+
+    upload_errors = {415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, **WRITES, **BUSY}
+    delete_errors = {404: {"model": ErrorResponse}, **WRITES, **BUSY}
+
+    @v1.get("/documents", response_model=DocumentList)
+    async def server_documents(request: Request) -> Any:
+        """The indexed documents of the server's collection."""
+        return await documents(target(request, None))
+
+    @v1.post("/documents", response_model=UploadResponse, responses=upload_errors)
+    async def server_upload(request: Request, file: Annotated[UploadFile, FILE_FIELD]) -> Any:
+        """Add one file (multipart field ``file``) with the app's checks: size, type, whether it parses."""
+        return await upload(target(request, None, write=True), file)
+
+    @v1.delete("/documents/{doc_id}", response_model=DeleteResponse, responses=delete_errors)
+    async def server_delete(request: Request, doc_id: str) -> Any:
+        """Remove one document from the index (and its file, when it was uploaded)."""
+        return await delete(target(request, None, write=True), doc_id)
+
+    @v1.get("/collections/{name}/documents", response_model=DocumentList)
+    async def collection_documents(request: Request, name: str) -> Any:
+        """The indexed documents of collection ``name``."""
+        return await documents(target(request, name))
+
+    @v1.post("/collections/{name}/documents", response_model=UploadResponse, responses=upload_errors)
+    async def collection_upload(request: Request, name: str, file: Annotated[UploadFile, FILE_FIELD]) -> Any:
+        """Add one file to collection ``name``, with the app's checks."""
+        return await upload(target(request, name, write=True), file)
+
+    @v1.delete("/collections/{name}/documents/{doc_id}", response_model=DeleteResponse, responses=delete_errors)
+    async def collection_delete(request: Request, name: str, doc_id: str) -> Any:
+        """Remove one document from collection ``name``."""
+        return await delete(target(request, name, write=True), doc_id)
 
     api.include_router(v1)
 
@@ -176,6 +238,15 @@ def create_api(app: App) -> FastAPI:
 
 def _history(request: QuestionRequest) -> list[dict[str, Any]]:
     return [{"role": m.role, "content": m.content, **({"citations": m.citations} if m.citations else {})} for m in request.history]
+
+
+def _models(app: App, credential: access.Credential | None) -> list[dict[str, Any]]:
+    """Each collection the caller may read, as an OpenAI model card (counts from the manifests: no documents loaded)."""
+    return [
+        {"id": c.name, "object": "model", "created": int(c.created), "owned_by": "rag", "documents": c.documents}
+        for c in list_collections(app.settings)
+        if not app.access.locked or (credential is not None and credential.grant.allows(c.name))
+    ]
 
 
 def _documents(app: App) -> list[dict[str, Any]]:
@@ -209,7 +280,7 @@ def _errors(api: FastAPI) -> None:
     @api.exception_handler(RagError)
     async def library_error(request: Request, exc: RagError) -> JSONResponse:
         """The library's errors by kind: the caller's input 400, an index to rebuild 409, the rest 503."""
-        status = KIND_STATUS[exc.kind]
+        status = 404 if isinstance(exc, CollectionMissing) else KIND_STATUS[exc.kind]
         retry = {"Retry-After": str(RETRY_AFTER_S)} if exc.kind == Kind.NO_INDEX else None
         return error_response(status, str(exc), exc.code, retry)
 

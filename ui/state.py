@@ -20,9 +20,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rag import SUPPORTED_SUFFIXES, Answer, AnswerMode, LLMResult, Progress, Rag, Unsupported, answer_message, answer_to_dict, result_to_dict
+from rag import (
+    DEFAULT_COLLECTION,
+    SUPPORTED_SUFFIXES,
+    Answer,
+    AnswerMode,
+    LLMResult,
+    Progress,
+    Rag,
+    Unsupported,
+    answer_message,
+    answer_to_dict,
+    collection_names,
+    result_to_dict,
+)
 
-from .access import Access, Permission, permission_of
+from .access import Access, grant_of
 
 
 @dataclass
@@ -89,8 +102,13 @@ def history(turns: list[Turn]) -> list[dict[str, Any]]:
 class App:
     """What the event handlers share: the library object and the files the app writes."""
 
-    def __init__(self, rag: Rag, export_dir: Path | None = None, access: Access | None = None) -> None:
+    _shelf_lock = threading.Lock()  # making a collection's app once, whichever session asks first
+
+    def __init__(self, rag: Rag, export_dir: Path | None = None, access: Access | None = None, twins: dict[str, App] | None = None) -> None:
         self.rag = rag
+        #: this collection's name; every collection's app, shared by all of them (made on first use)
+        self.collection = rag.collection or DEFAULT_COLLECTION
+        self._twins = twins if twins is not None else {self.collection: self}
         self.settings = rag.settings
         #: who may use the served app: the API keys of the settings unless ``rag serve`` says more
         self.access = access if access is not None else Access.from_settings(rag.settings.api_keys)
@@ -101,6 +119,24 @@ class App:
             atexit.register(shutil.rmtree, export_dir, ignore_errors=True)
         self.export_dir = export_dir
         self._file_lock = threading.Lock()
+
+    def in_collection(self, name: str | None) -> App:
+        """The app of collection ``name`` (this one's without a name): the same access, export folder and model.
+
+        Asked every time whether the collection still exists, so one deleted elsewhere is not served from memory.
+        """
+        if not name or name == self.collection:
+            return self
+        if name not in collection_names(self.settings):
+            self._twins.pop(name, None)
+            self.rag.in_collection(name)  # raises CollectionMissing with the names there are
+        with App._shelf_lock:
+            if name not in self._twins:
+                self._twins[name] = App(self.rag.in_collection(name), self.export_dir, self.access, self._twins)
+            return self._twins[name]
+
+    def collections(self) -> list[str]:
+        return collection_names(self.settings)
 
     def file_name(self, doc_id: str) -> str:
         """The name a document was uploaded or ingested under (its id once it has left the index)."""
@@ -118,9 +154,14 @@ class App:
         Anyone may on an open server; behind the gate only a write key or the login. A request
         without an identity on a locked server (which the gate never lets through) may not.
         """
+        return self.may_use(request, write=True)
+
+    def may_use(self, request: Any, write: bool = False) -> bool:
+        """Whether the caller behind a Gradio ``request`` may read (or change) this collection."""
         if not self.access.locked:
             return True
-        return permission_of(getattr(request, "username", None)) is Permission.WRITE
+        grant = grant_of(getattr(request, "username", None))
+        return grant is not None and grant.allows(self.collection, write)
 
     # ------------------------------------------------------------------ uploads
 

@@ -84,7 +84,7 @@ def backend_for(index_dir: Path, settings: Settings) -> Backend:
 
         stories = StoreConfig.from_settings(settings).stories
         return MilvusBackend(
-            settings.milvus_uri or str(index_dir / "milvus.db"), settings.milvus_token, settings.milvus_collection, stories, settings.milvus_analyzer
+            settings.milvus_uri or str(index_dir / "milvus.db"), settings.milvus_token, settings.milvus_prefix, stories, settings.milvus_analyzer
         )
     return EmbeddedBackend(index_dir, settings)
 
