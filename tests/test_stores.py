@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from helpers import OTHER_FAKE_MODEL, SEEDS
-from rag import IndexMismatch, Rag, Settings
+from rag import IndexMismatch, Rag, Settings, create_collection, delete_collection
 
 API_QUESTION = "工行推出了多少项普惠金融API开放服务？"
 GOV_ARTICLE = "004_70d2e4c279f60003.txt"
@@ -83,6 +83,24 @@ def test_answers_and_citations_do_not_depend_on_the_store(store_settings: Settin
     assert [d.id for d in rag.documents()] == sorted([GOV_ARTICLE, INTERVIEW])
     again = rag.ingest([SEEDS])
     assert not again.changed and again.embedded_chunks == 0
+
+
+def test_two_collections_in_one_store_never_cite_each_other(store_settings: SettingsFactory) -> None:
+    """On a shared Milvus server each collection has its own Milvus names; deleting one drops them."""
+    settings = store_settings()
+    create_collection(settings, "gov")
+    create_collection(settings, "interviews")
+    gov, interviews = Rag(settings.replace(collection="gov")), Rag(settings.replace(collection="interviews"))
+    gov.ingest([SEEDS / GOV_ARTICLE])
+    interviews.ingest([SEEDS / INTERVIEW])
+    assert [d.id for d in gov.documents()] == [GOV_ARTICLE] and [d.id for d in interviews.documents()] == [INTERVIEW]
+    assert "109" in gov.ask(API_QUESTION).text
+    assert all(h.chunk.doc_id == INTERVIEW for h in interviews.search(API_QUESTION, top_k=10))
+    assert not Rag(settings).has_index(), "the default collection holds neither"
+    delete_collection(settings, "gov")
+    assert [d.id for d in Rag(settings.replace(collection="interviews")).documents()] == [INTERVIEW], "the other collection stays"
+    create_collection(settings, "gov")
+    assert not Rag(settings.replace(collection="gov")).has_index(), "a collection made again starts empty: nothing of the old one is left"
 
 
 def test_replace_and_delete_by_document_id(store_settings: SettingsFactory, tmp_path: Path) -> None:

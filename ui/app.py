@@ -25,7 +25,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from rag import Rag  # noqa: E402
+from rag import DEFAULT_COLLECTION, Rag  # noqa: E402
 
 from . import handlers, layout  # noqa: E402
 from .access import Access, identity  # noqa: E402
@@ -260,7 +260,7 @@ def serve(rag: Rag, host: str = "127.0.0.1", port: int = 7860, auth: str | None 
     if no_auth and (access.keys or access.login):
         print("warning: --no-auth opens every door; the keys and the login given are not asked for / 已忽略密钥与登录", flush=True)
     sock = listening_socket(host, port)
-    if not rag.has_index():
+    if not rag.has_index() and rag.collection == DEFAULT_COLLECTION:  # a named collection starts empty, on purpose
         _first_index(rag)
     print("Loading the embedding model … / 正在加载模型…", flush=True)
     rag.warm_up()
