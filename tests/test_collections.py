@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import gradio as gr
 import pytest
 from fastapi.testclient import TestClient
 
@@ -28,7 +29,9 @@ from rag import (
     delete_collection,
     list_collections,
 )
+from ui import collection_view, handlers
 from ui.access import Access
+from ui.binding import bind
 from ui.http_api import create_api
 from ui.state import App
 
@@ -171,3 +174,44 @@ def test_a_key_limited_to_a_collection_reads_only_that_one(shelf: Settings) -> N
     deleted = api.delete(f"/v1/collections/grants/documents/{GRANTS}", headers=writer)
     assert deleted.status_code == 200 and deleted.json()["documents"] == []
     assert {c.name: c.documents for c in list_collections(shelf)} == {"default": 2, "gov": 1, "grants": 0}
+
+
+# --------------------------------------------------------------------------- the app's collection picker
+
+
+def _app(settings: Settings, keys: str = "") -> App:
+    return App(Rag(settings), access=Access.from_settings(keys))
+
+
+def test_the_app_opens_in_a_collection_the_caller_may_read_and_switches_keeping_each_conversation(shelf: Settings) -> None:
+    app = _app(shelf, f"{READ_NEWS}:read@gov+grants,{WRITE_ALL}")
+    reader = gr.Request(username="read@gov+grants:key 1")
+    opened = collection_view.opening(app, "zh", reader)
+    assert opened["collection"] == "gov", "the server's own collection is not the reader's: it opens in the first it may read"
+    assert opened["collection_picker"]["choices"] == ["gov", "grants"] and opened["collection_picker"]["visible"] is True
+    assert [value for _, value in opened["doc_list"]["choices"]] == [GOV]
+    everyone = collection_view.opening(app, "zh", gr.Request(username="write:key 2"))
+    assert everyone["collection"] == "default" and everyone["collection_picker"]["choices"] == ["default", "gov", "grants"]
+
+    gov = app.in_collection("gov")
+    asked = list(bind(app, handlers.ask)("gov", QUESTIONS[0], [], "zh", 5, "hybrid", False, "extractive", "", "", reader))
+    turns = asked[-1][2]  # ask's outputs: chatbot, sources, conv, question
+    assert turns[-1].answer is not None and {c.hit.chunk.doc_id for c in turns[-1].answer.citations} == {GOV}
+    moved = collection_view.switch(gov, "grants", turns, {}, "zh", False, reader)
+    assert moved["collection"] == "grants" and moved["conv"] == [] and moved["convs"] == {"gov": turns}
+    assert [value for _, value in moved["doc_list"]["choices"]] == [GRANTS]
+    back = collection_view.switch(app.in_collection("grants"), "gov", [], moved["convs"], "zh", False, reader)
+    assert back["conv"] == turns and back["convs"] == {"grants": []}, "a conversation stays in its collection"
+    refused = collection_view.switch(gov, "default", turns, {}, "zh", False, reader)
+    assert "collection" not in refused and refused["collection_picker"]["value"] == "gov" and "无权" in refused["ingest_status"]
+
+
+def test_no_event_reaches_a_collection_the_caller_may_not_read(shelf: Settings) -> None:
+    app = _app(shelf, f"{READ_NEWS}:read@gov")
+    reader = gr.Request(username="read@gov:key 1")
+    with pytest.raises(CollectionError, match="may not use"):
+        list(bind(app, handlers.ask)("grants", QUESTIONS[1], [], "zh", 5, "hybrid", False, "extractive", "", "", reader))
+    viewer = bind(app, handlers.full_document, per_collection=False)
+    assert GRANTS not in viewer({"doc": GRANTS, "collection": "grants", "lang": "zh"}, reader)
+    shown = viewer({"doc": GOV, "collection": "gov", "lang": "zh", "para": 0}, reader)
+    assert "109" in shown, "the document of a collection it may read opens"

@@ -19,7 +19,7 @@ import gradio as gr
 import pytest
 
 from rag import Rag
-from ui import handlers, layout
+from ui import collection_view, handlers, layout
 from ui.app import bind, build_app
 from ui.labels import label
 from ui.language import TEXTS, Screen
@@ -137,7 +137,7 @@ def test_the_language_switch_rewords_every_component_that_has_words(app: App) ->
     assert out["lang_state"] == "en" and out["send"]["value"] == "Ask" and out["tab_docs"]["label"] == "Documents"
     assert "Sources" in out["sources"]["value"] and 'class="card-score"' in out["sources"]["value"]
     assert QUESTION in out["chatbot"]["value"][0]["content"], "the conversation stays, reworded"
-    values = bind(app, handlers.switch_language)("en", conversation, False)
+    values = bind(app, handlers.switch_language)("default", "en", conversation, False)  # the session's collection first
     assert len(values) == len(handlers.switch_language.outputs), "Gradio gets one value per output"
 
 
@@ -148,16 +148,20 @@ def test_the_app_wires_every_handler_to_components_that_exist(app: App) -> None:
         assert set(fn.outputs) <= set(layout.Layout.names()), fn.__name__
     demo = build_app(app.rag)
     wired = {getattr(dep.fn, "__name__", "") for dep in demo.fns.values()}
-    assert {fn.__name__ for fn in declared} <= wired, "a handler is declared but never wired"
+    # refresh fills the page on load and on a collection switch, inside collection_view's handlers
+    assert {fn.__name__ for fn in declared} - {"refresh"} <= wired, "a handler is declared but never wired"
+    assert {collection_view.opening.__name__, collection_view.switch.__name__} <= wired
 
 
 def test_bind_keeps_what_gradio_reads_from_a_handler(app: App) -> None:
     ingest = bind(app, handlers.ingest)
-    assert list(inspect.signature(ingest).parameters) == ["files", "lang", "request", "progress"]
+    assert list(inspect.signature(ingest).parameters) == ["collection", "files", "lang", "request", "progress"], "the session's collection comes first"
     assert isinstance(inspect.signature(ingest).parameters["progress"].default, gr.Progress)
     assert typing.get_type_hints(ingest)["request"] == gr.Request | None, "Gradio hands the caller's request to the handlers that write"
     assert typing.get_type_hints(bind(app, handlers.pick_example))["evt"] is gr.EventData
     assert inspect.isgeneratorfunction(bind(app, handlers.ask)) and bind(app, handlers.full_document).__name__ == "full_document"
+    viewer = bind(app, handlers.full_document, per_collection=False)
+    assert list(inspect.signature(viewer).parameters) == ["asked", "request"], "a server function's collection travels in its payload"
 
 
 # --------------------------------------------------------------------------- the error boundary

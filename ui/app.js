@@ -82,6 +82,7 @@
         para: Number(button.dataset.para),
         spans: button.dataset.spans || "",
         lang: button.dataset.lang || "zh",
+        collection: document.querySelector("#collection input")?.value || "",
       });
       sheet.innerHTML = html;
       const hl = sheet.querySelector(".doc-para.hl");

@@ -12,8 +12,6 @@ library (``rag.Rag``) and renders what comes back.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import os
 import socket
 import sys
@@ -27,11 +25,13 @@ import gradio as gr  # noqa: E402
 
 from rag import DEFAULT_COLLECTION, Rag  # noqa: E402
 
-from . import handlers, layout  # noqa: E402
+from . import collection_view, handlers, layout  # noqa: E402
 from .access import Access, identity  # noqa: E402
+from .binding import bind  # noqa: E402
 from .boundary import outputs_of  # noqa: E402
 from .constants import CONCURRENCY, FIRST_LANGUAGE, FONT_STACK, MONO_FONT_STACK, REVEAL_STEP_MS  # noqa: E402
 from .labels import label  # noqa: E402
+from .language import Screen  # noqa: E402
 from .layout import Layout  # noqa: E402
 from .state import App  # noqa: E402
 
@@ -53,43 +53,12 @@ WRITING = {"concurrency_limit": 1, "concurrency_id": "write"}
 ASK_INPUTS = ("question", "conv", "lang_state", "top_k", "mode", "show_scores", "answer_mode", "since", "until")
 
 
-def bind(app: App, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` with ``app`` filled in, as Gradio calls it: values in, and the returned name → value
-    dicts as tuples in the order of ``fn.outputs`` (names left out are skipped)."""
-    names = outputs_of(fn) if hasattr(fn, "outputs") else None
-
-    def ordered(out: Any) -> Any:
-        if names is None:
-            return out
-        unknown = set(out) - set(names)
-        if unknown:
-            raise KeyError(f"{fn.__name__} returned {sorted(unknown)}, not among its outputs {list(names)}")
-        values = tuple(out.get(name, gr.skip()) for name in names)
-        return values if len(values) != 1 else values[0]
-
-    if inspect.isgeneratorfunction(fn):
-
-        def run(*args: Any, **kwargs: Any) -> Any:
-            for out in fn(app, *args, **kwargs):
-                yield ordered(out)
-
-    else:
-
-        def run(*args: Any, **kwargs: Any) -> Any:
-            return ordered(fn(app, *args, **kwargs))
-
-    # Gradio reads the signature (gr.Progress defaults, gr.EventData hints) and the name
-    functools.update_wrapper(run, fn)
-    signature = inspect.signature(fn)
-    run.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore[attr-defined]
-    return run
-
-
 def connect(app: App, ui: Layout, demo: gr.Blocks) -> None:
     """Wire every event to its handler; inputs and outputs by component name."""
 
     def on(trigger: Callable[..., Any], fn: Callable[..., Any], inputs: Sequence[str] | None, **options: Any) -> Any:
-        return trigger(bind(app, fn), [ui[n] for n in inputs] if inputs is not None else None, [ui[n] for n in outputs_of(fn)], **options)
+        """Every event's first input is the session's collection (see ``bind``)."""
+        return trigger(bind(app, fn), [ui["collection"]] + [ui[n] for n in inputs or ()], [ui[n] for n in outputs_of(fn)], **options)
 
     def ask_then_export(trigger: Callable[..., Any]) -> None:
         asked = on(trigger, handlers.ask, ASK_INPUTS, **ANSWERING)
@@ -106,14 +75,23 @@ def connect(app: App, ui: Layout, demo: gr.Blocks) -> None:
     on(ui.upload.upload, handlers.ingest, ["upload", "lang_state"], show_progress="full", **WRITING)
     on(ui.delete_button.click, handlers.delete, ["doc_list", "lang_state"], **WRITING)
     on(ui.lang_radio.change, handlers.switch_language, ["lang_radio", "conv", "show_scores"], show_progress="hidden")
-    on(demo.load, handlers.refresh, ["lang_state"], show_progress="hidden")
+    on(demo.load, collection_view.opening, ["lang_state"], show_progress="hidden")
+    on(ui.collection_picker.input, collection_view.switch, ["collection_picker", "conv", "convs", "lang_state", "show_scores"], show_progress="hidden")
 
 
 def build_app(rag: Rag, app: App | None = None) -> gr.Blocks:
     app = app or App(rag)
-    screen, doc_choices, status = handlers.first_page(app, FIRST_LANGUAGE)
+    # behind a lock the page is built without the index's contents: they come on load, to those who may read them
+    screen, doc_choices, status = handlers.first_page(app, FIRST_LANGUAGE) if not app.access.locked else (Screen(FIRST_LANGUAGE, app.settings), [], "")
     with gr.Blocks(title=label(FIRST_LANGUAGE, "page_title"), analytics_enabled=False, fill_width=True) as demo:
-        ui = layout.build(screen, doc_choices, status, server_functions=[bind(app, handlers.full_document)], sign_out=app.access.locked)
+        ui = layout.build(
+            screen,
+            doc_choices,
+            status,
+            server_functions=[bind(app, handlers.full_document, per_collection=False)],
+            sign_out=app.access.locked,
+            collection=app.collection,
+        )
         connect(app, ui, demo)
     return demo
 

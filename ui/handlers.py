@@ -209,17 +209,21 @@ def clear_chat(app: App, lang: str, scores: bool) -> Out:
     }
 
 
-def full_document(app: App, request: dict) -> str:
-    """Server function of the sources panel: the whole article, one paragraph highlighted."""
-    request = request if isinstance(request, dict) else {}
-    lang = language(request.get("lang"))
-    return _document(app, str(request.get("doc", "")), request.get("para", -1), request.get("spans"), lang)
+def full_document(app: App, asked: dict, request: gr.Request | None = None) -> str:
+    """Server function of the sources panel: the whole article, one paragraph highlighted, from the
+    collection the page shows (``asked["collection"]``) when the caller may read it."""
+    asked = asked if isinstance(asked, dict) else {}
+    lang = language(asked.get("lang"))
+    collection = str(asked.get("collection") or "") or None
+    if not app.may_use(request, collection=collection):
+        return cards.missing_document_html(lang)
+    return _document(app, collection, str(asked.get("doc", "")), asked.get("para", -1), asked.get("spans"), lang)
 
 
 @guarded(lambda exc, args: cards.missing_document_html(lang_of(args), error_message(exc, lang_of(args), "error_action")))
-def _document(app: App, doc_id: str, para: object, spans: object, lang: str) -> str:
+def _document(app: App, collection: str | None, doc_id: str, para: object, spans: object, lang: str) -> str:
     try:
-        doc = app.rag.document(doc_id)
+        doc = app.in_collection(collection).rag.document(doc_id)
     except KeyError:  # deleted since the card was shown
         return cards.missing_document_html(lang)
     try:

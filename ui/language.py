@@ -57,6 +57,7 @@ def _word(key: str, prop: str) -> Callable[[Screen], dict[str, Any]]:
 #: component name → (Screen → the keyword arguments that word it), in page order.
 TEXTS: dict[str, Callable[[Screen], dict[str, Any]]] = {
     "header": lambda s: {"value": render.header_html(s.lang, s.documents)},
+    "collection_picker": lambda s: {"label": label(s.lang, "collection"), "show_label": False},
     "tab_chat": _word("tab_chat", "label"),
     "tab_docs": _word("tab_docs", "label"),
     "chatbot": lambda s: {

@@ -45,7 +45,10 @@ class Layout:
 
     lang_state: gr.State
     conv: gr.State
+    collection: gr.State  # the session's collection: every event's app is that collection's
+    convs: gr.State  # the conversations left in other collections, by name, to come back to
     header: gr.HTML
+    collection_picker: gr.Dropdown
     lang_radio: gr.Radio
     tab_chat: gr.Tab
     chatbot: gr.Chatbot
@@ -88,17 +91,21 @@ def build(
     ingest_status: str = "",
     server_functions: Sequence[Callable[..., Any]] = (),
     sign_out: bool = False,
+    collection: str = "default",
 ) -> Layout:
     """The components for a new page on ``screen``; ``server_functions`` serve the document viewer;
     ``sign_out`` adds the way out of a locked server's session (``ui.access``)."""
     settings = screen.settings
-    made: dict[str, Any] = {"lang_state": gr.State(screen.lang), "conv": gr.State([])}
+    made: dict[str, Any] = {"lang_state": gr.State(screen.lang), "conv": gr.State([]), "collection": gr.State(collection), "convs": gr.State({})}
 
     def w(name: str) -> dict[str, Any]:
         return words(name, screen)
 
     with gr.Row(elem_id="topbar", equal_height=True):
         made["header"] = gr.HTML(**w("header"), elem_id="header", js_on_load=None)
+        made["collection_picker"] = gr.Dropdown(
+            [collection], value=collection, **w("collection_picker"), visible=False, container=False, elem_id="collection", scale=0, min_width=170
+        )
         made["lang_radio"] = gr.Radio(
             LANGUAGE_CHOICES,
             value=screen.lang,

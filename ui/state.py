@@ -156,12 +156,12 @@ class App:
         """
         return self.may_use(request, write=True)
 
-    def may_use(self, request: Any, write: bool = False) -> bool:
-        """Whether the caller behind a Gradio ``request`` may read (or change) this collection."""
+    def may_use(self, request: Any, write: bool = False, collection: str | None = None) -> bool:
+        """Whether the caller behind a Gradio ``request`` may read (or change) this collection (or ``collection``)."""
         if not self.access.locked:
             return True
         grant = grant_of(getattr(request, "username", None))
-        return grant is not None and grant.allows(self.collection, write)
+        return grant is not None and grant.allows(collection or self.collection, write)
 
     # ------------------------------------------------------------------ uploads
 
