@@ -22,6 +22,7 @@ from .embed.embedding import register_encoder
 from .embed.offline_model import ensure_model, model_info
 from .errors import (
     EmbeddingError,
+    FetchError,
     IndexCorrupt,
     IndexMismatch,
     IndexMissing,
@@ -74,6 +75,7 @@ __all__ = [
     "EmbedBackend",
     "EmbeddingError",
     "FallbackReason",
+    "FetchError",
     "Found",
     "Fusion",
     "Hit",
