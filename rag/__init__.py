@@ -37,6 +37,7 @@ from .errors import (
     SettingsError,
 )
 from .eval.evaluation import evaluate_path, format_report
+from .feeds import FeedUpdate, add_feed, ingest_urls, list_feeds, remove_feed, start_refresher, update_feeds
 from .ingest.chunking import Chunk
 from .ingest.documents import BODY, CAPTION, HEADING, PARAGRAPH_SEPARATOR, SUPPORTED_SUFFIXES, Document, Paragraph
 from .ingest.sharding import Shard
@@ -57,6 +58,8 @@ from .settings import (
     load_settings,
 )
 from .text.dates import Period, check_day
+from .web.fetch import is_web_url
+from .web.registry import FeedState
 
 __all__ = [
     "BODY",
@@ -76,6 +79,8 @@ __all__ = [
     "EmbeddingError",
     "FallbackReason",
     "FetchError",
+    "FeedUpdate",
+    "FeedState",
     "Found",
     "Fusion",
     "Hit",
@@ -110,6 +115,7 @@ __all__ = [
     "SettingsError",
     "Unsupported",
     "Verification",
+    "add_feed",
     "answer_message",
     "answer_span_to_dict",
     "answer_to_dict",
@@ -120,10 +126,16 @@ __all__ = [
     "evaluate_path",
     "format_report",
     "hit_to_dict",
+    "ingest_urls",
+    "is_web_url",
+    "list_feeds",
     "load_settings",
     "model_info",
     "register_encoder",
+    "remove_feed",
     "reply_to_dict",
     "result_to_dict",
     "search_to_dict",
+    "start_refresher",
+    "update_feeds",
 ]
