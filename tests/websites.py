@@ -140,7 +140,9 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             route = site.routes.get(self.path, Route(404, "<h1>页面不存在</h1>".encode()))
             time.sleep(route.delay)
             etag = f'"{hashlib.sha1(route.body).hexdigest()[:16]}"'
-            if route.validators and (self.headers.get("If-None-Match") == etag or self.headers.get("If-Modified-Since") == LAST_MODIFIED):
+            asked_tag, asked_date = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
+            unchanged = asked_tag == etag if asked_tag else asked_date == LAST_MODIFIED  # an ETag outranks the date (RFC 9110)
+            if route.validators and unchanged:
                 self.send_response(304)
                 self.send_header("ETag", etag)
                 self.send_header("Content-Length", "0")
