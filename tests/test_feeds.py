@@ -17,6 +17,8 @@ from websites import ICBC_CHONGQING, ICBC_GBC, LANTERN, Route, Site, quick_fetch
 from helpers import run_main
 from rag import Rag, add_feed, list_feeds, load_settings, start_refresher, update_feeds
 from rag.web.article import url_doc_id
+from rag.web.feed import Entry, parse_feed
+from rag.web.fetch import Fetched
 
 pytestmark = pytest.mark.usefixtures("fake_model_env")
 
@@ -120,3 +122,18 @@ def test_the_feeds_are_refreshed_in_the_background(local_site: Site, tmp_path: P
     assert [u.added for u in reports[0]] == [(url_doc_id(local_site.base + "/news/icbc-chongqing.html"),)]
     assert reports[1][0].not_modified
     assert update_feeds(rag)[0].not_modified
+
+
+def test_an_entrys_date_is_the_day_its_feed_wrote() -> None:
+    """Feeds write local times with their offset: 07:00 in Beijing is the 18th there, though the 17th in UTC."""
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>早间新闻</title>'
+        "<item><title>早讯</title><link>/news/early.html</link><pubDate>Mon, 18 Nov 2024 07:00:00 +0800</pubDate></item>"
+        "<item><title>无日期</title><link>https://other.example.com/x</link></item></channel></rss>"
+    ).encode()
+    feed = parse_feed(Fetched("https://news.example.com/rss.xml", 200, body, "application/rss+xml"))
+    assert feed.title == "早间新闻"
+    assert feed.entries[0] == Entry("https://news.example.com/news/early.html", "早讯", "2024-11-18T07:00:00")
+    assert feed.entries[1].published == "" and feed.entries[1].url == "https://other.example.com/x"
+    atom = b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><title>a</title><link href="https://n.example.com/a"/><updated>2024-11-18T06:30:00+08:00</updated></entry></feed>'
+    assert parse_feed(Fetched("https://n.example.com/atom", 200, atom, "")).entries[0].published == "2024-11-18T06:30:00"

@@ -6,10 +6,14 @@ the local news site (tests/websites.py) on 127.0.0.1, which the settings allow.
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
-from websites import ICBC_GBC, Site, news_page, quick_fetching
+from websites import ICBC_GBC, LocalSite, Site, news_page, quick_fetching
 
 from rag import FetchError, RagError, SettingsError, load_settings
 from rag.web.charset import decode_page
@@ -126,3 +130,26 @@ def test_pages_decode_by_their_declared_charset_or_by_detection() -> None:
     assert ICBC_GBC.paragraphs[0] in decode_page(gbk)  # declared nowhere: detected
     # a server's default Latin-1 header does not override the page's own UTF-8
     assert ICBC_GBC.paragraphs[0] in decode_page(news_page(ICBC_GBC, "utf-8"), "iso-8859-1")
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl makes the test site's certificate")
+def test_https_is_verified_against_the_hosts_name_while_connecting_to_the_checked_address(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A site whose certificate nobody vouches for is refused, not fetched: verification stays on although
+    the connection goes to the resolved address rather than the name."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out", str(cert)]
+        + ["-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with LocalSite(tls=context) as site:
+        port = site.base.rsplit(":", 1)[1]
+        with pytest.raises(FetchError, match="TLS certificate cannot be verified / 网站证书验证失败"):
+            fetch(f"https://localhost:{port}/rss.xml", load_settings(**quick_fetching()))
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # now the certificate is trusted: the name it was made for is checked
+        assert fetch(f"https://localhost:{port}/rss.xml", load_settings(**quick_fetching())).body.startswith(b"<?xml")
+        with pytest.raises(FetchError, match="TLS certificate cannot be verified"):
+            fetch(f"https://127.0.0.1:{port}/rss.xml", load_settings(**quick_fetching()))  # not the certificate's name

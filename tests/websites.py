@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -218,9 +219,11 @@ class _Server(ThreadingHTTPServer):
 class LocalSite:
     """The site in a thread until ``close()``; ``with LocalSite() as site`` gives the ``Site`` to change and inspect."""
 
-    def __init__(self, extra: Callable[[str], dict[str, Route]] | None = None) -> None:
+    def __init__(self, extra: Callable[[str], dict[str, Route]] | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.server = _Server(("127.0.0.1", 0), BaseHTTPRequestHandler)
-        self.site = Site(base=f"http://127.0.0.1:{self.server.server_address[1]}")
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.site = Site(base=f"{'https' if tls else 'http'}://127.0.0.1:{self.server.server_address[1]}")
         self.site.routes = {**news_site(self.site.base), **(extra(self.site.base) if extra else {})}
         self.server.RequestHandlerClass = _handler(self.site)
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

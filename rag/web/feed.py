@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import time
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -18,6 +20,7 @@ from .fetch import Fetched
 #: Content types that say "a feed"; a body that opens like one counts too.
 _FEED_TYPES = ("rss", "atom", "xml")
 _FEED_OPENINGS = (b"<?xml", b"<rss", b"<feed", b"<rdf")
+_ISO = "%Y-%m-%dT%H:%M:%S"
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,24 @@ def looks_like_feed(page: Fetched) -> bool:
     return page.body.lstrip()[:64].lower().startswith(_FEED_OPENINGS) and b"<html" not in page.body[:1024].lower()
 
 
-def _iso(parsed: Any) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", parsed) if parsed else ""
+def _when(item: Any) -> str:
+    """The entry's date as its feed wrote it, in the feed's own time zone (feedparser's parsed dates are UTC,
+    which moves a Chinese report of 7 a.m. to the day before); feedparser's reading when the text is unusual."""
+    for key in ("published", "updated"):
+        raw = str(item.get(key) or "").strip()
+        if not raw:
+            continue
+        try:
+            return parsedate_to_datetime(raw).strftime(_ISO)
+        except (TypeError, ValueError, IndexError):
+            pass
+        try:
+            return datetime.fromisoformat(raw.replace("Z", "+00:00")).strftime(_ISO)
+        except ValueError:
+            parsed = item.get(f"{key}_parsed")
+            if parsed:
+                return time.strftime(_ISO, parsed)
+    return ""
 
 
 def parse_feed(page: Fetched) -> Feed:
@@ -60,8 +79,7 @@ def parse_feed(page: Fetched) -> Feed:
         link = item.get("link") or ""
         if not link:
             continue
-        when = item.get("published_parsed") or item.get("updated_parsed")
-        entries.append(Entry(urljoin(page.url, link), str(item.get("title") or "").strip(), _iso(when)))
+        entries.append(Entry(urljoin(page.url, link), str(item.get("title") or "").strip(), _when(item)))
     return Feed(page.url, str(parsed.feed.get("title") or "").strip(), tuple(entries))
 
 

@@ -189,6 +189,8 @@ def _with_retries(url: str, headers: dict[str, str], settings: Settings, pacer: 
         last = attempt == settings.fetch_retries
         try:
             status, found, body = _once(url, headers, settings, pacer)
+        except urllib3.exceptions.SSLError:  # asking again does not make a certificate trusted
+            raise FetchError(url, "the site's TLS certificate cannot be verified / 网站证书验证失败") from None
         except urllib3.exceptions.TimeoutError:
             if last:
                 raise FetchError(url, f"no answer within {settings.fetch_timeout_s:g} s / 连接或读取超时") from None
