@@ -7,14 +7,16 @@ with none of the furniture.
 
 from __future__ import annotations
 
+import itertools
 import json
+import lzma
 import re
 from pathlib import Path
 
 import pytest
-from websites import LANTERN, Site, quick_fetching
+from websites import LANTERN, Article, Route, Site, news_page, quick_fetching
 
-from helpers import SEEDS, run_main
+from helpers import SEEDS, SHARED_DATA, run_main
 from rag import load_settings
 from rag.ingest.documents import parse_bytes
 from rag.web.article import page_document, url_doc_id
@@ -94,3 +96,21 @@ def test_rag_ingest_reports_a_refused_or_failing_url_and_goes_on(
     _web_env(monkeypatch)
     status, out, err = run_main(capsys, "--index-dir", index, "ingest", local_site.base + "/news/gone.html", local_site.base + "/news/lantern-festival.html")
     assert status == 1 and "HTTP 404" in err and "1 added" in out
+
+
+NEWS_SLICE = SHARED_DATA / "news_zh_20k.jsonl.xz"
+
+
+@pytest.mark.skipif(not NEWS_SLICE.exists(), reason="the news slice (../shared/data) is not here")
+def test_real_news_articles_come_back_whole_from_their_pages(local_site: Site) -> None:
+    """Forty articles of the news slice, each dressed as a news page: the page reads as the article does from the archive."""
+    expected = {}
+    with lzma.open(NEWS_SLICE, "rt", encoding="utf-8") as lines:
+        for number, line in enumerate(itertools.islice(lines, 40)):
+            document = parse_bytes(json.loads(line)["text"].encode(), "article.txt")
+            paragraphs = tuple(document.paragraph_text(p.index) for p in document.paragraphs)
+            local_site.routes[f"/n/{number}.html"] = Route(body=news_page(Article(str(number), "示例新闻网新闻", paragraphs)))
+            expected[number] = document.text
+    settings = load_settings(**quick_fetching())
+    wrong = [n for n, text in expected.items() if page_document(fetch(f"{local_site.base}/n/{n}.html", settings)).text != text]
+    assert not wrong, f"pages read differently from their articles: {wrong}"
