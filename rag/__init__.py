@@ -29,6 +29,7 @@ from .errors import (
     CollectionError,
     CollectionMissing,
     EmbeddingError,
+    FetchError,
     IndexCorrupt,
     IndexMismatch,
     IndexMissing,
@@ -43,6 +44,7 @@ from .errors import (
     SettingsError,
 )
 from .eval.evaluation import evaluate_path, format_report
+from .feeds import FeedUpdate, add_feed, ingest_urls, list_feeds, remove_feed, start_refresher, update_feeds
 from .ingest.chunking import Chunk
 from .ingest.documents import BODY, CAPTION, HEADING, PARAGRAPH_SEPARATOR, SUPPORTED_SUFFIXES, Document, Paragraph
 from .ingest.sharding import Shard
@@ -65,6 +67,8 @@ from .settings import (
     load_settings,
 )
 from .text.dates import Period, check_day
+from .web.fetch import is_web_url
+from .web.registry import FeedState
 
 __all__ = [
     "COLLECTION_NAME",
@@ -92,6 +96,9 @@ __all__ = [
     "EmbedBackend",
     "EmbeddingError",
     "FallbackReason",
+    "FetchError",
+    "FeedUpdate",
+    "FeedState",
     "Found",
     "Fusion",
     "Hit",
@@ -126,6 +133,7 @@ __all__ = [
     "SettingsError",
     "Unsupported",
     "Verification",
+    "add_feed",
     "answer_message",
     "answer_span_to_dict",
     "answer_to_dict",
@@ -136,10 +144,16 @@ __all__ = [
     "evaluate_path",
     "format_report",
     "hit_to_dict",
+    "ingest_urls",
+    "is_web_url",
+    "list_feeds",
     "load_settings",
     "model_info",
     "register_encoder",
+    "remove_feed",
     "reply_to_dict",
     "result_to_dict",
     "search_to_dict",
+    "start_refresher",
+    "update_feeds",
 ]

@@ -97,6 +97,13 @@ class IngestError(RagError):
         return f"{self.path}: {self.reason}"
 
 
+class FetchError(IngestError):
+    """A web page or feed that could not be fetched or read: refused (not http(s), a private address),
+    unreachable, an HTTP error, too slow or too large; the message names the URL and why."""
+
+    code = "fetch_failed"
+
+
 class SettingsError(RagError, ValueError):
     """A RAG_* setting (or the option that overrides it) has a value the product cannot run with."""
 
@@ -169,6 +176,7 @@ __all__ = [
     "CollectionError",
     "CollectionMissing",
     "EmbeddingError",
+    "FetchError",
     "IndexCorrupt",
     "IndexMismatch",
     "IndexMissing",

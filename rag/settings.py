@@ -225,6 +225,22 @@ class Settings:
     #: Events the app's own (Gradio) queue holds before it tells the browser it is full.
     app_queue_size: int = 64
 
+    # --- web pages and feeds (see rag.web and docs/feeds.md) ---------------------------
+    #: Fetch from loopback and private addresses too (a local test site); cloud metadata addresses stay refused.
+    fetch_allow_private: bool = False
+    #: Seconds to connect and to wait for each read, and for a whole response; its largest size in MB.
+    fetch_timeout_s: float = 10.0
+    fetch_total_s: float = 30.0
+    fetch_max_mb: float = 5.0
+    #: Retries after a 5xx answer or a timeout, the first after this many seconds (doubling); redirects followed.
+    fetch_retries: int = 2
+    fetch_backoff_s: float = 1.0
+    fetch_redirects: int = 5
+    #: Least seconds between two requests to one host.
+    fetch_host_interval_s: float = 1.0
+    #: `rag serve` updates the registered feeds every this many seconds; 0 = never.
+    feeds_every: int = 0
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
@@ -293,6 +309,10 @@ class Settings:
                 raise SettingsError(f"{name} must be >= 1, not {getattr(self, name)}")
         if self.api_queue_size < self.api_concurrency:
             raise SettingsError(f"api_queue_size ({self.api_queue_size}) must be >= api_concurrency ({self.api_concurrency})")
+        if min(self.fetch_timeout_s, self.fetch_total_s, self.fetch_max_mb) <= 0 or min(self.fetch_retries, self.fetch_redirects) < 0:
+            raise SettingsError("fetch_timeout_s, fetch_total_s and fetch_max_mb must be > 0, fetch_retries and fetch_redirects >= 0")
+        if min(self.fetch_backoff_s, self.fetch_host_interval_s, self.feeds_every) < 0:
+            raise SettingsError("fetch_backoff_s, fetch_host_interval_s and feeds_every must be >= 0")
 
 
 #: Fields whose values are modes: text from the environment or a caller becomes the Enum.
@@ -332,6 +352,14 @@ def env_name(field_name: str) -> str:
     return "RAG_" + field_name.upper()
 
 
+def _flag(name: str, raw: str) -> bool:
+    if raw.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r} must be 1/true/yes/on or 0/false/no/off")
+
+
 def load_settings(**overrides: object) -> Settings:
     """Defaults, then ``RAG_*`` environment variables, then explicit overrides."""
     values: dict[str, Any] = {}
@@ -343,6 +371,9 @@ def load_settings(**overrides: object) -> Settings:
         kind = type(getattr(defaults, f.name))
         if issubclass(kind, Enum):
             values[f.name] = raw  # checked, with the choices named, by Settings itself
+            continue
+        if kind is bool:  # bool("0") is True: read the words people write
+            values[f.name] = _flag(env_name(f.name), raw)
             continue
         try:
             values[f.name] = kind(raw)

@@ -21,6 +21,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -162,6 +163,18 @@ def fake_fresh_index(fake_seed_index_dir: Path, tmp_path: Path) -> Path:
     target = tmp_path / "fake-index"
     shutil.copytree(fake_seed_index_dir, target)
     return target
+
+
+# --------------------------------------------------------------------------- a local news site
+
+
+@pytest.fixture
+def local_site() -> Iterator[Any]:
+    """The news site of tests/websites.py on a free loopback port, for one test (a ``websites.Site``)."""
+    from websites import LocalSite
+
+    with LocalSite() as site:
+        yield site
 
 
 # --------------------------------------------------------------------------- llama.cpp

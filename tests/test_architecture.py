@@ -32,14 +32,14 @@ LAYERS = (
     ("rag.text",),  # folding, dates, needs, terms, cleaning, formats
     ("rag.settings",),
     ("rag.embed",),  # the embedder and the offline model
-    ("rag.ingest",),  # documents, archives, chunks, stories, the pipeline and the update plan
+    ("rag.ingest", "rag.web"),  # documents, archives, chunks, stories, the pipeline and the update plan
     ("rag.store",),  # the embedded (FAISS + BM25) and Milvus stores
     ("rag.search",),  # the analysed question, hybrid retrieval
     ("rag.answer",),  # sentence scoring, the extractive answer, conversations, serialisation
     ("rag.llm",),  # phrasing by a model, and the verifier
     ("rag.route", "rag.writes", "rag.collections"),  # a question's route, a write's pieces and the collections, without ``Rag``'s state
     ("rag.api",),  # ``Rag``: the route of a question and of a write
-    ("rag.eval",),  # measuring the product through ``Rag``
+    ("rag.eval", "rag.feeds"),  # measuring the product through ``Rag``; feeds kept up to date through it
     ("rag",),  # the front door: re-exports only
 )
 

@@ -38,6 +38,7 @@ from rag import (
 
 from . import cli_collections
 from .cli_input import CliError, history_file, questions
+from .feeds_cli import add_feeds_parser, ingest_web, refresh_in_background, split_urls
 
 MODES = [str(m) for m in RetrievalMode]
 ANSWER_MODES = [str(m) for m in AnswerMode]
@@ -125,7 +126,10 @@ def _format_hits(data: dict[str, Any]) -> str:
 
 
 def cmd_ingest(rag: Rag, args: argparse.Namespace) -> int:
-    paths = args.paths or [rag.settings.seeds_dir]
+    urls, paths = split_urls(args.paths or [rag.settings.seeds_dir])
+    web = ingest_web(rag, urls, _print_report)  # pages and feeds (docs/feeds.md)
+    if urls and not paths:
+        return web
     missing = [p for p in paths if not Path(p).exists()]
     for path in missing:
         print(f"skipped: {path}: no such file or folder / 文件不存在", file=sys.stderr)
@@ -135,7 +139,7 @@ def cmd_ingest(rag: Rag, args: argparse.Namespace) -> int:
     shard = Shard.parse(args.shard) if args.shard else None
     report = rag.ingest(existing, prune=args.prune, progress=_progress_bar(), shard=shard)
     _print_report(report)
-    return 1 if report.errors or missing else 0
+    return 1 if report.errors or missing or web else 0
 
 
 Run = Callable[[str, list[dict[str, str]]], dict[str, Any]]
@@ -248,6 +252,7 @@ def cmd_compact(rag: Rag, args: argparse.Namespace) -> int:
 def cmd_serve(rag: Rag, args: argparse.Namespace) -> int:
     from .app import ServeError, serve
 
+    refresh_in_background(rag)  # RAG_FEEDS_EVERY
     try:
         serve(rag, host=args.host, port=args.port, auth=args.auth, no_auth=args.no_auth)
     except ServeError as exc:
@@ -320,6 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("delete", help="remove documents from the index")
     p.add_argument("docs", nargs="+", help="document ids as `rag documents` lists them")
     p.set_defaults(func=cmd_delete)
+
+    add_feeds_parser(sub)
 
     p = sub.add_parser("compact", help="merge the index's segments into one, dropping deleted chunks")
     p.set_defaults(func=cmd_compact)
