@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from filelock import FileLock
 
 from .api import Rag
+from .collections import names as collection_names
 from .errors import IngestError, InputError, RagError
 from .ingest.documents import Document
 from .ingest.plan import IngestReport
@@ -59,6 +60,7 @@ def _now() -> str:
 
 
 def _lock(rag: Rag) -> FileLock:
+    _ = rag.backend  # a named collection must exist before its feeds are written
     rag.index_dir.mkdir(parents=True, exist_ok=True)
     return FileLock(str(rag.index_dir / ".feeds.lock"))
 
@@ -176,10 +178,11 @@ def start_refresher(rag: Rag, report: Callable[[list[FeedUpdate]], None], every:
 
     def loop() -> None:
         while not stop.wait(interval):
-            try:
-                report(update_feeds(rag))
-            except Exception as exc:  # a background refresh never ends the server; it says why and tries again later
-                report([FeedUpdate("", error=f"{exc.__class__.__name__}: {exc}")])
+            for name in collection_names(rag.settings):  # every collection's feeds, each in its own index
+                try:
+                    report(update_feeds(rag.in_collection(name)))
+                except Exception as exc:  # a background refresh never ends the server; it says why and tries again later
+                    report([FeedUpdate("", error=f"{name}: {exc.__class__.__name__}: {exc}")])
 
     threading.Thread(target=loop, name="feeds-refresher", daemon=True).start()
     return stop

@@ -137,3 +137,18 @@ def test_an_entrys_date_is_the_day_its_feed_wrote() -> None:
     assert feed.entries[1].published == "" and feed.entries[1].url == "https://other.example.com/x"
     atom = b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><title>a</title><link href="https://n.example.com/a"/><updated>2024-11-18T06:30:00+08:00</updated></entry></feed>'
     assert parse_feed(Fetched("https://n.example.com/atom", 200, atom, "")).entries[0].published == "2024-11-18T06:30:00"
+
+
+@pytest.mark.usefixtures("web_env")
+def test_each_collection_keeps_its_own_feeds(local_site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = str(tmp_path / "index")
+    status, _, err = run_main(capsys, "--index-dir", index, "--collection", "press", "feeds", "add", local_site.base + "/rss.xml")
+    assert status == 1 and "rag collections create press" in err, "a feed is never registered on a collection that does not exist"
+    assert not (tmp_path / "index" / "collections" / "press").exists()
+    assert run_main(capsys, "--index-dir", index, "collections", "create", "press")[0] == 0
+    assert run_main(capsys, "--index-dir", index, "feeds", "add", local_site.base + "/rss.xml", "--collection", "press")[0] == 0
+    status, out, err = run_main(capsys, "--index-dir", index, "--collection", "press", "feeds", "update")
+    assert status == 0 and "2 added" in out, err
+    assert _feeds(capsys, index) == {}, "the default collection has no feeds"
+    press = Rag(load_settings(index_dir=index, collection="press"))
+    assert len(press.documents()) == 2 and not Rag(load_settings(index_dir=index)).has_index()

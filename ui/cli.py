@@ -359,9 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--threads", type=int, default=2)
     p.set_defaults(func=cmd_llm_serve)
-    for name, command in sub.choices.items():  # `rag ingest --collection news …` reads as well as `rag --collection news ingest …`
-        if name not in ("model", "llm"):
-            command.add_argument("--collection", metavar="NAME", default=argparse.SUPPRESS, help="the collection to work in (env RAG_COLLECTION)")
+    cli_collections.add_collection_options(sub, skip=("model", "llm"))
     return parser
 
 

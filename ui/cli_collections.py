@@ -54,3 +54,20 @@ def add_parser(sub: Any) -> None:
     gone.add_argument("name")
     gone.add_argument("--yes", action="store_true", help="confirm: the collection's index and files are removed")
     parser.set_defaults(func=cmd_collections, json=False)
+
+
+def add_collection_options(sub: Any, skip: tuple[str, ...]) -> None:
+    """``--collection`` after every command too: `rag ingest --collection news …` reads as well as `rag --collection news ingest …`."""
+    for name, command in sub.choices.items():
+        if name not in skip:
+            _collection_option(command)
+
+
+def _collection_option(command: argparse.ArgumentParser) -> None:
+    """``--collection`` on a command, or on each of its actions when it has some (``rag feeds add … --collection X``)."""
+    actions = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+    for action in actions:
+        for child in action.choices.values():
+            _collection_option(child)
+    if not actions:
+        command.add_argument("--collection", metavar="NAME", default=argparse.SUPPRESS, help="the collection to work in (env RAG_COLLECTION)")
