@@ -22,7 +22,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from helpers import serving
+from helpers import SEEDS, serving
+from rag import Rag, create_collection, delete_collection, load_settings
 from ui.labels import label
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install playwright)")
@@ -31,7 +32,6 @@ if CHROMIUM is None:
     pytest.skip("no chromium on PATH (Debian package 'chromium'); the browser tests need it", allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
 API_QUESTION = "工行推出了多少项普惠金融API开放服务？"
 API_FILE = "004_70d2e4c279f60003.txt"
 OTHER_QUESTION = "重庆工行建成并投入运营的社银合作网点达到多少家？"
@@ -731,3 +731,35 @@ def test_a_locked_app_signs_in_with_a_key_and_only_a_write_key_uploads(browser, 
         delete_in_app(page, [name])
     finally:
         context.close()
+
+
+def test_the_app_switches_collections_from_its_header(session, server):
+    """A second archive made beside the running app appears in the header's picker; the chat, the sources and
+    the documents follow it, and each collection keeps its conversation."""
+    settings = load_settings(index_dir=str(server.index_dir))
+    create_collection(settings, "grants")
+    try:
+        Rag(settings.replace(collection="grants")).ingest([SEEDS / OTHER_FILE])
+        page = session.page
+        page.reload()
+        page.wait_for_selector("#collection", state="visible")
+        first = session.ask(API_QUESTION)
+        assert "109" in first.inner_text()
+        page.click("#collection input")
+        page.click("#collection li[role=option][aria-label=grants]")
+        page.wait_for_function("() => document.querySelectorAll('#chat .q').length === 0")  # a new collection, a new conversation
+        answer = session.ask(API_QUESTION)
+        assert "109" not in answer.inner_text(), "the figure is only in the other collection"
+        cards = page.locator("#sources .source-card[data-n] .card-file, #sources .source-card .card-file").all_inner_texts()
+        assert cards and all(OTHER_FILE in c for c in cards), cards
+        page.click("#tab-docs-button")
+        page.wait_for_function("f => document.querySelector('#doc-list').innerText.includes(f)", arg=OTHER_FILE)
+        assert API_FILE not in page.locator("#doc-list").inner_text()
+        page.click("#tab-chat-button")
+        page.click("#collection input")
+        page.click("#collection li[role=option][aria-label=default]")
+        # the same question was asked in both: the default collection's answer, with its figure, is what comes back
+        page.wait_for_function("() => [...document.querySelectorAll('#chat .answer')].some(e => e.innerText.includes('109'))")
+        assert page.locator("#chat .q").count() == 1 and API_QUESTION in page.locator("#chat .q").inner_text()
+    finally:
+        delete_collection(settings, "grants")
