@@ -19,6 +19,8 @@ from rag import Rag, add_feed, list_feeds, load_settings, start_refresher, updat
 from rag.web.article import url_doc_id
 from rag.web.feed import Entry, parse_feed
 from rag.web.fetch import Fetched
+from ui import feeds_view
+from ui.state import App
 
 pytestmark = pytest.mark.usefixtures("fake_model_env")
 
@@ -152,3 +154,19 @@ def test_each_collection_keeps_its_own_feeds(local_site: Site, tmp_path: Path, c
     assert _feeds(capsys, index) == {}, "the default collection has no feeds"
     press = Rag(load_settings(index_dir=index, collection="press"))
     assert len(press.documents()) == 2 and not Rag(load_settings(index_dir=index)).has_index()
+
+
+@pytest.mark.usefixtures("web_env")
+def test_the_app_shows_each_feed_with_its_last_update_and_error(local_site: Site, tmp_path: Path) -> None:
+    settings = load_settings(index_dir=str(tmp_path / "index"), **quick_fetching())
+    rag = Rag(settings)
+    app = App(rag, export_dir=tmp_path / "exports")
+    assert "rag feeds add" in feeds_view.show_feeds(app, "zh")["feeds"], "no feeds yet: says how to add one"
+    for path in ("/rss.xml", "/atom.xml"):
+        add_feed(rag, local_site.base + path)
+    local_site.routes["/atom.xml"] = Route(500, b"down")
+    update_feeds(rag)
+    shown = feeds_view.show_feeds(app, "en")["feeds"]
+    assert shown.count('<li class="feed') == 2 and "示例新闻网 财经" in shown and "2 entries indexed" in shown
+    assert 'class="feed failing"' in shown and "HTTP 500" in shown and shown.count("feed-error") == 1
+    assert "updated 20" in shown, "each feed's last update, as a day and a time"

@@ -755,6 +755,7 @@ def test_the_app_switches_collections_from_its_header(session, server):
         page.click("#tab-docs-button")
         page.wait_for_function("f => document.querySelector('#doc-list').innerText.includes(f)", arg=OTHER_FILE)
         assert API_FILE not in page.locator("#doc-list").inner_text()
+        assert "订阅源" in page.locator("#feeds").inner_text() and "rag feeds add" in page.locator("#feeds").inner_text(), "the collection's feeds: none yet"
         page.click("#tab-chat-button")
         page.click("#collection input")
         page.click("#collection li[role=option][aria-label=default]")

@@ -25,7 +25,7 @@ import gradio as gr  # noqa: E402
 
 from rag import DEFAULT_COLLECTION, Rag  # noqa: E402
 
-from . import collection_view, handlers, layout  # noqa: E402
+from . import collection_view, feeds_view, handlers, layout  # noqa: E402
 from .access import Access, identity  # noqa: E402
 from .binding import bind  # noqa: E402
 from .boundary import outputs_of  # noqa: E402
@@ -74,9 +74,13 @@ def connect(app: App, ui: Layout, demo: gr.Blocks) -> None:
     on(ui.new_chat.click, handlers.clear_chat, ["lang_state", "show_scores"], show_progress="hidden")
     on(ui.upload.upload, handlers.ingest, ["upload", "lang_state"], show_progress="full", **WRITING)
     on(ui.delete_button.click, handlers.delete, ["doc_list", "lang_state"], **WRITING)
-    on(ui.lang_radio.change, handlers.switch_language, ["lang_radio", "conv", "show_scores"], show_progress="hidden")
-    on(demo.load, collection_view.opening, ["lang_state"], show_progress="hidden")
-    on(ui.collection_picker.input, collection_view.switch, ["collection_picker", "conv", "convs", "lang_state", "show_scores"], show_progress="hidden")
+    reworded = on(ui.lang_radio.change, handlers.switch_language, ["lang_radio", "conv", "show_scores"], show_progress="hidden")
+    opened = on(demo.load, collection_view.opening, ["lang_state"], show_progress="hidden")
+    switched = on(
+        ui.collection_picker.input, collection_view.switch, ["collection_picker", "conv", "convs", "lang_state", "show_scores"], show_progress="hidden"
+    )
+    for then in (opened.then, switched.then, reworded.then):  # the feeds of the collection the session is in, in its language
+        on(then, feeds_view.show_feeds, ["lang_state"], show_progress="hidden")
 
 
 def build_app(rag: Rag, app: App | None = None) -> gr.Blocks:

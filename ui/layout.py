@@ -76,6 +76,7 @@ class Layout:
     ingest_status: gr.HTML
     doc_list: gr.CheckboxGroup
     delete_button: gr.Button
+    feeds: gr.HTML
 
     def __getitem__(self, name: str) -> Any:
         return getattr(self, name)
@@ -239,5 +240,6 @@ def build(
                     elem_id="delete",
                     scale=0,
                 )
+                made["feeds"] = gr.HTML("", elem_id="feeds", js_on_load=None)
 
     return Layout(**made)
