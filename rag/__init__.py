@@ -55,6 +55,7 @@ from .settings import (
     env_name,
     load_settings,
 )
+from .store.listing import MAX_PAGE, PAGE_SIZE, DocumentPage, DocumentRow, Listing
 from .text.dates import Period, check_day
 
 __all__ = [
@@ -71,6 +72,8 @@ __all__ = [
     "Chunk",
     "Citation",
     "Document",
+    "DocumentPage",
+    "DocumentRow",
     "EmbedBackend",
     "EmbeddingError",
     "FallbackReason",
@@ -89,9 +92,12 @@ __all__ = [
     "LLMError",
     "LLMEvent",
     "LLMResult",
+    "Listing",
+    "MAX_PAGE",
     "Message",
     "MissingFile",
     "ModelSourceError",
+    "PAGE_SIZE",
     "Paragraph",
     "Period",
     "Progress",

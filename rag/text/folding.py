@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
+import opencc as opencc_package
 from opencc import OpenCC
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -27,6 +29,29 @@ def fold(text: str) -> str:
     if _CJK.search(text):
         text = _t2s().convert(text)
     return text.lower()
+
+
+@lru_cache(maxsize=1)
+def _t2s_chars() -> dict[int, str]:
+    """OpenCC's own traditional → simplified table, character by character (its first choice for each)."""
+    table: dict[int, str] = {}
+    path = Path(opencc_package.__file__).parent / "dictionary" / "TSCharacters.txt"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        traditional, _, simplified = line.partition("\t")
+        if len(traditional) == 1 and simplified.split():
+            table[ord(traditional)] = simplified.split()[0]
+    return table
+
+
+def fold_chars(text: str) -> str:
+    """``fold`` character by character: what a substring search over a whole library folds with.
+
+    Why not ``fold``: OpenCC's phrase conversion (pure Python) reads about a million characters a
+    second, so folding an archive of 20,000 articles would take a quarter of a minute; a table
+    lookup per character takes well under one. Phrases whose characters convert differently in
+    context (乾 in 乾隆 and 乾燥) are rare, and both sides of a match are folded the same way.
+    """
+    return unicodedata.normalize("NFKC", text).translate(_t2s_chars()).lower()
 
 
 def has_cjk(text: str) -> bool:
