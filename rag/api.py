@@ -111,7 +111,7 @@ class Rag:
 
     def library(self, listing: Listing | None = None) -> DocumentPage:
         """A page of the documents, newest first: searched, filtered by date and source (``Listing``)."""
-        return self._library.page(self.index() if self.has_index() else None, listing or Listing())
+        return self._library.page(self.index() if self.has_index() else None, listing or Listing(limit=self.settings.documents_page))
 
     def document(self, doc_id: str) -> Document:
         return self.index().documents[doc_id]

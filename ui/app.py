@@ -27,7 +27,7 @@ import gradio as gr  # noqa: E402
 
 from rag import Rag  # noqa: E402
 
-from . import handlers, layout  # noqa: E402
+from . import handlers, layout, library  # noqa: E402
 from .access import Access, identity  # noqa: E402
 from .boundary import outputs_of  # noqa: E402
 from .constants import CONCURRENCY, FIRST_LANGUAGE, FONT_STACK, MONO_FONT_STACK, REVEAL_STEP_MS  # noqa: E402
@@ -51,6 +51,7 @@ ANSWERING = {"show_progress": "hidden", "concurrency_id": "answer"}
 #: Writers to the index take turns.
 WRITING = {"concurrency_limit": 1, "concurrency_id": "write"}
 ASK_INPUTS = ("question", "conv", "lang_state", "top_k", "mode", "show_scores", "answer_mode", "since", "until")
+DOC_FILTERS = ("doc_query", "doc_since", "doc_until", "doc_source", "lang_state")
 
 
 def bind(app: App, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -104,16 +105,21 @@ def connect(app: App, ui: Layout, demo: gr.Blocks) -> None:
     on(ui.chatbot.clear, handlers.clear_chat, ["lang_state", "show_scores"], show_progress="hidden")
     on(ui.new_chat.click, handlers.clear_chat, ["lang_state", "show_scores"], show_progress="hidden")
     on(ui.upload.upload, handlers.ingest, ["upload", "lang_state"], show_progress="full", **WRITING)
-    on(ui.delete_button.click, handlers.delete, ["doc_list", "lang_state"], **WRITING)
+    on(ui.delete_button.click, handlers.delete, ["doc_list", "lang_state", "doc_listing"], js=library.DELETE_SELECTION, **WRITING)
+    for search in (ui.doc_search.click, ui.doc_query.submit, ui.doc_since.submit, ui.doc_until.submit, ui.doc_source.input):
+        on(search, library.search_documents, DOC_FILTERS, show_progress="hidden")
+    on(ui.doc_prev.click, library.previous_page, ["doc_listing", "lang_state"], show_progress="hidden")
+    on(ui.doc_next.click, library.next_page, ["doc_listing", "lang_state"], show_progress="hidden")
+    on(ui.lang_radio.change, library.show_page, ["doc_listing", "lang_radio"], show_progress="hidden")
     on(ui.lang_radio.change, handlers.switch_language, ["lang_radio", "conv", "show_scores"], show_progress="hidden")
     on(demo.load, handlers.refresh, ["lang_state"], show_progress="hidden")
 
 
 def build_app(rag: Rag, app: App | None = None) -> gr.Blocks:
     app = app or App(rag)
-    screen, doc_choices, status = handlers.first_page(app, FIRST_LANGUAGE)
+    screen, first, status = handlers.first_page(app, FIRST_LANGUAGE)
     with gr.Blocks(title=label(FIRST_LANGUAGE, "page_title"), analytics_enabled=False, fill_width=True) as demo:
-        ui = layout.build(screen, doc_choices, status, server_functions=[bind(app, handlers.full_document)], sign_out=app.access.locked)
+        ui = layout.build(screen, first, status, server_functions=[bind(app, handlers.full_document)], sign_out=app.access.locked)
         connect(app, ui, demo)
     return demo
 

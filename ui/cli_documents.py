@@ -32,7 +32,8 @@ def page_to_dict(page: DocumentPage) -> dict[str, Any]:
 
 
 def cmd_documents(rag: Rag, args: argparse.Namespace) -> int:
-    listing = Listing(args.query or "", args.since or "", args.until or "", args.source or "", args.limit, args.offset)
+    limit = rag.settings.documents_page if args.limit is None else args.limit
+    listing = Listing(args.query or "", args.since or "", args.until or "", args.source or "", limit, args.offset)
     page = rag.library(listing)
     if args.json:
         print(json.dumps(page_to_dict(page), ensure_ascii=False), flush=True)
@@ -52,7 +53,7 @@ def add_documents_command(sub: Any) -> None:
     p.add_argument("--since", metavar="YYYY-MM-DD", default=None, help="only documents published on or after this day")
     p.add_argument("--until", metavar="YYYY-MM-DD", default=None, help="only documents published on or before this day")
     p.add_argument("--source", default="", help="only documents from this source, as the list shows it")
-    p.add_argument("--limit", type=int, default=PAGE_SIZE, help=f"documents to list (default {PAGE_SIZE})")
+    p.add_argument("--limit", type=int, default=None, help=f"documents to list (default {PAGE_SIZE}, env RAG_DOCUMENTS_PAGE)")
     p.add_argument("--offset", type=int, default=0, help="documents to skip first, for the next page")
     p.add_argument("--json", action="store_true", help="print the JSON contract")
     p.set_defaults(func=cmd_documents)

@@ -25,13 +25,14 @@ from urllib.parse import urlsplit
 from ..errors import InputError
 from ..ingest.documents import HEADING, Document
 from ..ingest.jsonl import JSONL_SUFFIXES
+from ..settings import Settings
 from ..text.dates import check_day, in_range, is_partial
 from ..text.folding import fold_chars
 from ..text.headline import display_title
 from .base import Store
 
-#: Rows a page holds unless asked otherwise (the app's page, ``rag documents``' default).
-PAGE_SIZE = 50
+#: Rows a page holds unless asked otherwise (``RAG_DOCUMENTS_PAGE`` sets the app's and the CLI's).
+PAGE_SIZE: int = Settings.documents_page
 #: The most rows one page may hold: a page is for reading, an export is another tool.
 MAX_PAGE = 1000
 #: Filters whose matches are kept per generation, so that paging through one never filters again.
@@ -167,6 +168,7 @@ class Library:
         self._matches: dict[tuple[Any, ...], list[int]] = {}
         self._facts: dict[tuple[str, str], _Facts] = {}
         self._texts: dict[tuple[str, str], str] = {}
+        self._texts_of: tuple[_Table, list[str]] | None = None  # the last table's texts, rows as its
         self._lock = threading.Lock()  # the table, matches and facts
         self._texts_lock = threading.Lock()  # the searchable texts: folding them all takes a while
 
@@ -178,9 +180,11 @@ class Library:
             table, fresh = self._table_of(store)
         if fresh:  # the first search need not wait for every text to be read and folded
             threading.Thread(target=self._warm, args=(table,), name="library-texts", daemon=True).start()
-        texts = self._searchable(table) if listing.terms else ()
+        key = listing.key
         with self._lock:
-            key = listing.key
+            known = key in self._matches
+        texts = self._searchable(table) if listing.terms and not known else ()
+        with self._lock:
             if key not in self._matches:
                 if len(self._matches) >= _FILTERS_KEPT:
                     self._matches.clear()
@@ -210,10 +214,12 @@ class Library:
         """Every document's searchable text, rows as the table's; only versions not seen before are read."""
         assert table.store is not None
         with self._texts_lock:
+            if self._texts_of is not None and self._texts_of[0] is table:
+                return self._texts_of[1]
             keys = list(zip(table.ids, table.versions, strict=True))
             texts = {k: self._texts.get(k) or searchable(table.store.documents[k[0]]) for k in keys}
-            self._texts = texts
-            return [texts[k] for k in keys]
+            self._texts, self._texts_of = texts, (table, [texts[k] for k in keys])
+            return self._texts_of[1]
 
     def _warm(self, table: _Table) -> None:
         try:
