@@ -57,7 +57,7 @@ def list_html(page: DocumentPage, lang: str) -> str:
     )
     select_all = f'<th class="doc-pick-cell"><input type="checkbox" class="doc-all" aria-label="{_attr(label(lang, "doc_select_page"))}"></th>'
     rows = "".join(_row(row, lang) for row in page.rows)
-    return f'<table class="doc-table"><thead><tr>{select_all}{head}</tr></thead><tbody>{rows}</tbody></table>'
+    return f'<div class="doc-scroll"><table class="doc-table"><thead><tr>{select_all}{head}</tr></thead><tbody>{rows}</tbody></table></div>'
 
 
 def range_text(page: DocumentPage, lang: str) -> str:
