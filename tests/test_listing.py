@@ -111,10 +111,11 @@ def test_a_library_without_an_index_lists_nothing(tmp_path: Path, fake_settings:
 
 def test_display_titles_drop_the_wire_dateline_and_keep_real_titles() -> None:
     assert display_title("IT之家 8 月 16 日消息，NEXON…", "IT之家 8 月 16 日消息，NEXON 发布了新视频。后文") == "NEXON 发布了新视频"
-    assert display_title("raw", "中新网上海8月18日电 (高志苗)上市航运指数期货有助于企业。") == "上市航运指数期货有助于企业"
-    assert display_title("raw", "北京时间 8 月 17 日晚间消息，投行分析师表示看好。") == "投行分析师表示看好"
-    assert display_title("raw", "今年前7个月，南京8月1日消息称外贸增长。") == "raw", "a sentence that names a date keeps its title"
-    assert display_title("raw", "记者8月5日消息，南京发布通知。") == "raw"
+    assert display_title("中新网上海8月18日电 (高志苗)上市…", "中新网上海8月18日电 (高志苗)上市航运指数期货有助于企业。") == "上市航运指数期货有助于企业"
+    assert display_title("", "北京时间 8 月 17 日晚间消息，投行分析师表示看好。") == "投行分析师表示看好"
+    assert display_title("今年前7个月", "今年前7个月，南京8月1日消息称外贸增长。") == "今年前7个月", "a sentence that names a date keeps its title"
+    assert display_title("", "记者8月5日消息，南京发布通知。") == ""
+    assert display_title("央行降准", "新华社北京8月11日电 央行决定降准。") == "央行降准", "a title of its own stays"
 
 
 def test_rag_documents_lists_a_page_as_text_and_json(library: Rag, capsys: pytest.CaptureFixture[str]) -> None:

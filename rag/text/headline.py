@@ -297,6 +297,8 @@ _DISPLAY_MAX = 40
 def display_title(title: str, lead: str) -> str:
     """A title worth listing: ``title`` unless it is only the lead's opening (a first sentence cut short), in which
     case the lead's first sentence after the dateline it opens with (the wire's name and date say nothing)."""
+    if title.strip() and not lead.lstrip().startswith(title.strip().rstrip("…")):
+        return title  # a title of its own (a page's <title>, a heading, an original headline)
     found = _OPENING_DATELINE.search(lead[:_MAX_TITLE])
     before = lead[: found.start()].strip() if found else ""
     if not found or (before and (len(before) > _OUTLET_WINDOW or re.search(r"[，,。！？]", before) or _outlet_start(lead, found.start()) >= found.start())):
