@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from helpers import run_main
-from rag import InputError, Listing, Rag, Settings
+from rag import Document, InputError, Listing, Rag, Settings
 from rag.text.headline import display_title
 
 STORY = "中国人民银行决定下调金融机构存款准备金率0.25个百分点，此次降准共计释放长期资金约5000亿元，以支持实体经济发展和稳定市场预期。"
@@ -131,3 +131,26 @@ def test_rag_documents_lists_a_page_as_text_and_json(library: Rag, capsys: pytes
     status, _, err = run_main(capsys, "--index-dir", index, "documents", "--limit", "0")
     assert status == 1 and "limit" in err
     shutil.rmtree(library.index_dir)
+
+
+def test_example_questions_read_only_the_documents_their_first_candidates_need() -> None:
+    from rag.answer.examples import candidates
+    from rag.ingest.documents import parse_bytes
+
+    places = ("青岚茶园", "云栖书院", "南湖公园", "北山林场", "东港码头", "西城图书馆")
+    texts = [f"# {place}简介\n\n{place}共有{120 + i}名工作人员，每年接待游客约{3 + i}万人次。\n" for i, place in enumerate(places)]
+    documents = [parse_bytes(text.encode(), f"{i}.md") for i, text in enumerate(texts)]
+    read: list[str] = []
+
+    def counted() -> Iterator[Document]:
+        for document in documents:
+            read.append(document.id)
+            yield document
+
+    everything = candidates(documents)
+    assert len(everything) >= 2
+    for wanted in (1, 2, len(everything)):
+        read.clear()
+        assert candidates(counted(), wanted)[:wanted] == everything[:wanted], "the list begins as it would over all"
+        if wanted == 1:
+            assert len(read) < len(documents), "the rest of the library is not read"
