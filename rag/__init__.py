@@ -66,6 +66,7 @@ from .settings import (
     env_name,
     load_settings,
 )
+from .store.listing import MAX_PAGE, PAGE_SIZE, DocumentPage, DocumentRow, Listing
 from .text.dates import Period, check_day
 from .web.fetch import is_web_url
 from .web.registry import FeedState
@@ -93,6 +94,8 @@ __all__ = [
     "Chunk",
     "Citation",
     "Document",
+    "DocumentPage",
+    "DocumentRow",
     "EmbedBackend",
     "EmbeddingError",
     "FallbackReason",
@@ -114,9 +117,12 @@ __all__ = [
     "LLMError",
     "LLMEvent",
     "LLMResult",
+    "Listing",
+    "MAX_PAGE",
     "Message",
     "MissingFile",
     "ModelSourceError",
+    "PAGE_SIZE",
     "Paragraph",
     "Period",
     "Progress",

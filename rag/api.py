@@ -36,6 +36,7 @@ from .search.question import Question, prepare
 from .search.retrieval import Filters, Hit, newest_published, search
 from .settings import AnswerMode, RetrievalMode, Settings, load_settings, parse_enum
 from .store import Backend, Store, backend_for
+from .store.listing import DocumentPage, Library, Listing
 from .text.dates import Period, check_day, question_period
 from .text.lexical import tokenize
 from .writes import Progress
@@ -59,6 +60,7 @@ class Rag:
         self._lock = threading.RLock()  # guards the loaded index reference; held only briefly
         self._write_lock = threading.Lock()  # one writer at a time in this process; readers never wait on it
         self._sentence_vectors = SentenceMemo(lambda: self.embedder)  # choosing quotes by meaning
+        self._library = Library()  # the documents' list, cached per generation (rag.store.listing)
         self._examples = ExampleCache(self.generation, self.documents, lambda q: self.ask(q).support == SupportLevel.FULL)
 
     # ------------------------------------------------------------------ state
@@ -115,6 +117,10 @@ class Rag:
         if not self.has_index():
             return []
         return sorted(self.index().documents.values(), key=lambda d: d.id)
+
+    def library(self, listing: Listing | None = None) -> DocumentPage:
+        """A page of the documents, newest first: searched, filtered by date and source (``Listing``)."""
+        return self._library.page(self.index() if self.has_index() else None, listing or Listing(limit=self.settings.documents_page))
 
     def document(self, doc_id: str) -> Document:
         return self.index().documents[doc_id]

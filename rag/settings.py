@@ -211,6 +211,8 @@ class Settings:
     # --- ingestion / UI ------------------------------------------------------
     max_upload_mb: float = 10.0
     max_question_chars: int = 500
+    #: Documents a page of the library's list shows (the app's Documents tab; `rag documents` without --limit).
+    documents_page: int = 50
 
     # --- serving (`rag serve`: the app and its HTTP API) -------------------------
     #: Keys the HTTP API accepts as ``Authorization: Bearer <key>``: comma-separated, or the path
@@ -304,7 +306,7 @@ class Settings:
             raise SettingsError('faiss_factory must be "auto" or a FAISS factory string such as "Flat" or "HNSW32"')
         if self.llm_timeout_s <= 0 or self.max_upload_mb <= 0 or self.max_question_chars < 1:
             raise SettingsError("llm_timeout_s and max_upload_mb must be > 0 and max_question_chars >= 1")
-        for name in ("api_max_body_kb", "api_concurrency", "app_queue_size"):
+        for name in ("api_max_body_kb", "api_concurrency", "app_queue_size", "documents_page"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be >= 1, not {getattr(self, name)}")
         if self.api_queue_size < self.api_concurrency:

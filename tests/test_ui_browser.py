@@ -94,6 +94,15 @@ def llm_app(tmp_path_factory: pytest.TempPathFactory, seed_index_dir: Path, llm_
 
 
 @pytest.fixture(scope="module")
+def paged_app(tmp_path_factory: pytest.TempPathFactory, seed_index_dir: Path):
+    """The app over a private copy of the seed index, listing one document a page (so that a few page)."""
+    work = tmp_path_factory.mktemp("ui-paged")
+    shutil.copytree(seed_index_dir, work / "index")
+    with running_app(work, work / "index", {"RAG_DOCUMENTS_PAGE": "1"}) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
@@ -109,10 +118,27 @@ class Session:
         self.context.set_default_timeout(TIMEOUT_MS)
         self.requests: list[str] = []
         self.context.on("request", lambda request: self.requests.append(request.url))
+        # the app's event streams (Gradio's /queue/data): opened, and finished or failed
+        self.streams = {"opened": 0, "closed": 0}
+        self.context.on("request", lambda r: self._stream(r, "opened"))
+        self.context.on("requestfinished", lambda r: self._stream(r, "closed"))
+        self.context.on("requestfailed", lambda r: self._stream(r, "closed"))
         self.page = self.context.new_page()
         self.page.goto(url)
         self.page.wait_for_selector("#question textarea")
         self.page.wait_for_selector("#sources .sources-panel")
+        self.settle()
+
+    def settle(self) -> None:
+        """Wait until the page's load event has done and its event stream has closed: a question sent while
+        Gradio's client closes one stream can be lost with it, the page then waiting for it forever."""
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while time.monotonic() < deadline and not (self.streams["opened"] and self.streams["opened"] == self.streams["closed"]):
+            self.page.wait_for_timeout(RESEND_MS // 10)
+
+    def _stream(self, request, what: str) -> None:
+        if "/queue/data" in request.url:
+            self.streams[what] += 1
 
     def finished_answers(self) -> int:
         return self.page.locator("#chat .timing:not(.held), #chat .answer.error").count()
@@ -173,7 +199,7 @@ def delete_in_app(page, names: list[str]) -> None:
     """Tick the documents on the Documents tab and delete them; waits until the list no longer shows them."""
     page.click("#tab-docs-button")
     for name in names:
-        page.locator("#doc-list label", has_text=name).click()
+        page.locator("#doc-list tbody tr", has_text=name).locator("input.doc-pick").check()
     page.click("#delete")
     page.wait_for_function("names => names.every(n => !document.querySelector('#doc-list').innerText.includes(n))", arg=names)
 
@@ -743,6 +769,7 @@ def test_the_app_switches_collections_from_its_header(session, server):
         page = session.page
         page.reload()
         page.wait_for_selector("#collection", state="visible")
+        session.settle()
         first = session.ask(API_QUESTION)
         assert "109" in first.inner_text()
         page.click("#collection input")
@@ -764,3 +791,55 @@ def test_the_app_switches_collections_from_its_header(session, server):
         assert page.locator("#chat .q").count() == 1 and API_QUESTION in page.locator("#chat .q").inner_text()
     finally:
         delete_collection(settings, "grants")
+
+
+def test_the_documents_tab_searches_pages_and_deletes(browser, paged_app, tmp_path):
+    from rag import Rag, load_settings
+
+    total = Rag(load_settings(index_dir=str(paged_app.index_dir))).library().documents
+    session = Session(browser, paged_app.url)
+    page = session.page
+    rows = page.locator("#doc-list tbody tr")
+    in_range = "t => document.querySelector('#doc-range').innerText.includes(t)"
+    try:
+        page.click("#tab-docs-button")
+        page.wait_for_function(in_range, arg=label("zh", "doc_range", first=1, last=1, total=total))
+        assert rows.count() == 1 and page.locator("#doc-prev").is_disabled() and page.locator("#doc-next").is_enabled()
+        first = rows.first.get_attribute("data-doc")
+        page.click("#doc-next")
+        page.wait_for_function(in_range, arg=label("zh", "doc_range", first=2, last=2, total=total))
+        assert rows.first.get_attribute("data-doc") != first and page.locator("#doc-prev").is_enabled()
+
+        # the title opens the whole document
+        title = rows.first.locator("button.doc-open").inner_text()
+        rows.first.locator("button.doc-open").click()
+        page.wait_for_selector("#doc-viewer .doc-title")
+        assert page.locator("#doc-viewer .doc-title").inner_text().strip()[:8] in title or title[:8] in page.locator("#doc-viewer").inner_text()
+        page.click("#doc-viewer .doc-close")
+
+        # an upload shows the whole list again; a search finds it (traditional script), and it is deleted from there
+        name = f"茶园-{uuid.uuid4().hex[:6]}.txt"
+        article = tmp_path / name
+        article.write_text("青岚茶园每年清明前后采摘头春嫩芽，制成名为“云栖雪芽”的绿茶。\n", encoding="utf-8")
+        page.set_input_files("#upload input[type=file]", str(article))
+        page.locator("#ingest-status .status.ok").wait_for()
+        page.wait_for_function(in_range, arg=label("zh", "doc_range", first=1, last=1, total=total + 1))
+        query = page.locator("#doc-query").locator("input, textarea").first
+        query.fill("雲棲雪芽")
+        query.press("Enter")
+        page.wait_for_function(in_range, arg=label("zh", "doc_range", first=1, last=1, total=1))
+        assert rows.first.get_attribute("data-doc") == name
+        rows.first.locator("input.doc-pick").check()
+        page.click("#delete")
+        page.wait_for_function("t => document.querySelector('#ingest-status').innerText.includes(t)", arg=label("zh", "deleted", n=1, names=name))
+        page.wait_for_selector("#doc-list .doc-empty")
+        assert not (paged_app.index_dir / "uploads" / name).exists()
+
+        # a date range no document falls in lists none
+        query.fill("")
+        since = page.locator("#doc-since").locator("input, textarea").first
+        since.fill("2099-01-01")
+        since.press("Enter")
+        page.wait_for_function("t => document.querySelector('#doc-list').innerText.includes(t)", arg=label("zh", "doc_none"))
+    finally:
+        session.close()

@@ -8,7 +8,9 @@ pointer leads nowhere, a feedback file that is a folder), never a mock of our co
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import json
 import re
 import typing
 from collections.abc import Callable
@@ -18,8 +20,8 @@ from typing import Any
 import gradio as gr
 import pytest
 
-from rag import Rag
-from ui import collection_view, handlers, layout
+from rag import Listing, Rag
+from ui import collection_view, handlers, layout, library
 from ui.app import bind, build_app
 from ui.labels import label
 from ui.language import TEXTS, Screen
@@ -120,13 +122,17 @@ def test_an_example_chip_fills_the_question_box(app: App) -> None:
 def test_the_language_switch_rewords_every_component_that_has_words(app: App) -> None:
     def configs(lang: str) -> dict[str, dict]:
         with gr.Blocks():
-            ui = layout.build(Screen(lang, app.settings, 3, ["问题？"]), [("标题 · a.txt", "a.txt")])
+            ui = layout.build(Screen(lang, app.settings, 3, ["问题？"]), app.rag.library())
         return {name: ui[name].get_config() for name in layout.Layout.names()}
 
     zh, en = configs("zh"), configs("en")
     worded = {name for name in zh if zh[name] != en[name]} - {"lang_radio"}
-    assert worded == set(TEXTS), "a component with words is missing from TEXTS (or TEXTS names one without)"
-    for name in worded:
+    listed = {"doc_list", "doc_range", "doc_source"}  # the documents' page: shown again in the new language by library.show_page
+    assert worded - listed == set(TEXTS), "a component with words is missing from TEXTS (or TEXTS names one without)"
+    assert listed <= worded and listed <= set(library.show_page.outputs)
+    (shown,) = run(library.show_page, app, None, "en")
+    assert label("en", "doc_col_title") in shown["doc_list"] and label("en", "doc_source_all") in shown["doc_source"]["choices"][0][0]
+    for name in worded - listed:
         changed = {k for k in zh[name] if zh[name][k] != en[name].get(k)}
         assert changed <= set(TEXTS[name](Screen("en", app.settings))), f"{name}: {changed} is not reworded by TEXTS"
 
@@ -142,7 +148,7 @@ def test_the_language_switch_rewords_every_component_that_has_words(app: App) ->
 
 
 def test_the_app_wires_every_handler_to_components_that_exist(app: App) -> None:
-    declared = [fn for fn in vars(handlers).values() if hasattr(fn, "outputs")]
+    declared = [fn for module in (handlers, library) for fn in vars(module).values() if hasattr(fn, "outputs")]
     assert len(declared) >= 10
     for fn in declared:
         assert set(fn.outputs) <= set(layout.Layout.names()), fn.__name__
@@ -175,8 +181,8 @@ def test_an_unreadable_index_is_a_message_not_an_empty_list(
     (out,) = run(handlers.refresh, app, "en")
     assert set(out) == {"ingest_status"}, "the document list is left alone, not emptied"
     assert label("en", "error_index_corrupt") in out["ingest_status"] and 'class="status warn"' in out["ingest_status"]
-    screen, choices, status = handlers.first_page(app, "zh")
-    assert choices == [] and label("zh", "error_index_corrupt") in status
+    screen, first, status = handlers.first_page(app, "zh")
+    assert first is None and label("zh", "error_index_corrupt") in status
     turn = ask(app, QUESTION)[-1]["conv"][-1]
     assert turn.error == label("zh", "error_index_corrupt")
     logged = capsys.readouterr().err
@@ -226,7 +232,7 @@ def test_an_uploaded_document_is_indexed_and_deleting_it_removes_its_file(writab
     assert label("zh", "added", name=upload.name) in out["ingest_status"] and out["upload"] is None
     saved = writable_app.uploads / upload.name
     assert saved.read_text(encoding="utf-8") == ARTICLE
-    assert upload.name in [value for _, value in out["doc_list"]["choices"]]
+    assert f'value="{upload.name}"' in out["doc_list"] and out["doc_query"] == "", "the whole list is shown again, the upload in it"
     assert "4386" in ask(writable_app, "青岚茶园种植了多少株古茶树？")[-1]["chatbot"][-1]["content"]
 
     (out,) = run(handlers.delete, writable_app, [upload.name], "zh")
@@ -234,6 +240,29 @@ def test_an_uploaded_document_is_indexed_and_deleting_it_removes_its_file(writab
     assert not saved.exists(), "the uploaded file goes with its document"
     assert upload.name not in {d.id for d in writable_app.rag.documents()}
     (out,) = run(handlers.delete, writable_app, [], "zh")
+    assert label("zh", "delete_none") in out["ingest_status"]
+
+
+def test_the_documents_tab_searches_pages_and_deletes_the_ticked_rows(writable_app: App, tmp_path: Path) -> None:
+    rag = writable_app.rag
+    total = rag.library().documents
+    (out,) = run(library.search_documents, writable_app, "", "", "", "", "zh")
+    assert out["doc_list"].count('class="doc-pick"') == min(total, 50) and label("zh", "doc_range", first=1, last=total, total=total) in out["doc_range"]
+    first = rag.library().rows[0]
+    (out,) = run(library.search_documents, writable_app, first.title[:6], "", "", "", "zh")
+    listing = out["doc_listing"]
+    assert listing.text == first.title[:6] and f'value="{first.id}"' in out["doc_list"] and out["doc_prev"]["interactive"] is False
+    (out,) = run(library.search_documents, writable_app, "", "2023-99-01", "", "", "en")
+    assert set(out) == {"ingest_status"} and "2023-99-01" in out["ingest_status"], "a bad date is a message, the list stays"
+    (out,) = run(library.search_documents, writable_app, "没有这样的文字", "", "", "", "en")
+    assert label("en", "doc_none") in out["doc_list"] and out["doc_range"] == '<div class="doc-range"></div>'
+    paged = dataclasses.replace(Listing(), limit=1)
+    (out,) = run(library.next_page, writable_app, paged, "zh")
+    assert out["doc_listing"].offset == 1 and out["doc_prev"]["interactive"] is True
+    (out,) = run(handlers.delete, writable_app, json.dumps([first.id]), "zh", None, listing)
+    assert label("zh", "deleted", n=1, names=first.id) in out["ingest_status"] and out["doc_listing"].text == listing.text, "the search stays"
+    assert rag.library().documents == total - 1 and f'value="{first.id}"' not in out["doc_list"]
+    (out,) = run(handlers.delete, writable_app, "[]", "zh", None, listing)
     assert label("zh", "delete_none") in out["ingest_status"]
 
 

@@ -115,6 +115,21 @@
     }
   });
 
+  // The documents tab: "select the page" ticks every row; a ticked row is highlighted.
+  document.addEventListener("change", function (event) {
+    const box = event.target;
+    if (!(box instanceof HTMLInputElement) || !box.closest("#doc-list")) return;
+    const table = box.closest("table");
+    if (box.classList.contains("doc-all") && table) {
+      table.querySelectorAll("input.doc-pick").forEach((pick) => {
+        pick.checked = box.checked;
+        pick.closest("tr").classList.toggle("picked", box.checked);
+      });
+    } else if (box.classList.contains("doc-pick")) {
+      box.closest("tr").classList.toggle("picked", box.checked);
+    }
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") closeViewer();
   });

@@ -25,7 +25,7 @@ import gradio as gr  # noqa: E402
 
 from rag import DEFAULT_COLLECTION, Rag  # noqa: E402
 
-from . import collection_view, feeds_view, handlers, layout  # noqa: E402
+from . import collection_view, feeds_view, handlers, layout, library  # noqa: E402
 from .access import Access, identity  # noqa: E402
 from .binding import bind  # noqa: E402
 from .boundary import outputs_of  # noqa: E402
@@ -51,6 +51,7 @@ ANSWERING = {"show_progress": "hidden", "concurrency_id": "answer"}
 #: Writers to the index take turns.
 WRITING = {"concurrency_limit": 1, "concurrency_id": "write"}
 ASK_INPUTS = ("question", "conv", "lang_state", "top_k", "mode", "show_scores", "answer_mode", "since", "until")
+DOC_FILTERS = ("doc_query", "doc_since", "doc_until", "doc_source", "lang_state")
 
 
 def connect(app: App, ui: Layout, demo: gr.Blocks) -> None:
@@ -73,24 +74,26 @@ def connect(app: App, ui: Layout, demo: gr.Blocks) -> None:
     on(ui.chatbot.clear, handlers.clear_chat, ["lang_state", "show_scores"], show_progress="hidden")
     on(ui.new_chat.click, handlers.clear_chat, ["lang_state", "show_scores"], show_progress="hidden")
     on(ui.upload.upload, handlers.ingest, ["upload", "lang_state"], show_progress="full", **WRITING)
-    on(ui.delete_button.click, handlers.delete, ["doc_list", "lang_state"], **WRITING)
-    reworded = on(ui.lang_radio.change, handlers.switch_language, ["lang_radio", "conv", "show_scores"], show_progress="hidden")
-    opened = on(demo.load, collection_view.opening, ["lang_state"], show_progress="hidden")
-    switched = on(
-        ui.collection_picker.input, collection_view.switch, ["collection_picker", "conv", "convs", "lang_state", "show_scores"], show_progress="hidden"
-    )
-    for then in (opened.then, switched.then, reworded.then):  # the feeds of the collection the session is in, in its language
-        on(then, feeds_view.show_feeds, ["lang_state"], show_progress="hidden")
+    on(ui.delete_button.click, handlers.delete, ["doc_list", "lang_state", "doc_listing"], js=library.DELETE_SELECTION, **WRITING)
+    for search in (ui.doc_search.click, ui.doc_query.submit, ui.doc_since.submit, ui.doc_until.submit, ui.doc_source.input):
+        on(search, library.search_documents, DOC_FILTERS, show_progress="hidden")
+    on(ui.doc_prev.click, library.previous_page, ["doc_listing", "lang_state"], show_progress="hidden")
+    on(ui.doc_next.click, library.next_page, ["doc_listing", "lang_state"], show_progress="hidden")
+    on(ui.lang_radio.change, library.show_page, ["doc_listing", "lang_radio"], show_progress="hidden")
+    on(ui.lang_radio.change, handlers.switch_language, ["lang_radio", "conv", "show_scores"], show_progress="hidden")
+    on(ui.lang_radio.change, feeds_view.show_feeds, ["lang_radio"], show_progress="hidden")
+    on(demo.load, collection_view.opening, ["lang_state"], show_progress="hidden")
+    on(ui.collection_picker.input, collection_view.switch, ["collection_picker", "conv", "convs", "lang_state", "show_scores"], show_progress="hidden")
 
 
 def build_app(rag: Rag, app: App | None = None) -> gr.Blocks:
     app = app or App(rag)
     # behind a lock the page is built without the index's contents: they come on load, to those who may read them
-    screen, doc_choices, status = handlers.first_page(app, FIRST_LANGUAGE) if not app.access.locked else (Screen(FIRST_LANGUAGE, app.settings), [], "")
+    screen, first, status = handlers.first_page(app, FIRST_LANGUAGE) if not app.access.locked else (Screen(FIRST_LANGUAGE, app.settings), None, "")
     with gr.Blocks(title=label(FIRST_LANGUAGE, "page_title"), analytics_enabled=False, fill_width=True) as demo:
         ui = layout.build(
             screen,
-            doc_choices,
+            first,
             status,
             server_functions=[bind(app, handlers.full_document, per_collection=False)],
             sign_out=app.access.locked,

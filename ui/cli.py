@@ -37,6 +37,7 @@ from rag import (
 )
 
 from . import cli_collections
+from .cli_documents import add_documents_command
 from .cli_input import CliError, history_file, questions
 from .feeds_cli import add_feeds_parser, ingest_web, refresh_in_background, split_urls
 
@@ -210,29 +211,6 @@ def cmd_llm_serve(rag: Rag, args: argparse.Namespace) -> int:
     return serve_forever(args.model, host=args.host, port=args.port, threads=args.threads)
 
 
-def cmd_documents(rag: Rag, args: argparse.Namespace) -> int:
-    docs = rag.documents()
-    if args.json:
-        _emit(
-            {
-                "documents": [
-                    {
-                        "doc": d.id,
-                        "title": d.title,
-                        "sha256": d.sha256,
-                        "paragraphs": len(d.paragraphs),
-                        "published": d.meta.get("published", ""),
-                        "story": d.meta.get("story", d.id),
-                    }
-                    for d in docs
-                ]
-            }
-        )
-    for d in [] if args.json else docs:
-        print(f"{d.id}\t{d.title}")
-    return 0
-
-
 def cmd_delete(rag: Rag, args: argparse.Namespace) -> int:
     known = {d.id for d in rag.documents()}
     unknown = [d for d in args.docs if d not in known]
@@ -318,9 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--answer-mode", choices=ANSWER_MODES, default=None, help="llm: an OpenAI-compatible model phrases it")
     p.set_defaults(func=cmd_chat)
 
-    p = sub.add_parser("documents", help="list indexed documents")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_documents)
+    add_documents_command(sub)
 
     p = sub.add_parser("delete", help="remove documents from the index")
     p.add_argument("docs", nargs="+", help="document ids as `rag documents` lists them")

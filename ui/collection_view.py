@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from . import cards, handlers, render
+from . import cards, feeds_view, handlers, render
 from .boundary import handler, status_html, status_in
 from .labels import label, language
 from .state import App, Turn
@@ -21,7 +21,7 @@ from .state import App, Turn
 Out = dict[str, Any]
 
 
-@handler(outputs=("collection", "collection_picker", *handlers.refresh.outputs), on_error=status_in("ingest_status", "error_documents"))  # type: ignore[attr-defined]
+@handler(outputs=("collection", "collection_picker", "feeds", *handlers.refresh.outputs), on_error=status_in("ingest_status", "error_documents"))  # type: ignore[attr-defined]
 def opening(app: App, lang: str, request: gr.Request | None = None) -> Out:
     """On page load: the collections this caller may read (the picker shows when there is a choice), and
     the page filled from the session's collection, or from the first it may read when that is not one."""
@@ -30,14 +30,15 @@ def opening(app: App, lang: str, request: gr.Request | None = None) -> Out:
         return {"collection_picker": gr.update(choices=[], visible=False), "ingest_status": status_html(label(language(lang), "collection_forbidden"), "warn")}
     target = app if app.collection in names else app.in_collection(names[0])
     picker = gr.update(choices=names, value=target.collection, visible=len(names) > 1)
-    return {"collection": target.collection, "collection_picker": picker, **handlers.refresh(target, lang, request)}
+    feeds = feeds_view.show_feeds(target, lang)
+    return {"collection": target.collection, "collection_picker": picker, **feeds, **handlers.refresh(target, lang, request)}
 
 
 opening.chooses_collection = True  # type: ignore[attr-defined]
 
 
 @handler(
-    outputs=("collection", "conv", "convs", "chatbot", "sources", "export", "collection_picker", *handlers.refresh.outputs),  # type: ignore[attr-defined]
+    outputs=("collection", "conv", "convs", "chatbot", "sources", "export", "collection_picker", "feeds", *handlers.refresh.outputs),  # type: ignore[attr-defined]
     on_error=status_in("ingest_status", "error_documents"),
 )
 def switch(app: App, chosen: str, turns: list[Turn], kept: dict[str, list[Turn]], lang: str, scores: bool, request: gr.Request | None = None) -> Out:
@@ -57,6 +58,7 @@ def switch(app: App, chosen: str, turns: list[Turn], kept: dict[str, list[Turn]]
         "chatbot": render.chat_messages(now, lang),
         "sources": cards.sources_html(now, lang, bool(scores)),
         "export": gr.update(value=None, interactive=False),
+        **feeds_view.show_feeds(target, lang),
         **handlers.refresh(target, lang, request),
     }
 

@@ -11,6 +11,7 @@ wires these to the components; tests call them directly.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -19,13 +20,15 @@ from typing import Any
 
 import gradio as gr
 
-from rag import SUPPORTED_SUFFIXES, Answer, AnswerMode, InputError, LLMDelta, LLMEvent, LLMResult, QuestionError, Rag, RetrievalMode, check_day
+from rag import SUPPORTED_SUFFIXES, Answer, AnswerMode, DocumentPage, Listing, LLMDelta, LLMEvent, LLMResult, Rag, RetrievalMode
 
 from . import cards, render
 from .boundary import error_message, guarded, handler, lang_of, status_html, status_in
 from .constants import DRAFT_INTERVAL
 from .labels import label, language
 from .language import TEXTS, Screen
+from .library import LIST_OUTPUTS, page_view
+from .library import day as _day
 from .state import App, Turn, history
 
 Out = dict[str, Any]
@@ -36,28 +39,25 @@ Out = dict[str, Any]
 
 def screen(app: App, lang: str, turns: list[Turn] | None = None, scores: bool = False) -> Screen:
     """The session's words: reads the document count and the example questions from the library."""
-    return Screen(language(lang), app.settings, len(app.rag.documents()), app.rag.example_questions(), list(turns or []), bool(scores))
+    count = app.rag.library(Listing(limit=1)).documents
+    return Screen(language(lang), app.settings, count, app.rag.example_questions(), list(turns or []), bool(scores))
 
 
-def library_view(app: App, lang: str) -> Out:
-    """What changes when the set of documents changes: the count, the example questions, the list."""
+def library_view(app: App, lang: str, listing: Listing | None = None) -> Out:
+    """What changes when the set of documents changes: the count, the example questions, the list's page."""
     now = screen(app, lang)
-    return {
-        "header": gr.update(**TEXTS["header"](now)),
-        "examples": gr.update(**TEXTS["examples"](now)),
-        "doc_list": gr.update(choices=app.doc_choices(), value=[]),
-    }
+    return {"header": gr.update(**TEXTS["header"](now)), "examples": gr.update(**TEXTS["examples"](now)), **page_view(app, listing, now.lang)}
 
 
-def _first_page_failed(exc: BaseException, arguments: dict[str, Any]) -> tuple[Screen, list[tuple[str, str]], str]:
+def _first_page_failed(exc: BaseException, arguments: dict[str, Any]) -> tuple[Screen, DocumentPage | None, str]:
     lang = lang_of(arguments)
-    return Screen(lang, arguments["app"].settings), [], status_html(error_message(exc, lang, "error_documents"), "warn")
+    return Screen(lang, arguments["app"].settings), None, status_html(error_message(exc, lang, "error_documents"), "warn")
 
 
 @guarded(_first_page_failed)
-def first_page(app: App, lang: str) -> tuple[Screen, list[tuple[str, str]], str]:
-    """(screen, document choices, status) for building the page; a failure shows in the status."""
-    return screen(app, lang), app.doc_choices(), ""
+def first_page(app: App, lang: str) -> tuple[Screen, DocumentPage | None, str]:
+    """(screen, the list's first page, status) for building the page; a failure shows in the status."""
+    return screen(app, lang), app.rag.library(), ""
 
 
 @guarded(lambda exc, args: None)
@@ -67,7 +67,7 @@ def warm_up(rag: Rag) -> None:
 
 
 @handler(
-    outputs=("header", "examples", "doc_list", "ingest_status", "upload", "delete_button"),
+    outputs=("header", "examples", *LIST_OUTPUTS, "ingest_status", "upload", "delete_button"),
     on_error=status_in("ingest_status", "error_documents"),
 )
 def refresh(app: App, lang: str, request: gr.Request | None = None) -> Out:
@@ -104,14 +104,6 @@ def answer_turn(app: App, question: str, answer: Answer, top_k: int, mode: Retri
     shown = [c.hit for c in answer.citations] or list(answer.related)
     turn.files = {h.chunk.doc_id: app.file_name(h.chunk.doc_id) for h in shown}
     return turn
-
-
-def _day(value: str | None, lang: str) -> str:
-    """A date-range box's day as YYYY-MM-DD ("" for none); a bad one is a message in the interface's language."""
-    try:
-        return check_day(value or "", "date")
-    except InputError:
-        raise QuestionError(label(lang, "bad_date", value=value)) from None
 
 
 @handler(outputs=("chatbot", "sources", "conv", "question"), on_error=_ask_failed)
@@ -283,7 +275,7 @@ def ingest_file(app: App, path: Path, lang: str, progress: Any) -> tuple[str, st
 
 
 @handler(
-    outputs=("ingest_status", "header", "examples", "doc_list", "upload"),
+    outputs=("ingest_status", "header", "examples", *LIST_OUTPUTS, "doc_query", "doc_since", "doc_until", "upload"),
     on_error=status_in("ingest_status", upload=None),
 )
 def ingest(
@@ -293,7 +285,7 @@ def ingest(
     request: gr.Request | None = None,
     progress: gr.Progress = gr.Progress(),  # noqa: B008 - how Gradio asks for a progress bar
 ) -> Out:
-    """Files dropped on the upload box: each is saved under uploads/ and indexed, then the list is redrawn."""
+    """Files dropped on the upload box: each is saved under uploads/ and indexed, then the whole list is shown again."""
     lang = language(lang)
     if not app.may_write(request):
         return {**_refused_write(app, lang), "upload": None}
@@ -301,20 +293,31 @@ def ingest(
     if not lines:
         lines.append(("warn", label(lang, "nothing_uploaded")))
     status = "".join(status_html(text, kind) for kind, text in lines)
-    return {"ingest_status": status, **library_view(app, lang), "upload": None}
+    return {"ingest_status": status, **library_view(app, lang), "doc_query": "", "doc_since": "", "doc_until": "", "upload": None}
 
 
-@handler(outputs=("ingest_status", "header", "examples", "doc_list"), on_error=status_in("ingest_status"))
-def delete(app: App, selected: list[str] | None, lang: str, request: gr.Request | None = None) -> Out:
-    """Remove the ticked documents from the index (and uploaded ones from uploads/)."""
+def _ticked(selected: list[str] | str | None) -> list[str]:
+    """The ids ticked on the page: the browser sends them as a JSON list (``ui.library.DELETE_SELECTION``)."""
+    if isinstance(selected, str):
+        try:
+            selected = json.loads(selected) if selected.lstrip().startswith("[") else []
+        except ValueError:
+            return []
+    return [str(d) for d in selected or [] if str(d)]
+
+
+@handler(outputs=("ingest_status", "header", "examples", *LIST_OUTPUTS), on_error=status_in("ingest_status"))
+def delete(app: App, selected: list[str] | str | None, lang: str, request: gr.Request | None = None, listing: Listing | None = None) -> Out:
+    """Remove the ticked documents from the index (and uploaded ones from uploads/); the list stays on its search and page."""
     lang = language(lang)
     if not app.may_write(request):
-        return _refused_write(app, lang)
-    if not selected:
-        return {"ingest_status": status_html(label(lang, "delete_none"), "warn"), **library_view(app, lang)}
-    removed = app.delete(list(selected))
+        return {**_refused_write(app, lang), **page_view(app, listing, lang)}
+    ticked = _ticked(selected)
+    if not ticked:
+        return {"ingest_status": status_html(label(lang, "delete_none"), "warn"), **library_view(app, lang, listing)}
+    removed = app.delete(ticked)
     message = label(lang, "deleted", n=len(removed), names="、".join(removed))
-    return {"ingest_status": status_html(message, "ok"), **library_view(app, lang)}
+    return {"ingest_status": status_html(message, "ok"), **library_view(app, lang, listing)}
 
 
 # --------------------------------------------------------------------------- the interface language

@@ -83,8 +83,13 @@ TEXTS: dict[str, Callable[[Screen], dict[str, Any]]] = {
     "sources": lambda s: {"value": cards.sources_html(s.turns, s.lang, s.scores)},
     "upload": _word("upload_label", "label"),
     "upload_hint": lambda s: {"value": upload_hint(s.lang, s.settings)},
-    "doc_list": _word("docs_label", "label"),
+    "doc_query": _word("doc_query", "placeholder"),
+    "doc_since": _word("doc_since", "placeholder"),
+    "doc_until": _word("doc_until", "placeholder"),
+    "doc_search": _word("doc_search", "value"),
     "delete_button": _word("delete", "value"),
+    "doc_prev": _word("doc_prev", "value"),
+    "doc_next": _word("doc_next", "value"),
 }
 
 

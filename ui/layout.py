@@ -17,8 +17,9 @@ from typing import Any
 
 import gradio as gr
 
-from rag import SUPPORTED_SUFFIXES
+from rag import SUPPORTED_SUFFIXES, DocumentPage, Listing
 
+from . import doclist
 from .constants import LANGUAGE_CHOICES, TOP_K_MAX
 from .labels import label
 from .language import Screen, words
@@ -47,6 +48,7 @@ class Layout:
     conv: gr.State
     collection: gr.State  # the session's collection: every event's app is that collection's
     convs: gr.State  # the conversations left in other collections, by name, to come back to
+    doc_listing: gr.State
     header: gr.HTML
     collection_picker: gr.Dropdown
     lang_radio: gr.Radio
@@ -74,8 +76,16 @@ class Layout:
     upload: gr.File
     upload_hint: gr.Markdown
     ingest_status: gr.HTML
-    doc_list: gr.CheckboxGroup
+    doc_query: gr.Textbox
+    doc_since: gr.Textbox
+    doc_until: gr.Textbox
+    doc_source: gr.Dropdown
+    doc_search: gr.Button
+    doc_list: gr.HTML
     delete_button: gr.Button
+    doc_range: gr.HTML
+    doc_prev: gr.Button
+    doc_next: gr.Button
     feeds: gr.HTML
 
     def __getitem__(self, name: str) -> Any:
@@ -88,16 +98,24 @@ class Layout:
 
 def build(
     screen: Screen,
-    doc_choices: Sequence[tuple[str, str]],
+    first: DocumentPage | None,
     ingest_status: str = "",
     server_functions: Sequence[Callable[..., Any]] = (),
     sign_out: bool = False,
     collection: str = "default",
 ) -> Layout:
-    """The components for a new page on ``screen``; ``server_functions`` serve the document viewer;
+    """The components for a new page on ``screen``, the documents tab showing ``first`` (the list's first page,
+    None when it could not be read); ``server_functions`` serve the document viewer;
     ``sign_out`` adds the way out of a locked server's session (``ui.access``)."""
     settings = screen.settings
-    made: dict[str, Any] = {"lang_state": gr.State(screen.lang), "conv": gr.State([]), "collection": gr.State(collection), "convs": gr.State({})}
+    made: dict[str, Any] = {
+        "lang_state": gr.State(screen.lang),
+        "conv": gr.State([]),
+        "collection": gr.State(collection),
+        "convs": gr.State({}),
+        "doc_listing": gr.State(Listing(limit=settings.documents_page)),
+    }
+    page = first or DocumentPage((), 0, 0, settings.documents_page, 0)
 
     def w(name: str) -> dict[str, Any]:
         return words(name, screen)
@@ -232,14 +250,26 @@ def build(
                 )
                 made["upload_hint"] = gr.Markdown(**w("upload_hint"), elem_id="upload-hint")
                 made["ingest_status"] = gr.HTML(ingest_status, elem_id="ingest-status", js_on_load=None)
-                made["doc_list"] = gr.CheckboxGroup(list(doc_choices), value=[], **w("doc_list"), elem_id="doc-list")
-                made["delete_button"] = gr.Button(
-                    **w("delete_button"),
-                    variant="stop",
-                    size="sm",
-                    elem_id="delete",
-                    scale=0,
-                )
+                with gr.Row(elem_id="doc-filters", equal_height=True):
+                    made["doc_query"] = gr.Textbox(
+                        **w("doc_query"), show_label=False, container=False, max_lines=1, scale=4, min_width=220, elem_id="doc-query"
+                    )
+                    made["doc_since"] = gr.Textbox(
+                        **w("doc_since"), show_label=False, container=False, max_lines=1, scale=1, min_width=150, elem_id="doc-since"
+                    )
+                    made["doc_until"] = gr.Textbox(
+                        **w("doc_until"), show_label=False, container=False, max_lines=1, scale=1, min_width=150, elem_id="doc-until"
+                    )
+                    made["doc_source"] = gr.Dropdown(
+                        doclist.source_choices(page, screen.lang), value="", show_label=False, container=False, scale=2, min_width=170, elem_id="doc-source"
+                    )
+                    made["doc_search"] = gr.Button(**w("doc_search"), variant="primary", scale=0, min_width=80, elem_id="doc-search")
+                made["doc_list"] = gr.HTML(doclist.list_html(page, screen.lang), elem_id="doc-list", js_on_load=None)
+                with gr.Row(elem_id="doc-footer", equal_height=True):
+                    made["delete_button"] = gr.Button(**w("delete_button"), variant="stop", size="sm", elem_id="delete", scale=0, min_width=120)
+                    made["doc_range"] = gr.HTML(doclist.range_html(page, screen.lang), elem_id="doc-range", js_on_load=None)
+                    made["doc_prev"] = gr.Button(**w("doc_prev"), size="sm", scale=0, min_width=90, elem_id="doc-prev", interactive=False)
+                    made["doc_next"] = gr.Button(**w("doc_next"), size="sm", scale=0, min_width=90, elem_id="doc-next", interactive=len(page.rows) < page.total)
                 made["feeds"] = gr.HTML("", elem_id="feeds", js_on_load=None)
 
     return Layout(**made)

@@ -145,8 +145,15 @@ class App:
         except KeyError:
             return doc_id
 
-    def doc_choices(self) -> list[tuple[str, str]]:
-        return [(f"{d.title} · {d.meta.get('file_name', d.id)}", d.id) for d in self.rag.documents()]
+    def indexed(self, doc_id: str) -> bool:
+        """Whether the index holds ``doc_id`` (one record read, not the whole library's)."""
+        if not self.rag.has_index():
+            return False
+        try:
+            self.rag.document(doc_id)
+        except KeyError:
+            return False
+        return True
 
     def may_write(self, request: Any) -> bool:
         """Whether the caller behind a Gradio ``request`` may change the index.
@@ -187,7 +194,6 @@ class App:
         safe = re.sub(r'[\x00-\x1f/\\:*?"<>|]', "_", Path(name).name).strip(" .") or "upload.txt"
         stem, suffix = Path(safe).stem, Path(safe).suffix
         self.uploads.mkdir(parents=True, exist_ok=True)
-        indexed = {d.id for d in self.rag.documents()}
         with self._file_lock:
             for i in range(1, 10_000):
                 candidate = self.uploads / (safe if i == 1 else f"{stem}-{i}{suffix}")
@@ -195,7 +201,7 @@ class App:
                     if candidate.read_bytes() == data:
                         return candidate, i > 1
                     continue
-                if candidate.name in indexed:  # a seed document already has this name
+                if self.indexed(candidate.name):  # a seed document already has this name
                     continue
                 try:
                     with open(candidate, "xb") as handle:
@@ -207,8 +213,8 @@ class App:
 
     def delete(self, doc_ids: list[str]) -> list[str]:
         """Remove these documents from the index, and their files when they were uploaded here."""
-        docs = {d.id: d for d in self.rag.documents()}
-        present = [d for d in doc_ids if d in docs]
+        docs = {d: self.rag.document(d) for d in dict.fromkeys(doc_ids) if self.indexed(d)}  # the ids still indexed, once each
+        present = list(docs)
         if present:
             self.rag.delete(present)
         for doc_id in present:

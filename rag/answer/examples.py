@@ -106,16 +106,24 @@ def _has_subject(clause: str) -> bool:
     return any(q.kind == Kind.NAME and q.start < asked_at for q in qualifiers(clause, alias_table()))
 
 
-def candidates(documents: Iterable[Document]) -> list[str]:
-    """Candidates interleaved across documents: each document's count questions, then its headings."""
+def candidates(documents: Iterable[Document], wanted: int | None = None) -> list[str]:
+    """Candidates interleaved across documents: each document's count questions, then its headings.
+
+    With ``wanted``, documents are read only until their first questions make that many: the list
+    then begins as it would over all of them, so an archive of 20,000 articles is not read for ten.
+    """
     per_doc = []
+    firsts: set[str] = set()
     for doc in documents:
+        if wanted is not None and len(firsts) >= wanted:
+            break
         own = list(dict.fromkeys([*count_questions(doc), *heading_questions(doc)]))
         # alternate the two kinds so every document offers both
         counts = [q for q in own if "多少" in q]
         headings = [q for q in own if q not in counts]
         mixed = [q for pair in zip(counts, headings, strict=False) for q in pair] + counts[len(headings) :] + headings[len(counts) :]
         per_doc.append(mixed)
+        firsts.update(mixed[:1])
     out: list[str] = []
     for i in range(max((len(d) for d in per_doc), default=0)):
         out.extend(d[i] for d in per_doc if i < len(d))
@@ -143,7 +151,7 @@ class ExampleCache:
 
     def _compute(self) -> list[str]:
         chosen: list[str] = []
-        for question in candidates(self._documents())[:TRIED]:
+        for question in candidates(self._documents(), TRIED)[:TRIED]:
             try:
                 if self._answers(question):
                     chosen.append(question)

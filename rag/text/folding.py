@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
+import opencc as opencc_package
 from opencc import OpenCC
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -27,6 +29,38 @@ def fold(text: str) -> str:
     if _CJK.search(text):
         text = _t2s().convert(text)
     return text.lower()
+
+
+@lru_cache(maxsize=1)
+def _fold_table() -> dict[int, str]:
+    """Each character of the Basic Multilingual Plane as ``fold`` folds it alone: NFKC, then OpenCC's own
+    traditional → simplified character table (its first choice for each), then lower case."""
+    t2s: dict[str, str] = {}
+    path = Path(opencc_package.__file__).parent / "dictionary" / "TSCharacters.txt"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        traditional, _, simplified = line.partition("\t")
+        if len(traditional) == 1 and simplified.split():
+            t2s[traditional] = simplified.split()[0]
+    table: dict[int, str] = {}
+    for code in range(0x10000):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF:  # surrogates stand for nothing alone
+            continue
+        folded = "".join(t2s.get(c, c) for c in unicodedata.normalize("NFKC", char)).lower()
+        if folded != char:
+            table[code] = folded
+    return table
+
+
+def fold_chars(text: str) -> str:
+    """``fold`` character by character, in one pass: what a substring search over a whole library folds with.
+
+    Why not ``fold``: OpenCC's phrase conversion (pure Python) reads about a million characters a
+    second and NFKC another ten million, so folding an archive of 20,000 articles took seconds; one
+    table lookup per character takes a fraction of that. Phrases whose characters convert differently
+    in context (乾 in 乾隆 and 乾燥) are rare, and both sides of a match are folded the same way.
+    """
+    return text.translate(_fold_table())
 
 
 def has_cjk(text: str) -> bool:

@@ -284,4 +284,30 @@ def _clean(title: str, unwrap: bool = True) -> str:
     return title.strip()
 
 
-__all__ = ["Headline", "headline_end", "opens_with_original_title", "split_original_title", "take_trailing_original_title"]
+#: A dateline an article opens with (IT之家 8 月 16 日消息，· 中新网上海8月18日电 (记者 X) · 北京时间 8 月 17 日晚间消息，):
+#: the wire's furniture, not what the article is about.
+_OPENING_DATELINE = re.compile(
+    r"(?:(?:北京时间|当地时间)?\s*(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:[早午晚]间|[上下中]午|晚上?|凌晨|早上)?\s*"
+    r"(?:电|讯|消息|报道|综合报道)|讯(?=\s*[（(]))\s*(?:[（(][^（）()]{0,24}[）)])?\s*[，,：:|丨]?\s*"
+)
+#: A display title is the lead's first sentence, at most this long.
+_DISPLAY_MAX = 40
+
+
+def display_title(title: str, lead: str) -> str:
+    """A title worth listing: ``title`` unless it is only the lead's opening (a first sentence cut short), in which
+    case the lead's first sentence after the dateline it opens with (the wire's name and date say nothing)."""
+    if title.strip() and not lead.lstrip().startswith(title.strip().rstrip("…")):
+        return title  # a title of its own (a page's <title>, a heading, an original headline)
+    found = _OPENING_DATELINE.search(lead[:_MAX_TITLE])
+    before = lead[: found.start()].strip() if found else ""
+    if not found or (before and (len(before) > _OUTLET_WINDOW or re.search(r"[，,。！？]", before) or _outlet_start(lead, found.start()) >= found.start())):
+        return title  # what stands before the date is no outlet's name: the sentence is the article's
+    rest = lead[found.end() :].strip()
+    sentence = re.split(r"(?<=[。！？!?；;])", rest, maxsplit=1)[0].rstrip("。！？!?；;")
+    if len(sentence) < _MIN_TITLE:
+        return title
+    return sentence if len(sentence) <= _DISPLAY_MAX else sentence[:_DISPLAY_MAX] + "…"
+
+
+__all__ = ["Headline", "display_title", "headline_end", "opens_with_original_title", "split_original_title", "take_trailing_original_title"]
