@@ -218,6 +218,16 @@ def uploaded(server) -> Iterator[list[str]]:
         (server.index_dir / "uploads" / name).unlink(missing_ok=True)
 
 
+def upload_in_app(page, folder: Path, text: str) -> str:
+    """Upload a new article of ``text`` (a fresh name) on the Documents tab, open; its name once it is indexed."""
+    name = f"茶园-{uuid.uuid4().hex[:6]}.txt"
+    article = folder / name
+    article.write_text(text, encoding="utf-8")
+    page.set_input_files("#upload input[type=file]", str(article))
+    page.locator("#ingest-status .status.ok").wait_for()
+    return name
+
+
 def delete_in_app(page, names: list[str]) -> None:
     """Tick the documents on the Documents tab and delete them; waits until the list no longer shows them."""
     page.click("#tab-docs-button")
@@ -773,11 +783,7 @@ def test_a_locked_app_signs_in_with_a_key_and_only_a_write_key_uploads(browser, 
         sign_in(page, WRITE_KEY)
         page.wait_for_selector("#question textarea")
         page.click("#tab-docs-button")
-        name = f"茶园-{uuid.uuid4().hex[:6]}.txt"
-        article = tmp_path / name
-        article.write_text("青岚茶园共种植了4386株百年古茶树。\n", encoding="utf-8")
-        page.set_input_files("#upload input[type=file]", str(article))
-        page.locator("#ingest-status .status.ok").wait_for()
+        name = upload_in_app(page, tmp_path, "青岚茶园共种植了4386株百年古茶树。\n")
         assert page.locator("#doc-list input[type=checkbox]").count() == documents + 1
         delete_in_app(page, [name])
     finally:
@@ -843,11 +849,7 @@ def test_the_documents_tab_searches_pages_and_deletes(browser, paged_app, tmp_pa
         page.click("#doc-viewer .doc-close")
 
         # an upload shows the whole list again; a search finds it (traditional script), and it is deleted from there
-        name = f"茶园-{uuid.uuid4().hex[:6]}.txt"
-        article = tmp_path / name
-        article.write_text("青岚茶园每年清明前后采摘头春嫩芽，制成名为“云栖雪芽”的绿茶。\n", encoding="utf-8")
-        page.set_input_files("#upload input[type=file]", str(article))
-        page.locator("#ingest-status .status.ok").wait_for()
+        name = upload_in_app(page, tmp_path, "青岚茶园每年清明前后采摘头春嫩芽，制成名为“云栖雪芽”的绿茶。\n")
         page.wait_for_function(in_range, arg=label("zh", "doc_range", first=1, last=1, total=total + 1))
         query = page.locator("#doc-query").locator("input, textarea").first
         query.fill("雲棲雪芽")
