@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .answer.compose import EMPTY_QUESTION, Answer, with_support
+from .answer.compose import EMPTY_QUESTION, Answer, first_quote, with_support
 from .answer.conversation import Resolution
 from .answer.support import support_of
 from .errors import QuestionError
@@ -70,9 +70,10 @@ def with_lead_support(answer: Answer, asked: Question, index: Store, settings: S
     if answer.refused or not answer.citations:
         return answer  # a refusal's support is none already
     lead = answer.citations[0]
+    opening = first_quote(answer)  # a citation's quotes stand in document order: the lead may not be its first
     support = support_of(
         asked.text,
-        lead.quote,
+        next((quote for quote in lead.quotes if quote == opening), lead.quote),
         f"{lead.hit.chunk.title}\n{lead.hit.chunk.context}\n{lead.hit.chunk.text}",
         index.documents.get(lead.hit.chunk.doc_id),
         lead.hit.published,

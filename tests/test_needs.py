@@ -160,3 +160,30 @@ def test_a_bare_kind_word_is_no_name() -> None:
     asked = prepare("第100万户市场经营主体是哪家公司？")
     sentence = "随着义乌市珒泰贸易有限公司总经理接过营业执照，第100万户市场经营主体就此诞生。"
     assert all(sentence[f.start : f.end] != "有限公司" for f in spans_in(sentence, asked.needs, asked.unit, asked.folded))
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "fact"),
+    [
+        ("王源借哪首歌打了个圆场？", "王源开玩笑说，这次的意外就像等会要合唱的歌曲《不完美小孩》一样。", "《不完美小孩》"),
+        ("惠誉把美国的信用等级降到了什么级别？", "惠誉将美国长期外币发行人违约评级从AAA下调至AA+。", "AA+"),
+        ("这种鸟又被叫作什么？", "这种鸟又名白头翁，常见于公园。", "又名白头翁"),
+    ],
+)
+def test_a_name_asked_for_is_found_in_title_or_quotation_marks_latin_letters_or_after_又名(question: str, sentence: str, fact: str) -> None:
+    from rag.text.needs import spans_in
+
+    asked = prepare(question)
+    assert Need.NAME in asked.needs
+    assert fact in [sentence[s.start : s.end] for s in spans_in(sentence, asked.needs, asked.unit, asked.folded)]
+
+
+def test_a_rate_asked_how_high_is_a_ratio_a_score_no_increase_and_a_day_of_this_month_a_date() -> None:
+    from rag.text.needs import spans_in
+
+    rate = prepare("聊天机器人回答编程题的错误率有多高？")
+    assert Need.RATIO in rate.needs and "米" not in rate.unit
+    assert Need.INCREASE not in prepare("海港迎战沧州雄狮，最后比分是多少？").needs
+    assert Need.WHO in prepare("唯一还给美国3A评级的是哪一家？").needs
+    sentence = "法院决定推迟至本月16日再度开会审议。"
+    assert "本月16日" in [sentence[s.start : s.end] for s in spans_in(sentence, (Need.DATE,))]

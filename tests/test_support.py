@@ -298,3 +298,15 @@ def test_the_time_a_span_starts_from_does_not_date_the_quoted_fact() -> None:
     assert check("今年8月惠誉下调了美国的什么评级？", debt, 2023, ALIASES, FAMILIES) == ()
     dated = Evidence(fold("2011年8月，标准普尔下调美国主权信用评级。"), fold(span), fold(span), "2023-08-05")
     assert check("今年8月标准普尔下调了美国的什么评级？", dated, 2023, ALIASES, FAMILIES) == ("今年8月",)
+
+
+def test_support_is_judged_on_the_lead_quote_when_its_passage_quotes_an_earlier_sentence_too(fake_settings, tmp_path: Path) -> None:
+    """A citation lists its quotes in document order; the support check must read the one the answer opens with."""
+    article = tmp_path / "docs" / "分公司.txt"
+    article.parent.mkdir()
+    article.write_text("星河科技的分公司\n\n2019年，星河科技在成都和西安设立了分公司。2021年，星河科技在重庆、贵阳和昆明设立了分公司。\n", encoding="utf-8")
+    rag = Rag(fake_settings(index_dir=tmp_path / "index"))
+    rag.ingest([article.parent])
+    answer = rag.ask("2021年星河科技在哪些城市设立了分公司？")
+    assert answer.text.startswith("2021年") and answer.citations[0].quotes[0].startswith("2019年")
+    assert answer.support == SupportLevel.FULL, answer.missing

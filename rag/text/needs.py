@@ -42,17 +42,18 @@ _NOT_ORDINAL = r"(?<!第)"
 _HOW_MANY = _NOT_ORDINAL + r"(?:多少|几(?![乎])|多大|多长|多高|多远|多久|多重|多深|多宽|多快)"
 _QUESTION_PATTERNS: tuple[tuple[Need, str], ...] = (
     (Need.RANK, r"第几|第多少|排名|排第|名次|哪一名|位居|位列|位次|排行|\brank"),
-    (Need.RATIO, r"比例|百分比|占比|比重|百分之几|几成|[率]是?多少|多少%|percent"),
+    (Need.RATIO, r"比例|百分比|占比|比重|百分之几|几成|率(?:是|有|为|达到?)?(?:多少|多高|多大|几)|多少%|percent"),
     (Need.NUMBER, _HOW_MANY + r"|how (?:many|much|long|old|far|big|tall)|what (?:number|percentage)"),
     (Need.DATE, r"何时|什么时[候间]|哪[一]?年|哪个月|哪[一]?天|几月|几号|何年|哪个朝代|什么朝代|哪个世纪|\bwhen\b|what (?:year|date)|日期是"),
     (
         Need.NAME,
-        r"什么(?:产品|项目|平台|品牌|系统|工程|计划|活动|奖项?|称号|荣誉|名字|名称)|叫什么(?!人)|名为什么|称为什么|称之为什么"
+        r"什么(?:产品|项目|平台|品牌|系统|工程|计划|活动|奖项?|称号|荣誉|名字|名称|级别|评级|歌曲?|电影|书|节目|作品)|叫什么(?!人)|[叫称][作做]什么|名为什么|称为什么|称之为什么"
+        r"|哪[首部本篇](?!分)|哪个(?:活动|项目|品牌|节目|平台|奖项?)"
         r"|(?:名称|简称|全称|别名|别称|又名|英文名|英文简称|缩写|绰号|外号)(?:是什么|叫什么|为何)?|\bcalled\b|what is the name",
     ),
     (
         Need.WHO,
-        r"谁|哪位|何人|什么人|哪些人|叫什么名字|姓名|哪家|哪所|哪支|哪个(?:公司|机构|组织|银行|企业|单位|部门|学校|大学|团队|球队|政府|媒体|品牌)|什么(?:公司|机构|组织|银行|企业|单位|部门|大学|学校|品牌)|\bwho\b|which (?:company|organi[sz]ation|bank)",
+        r"谁|哪一?位|何人|什么人|哪些人|叫什么名字|姓名|哪一?家|哪所|哪一?支|哪个(?:公司|机构|组织|银行|企业|单位|部门|学校|大学|团队|球队|政府|媒体|品牌)|什么(?:公司|机构|组织|银行|企业|单位|部门|大学|学校|品牌)|\bwho\b|which (?:company|organi[sz]ation|bank)",
     ),
     (Need.PLACE, r"哪里|哪儿|在哪|何地|何处|哪[个一]?(?:国家|城市|省|地区|地方|州|县|市|区|国|座山|条河|片海)|哪国|什么地方|\bwhere\b"),
     #: 称为什么 / 名为什么 / 为什么样 ask for a name or a kind, not a reason.
@@ -62,11 +63,11 @@ _QUESTION_PATTERNS: tuple[tuple[Need, str], ...] = (
 _CHANGE_PATTERNS: tuple[tuple[Need, str], ...] = (
     (
         Need.INCREASE,
-        r"增加|新增|增长|增幅|增量|提升|提高|上升|上涨|涨了|多了|多出|扩大|(?<![对相])比(?![例重率赛较如方])[^，,。？?]{0,15}?(?:多|增|涨|高)|\b(?:increase|grow|rise)",
+        r"增加|新增|增长|增幅|增量|提升|提高|上升|上涨|涨了|多了|多出|扩大|(?<![对相])比(?![例重率赛较如方分])[^，,。？?]{0,15}?(?:多|增|涨|高)|\b(?:increase|grow|rise)",
     ),
     (
         Need.DECREASE,
-        r"减少|下降|降低|下滑|少了|缩小|回落|下跌|(?<![对相])比(?![例重率赛较如方])[^，,。？?]{0,15}?(?:(?<!多)少|减|降|低)|\b(?:decrease|fall|drop)",
+        r"减少|下降|降低|下滑|少了|缩小|回落|下跌|(?<![对相])比(?![例重率赛较如方分])[^，,。？?]{0,15}?(?:(?<!多)少|减|降|低)|\b(?:decrease|fall|drop)",
     ),
     (Need.TOTAL, r"一共|总共|共有|总额|总量|总数|总计|合计|累计|共计|总规模|\b(?:total|in all)\b"),
 )
@@ -92,7 +93,7 @@ _MEASURES: tuple[tuple[str, str], ...] = (
     (r"多少钱|多少资金|多少费用|花了多少|花费多少|赔偿多少|罚款多少|罚了多少|多少(?:经费|奖金|投资)", "元|美元|欧元|英镑|日元|港元|韩元|卢布|万|亿"),
     (r"多久|多长时间|几天|多少天|多少年|几年|多少个月|几个月|多少小时|几个小时|多少分钟|几分钟", "天|日|小时|分钟|秒|周|个月|月|年"),
     (r"多大年纪|多大岁数|几岁|多少岁|年龄", "岁"),
-    (r"多高|多长|多宽|多深|多远|高度|长度|距离", "米|厘米|毫米|公里|千米|英里|英尺"),
+    (r"(?<!率)(?<!率有)(?<!率是)多高|多长(?!时间)|多宽|多深|多远|高度|长度|距离", "米|厘米|毫米|公里|千米|英里|英尺"),
     (r"多重|重量|体重", "公斤|千克|克|吨|斤|磅"),
     (r"多少人|几个人|几人|多少名|多少位|人数", "人|名|位|人次"),
     (r"多少倍|几倍", "倍"),
@@ -140,7 +141,7 @@ _CHANGE_WORDS = {
 _CHANGE_GAP = r"[了约近超过逾达到至为\s]{0,3}"
 _DATE = re.compile(
     r"(?:公元前?)?\d{1,4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?|\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{1,2}\s*月(?:份|初|中旬|下旬|底)?"
-    r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|[零〇一二三四五六七八九]{4}年|[一二三四五六七八九十]{1,3}月(?:[一二三十]{0,3}[日号])?"
+    r"|(?:本月|当月|同月|次月|上月|下月)\d{1,2}\s*[日号]|(?<![\d.])\d{1,2}\s*[日号](?![\d元])|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|[零〇一二三四五六七八九]{4}年|[一二三四五六七八九十]{1,3}月(?:[一二三十]{0,3}[日号])?"
     r"|[上下]半年|[一二三四]季度|\d{1,2}\s*世纪(?:\s*\d{2}\s*年代)?|\d{2,4}\s*年代|[春夏秋冬]季|[秦汉晋隋唐宋元明清商周][朝代]"
     r"|[一二三四五六七八九十]{1,3}世纪(?:[初中末]期?|上半叶|下半叶)?|[二三四五六七八九]十年代(?:[初中末]期?)?"
     r"|[南北东西][宋汉晋魏周齐]|(?:早|晚|上|下|中)?(?:白垩|侏罗|三叠|二叠|石炭|泥盆|志留|奥陶|寒武|第三|第四)纪(?:早期|中期|晚期)?"
@@ -177,10 +178,17 @@ _ORG_SUFFIX = (
 _PLACE_SUFFIX = tuple("省市县区州岛山河湖港镇村路街洲湾海江") + ("地区", "国")
 #: 哪个镇 / 哪家公司 / 哪所大学: the kind of name asked for, which the answer's name ends with.
 _QUESTION_KIND = re.compile(r"哪一?[个家座所位条片国]?(" + "|".join(sorted({*_ORG_SUFFIX, *_PLACE_SUFFIX}, key=len, reverse=True)) + ")")
+#: A name as a sentence gives one: after 又名/简称 (strongest), in quotation or title marks, or in Latin letters.
+_CALLED = re.compile(r"(?:又名|又称|简称|全称|别称|别名|俗称|称为|名为|叫做|命名为)[“「《『]?[^，。,；;：:”」》』\s]{1,20}")
+_MARKED = re.compile(r"“[^“”]{1,30}”|「[^「」]{1,30}」|《[^《》]{1,30}》|『[^『』]{1,30}』")
+_LATIN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9+&.\-]*[A-Za-z0-9+](?![A-Za-z0-9])")
 _NAME_TAGS = {Need.WHO: ("nr", "nrfg", "nrt", "nt"), Need.PLACE: ("ns",)}
 _SUFFIXES = {Need.WHO: _ORG_SUFFIX, Need.PLACE: _PLACE_SUFFIX}
 #: At most this many nouns in a row make one name (东日本 + 旅客 + 铁道 + 公司).
 _NAME_RUN = 4
+
+
+_NAMES = ((_CALLED, 1.0), (_MARKED, 0.9), (_LATIN, 0.6))
 
 
 @dataclass(frozen=True)
@@ -260,6 +268,8 @@ def spans_in(sentence: str, needs: tuple[Need, ...], unit: str = "", avoid: str 
             found += [Fact(s, e, need, 1.0 if _RANK_WORDS.search(folded[max(0, s - 8) : s]) else 0.7) for s, e in _regex_spans(_ORDINAL, folded)]
         elif need is Need.REASON:
             found += [Fact(s, e, need, 0.7) for s, e in _regex_spans(_REASON, folded)]
+        elif need is Need.NAME:
+            found += [Fact(s, e, need, strength) for pattern, strength in _NAMES for s, e in _regex_spans(pattern, folded)]
         elif need in (Need.WHO, Need.PLACE):
             found += [Fact(s, e, need, 1.0 if in_unit(folded[s:e], unit) else 0.8) for s, e in _name_spans(folded, need)]
     kept = [s for s in found if not (avoid and folded[s.start : s.end].strip() in avoid)]
