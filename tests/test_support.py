@@ -310,3 +310,35 @@ def test_support_is_judged_on_the_lead_quote_when_its_passage_quotes_an_earlier_
     answer = rag.ask("2021年星河科技在哪些城市设立了分公司？")
     assert answer.text.startswith("2021年") and answer.citations[0].quotes[0].startswith("2019年")
     assert answer.support == SupportLevel.FULL, answer.missing
+
+
+def about(text: str) -> Evidence:
+    return Evidence(fold(text), fold(text), fold(text), "")
+
+
+def test_a_measure_stated_by_its_unit_is_supported_and_one_of_another_measure_is_not() -> None:
+    roo = "尤金袋鼠很细小，约只有8公斤重，适合饲养。"
+    assert check("尤金袋鼠的体重大约是多少？", about(roo), None, ALIASES, FAMILIES) == ()
+    gorge = "帕特纳赫峡谷是一座长702米，深80米的峡谷。"
+    assert check("帕特纳赫峡谷的宽度是多少？", about(gorge), None, ALIASES, FAMILIES) == ("宽度",)
+
+
+def test_a_season_and_a_year_before_1000_with_its_month_are_times_and_words_of_families() -> None:
+    flower = "龙胆秋季开蓝紫色花，聚伞花序顶生。"
+    assert check("龙胆在春季开什么颜色的花？", about(flower), None, ALIASES, FAMILIES) == ("春季",)
+    assert check("龙胆在秋季开什么颜色的花？", about(flower), None, ALIASES, FAMILIES) == ()
+    war = "475年9月，长寿王趁机率领三万大军讨伐百济。"
+    assert check("485年9月，长寿王讨伐了哪儿？", about(war), None, ALIASES, FAMILIES) == ("485年9月",)
+    assert check("475年9月，长寿王讨伐了哪儿？", about(war), None, ALIASES, FAMILIES) == ()
+
+
+def test_the_kind_of_name_asked_for_question_words_and_abbreviations_are_no_missing_names() -> None:
+    bank = "西贡商业信用银行（Saigon Thuong Tin Bank，Sacombank）是越南的一家商业银行，成立于1991年。"
+    assert check("西贡商业信用银行的英文名是什么？", about(bank), None, ALIASES, FAMILIES) == ()
+    assert check("西贡商信银行成立的时间是什么时候？", about(bank), None, ALIASES, FAMILIES) == ()
+    steel = "1996年，首钢总公司成为首钢集团的核心控股公司。"
+    assert check("什么时候首钢总公司成为首钢集团的核心控股公司？", about(steel), None, ALIASES, FAMILIES) == ()
+    court = "515年正月宣武帝驾崩，高英又欲杀胡充华，但未能成功。"
+    assert "华为" not in check("高英杀胡充华为什么没有成功？", about(court), None, ALIASES, FAMILIES)
+    icbc = "中国工商银行个人客户总量达6.64亿户。"
+    assert check("中行个人客户总量是多少？", about(icbc), None, ALIASES, FAMILIES) == ("中行",)

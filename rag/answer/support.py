@@ -70,6 +70,7 @@ def check(
     missing = []
     foreign = cross_lingual(question, evidence.sentence)
     found, folded = qualifiers(question, aliases), fold(question)
+    found = sorted(found + _family_words(question, folded, found, families), key=lambda q: q.start)
     times = [(o.start, resolved(o.when, newest_year)) for o in found if o.kind == Kind.TIME and o.when]
     for q in found:
         if foreign and q.kind != Kind.TIME and not (q.kind == Kind.NAME and q.folded in aliases):
@@ -78,6 +79,20 @@ def check(
         if not _supported(q, evidence, newest_year, aliases, families, folded, others):
             missing.append(q.text)
     return tuple(dict.fromkeys(missing))
+
+
+def _family_words(question: str, folded: str, found: list[Qualifier], families: tuple[tuple[str, ...], ...]) -> list[Qualifier]:
+    """Words of a contrasting family the qualifiers missed (jieba tags 春季 a time word, not a noun): terms too."""
+    covered = {i for q in found for i in range(q.start, q.end)}
+    extra = []
+    for member in sorted({m for family in families for m in family} - GENERIC, key=len, reverse=True):
+        at = folded.find(member)
+        span = set(range(at, at + len(member)))
+        if at >= 0 and not covered & span:
+            covered |= span
+            shown = question[at : at + len(member)] if len(question) == len(folded) else member
+            extra.append(Qualifier(Kind.TERM, shown, member, at, at + len(member)))
+    return extra
 
 
 def _supported(
@@ -108,9 +123,34 @@ def _supported(
         return name_supported(q.folded, ev.passage, ev.document, aliases, question)
     if q.kind in (Kind.TERM, Kind.METRIC) and _modifier_swapped(q.folded, ev, question):
         return False  # 服务业增加值 quoted for 制造业增加值
-    if q.kind == Kind.METRIC and any(q.folded in family for family in families) and q.folded not in ev.document:
+    if q.kind == Kind.METRIC and any(q.folded in family for family in families) and q.folded not in ev.document and not _by_unit(q.folded, ev.sentence):
         return False  # 体重 asked of a document that never speaks of weight: a word set against others is not paraphrased
     return not _contrasted(q.folded, ev.sentence, families)
+
+
+#: Measures a sentence states by their unit alone (约8公斤重 gives a weight, 长约15厘米 a length).
+_UNITS_OF = {
+    **dict.fromkeys(("体重", "重量"), r"公斤|千克|公克|克|吨|斤|磅|kg"),
+    **dict.fromkeys(("身高", "体长", "长度", "高度", "宽度", "深度", "树高", "臂展"), r"米|厘米|毫米|公分|公里|千米|英尺|英寸|cm|mm|km"),
+    "面积": r"平方|公顷|亩",
+    **dict.fromkeys(("年龄", "树龄", "寿命"), r"岁|年"),
+}
+#: The character each measure's figure is said with: 长约15厘米, 深80米, 约8公斤重.
+_MEASURE_CHAR = {"体重": "重", "重量": "重", "身高": "高", "高度": "高", "树高": "高", "体长": "长", "长度": "长", "宽度": "宽", "深度": "深"}
+
+
+def _by_unit(measure: str, sentence: str) -> bool:
+    """Whether the sentence states the measure by a figure in its unit, said with the measure's own character
+    where it has one: 长约15厘米 for 长度; but 身长30厘米 gives no 体重, and 深80米 no 宽度."""
+    units = _UNITS_OF.get(measure)
+    if units is None:
+        return False
+    char = _MEASURE_CHAR.get(measure, "")
+    for m in re.finditer(r"[0-9０-９.]+\s*(?:[万千百])?\s*(?:" + units + ")", sentence):
+        near = sentence[max(0, m.start() - 6) : m.end() + 1]
+        if not char or char in near:
+            return True
+    return False
 
 
 def _modifier_swapped(term: str, ev: Evidence, question: str) -> bool:

@@ -227,10 +227,14 @@ def known_in(text: str, table: dict[str, frozenset[str]]) -> Iterable[tuple[int,
         start = text.find(name)
         while start >= 0:
             span = range(start, start + len(name))
-            if not taken.intersection(span) and (not name.isascii() or _whole_word(text, start, start + len(name))):
+            inside_asking = _ASKING.match(text, start + len(name) - 1) is not None  # 胡充华为什么: 华为 ends inside 为什么
+            if not taken.intersection(span) and not inside_asking and (not name.isascii() or _whole_word(text, start, start + len(name))):
                 taken.update(span)
                 yield start, start + len(name), name
             start = text.find(name, start + 1)
+
+
+_ASKING = re.compile(r"为什么|为何")
 
 
 def _whole_word(text: str, start: int, end: int) -> bool:

@@ -87,7 +87,7 @@ def numeral(text: str) -> int | None:
 _NUM = r"[0-9〇零一二两三四五六七八九十百]+"
 #: A time in folded text: an optional year, then a half, a quarter, or a month with an optional day.
 TIME = re.compile(
-    r"(?:(?P<y>1\d{3}|20\d{2})\s*年(?!代)(?:度)?|(?P<rel>今年|本年|去年|前年|明年))?\s*"
+    r"(?:(?P<y>1\d{3}|20\d{2}|[1-9]\d{2}(?=\s*年\s*(?:\d{1,2}|[一二三四五六七八九十正]{1,2})\s*月))\s*年(?!代)(?:度)?|(?P<rel>今年|本年|去年|前年|明年))?\s*"
     r"(?:(?P<h>[上下])半年|第?(?P<qh>[一二三四1-4])季度|q(?P<qe>[1-4])(?![0-9a-z])|前(?P<f>" + _NUM + r")个?月(?:份)?|"
     r"(?P<m>" + _NUM + r")(?:\s*[-—~至到]\s*(?P<m2>" + _NUM + r"))?\s*月(?:份)?(?:(?P<d>" + _NUM + r")\s*[日号]|[末底])?)?"
 )
@@ -117,6 +117,8 @@ _TERM_TAGS = ("n", "vn", "an", "nl", "ng", "nz", "b")
 _QUESTION_WORDS = re.compile(r"^(?:什么|多少|哪些|哪个|哪家|哪里|哪位|哪|几|谁|如何|怎么|怎样|何时|何地|为何|是否|吗|呢)")
 #: A word asking which thing: the noun after it names the kind of answer (什么东西, 哪一机构, 何种方式).
 _ASKS_TYPE = re.compile(r"(?:什么|哪一?[个种类些家位支座所项场间条部本国届]?|何种|何)$")
+#: Question words an organisation's ending may have swept up: 什么时候首钢总公司.
+_LEADING_QUESTION = re.compile(r"(?:什么时候|什么|何时|哪一?[个家年天])")
 #: Characters jieba glues to the front of a name they only precede (和浩汉, 于北魏, 由约翰).
 _GLUED = "和了由于若与及在将被把从对向个间两"
 #: A measure word right after 多少/几 opens what jieba may tag as a name (多少项云产品 → 项云).
@@ -157,6 +159,17 @@ GENERIC = frozenset(
         "上市",
         "海峡",
         "中国队",
+        "名字",
+        "名称",
+        "全称",
+        "简称",
+        "别名",
+        "原名",
+        "学名",
+        "中文名",
+        "英文名",
+        "英文名称",
+        "英文",
     }
 )
 
@@ -247,8 +260,10 @@ def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]
         measured = not name_kind(name) and any(_measures(start, end, a, b, folded) for a, b in asking)
         add(Kind.METRIC if measured else Kind.NAME, start, end)
     for m in ORG.finditer(folded):
-        if not any(_ASKS_TYPE.search(folded[max(0, m.start() - 4) : m.start() + k]) for k in (0, 1)):
-            add(Kind.NAME, m.start(), m.end())  # not 哪一个铁道公司: the kind of answer asked for
+        asking_lead = _LEADING_QUESTION.match(m.group())  # 什么时候首钢总公司: the name starts after the question words
+        begin = m.start() + (asking_lead.end() if asking_lead else 0)
+        if m.end() - begin > 2 and not any(_ASKS_TYPE.search(folded[max(0, begin - 4) : begin + k]) for k in (0, 1)):
+            add(Kind.NAME, begin, m.end())  # not 哪一个铁道公司: the kind of answer asked for
     position = 0
     words = [(w, f) for w, f in jieba.posseg.cut(folded)]
     nouns: list[tuple[int, int, str]] = []
@@ -295,6 +310,8 @@ def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]
 
 #: A figure a question works out rather than quotes: 多100毫米, 少9年, 约30倍, 待了7年, 前8年.
 _DIFFERENCE_BEFORE = re.compile(r"(?:多|少|差|相差)(?:约|了|出)?$")
+_YEAR_AFTER = re.compile(r"^年(?!代|度|级|版|款|间|来|内|前|后)")
+_LAST_YEAR = 2100
 _DERIVED_AFTER = re.compile(r"^(?:倍|多倍|年(?!代|度|级|版|款))")
 
 
@@ -304,6 +321,8 @@ def _derived(folded: str, match: re.Match[str]) -> bool:
     if _DIFFERENCE_BEFORE.search(folded[max(0, match.start() - 3) : match.start()]):
         return True
     value = match.group("n").replace(",", "")
+    if value.isdigit() and 100 <= int(value) <= _LAST_YEAR and _YEAR_AFTER.match(folded[match.end() :]):
+        return True  # 401年三月: a year, not a figure to find written
     return bool(_DERIVED_AFTER.match(folded[match.end() :])) and (not value.isdigit() or int(value) < 100)
 
 
