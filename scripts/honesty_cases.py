@@ -25,11 +25,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from bench_honesty import SETS  # noqa: E402
 
 from rag import Rag  # noqa: E402
-from rag.answer.compose import first_quote  # noqa: E402
-from rag.eval.evaluation import _sample, load_dataset  # noqa: E402
-from rag.eval.metrics import contains_answer, doc_ranks  # noqa: E402
+from rag.eval.evaluation import _ask, _sample, load_dataset  # noqa: E402
+from rag.eval.metrics import _named, contains_answer  # noqa: E402
 from rag.settings import Settings, load_settings  # noqa: E402
-from rag.text.folding import fold  # noqa: E402
 
 
 def ask_set(name: str, settings: Settings, cache: Path, shown: str) -> str:
@@ -41,27 +39,25 @@ def ask_set(name: str, settings: Settings, cache: Path, shown: str) -> str:
     items = _sample(dataset.items, limit)
     counts = dict.fromkeys(("answerable", "gold", "first", "held", "near", "caught"), 0)
     for item in items:
-        asked = rag.prepare(item.question)
-        hits = rag.search(asked, top_k=10)
-        answer = rag.compose(asked, hits[: settings.top_k])
+        outcome = _ask(rag, item, None)  # the benchmark's own question route and counting
+        answered = outcome.answered
         if item.answerable:
-            gold = not answer.refused and contains_answer(answer.text, item)
-            held = answer.refused or str(answer.support) != "full"
+            gold = outcome.answered_correctly
+            held = answered.refused or answered.support != "full"
             bad = held or not gold
-            tag = f"{'GOLD' if gold else 'nogold'} rank={doc_ranks(hits, item)}"
+            tag = f"{'GOLD' if gold else 'nogold'} rank={outcome.doc_rank}"
             counts["answerable"] += 1
             counts["gold"] += gold
-            counts["first"] += bool(first_quote(answer)) and contains_answer(first_quote(answer), item)
+            counts["first"] += bool(answered.first_quote) and contains_answer(answered.first_quote, item)
             counts["held"] += held
         else:
-            named = any(fold(e) in fold(s) or fold(s) in fold(e) for e in item.missing for s in answer.missing)
-            bad = not answer.refused and not (str(answer.support) == "partial" and named)
+            bad = not answered.refused and not (answered.support == "partial" and _named(item.missing, answered.missing))
             tag = f"changed={'/'.join(item.missing)}"
             counts["near"] += bool(item.missing)
             counts["caught"] += bool(item.missing) and not bad
         if shown == "all" or (bad and shown == "misses"):
-            start = answer.text.split("[", 1)[0][:70].replace("\n", " ")
-            print(f"{'MISS' if bad else 'ok  '} {answer.support!s:7} missing={list(answer.missing)} {tag} | {item.question} | {start}")
+            start = answered.text.split("[", 1)[0][:70].replace("\n", " ")
+            print(f"{'MISS' if bad else 'ok  '} {answered.support:7} missing={list(answered.missing)} {tag} | {item.question} | {start}")
     n, near = counts["answerable"] or 1, counts["near"] or 1
     return (
         f"{name}: answerable {counts['answerable']}, held back {counts['held'] / n:.3f}, has gold {counts['gold'] / n:.3f}, "

@@ -115,11 +115,12 @@ def name_supported(name: str, passage: str, document: str, aliases: dict[str, fr
     """A name the document names is supported. A place or organisation it never names is not when its
     passage speaks of another of that kind (成都 asked, a passage about 重庆; 建设银行 asked, one about
     工行; a province or country only by another province or country), and stands otherwise: a reader's
-    own context (美国 for an article about OpenAI). A person, or a name of no known kind, must be named."""
+    own context (美国 for an article about OpenAI). A person, or a name of no known kind, must be named,
+    in full or as the abbreviation of a word the document writes out."""
     if name_in(name, document, aliases):  # named elsewhere: the quote about another of its kind does not count
         return name_in(name, passage, aliases) or not other_of_kind(name, passage, aliases, question)
     if name not in aliases and _abbreviated(name, document):
-        return True  # 商信 for 商业信用 (a name the alias table knows is named by its aliases alone: 中行 is no 中国工商银行): a word the document writes out in full
+        return True  # 商信 for 商业信用; a name the alias table knows is named by its aliases alone (中行 is no 中国工商银行)
     kind = kind_of(name, aliases)
     return kind in ("place", "org") and not other_of_kind(name, passage, aliases, question)
 

@@ -182,13 +182,11 @@ _QUESTION_KIND = re.compile(r"哪一?[个家座所位条片国]?(" + "|".join(so
 _CALLED = re.compile(r"(?:又名|又称|简称|全称|别称|别名|俗称|称为|名为|叫做|命名为)[“「《『]?[^，。,；;：:”」》』\s]{1,20}")
 _MARKED = re.compile(r"“[^“”]{1,30}”|「[^「」]{1,30}」|《[^《》]{1,30}》|『[^『』]{1,30}』")
 _LATIN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9+&.\-]*[A-Za-z0-9+](?![A-Za-z0-9])")
+_NAMES = ((_CALLED, 1.0), (_MARKED, 0.9), (_LATIN, 0.6))
 _NAME_TAGS = {Need.WHO: ("nr", "nrfg", "nrt", "nt"), Need.PLACE: ("ns",)}
 _SUFFIXES = {Need.WHO: _ORG_SUFFIX, Need.PLACE: _PLACE_SUFFIX}
 #: At most this many nouns in a row make one name (东日本 + 旅客 + 铁道 + 公司).
 _NAME_RUN = 4
-
-
-_NAMES = ((_CALLED, 1.0), (_MARKED, 0.9), (_LATIN, 0.6))
 
 
 @dataclass(frozen=True)

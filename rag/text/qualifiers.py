@@ -317,7 +317,7 @@ _DERIVED_AFTER = re.compile(r"^(?:倍|多倍|年(?!代|度|级|版|款))")
 
 def _derived(folded: str, match: re.Match[str]) -> bool:
     """Whether a number of the question is a difference, a ratio or a span of years: the reader computed
-    it from the passage's figures, so it need not be written there."""
+    it from the passage's figures, so it need not be written there; or a year (401年), which is a time."""
     if _DIFFERENCE_BEFORE.search(folded[max(0, match.start() - 3) : match.start()]):
         return True
     value = match.group("n").replace(",", "")
