@@ -45,10 +45,11 @@ def ask_set(name: str, settings: Settings, cache: Path, shown: str) -> str:
             gold = outcome.answered_correctly
             held = answered.refused or answered.support != "full"
             bad = held or not gold
-            tag = f"{'GOLD' if gold else 'nogold'} rank={outcome.doc_rank}"
+            first = bool(answered.first_quote) and contains_answer(answered.first_quote, item)
+            tag = f"{'GOLD first' if first else 'GOLD later' if gold else 'nogold'} rank={outcome.doc_rank}"
             counts["answerable"] += 1
             counts["gold"] += gold
-            counts["first"] += bool(answered.first_quote) and contains_answer(answered.first_quote, item)
+            counts["first"] += first
             counts["held"] += held
         else:
             bad = not answered.refused and not (answered.support == "partial" and _named(item.missing, answered.missing))

@@ -15,7 +15,7 @@ import pytest
 
 from helpers import FAKE_MODEL
 from rag import REFUSALS, Hit, Settings, load_settings
-from rag.answer.compose import _next_to, candidates, choose, compose, evidence, need_bonus, phrase_overlap
+from rag.answer.compose import _next_to, candidates, choose, compose, evidence, first_quote, need_bonus, phrase_overlap
 from rag.answer.scoring import Candidate, reranked
 from rag.embed.embedding import Embedder, SentenceMemo
 from rag.ingest.chunking import ChunkerConfig, chunk_document
@@ -191,3 +191,21 @@ def test_sentence_memo_returns_the_embedders_passage_vectors_and_keeps_at_most_i
     assert np.allclose(got, embedder.embed_passages(sentences))
     assert np.allclose(memo(sentences[:1]), got[:1])  # remembered or recomputed, the same vector
     assert len(memo._vectors) <= 2
+
+
+def test_the_words_next_to_what_is_asked_are_the_questions_focus() -> None:
+    asked = prepare("世嘉收购那家靠愤怒的小鸟出名的游戏公司，每股出价多少欧元？")
+    assert set(asked.focus) == {"每股", "出价", "欧元"}  # the first clause only says which story is meant
+    assert all(asked.focus[t] == asked.terms[t] for t in asked.focus)
+    assert prepare("新馆何时开放？").focus.keys() == {"新馆", "开放"}
+    assert not prepare("介绍一下新馆").focus  # nothing asks: no focus
+
+
+def test_a_question_asked_in_other_words_opens_with_the_sentence_holding_its_focus() -> None:
+    """The story's opening sentence shares more of the question's words; the one holding 每股 answers it."""
+    text = "世嘉收购《愤怒的小鸟》开发商\n\n世嘉今年宣布收购芬兰游戏公司Rovio，交易额约7亿欧元。世嘉计划以每股9.25欧元的价格收购Rovio的全部股份。"
+    doc = parse_bytes(text.encode(), "sega.txt")
+    chunks = chunk_document(doc, ChunkerConfig.from_settings(SETTINGS))
+    found = [Hit(c, rank, 1.0 / rank, rank, 0.85, rank, 1.0 / rank) for rank, c in enumerate(chunks, start=1)]
+    answer = compose(prepare("世嘉收购那家靠愤怒的小鸟出名的游戏公司，每股出价多少欧元？"), found, SETTINGS)
+    assert first_quote(answer) == "世嘉计划以每股9.25欧元的价格收购Rovio的全部股份。"

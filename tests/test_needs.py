@@ -187,3 +187,16 @@ def test_a_rate_asked_how_high_is_a_ratio_a_score_no_increase_and_a_day_of_this_
     assert Need.WHO in prepare("唯一还给美国3A评级的是哪一家？").needs
     sentence = "法院决定推迟至本月16日再度开会审议。"
     assert "本月16日" in [sentence[s.start : s.end] for s in spans_in(sentence, (Need.DATE,))]
+
+
+def test_a_value_asked_after_a_change_is_the_figure_the_change_reaches() -> None:
+    """降到了多少 asks the figure after 降至, not the one it fell from; 哪一朝代 asks a time."""
+    from rag.text.needs import best_span, spans_in
+
+    asked = prepare("今年沪惠保的免赔额降到了多少？")
+    assert asked.needs[0] is Need.DECREASE
+    sentence = "一是免赔额由原2万元降至1.6万元。"
+    found = best_span(sentence, spans_in(sentence, asked.needs, asked.unit, asked.folded), tuple(asked.terms))
+    assert found is not None and sentence[found.start : found.end] == "1.6万元"
+    assert prepare("这家公司的营收涨到了多少？").needs[0] is Need.INCREASE
+    assert Need.DATE in prepare("楚昭辅是哪一朝代的人？").needs

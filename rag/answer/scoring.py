@@ -34,6 +34,7 @@ _INHERITED_SHARE = 1.0
 _PHRASE_WEIGHT = 0.3
 _RANK_PRIOR = 0.1
 _DENSE_WEIGHT = 0.3
+_FOCUS_WEIGHT = 0.3
 #: Hits whose sentences the evidence model reads for the asked kind of fact.
 _NEED_HITS = 3
 
@@ -105,7 +106,12 @@ def candidates(asked: Question, hits: list[Hit], settings: Settings) -> list[Can
             spans = facts(asked, sentence)
             need = need_score(spans) if asked.needs else None
             score = (
-                cov + _PHRASE_WEIGHT * phrase_overlap(asked, sentence) + _NEED_WEIGHT * (need or 0.0) + _RANK_PRIOR / hit.rank + _DENSE_WEIGHT * hit.dense_score
+                cov
+                + _PHRASE_WEIGHT * phrase_overlap(asked, sentence)
+                + _NEED_WEIGHT * (need or 0.0)
+                + _RANK_PRIOR / hit.rank
+                + _DENSE_WEIGHT * hit.dense_score
+                + _FOCUS_WEIGHT * _folded_coverage(asked.focus, folded, inherited)
             )
             own = _folded_coverage(asked.terms, folded, "")
             found.append(Candidate(hit, hit.chunk.start + start, hit.chunk.start + end, sentence, score, cov, own, need, tuple(spans)))
