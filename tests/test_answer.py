@@ -33,9 +33,9 @@ ARTICLE = (
 )
 
 
-def hits(dense: float = 0.85) -> list[Hit]:
+def hits(dense: float = 0.85, text: str = ARTICLE, name: str = "library.txt") -> list[Hit]:
     """The article's chunks as hits in document order, every one with the same cosine."""
-    doc = parse_bytes(ARTICLE.encode(), "library.txt")
+    doc = parse_bytes(text.encode(), name)
     chunks = chunk_document(doc, ChunkerConfig.from_settings(SETTINGS))
     return [Hit(c, rank, 1.0 / rank, rank, dense, rank, 1.0 / rank) for rank, c in enumerate(chunks, start=1)]
 
@@ -204,8 +204,16 @@ def test_the_words_next_to_what_is_asked_are_the_questions_focus() -> None:
 def test_a_question_asked_in_other_words_opens_with_the_sentence_holding_its_focus() -> None:
     """The story's opening sentence shares more of the question's words; the one holding 每股 answers it."""
     text = "世嘉收购《愤怒的小鸟》开发商\n\n世嘉今年宣布收购芬兰游戏公司Rovio，交易额约7亿欧元。世嘉计划以每股9.25欧元的价格收购Rovio的全部股份。"
-    doc = parse_bytes(text.encode(), "sega.txt")
-    chunks = chunk_document(doc, ChunkerConfig.from_settings(SETTINGS))
-    found = [Hit(c, rank, 1.0 / rank, rank, 0.85, rank, 1.0 / rank) for rank, c in enumerate(chunks, start=1)]
+    found = hits(text=text, name="sega.txt")
     answer = compose(prepare("世嘉收购那家靠愤怒的小鸟出名的游戏公司，每股出价多少欧元？"), found, SETTINGS)
     assert first_quote(answer) == "世嘉计划以每股9.25欧元的价格收购Rovio的全部股份。"
+
+
+def test_of_two_sentences_as_likely_the_one_holding_the_asked_fact_more_surely_leads() -> None:
+    """The first shares more of the question's words; the second gives the figure the fall reaches."""
+    text = "沪惠保2023版开售\n\n今年沪惠保的免赔额降低了，保费仍为129元。一是免赔额由原2万元降至1.6万元，二是特药种类增加到36种。"
+    found = hits(text=text, name="hhb.txt")
+    answer = compose(prepare("今年沪惠保的免赔额降到了多少？"), found, SETTINGS)
+    assert first_quote(answer).startswith("一是免赔额由原2万元降至1.6万元")
+    assert "今年沪惠保的免赔额降低了" in answer.text  # still quoted: the two are as likely
+    assert answer.answer_spans and answer.text[answer.answer_spans[0].start : answer.answer_spans[0].end] == "1.6万元"

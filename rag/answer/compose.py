@@ -199,7 +199,7 @@ def compose(question: Question, hits: list[Hit], settings: Settings, vectors: Se
     if best is None or strength < settings.refusal_threshold:
         return Answer(question.text, REFUSALS[language], True, (), tuple(hits), strength, language, asked=question, support=SupportLevel.NONE)
     ranked = reranked(question, ranked, vectors, settings.sentence_dense_weight, settings.sentence_dense_top)
-    chosen = choose(ranked, settings, lexical=not cross_lingual(question.text, best.sentence))
+    chosen = _fact_first(choose(ranked, settings, lexical=not cross_lingual(question.text, best.sentence)), settings.answer_close_ratio)
     fact = _lead_fact(question, chosen[0])
     shown = _quoted_count(question, chosen, settings.answer_close_ratio)
     quoted = [_trimmed(c, fact, settings.quote_max_chars, question.terms) for c in chosen[:shown]]
@@ -242,6 +242,18 @@ def _quoted_count(question: Question, chosen: list[Candidate], close: float) -> 
     lead, second = chosen[0], chosen[1]
     described = not question.needs or question.needs[0] == Need.REASON
     return 2 if described or (lead.need == 0.0 and bool(second.need)) or second.score >= close * lead.score else 1
+
+
+def _fact_first(chosen: list[Candidate], close: float) -> list[Candidate]:
+    """The two sentences an answer quotes when they score within ``close`` of each other, the one holding
+    the asked kind of fact more surely first: the answer opens with the fact (降至1.6万元 for 降到了多少),
+    not with the sentence that merely shares more of the question's words."""
+    if len(chosen) < 2:
+        return chosen
+    lead, second = chosen[0], chosen[1]
+    if second.score >= close * lead.score and (second.need or 0.0) > (lead.need or 0.0):
+        return [second, lead, *chosen[2:]]
+    return chosen
 
 
 def _trimmed(candidate: Candidate, fact: tuple[int, int, str] | None, limit: int, terms: dict[str, float]) -> Candidate:
