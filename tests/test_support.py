@@ -342,3 +342,9 @@ def test_the_kind_of_name_asked_for_question_words_and_abbreviations_are_no_miss
     assert "华为" not in check("高英杀胡充华为什么没有成功？", about(court), None, ALIASES, FAMILIES)
     icbc = "中国工商银行个人客户总量达6.64亿户。"
     assert check("中行个人客户总量是多少？", about(icbc), None, ALIASES, FAMILIES) == ("中行",)
+
+
+def test_a_five_character_name_may_abbreviate_the_name_the_article_writes_out() -> None:
+    court = "泰国宪法法院19日宣布，将审议披塔提名资格一案的日期推迟到8月16日。"
+    assert check("泰国宪法院把审议披塔提名资格一案改到了哪天？", about(court), None, ALIASES, FAMILIES) == ()
+    assert check("缅甸宪法院把审议披塔提名资格一案改到了哪天？", about(court), None, ALIASES, FAMILIES) != ()

@@ -127,10 +127,10 @@ def name_supported(name: str, passage: str, document: str, aliases: dict[str, fr
 
 def _abbreviated(name: str, text: str) -> bool:
     """Whether the text writes a short name's characters, in order and close together, within one word run:
-    the name is its abbreviation (商信 of 商业信用, 北大 of 北京大学, 奥赛 of 奥林匹克竞赛)."""
+    the name is its abbreviation (商信 of 商业信用, 北大 of 北京大学, 奥赛 of 奥林匹克竞赛, 泰国宪法院 of 泰国宪法法院)."""
     if not 2 <= len(name) <= _ABBREVIATION_CHARS or not all("\u4e00" <= ch <= "\u9fff" for ch in name):
         return False
-    most = _ABBREVIATION_CHARS if len(name) == 2 else 2  # 奥赛 of 奥林匹克竞赛: a two-character one reaches further
+    most = _ABBREVIATION_REACH if len(name) == 2 else 2  # 奥赛 of 奥林匹克竞赛: a two-character one reaches further
     gap = f"[\u4e00-\u9fff]{{0,{most}}}"
     pattern = re.compile("".join(re.escape(ch) + gap for ch in name[:-1]) + re.escape(name[-1]))
     return any(m.end() - m.start() > len(name) for m in pattern.finditer(text))
@@ -151,8 +151,10 @@ def name_in(name: str, text: str, aliases: dict[str, frozenset[str]]) -> bool:
     return len(parts) > 1 and all(in_text(p, text, aliases) or (len(p) >= 2 and p in text) for p in parts)
 
 
-#: The longest name read as an abbreviation of a longer word.
-_ABBREVIATION_CHARS = 4
+#: The longest name read as an abbreviation of a longer word (a place and an organisation, 泰国宪法院).
+_ABBREVIATION_CHARS = 5
+#: How many characters may stand between the two of a two-character abbreviation (奥赛 of 奥林匹克竞赛).
+_ABBREVIATION_REACH = 4
 #: One-character words jieba may glue to a name: a dynasty or 原/新 before it, 曾/第/将 after it.
 _LEADING_WORDS = "明清宋唐元汉秦隋晋原新老前"
 _TRAILING_WORDS = "曾第将名等在于时后前们"
