@@ -229,7 +229,7 @@ def parse_bytes(data: bytes, name: str, doc_id: str | None = None, source: str =
 
 #: How files are read and cleaned, part of every document's hash: when the rules that find titles and
 #: page furniture change, an index re-reads its files on the next ingest instead of serving the old reading.
-READER = "clean/2"
+READER = "clean/3"
 
 
 def content_hash(data: bytes) -> str:

@@ -192,11 +192,13 @@ _MARKER = (
     r"|(?:视觉中国|新华社)\s+图(?![片表书像文纸标])|来源[:：]\s*(?:网络)?视频截图"
 )
 #: A page's navigation, footer and notices inside the text: 点击进入 X网 Y网…, 返回搜狐，查看更多, 分享让更多人看到,
-#: 版权属于原作者 and 谢绝转载 glued to the next sentence, （广告）, and a notice that says what it is however long it runs (广告声明：文内含有的…均包含本声明。).
+#: 版权属于原作者 and 谢绝转载 glued to the next sentence, （广告）, a notice that says what it is however long it runs (广告声明：文内含有的…均包含本声明。),
+#: and a closing 本文属于原创文章，如若转载，请注明来源：<its title><its address> (the title may hold any punctuation).
 _NAVIGATION = (
     r"点击进入\s*(?:[\u4e00-\u9fff]{2,8}网\s*){2,}|返回[\u4e00-\u9fff]{1,4}[，,]\s*查看更多|分享让更多人看到|[（(]广告[）)]"
     r"|(?<!此文)(?<!本文)版权(?:归|属于)原作者(?:所有)?(?![，,。])|(?:本文章?为\S{1,8}原创[，,]\s*)?谢绝(?:任何)?(?:媒体|个人|他人)?转载"
     r"|(?:广告|免责)声明\s*[:：][^。！？]{0,240}[。！？]?"
+    r"|(?:本文(?:属于|为|系)\S{0,8}原创(?:文章)?[，,]\s*)?(?:如[若需要]?)?转载[，,]?\s*请注明(?:来源|出处)\s*[:：][^\n]{0,160}?https?://\S+\s*$"
 )
 _INLINE = re.compile(rf"(?P<ad>{_AD})|(?P<credit>{_PAREN_CREDIT}|{_NAME_CREDIT})|(?P<marker>{_MARKER})|(?P<navigation>{_NAVIGATION})")
 #: A picture's source after a label (图源：视觉中国, 图片来源：X网站, 图/受访者提供): the source ends with a word
