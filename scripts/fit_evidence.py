@@ -1,9 +1,11 @@
 """Fit the refusal gate's evidence model (rag.answer.scoring._EVIDENCE_WEIGHTS / _EVIDENCE_BIAS).
 
-Dev data: CMRC 2018 trial questions asked of an index without their article
-(unanswerable) or of the whole index (answerable: every question, asked as the
-product and scripts/bench_retrieval.py ask it), plus the seed QA set (weighted
-5×: its near-miss questions are the hard case). Questions in another script
+Dev data: CMRC 2018 trial and DRCD dev (1,000 questions) questions asked of an
+index without their article (unanswerable) or of the whole index (answerable:
+every question, asked as the product and scripts/bench_retrieval.py ask it), plus the seed QA set (weighted
+5×: its near-miss questions are the hard case), plus the news QA set and every
+other question of the paraphrased news set (weighted 3×; asked of the news index
+of scripts/bench_honesty.py, left out when that index is absent or --news ''). Questions in another script
 than the passages are left out: the gate judges them by the dense cosine alone. A logistic regression
 over rag.answer.scoring.evidence_features; prints the coefficients to paste into
 rag/answer/scoring.py and the threshold that keeps answerable refusals within budget.
@@ -27,11 +29,18 @@ sys.path.insert(0, str(ROOT))
 
 from rag import Rag, load_settings  # noqa: E402
 from rag.answer.scoring import candidates, evidence_features  # noqa: E402
-from rag.eval.evaluation import _hold_out, load_dataset  # noqa: E402
+from rag.eval.evaluation import _hold_out, _sample, load_dataset  # noqa: E402
+from rag.settings import Settings  # noqa: E402
 from rag.text.folding import cross_lingual  # noqa: E402
 
 CACHE = ROOT / "index" / "eval-cache"
+SHARED = ROOT.parent / "shared" / "data"
+#: The index folder scripts/bench_retrieval.py keeps for each set, and the DRCD sample it asks.
+BENCH_INDEX = {"cmrc2018_trial": "CMRC_2018_trial", "DRCD_dev": "DRCD_dev"}
+DRCD_LIMIT = 1000
 SEED_WEIGHT = 5.0
+NEWS_WEIGHT = 3.0
+NEWS_CACHE = ROOT / ".cache" / "honesty" / "news"
 BUDGET = 0.05
 #: Inverse regularisation strength. Looser fits (C=10) lean hard on the raw top cosine (weight ~12), a scale
 #: that belongs to one encoder build; at 1 the cosine weighs about as much as the coverages, the dev figures
@@ -48,23 +57,45 @@ def features(rag: Rag, question: str) -> list[float] | None:
     return list(evidence_features(asked, hits, ranked[0], ranked))
 
 
-def collect(cache: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def news_questions(settings: Settings, cache: Path) -> list[tuple[Rag, str, int, float]]:
+    """The news QA set (answerable and not) and every other question of the paraphrased set.
+
+    CMRC's questions reuse their article's words, so a gate fitted on them alone
+    reads a reader's own wording (开门迎客 for 对外开放) as missing evidence. The
+    other half of the paraphrased set stays out of the fit, to measure it on.
+    """
+    news = Rag(settings.replace(index_dir=str(cache)))
+    qa = load_dataset(ROOT / "eval" / "news_qa.jsonl", settings)
+    paraphrased = load_dataset(ROOT / "eval" / "news_paraphrase.jsonl", settings).items[::2]
+    return [(news, item.question, int(item.answerable), NEWS_WEIGHT) for item in (*qa.items, *paraphrased)]
+
+
+def squad_questions(settings: Settings, cache: Path, tmp: Path, name: str, limit: int | None) -> list[tuple[Rag, str, int, float]]:
+    """A SQuAD-format set's questions as scripts/bench_retrieval.py asks them: those of its held-out
+    articles of an index without them (unanswerable), the others of the whole index (answerable)."""
+    dataset = load_dataset(SHARED / f"{name}.json", settings)
+    held = set(_hold_out(dataset))
+    index = cache / BENCH_INDEX[name]
+    shutil.copytree(index, tmp / name)
+    reduced = Rag(settings.replace(index_dir=str(tmp / name)))
+    reduced.delete(sorted(held))
+    full = Rag(settings.replace(index_dir=str(index)))
+    return [(reduced if item.gold_docs <= held else full, item.question, int(not item.gold_docs <= held), 1.0) for item in _sample(dataset.items, limit)]
+
+
+def collect(cache: Path, news_cache: Path | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     settings = load_settings()
     rows, labels, weights = [], [], []
-    cmrc = load_dataset(ROOT.parent / "shared" / "data" / "cmrc2018_trial.json", settings)
-    held = set(_hold_out(cmrc))
     with tempfile.TemporaryDirectory() as tmp:
-        shutil.copytree(cache / "CMRC_2018_trial", Path(tmp) / "reduced")
-        reduced = Rag(settings.replace(index_dir=str(Path(tmp) / "reduced")))
-        reduced.delete(sorted(held))
-        full = Rag(settings.replace(index_dir=str(cache / "CMRC_2018_trial")))
-        full.embedder = reduced.embedder
-        seed_rag = Rag(settings.replace(index_dir=str(cache / "seed_QA")))
-        seed_rag.embedder = reduced.embedder
-        asked = [(reduced if item.gold_docs <= held else full, item.question, int(not item.gold_docs <= held), 1.0) for item in cmrc.items]
+        asked = squad_questions(settings, cache, Path(tmp), "cmrc2018_trial", None)
+        asked += squad_questions(settings, cache, Path(tmp), "DRCD_dev", DRCD_LIMIT)
         seed = load_dataset(ROOT / "eval" / "seed_qa.jsonl", settings)
-        asked += [(seed_rag, item.question, int(item.answerable), SEED_WEIGHT) for item in seed.items]
+        asked += [(Rag(settings.replace(index_dir=str(cache / "seed_QA"))), item.question, int(item.answerable), SEED_WEIGHT) for item in seed.items]
+        if news_cache is not None:
+            asked += news_questions(settings, news_cache)
+        embedder = asked[0][0].embedder  # one model for every index: loaded once
         for index, question, label, weight in asked:
+            index.embedder = embedder
             row = features(index, question)
             if row is not None:
                 rows.append(row)
@@ -78,7 +109,10 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", default=str(CACHE), help="the evaluation indexes of scripts/bench_retrieval.py --cache")
-    x, y, w = collect(Path(parser.parse_args().cache))
+    parser.add_argument("--news", default=str(NEWS_CACHE), help="the news index of scripts/bench_honesty.py ('' leaves the news sets out)")
+    args = parser.parse_args()
+    news = Path(args.news) if args.news else None
+    x, y, w = collect(Path(args.cache), news if news is not None and news.exists() else None)
     model = LogisticRegression(C=REGULARISATION, max_iter=2000).fit(x, y, sample_weight=w)
     p = model.predict_proba(x)[:, 1]
     threshold = max(t for t in np.linspace(0, 1, 201) if ((p < t) & (y == 1)).sum() / (y == 1).sum() <= BUDGET)
