@@ -47,7 +47,8 @@ NEWS = ROOT.parent / "shared" / "data" / "news_zh_20k.jsonl.xz"
 _SPACE = re.compile(r"\s+")
 _RUN = re.compile(r"[ \t\u3000\u00a0]{2,}")
 _HEADER = re.compile(r"^\s*[^\n]{0,200}?[，,]?\s*正文\s*[:：]")
-#: A quotable sentence longer than this is reported (rag.ingest.chunking.QUOTE_MAX_CHARS).
+#: A quotable sentence longer than this is reported: the length an answer cuts a quote to (Settings.quote_max_chars);
+#: ingest cuts only run-ons over rag.ingest.chunking.QUOTE_MAX_CHARS (240), an answer cuts the rest around its fact.
 LONG_SENTENCE = 120
 _ORIGINAL = r"原(?:标题|標題|题|題)"
 #: Page furniture counted in chunks; ``×`` and 摄 also count content (3×4米, 摄影展) — the ad and credit rows do not.
@@ -63,6 +64,7 @@ MARKERS = {
     "photo credit: …摄": r"(?:记者|通讯员)\s*[\u4e00-\u9fff·]{2,4}\s*/?\s*摄(?![氏像影入制取录于到了的下得成时者])|[（(][^（）()，。]{0,24}摄\s*[）)]|[\u4e00-\u9fff·]{2,4}\s*/\s*摄",
     "责任编辑": r"责任编辑",
     "返回…，查看更多": r"返回\S{1,4}[，,]\s*查看更多",
+    "转载请注明来源 / 出处": r"转载[，,]?\s*请注明",
 }
 #: What each removed stretch is, by the rule that explains it; the first that matches names it.
 REMOVED_KINDS = [
