@@ -73,8 +73,10 @@ def percentile(values: list[float], share: float) -> float:
 
 
 #: Page furniture that must never reach an answer: a glued original headline, an ad, its close button,
-#: a photo marker or credit, a live-stream prompt.
-FURNITURE = re.compile(r"原标题|原標題|广告|廣告|×|资料图|資料圖|进入直播间|進入直播間|(?:记者|記者)\s*\S{2,4}\s*摄|图片来源|圖片來源")
+#: a photo marker or credit, a live-stream prompt, a site's 如若转载，请注明来源 footer.
+FURNITURE = re.compile(
+    r"原标题|原標題|广告|廣告|×|资料图|資料圖|进入直播间|進入直播間|(?:记者|記者)\s*\S{2,4}\s*摄|图片来源|圖片來源|(?:转载|轉載)[，,]?\s*(?:请|請)(?:注明|註明)"
+)
 
 
 @dataclass(frozen=True)
