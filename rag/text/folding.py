@@ -23,6 +23,12 @@ def _t2s() -> OpenCC:
     return OpenCC("t2s")
 
 
+#: Folded texts kept: an answer folds every candidate sentence and title, and the next question about the
+#: same story folds the same ones again (OpenCC's conversion is most of a question's lexical work).
+_FOLDED_KEPT = 16384
+
+
+@lru_cache(maxsize=_FOLDED_KEPT)
 def fold(text: str) -> str:
     """NFKC (full width → half width), traditional → simplified, lower case."""
     text = unicodedata.normalize("NFKC", text)
