@@ -32,6 +32,14 @@ from rag.settings import load_settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 MODES = ("bm25", "dense", "hybrid")
+#: The external sets: name, file, and how many questions are sampled by default (None: all).
+CMRC = ("CMRC 2018 trial", SHARED / "cmrc2018_trial.json", None)
+DRCD = ("DRCD dev", SHARED / "DRCD_dev.json", 1000)
+
+
+def cache_folder(cache: Path, name: str) -> Path:
+    """Where the evaluation index of the set called ``name`` is kept between runs (scripts/fit_evidence.py reads it)."""
+    return cache / re.sub(r"\W+", "_", name)
 
 
 def machine() -> str:
@@ -61,8 +69,8 @@ def table(results: list[tuple[str, dict]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cmrc-limit", type=int, default=None)
-    parser.add_argument("--drcd-limit", type=int, default=1000, help="questions sampled from DRCD dev (3,524 in all)")
+    parser.add_argument("--cmrc-limit", type=int, default=CMRC[2])
+    parser.add_argument("--drcd-limit", type=int, default=DRCD[2], help="questions sampled from DRCD dev (3,524 in all)")
     parser.add_argument("--cache", default=str(ROOT / "index" / "eval-cache"), help="reused between runs (ingest is incremental)")
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated retrieval modes to measure (evidence.json needs hybrid)")
     add_write_options(parser, "retrieval")
@@ -73,7 +81,7 @@ def main() -> int:
         parser.error(f"--modes: choose from {', '.join(MODES)}, hybrid included")
     sets = [("seed QA", ROOT / "eval" / "seed_qa.jsonl", None)]
     if SHARED.exists():
-        sets += [("CMRC 2018 trial", SHARED / "cmrc2018_trial.json", args.cmrc_limit), ("DRCD dev", SHARED / "DRCD_dev.json", args.drcd_limit)]
+        sets += [(*CMRC[:2], args.cmrc_limit), (*DRCD[:2], args.drcd_limit)]
     else:
         print(f"note: {SHARED} not found; only the seed QA set is measured", file=sys.stderr)
     results, evidence = [], {}
@@ -81,7 +89,7 @@ def main() -> int:
     for name, path, limit in sets:
         dataset = load_dataset(path, settings)
         print(f"== {name}: {len(dataset.documents)} documents, {len(dataset.items)} questions", file=sys.stderr, flush=True)
-        per_mode = run(dataset, settings, modes=modes, limit=limit, cache_dir=Path(args.cache) / re.sub(r"\W+", "_", name))
+        per_mode = run(dataset, settings, modes=modes, limit=limit, cache_dir=cache_folder(Path(args.cache), name))
         for mode in modes:
             results.append((name, per_mode[mode]))
             print(row(name, per_mode[mode]), flush=True)

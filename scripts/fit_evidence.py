@@ -27,6 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_retrieval import CMRC, DRCD, cache_folder  # noqa: E402  (scripts/ is on the path when a script runs)
+
 from rag import Rag, load_settings  # noqa: E402
 from rag.answer.scoring import candidates, evidence_features  # noqa: E402
 from rag.eval.evaluation import _hold_out, _sample, load_dataset  # noqa: E402
@@ -34,10 +36,6 @@ from rag.settings import Settings  # noqa: E402
 from rag.text.folding import cross_lingual  # noqa: E402
 
 CACHE = ROOT / "index" / "eval-cache"
-SHARED = ROOT.parent / "shared" / "data"
-#: The index folder scripts/bench_retrieval.py keeps for each set, and the DRCD sample it asks.
-BENCH_INDEX = {"cmrc2018_trial": "CMRC_2018_trial", "DRCD_dev": "DRCD_dev"}
-DRCD_LIMIT = 1000
 SEED_WEIGHT = 5.0
 NEWS_WEIGHT = 3.0
 NEWS_CACHE = ROOT / ".cache" / "honesty" / "news"
@@ -70,14 +68,15 @@ def news_questions(settings: Settings, cache: Path) -> list[tuple[Rag, str, int,
     return [(news, item.question, int(item.answerable), NEWS_WEIGHT) for item in (*qa.items, *paraphrased)]
 
 
-def squad_questions(settings: Settings, cache: Path, tmp: Path, name: str, limit: int | None) -> list[tuple[Rag, str, int, float]]:
+def squad_questions(settings: Settings, cache: Path, tmp: Path, squad: tuple[str, Path, int | None]) -> list[tuple[Rag, str, int, float]]:
     """A SQuAD-format set's questions as scripts/bench_retrieval.py asks them: those of its held-out
     articles of an index without them (unanswerable), the others of the whole index (answerable)."""
-    dataset = load_dataset(SHARED / f"{name}.json", settings)
+    name, path, limit = squad
+    dataset = load_dataset(path, settings)
     held = set(_hold_out(dataset))
-    index = cache / BENCH_INDEX[name]
-    shutil.copytree(index, tmp / name)
-    reduced = Rag(settings.replace(index_dir=str(tmp / name)))
+    index = cache_folder(cache, name)
+    shutil.copytree(index, tmp / index.name)
+    reduced = Rag(settings.replace(index_dir=str(tmp / index.name)))
     reduced.delete(sorted(held))
     full = Rag(settings.replace(index_dir=str(index)))
     return [(reduced if item.gold_docs <= held else full, item.question, int(not item.gold_docs <= held), 1.0) for item in _sample(dataset.items, limit)]
@@ -87,10 +86,10 @@ def collect(cache: Path, news_cache: Path | None) -> tuple[np.ndarray, np.ndarra
     settings = load_settings()
     rows, labels, weights = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
-        asked = squad_questions(settings, cache, Path(tmp), "cmrc2018_trial", None)
-        asked += squad_questions(settings, cache, Path(tmp), "DRCD_dev", DRCD_LIMIT)
+        asked = squad_questions(settings, cache, Path(tmp), CMRC) + squad_questions(settings, cache, Path(tmp), DRCD)
         seed = load_dataset(ROOT / "eval" / "seed_qa.jsonl", settings)
-        asked += [(Rag(settings.replace(index_dir=str(cache / "seed_QA"))), item.question, int(item.answerable), SEED_WEIGHT) for item in seed.items]
+        seed_rag = Rag(settings.replace(index_dir=str(cache_folder(cache, "seed QA"))))
+        asked += [(seed_rag, item.question, int(item.answerable), SEED_WEIGHT) for item in seed.items]
         if news_cache is not None:
             asked += news_questions(settings, news_cache)
         embedder = asked[0][0].embedder  # one model for every index: loaded once
