@@ -24,13 +24,24 @@ def _t2s() -> OpenCC:
 
 
 #: Folded texts kept: an answer folds every candidate sentence and title, and the next question about the
-#: same story folds the same ones again (OpenCC's conversion is most of a question's lexical work).
+#: same story folds the same ones again (OpenCC's conversion is most of a question's lexical work). Only
+#: texts up to a chunk's length are kept, so whole documents (example questions, the support check) never
+#: fill the cache: at most about 16,384 × 600 characters, twice.
 _FOLDED_KEPT = 16384
+_FOLDED_KEPT_CHARS = 600
+
+
+def fold(text: str) -> str:
+    """NFKC (full width → half width), traditional → simplified, lower case."""
+    return _fold_kept(text) if len(text) <= _FOLDED_KEPT_CHARS else _fold(text)
 
 
 @lru_cache(maxsize=_FOLDED_KEPT)
-def fold(text: str) -> str:
-    """NFKC (full width → half width), traditional → simplified, lower case."""
+def _fold_kept(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     if _CJK.search(text):
         text = _t2s().convert(text)
