@@ -17,6 +17,7 @@ sentence, its passage and its document. Kinds:
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -259,13 +260,16 @@ def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]
     for start, end, name in known_in(folded, aliases):  # a known word that names no one (营收) is a measure when asked for
         measured = not name_kind(name) and any(_measures(start, end, a, b, folded) for a, b in asking)
         add(Kind.METRIC if measured else Kind.NAME, start, end)
+    words = [(w, f) for w, f in jieba.posseg.cut(folded)]
+    word_starts = set(itertools.accumulate((len(w) for w, _f in words), initial=0))
     for m in ORG.finditer(folded):
         asking_lead = _LEADING_QUESTION.match(m.group())  # 什么时候首钢总公司: the name starts after the question words
         begin = m.start() + (asking_lead.end() if asking_lead else 0)
+        if begin not in word_starts:
+            continue  # 越|南游戏初创公司, 充|电合资公司: a span starting inside a word is no name; its words count alone
         if m.end() - begin > 2 and not any(_ASKS_TYPE.search(folded[max(0, begin - 4) : begin + k]) for k in (0, 1)):
             add(Kind.NAME, begin, m.end())  # not 哪一个铁道公司: the kind of answer asked for
     position = 0
-    words = [(w, f) for w, f in jieba.posseg.cut(folded)]
     nouns: list[tuple[int, int, str]] = []
     type_end = -1
     for word, flag in words:
