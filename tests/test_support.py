@@ -362,3 +362,16 @@ def test_an_organisation_by_its_ending_starts_where_a_word_starts() -> None:
     krafton = Evidence(fold(india), fold(india), fold(india), "2023-08-10")
     assert check("Krafton计划向越南游戏初创公司投资多少？", krafton, 2023, ALIASES, FAMILIES) == ("越南",)
     assert check("Krafton计划向印度游戏初创公司投资多少？", krafton, 2023, ALIASES, FAMILIES) == ()
+
+
+def test_a_work_is_replaced_only_by_another_work_and_tenths_are_percentages() -> None:
+    """The cast before 主演 is no rival to the series asked about; 9成 is how Chinese says 90%."""
+    cast = "于2004年12月15日开拍，由孙协志、王仁甫、刘品言、曾之乔主演。"
+    series = Evidence(fold(cast), fold(cast), fold(f"《格斗天王》是台湾偶像剧。{cast}"), "")
+    assert check("《格斗天王》的主演人员有哪些？", series, None, ALIASES, FAMILIES) == ()
+    assert check("《终极一班》的主演人员有哪些？", series, None, ALIASES, FAMILIES) == ("终极一班",)
+    rice = "米糠还含有人体必须营养素中90%以上的营养物质。"
+    bran = Evidence(fold(rice), fold(rice), fold(rice), "")
+    assert check("米的哪一部分持有9成以上的人体必要营养物质？", bran, None, ALIASES, FAMILIES) == ()
+    assert check("米的哪一部分持有8成以上的人体必要营养物质？", bran, None, ALIASES, FAMILIES) == ("8成",)
+    assert [q.folded for q in qualifiers("公司2019年成立了3个部门", ALIASES) if q.kind == Kind.NUMBER] == ["3"]

@@ -32,6 +32,8 @@ def replaced(q: Qualifier, sentence: str, question: str, aliases: dict[str, froz
     between them (or right after the left one): the question changed that slot."""
     if q.folded in sentence or in_text(q.folded, sentence, aliases) or len(q.folded) < 2:
         return False
+    if f"《{q.folded}》" in question and "《" not in sentence:
+        return False  # a work is replaced only by another work: 曾之乔主演 names the cast of 《格斗天王》, not a rival
     if _ASKING_NEAR.search(question[max(0, q.start - _NEIGHBOUR_GAP) : q.end + _NEIGHBOUR_GAP + 1]):
         return False  # 什么名次, 母亲为谁: the slot beside the asking word holds the answer, not a rival
     left, right = _neighbours(question, q.start, q.end)

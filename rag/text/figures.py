@@ -13,6 +13,11 @@ from .qualifiers import numeral
 
 def figure_in(number: str, text: str) -> bool:
     """Whether ``text`` states the question's figure (30, 8万, 六维) in any of the ways Chinese text writes it."""
+    tenths = _TENTHS.fullmatch(number)
+    if tenths is not None:  # 9成 asked, 90% or 百分之九十 written
+        percent = int(tenths.group(1)) * 10
+        forms = [f"{percent}%", *(f"百分之{f}" for f in chinese_forms(percent)), f"{chinese_forms(int(tenths.group(1)))[0]}成"]
+        return any(f in text for f in forms) or figure_in(tenths.group(1), text)
     digits = re.match(r"\d+(?:\.\d+)?", number.replace(",", ""))
     if digits is not None and "." not in digits.group() and any(f in text for f in chinese_forms(int(digits.group()))):
         return True  # 30 asked, 约三十倍 written
@@ -24,6 +29,8 @@ def figure_in(number: str, text: str) -> bool:
 
 
 _DIGITS = "零一二三四五六七八九"
+#: Tenths, as Chinese says shares: 9成 is 90%.
+_TENTHS = re.compile(r"([1-9])成")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 
 

@@ -95,7 +95,9 @@ TIME = re.compile(
 #: Comparison bases are not the period asked about: 比上年, 较去年同期, 同比.
 _BASE = re.compile(r"(?:比|较|相比|同比|环比|于)\s*(?:去年|上年|前年)(?:同期)?|(?:去年|上年)同期")
 EDITION = re.compile(r"第(?P<n>" + _NUM + r")(?P<u>届|次|期|批|代|版|季|轮|号|轮次|阶段|个五年|个|场|集|章|款)|(?P<y>(?:19|20)\d{2})(?P<v>版|款|年版|年款)")
-NUMBER = re.compile(r"(?<![0-9A-Za-z.])(?P<n>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?P<u>%|‰|个百分点|万亿|亿|万|千)?")
+NUMBER = re.compile(
+    r"(?<![0-9A-Za-z.])(?P<n>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?P<u>%|‰|个百分点|万亿|亿|万|千|成(?![立员为功本交长都果绩就熟型]))?"
+)
 #: A count in Chinese numerals bound to what it counts: 五维, 六大, 三项 (几 and 多少 ask, they state nothing).
 CN_COUNT = re.compile(
     r"(?<![第几多哪一二两三四五六七八九十])(?![一两二三][^一二三四五六七八九十])(?P<n>[一二两三四五六七八九十]{1,3})(?P<u>维|大|项|个|种|类|条|点|张|位|名|家|所|座|届|次|批)(?![一二三四五六七八九十])"
