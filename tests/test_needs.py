@@ -200,3 +200,21 @@ def test_a_value_asked_after_a_change_is_the_figure_the_change_reaches() -> None
     assert found is not None and sentence[found.start : found.end] == "1.6万元"
     assert prepare("这家公司的营收涨到了多少？").needs[0] is Need.INCREASE
     assert Need.DATE in prepare("楚昭辅是哪一朝代的人？").needs
+
+
+def test_a_score_asked_is_two_figures_and_days_asked_are_counted_in_日_too() -> None:
+    """比分是多少 is answered by 3:0, not by the kick-off time's figures; 多少天 by 停业整顿60日, never by 8月9日."""
+    from rag.text.needs import best_span, spans_in
+
+    score = prepare("中超第18轮海港在家迎战沧州雄狮，最后比分是多少？")
+    final, kickoff = "最终，上海海港3:0沧州雄狮。", "7月21日19点35分，2023赛季中超联赛第18轮，上海海港主场对阵沧州雄狮。"
+    found = best_span(final, spans_in(final, score.needs, score.unit, score.folded), tuple(score.terms))
+    assert found is not None and final[found.start : found.end] == "3:0" and found.strength == 1.0
+    assert max((s.strength for s in spans_in(kickoff, score.needs, score.unit, score.folded)), default=0.0) < 1.0
+    days = prepare("那家乱收停车费的商家要关门整改多少天？")
+    penalty = "当地市场监管局对商家作出停业整顿60日的行政处罚。"
+    found = best_span(penalty, spans_in(penalty, days.needs, days.unit, days.folded), tuple(days.terms))
+    assert found is not None and penalty[found.start : found.end] == "60日"
+    assert [s for s in spans_in("8月9日，当地通报了处罚。", days.needs, days.unit, days.folded) if s.strength > 0.6] == []
+    people = prepare("有多少人参加了比赛？")
+    assert max(s.strength for s in spans_in("共有23名运动员参加。", people.needs, people.unit, people.folded)) > 0.6

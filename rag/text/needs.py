@@ -104,14 +104,27 @@ def unit_of(folded: str) -> str:
     """The measure word a how-many question names (多少项 → 项, 几万户 → 万户), or the units a measure asked
     in other words takes (多少钱 → 元|美元|…, 多久 → 天|小时|…), or the kind of name a which-question
     names (哪个镇 → 镇, 哪家公司 → 公司), else "". Several units are separated by ``|``."""
+    if _SCORE_ASKED.search(folded):
+        return SCORE
     match = _QUESTION_UNIT.search(folded)
     if match:
-        return match.group(1)
+        unit = match.group(1)
+        return _SAME_UNITS.get(unit, unit)
     measured = next((units for pattern, units in _MEASURES if re.search(pattern, folded)), "")
     if measured:
         return measured
     match = _QUESTION_KIND.search(folded)
     return match.group(1) if match else ""
+
+
+#: Measure words that count the same thing: 多少天 is answered by 60日, 多少人 by 23名.
+_SAME_UNITS = {"天": "天|日", "人": "人|名|位", "名": "名|人|位", "位": "位|名|人"}
+#: A match's score is asked for (比分是多少, 几比几) and written as two figures: 3:0, 2比1.
+_SCORE_ASKED = re.compile(r"比分|比数|几比几|多少比多少")
+SCORE = "比分"
+#: A count of days written with 日 (停业整顿60日, 15个工作日), not a day of a month (8月9日).
+_DAY_COUNT = re.compile(r"(?<![月\d.])\d{1,4}\s*(?:个)?(?:工作)?日(?![\d])")
+_SCORE = re.compile(r"(?<![\d.:：])\d{1,3}\s*[:：比]\s*\d{1,3}(?![\d.:：])")
 
 
 def in_unit(span: str, unit: str) -> bool:
@@ -255,6 +268,10 @@ def spans_in(sentence: str, needs: tuple[Need, ...], unit: str = "", avoid: str 
     change = next((n for n in needs if n in _CHANGE_WORDS), None)
     found: list[Fact] = []
     for need in needs:
+        if need is Need.NUMBER and unit == SCORE:
+            found += [Fact(s, e, need, 1.0) for s, e in _regex_spans(_SCORE, folded)]
+        if need is Need.NUMBER and in_unit("日", unit):  # 60日 is a count of days, not a date, when days are asked
+            found += [Fact(s, e, need, 0.85) for s, e in _regex_spans(_DAY_COUNT, folded)]
         if need in (Need.NUMBER, Need.RATIO):
             for start, end, strength in _figures(folded, need, change):
                 if in_unit(folded[start:end], unit):
