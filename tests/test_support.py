@@ -375,3 +375,18 @@ def test_a_work_is_replaced_only_by_another_work_and_tenths_are_percentages() ->
     assert check("米的哪一部分持有9成以上的人体必要营养物质？", bran, None, ALIASES, FAMILIES) == ()
     assert check("米的哪一部分持有8成以上的人体必要营养物质？", bran, None, ALIASES, FAMILIES) == ("8成",)
     assert [q.folded for q in qualifiers("公司2019年成立了3个部门", ALIASES) if q.kind == Kind.NUMBER] == ["3"]
+
+
+def test_a_figure_counting_another_thing_with_the_asked_measure_word_is_a_near_miss() -> None:
+    """多少箱方便面 asked of 2000箱矿泉水: the figure counts another thing; a figure counting the asked thing
+    in other words (66个地市 for 多少个地级市) or in part (225家企业) stands."""
+    water = "申长远这次也捐出2000箱矿泉水，并送上祝福。"
+    donation = Evidence(fold(water), fold(water), fold(water), "2023-08-05")
+    assert check("盲人针灸师申长远为涿州捐了多少箱方便面？", donation, 2023, ALIASES, FAMILIES) == ("方便面",)
+    assert check("盲人针灸师申长远为涿州捐了多少箱矿泉水？", donation, 2023, ALIASES, FAMILIES) == ()
+    cities = "工行推动医保移动支付平台建设，与24个省区、66个地市医保局实现合作。"
+    health = Evidence(fold(cities), fold(cities), fold(cities), "2023-08-05")
+    assert check("工行和多少个地级市的医保部门建立了合作？", health, 2023, ALIASES, FAMILIES) == ()
+    firms = "全省共有455家企业入围，其中有225家企业来自长沙。"
+    listing = Evidence(fold(firms), fold(firms), fold(firms), "2023-08-16")
+    assert check("名单里有多少家长沙企业？", listing, 2023, ALIASES, FAMILIES) == ()

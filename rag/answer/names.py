@@ -45,7 +45,7 @@ def replaced(q: Qualifier, sentence: str, question: str, aliases: dict[str, froz
             end = tail.find(right, 1, SLOT_CHARS + len(right) + 1)
             slot = tail[:end].strip(_GLUE) if end > 0 else ""
         elif left:
-            slot = _first_word(tail)
+            slot = first_noun(tail)
         else:
             slot = ""
         if _rival(slot, q.folded, question, 2, aliases):
@@ -102,7 +102,8 @@ def _neighbours(question: str, start: int, end: int) -> tuple[str, str]:
 _ASKING_WORD = re.compile(r"^(?:多少|几|什么|哪|谁|如何|怎么|是否)")
 
 
-def _first_word(text: str) -> str:
+def first_noun(text: str) -> str:
+    """The word the text starts with when it is a noun (the thing a figure counts, the name after a neighbour)."""
     for word, flag in jieba.posseg.cut(text[: SLOT_CHARS * 2]):
         return word if flag.startswith(("n", "j")) else ""
     return ""

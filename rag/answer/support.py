@@ -16,7 +16,8 @@ citation, nearest evidence first:
   family of contrasting words in its place (大学生, 个人客户, 出口额; the families are in
   ``rag.text.aliases``) and not the question's own, or the noun's head with another modifier while
   the passage never names the question's (服务业增加值 for 制造业增加值); a measure asked that is a
-  word of such a family the document never uses (体重 of an article giving only 身长) fails too.
+  word of such a family the document never uses (体重 of an article giving only 身长) fails too;
+  so does a thing counted (多少箱方便面) where the quote's figures count only others (2000箱矿泉水).
 
 ``missing`` lists what is not supported, as the user wrote it; a refused answer
 is ``none``.
@@ -37,7 +38,7 @@ from ..text.figures import figure_in
 from ..text.folding import cross_lingual, fold
 from ..text.periods import bears_on, compatible, months_of, resolved, source_times, year_of
 from ..text.qualifiers import GENERIC, Kind, Qualifier, When, editions_in, qualifiers, times_in
-from .names import SLOT_CHARS, last_word, name_supported, places, replaced
+from .names import SLOT_CHARS, first_noun, last_word, name_supported, places, replaced
 
 
 class SupportLevel(StrEnum):
@@ -123,6 +124,8 @@ def _supported(
         return name_supported(q.folded, ev.passage, ev.document, aliases, question)
     if q.kind in (Kind.TERM, Kind.METRIC) and _modifier_swapped(q.folded, ev, question):
         return False  # 服务业增加值 quoted for 制造业增加值
+    if q.kind in (Kind.TERM, Kind.METRIC) and _count_swapped(q, ev.sentence, question):
+        return False  # 多少箱方便面 asked, 2000箱矿泉水 quoted
     if q.kind == Kind.METRIC and any(q.folded in family for family in families) and q.folded not in ev.document and not _by_unit(q.folded, ev.sentence):
         return False  # 体重 asked of a document that never speaks of weight: a word set against others is not paraphrased
     return not _contrasted(q.folded, ev.sentence, families)
@@ -167,6 +170,30 @@ def _modifier_swapped(term: str, ev: Evidence, question: str) -> bool:
         if len(other) >= 2 and other not in question and other not in GENERIC and not other.isdigit():
             return True
     return False
+
+
+def _count_swapped(q: Qualifier, sentence: str, question: str) -> bool:
+    """Whether the question counts the term (多少箱方便面) and the quote counts something else with the same
+    measure word (2000箱矿泉水) without ever naming the term: the figure is of another thing."""
+    asked = _COUNTED.search(question[: q.start])
+    if asked is None or q.folded in sentence:
+        return False
+    counted = [first_noun(sentence[m.end() :]) for m in re.finditer(_FIGURE + re.escape(asked.group(1)), sentence)]
+    if not all(counted) or any(_one_word(c, q.folded) for c in counted):
+        return False  # 24个省区、66个地市: one of the figures counts the asked thing, or may (no clear noun after it)
+    return any(len(c) >= 2 and c not in question and c not in GENERIC for c in counted)
+
+
+def _one_word(a: str, b: str) -> bool:
+    """Whether one of two words holds the other's characters in order: the same thing (地市 for 地级市, 企业 for 株洲企业)."""
+    short, long = sorted((a, b), key=len)
+    rest = iter(long)
+    return all(ch in rest for ch in short)
+
+
+#: A how-many question's measure word right before the term it counts: 多少箱|方便面, 几家|株洲企业.
+_COUNTED = re.compile(r"(?:多少|几)[万千百亿]*([个项家款户名位人种条只台辆座件箱吨套所部本张层艘头匹辆批])$")
+_FIGURE = r"(?<![\d.])\d[\d.,]*\s*(?:[万千百亿]+)?(?:余|多)?"
 
 
 # --------------------------------------------------------------------------- times
