@@ -390,3 +390,12 @@ def test_a_figure_counting_another_thing_with_the_asked_measure_word_is_a_near_m
     firms = "全省共有455家企业入围，其中有225家企业来自长沙。"
     listing = Evidence(fold(firms), fold(firms), fold(firms), "2023-08-16")
     assert check("名单里有多少家长沙企业？", listing, 2023, ALIASES, FAMILIES) == ()
+
+
+def test_a_rival_after_于_is_in_the_slot_the_question_names() -> None:
+    """集中於歐洲 asked, 集中於亞洲 quoted: 于 (於) joins the neighbour to the slot as 在 does."""
+    asia = "大部分的機車集中於亞洲，佔世界機車數量的約58%。"
+    passage = f"歐洲的機車多為大排量。{asia}"
+    bikes = Evidence(fold(asia), fold(passage), fold(passage), "")
+    assert check("世界上約有多少百分比的機車集中於歐洲?", bikes, None, ALIASES, FAMILIES) == ("歐洲",)
+    assert check("世界上約有多少百分比的機車集中於亞洲?", bikes, None, ALIASES, FAMILIES) == ()

@@ -21,7 +21,7 @@ from ..text.qualifiers import GENERIC, Kind, Qualifier, name_kind, qualifiers
 _NAME_SUFFIX = re.compile(r"(?:股份有限公司|有限公司|股份公司|公司|集团|市|省|县|区|镇|乡|村|州)$")
 
 #: What may stand between a qualifier's neighbour and the qualifier: 的, 为, 在, 对 …
-_GLUE = "的为在对向与和之是了超过约近达"
+_GLUE = "的为在于对向与和之是了超过约近达"
 #: The longest replacement the slot check accepts, and the most a neighbour may stand off.
 SLOT_CHARS = 8
 _NEIGHBOUR_GAP = 2
