@@ -399,3 +399,22 @@ def test_a_rival_after_于_is_in_the_slot_the_question_names() -> None:
     bikes = Evidence(fold(asia), fold(passage), fold(passage), "")
     assert check("世界上約有多少百分比的機車集中於歐洲?", bikes, None, ALIASES, FAMILIES) == ("歐洲",)
     assert check("世界上約有多少百分比的機車集中於亞洲?", bikes, None, ALIASES, FAMILIES) == ()
+
+
+def test_times_compared_with_do_not_date_a_fact_当年_does_and_a_dimension_asked_must_be_given() -> None:
+    """超过一季度 compares, it does not date the second quarter's revenue; 当年 is the year just named;
+    长702米，深80米 gives no width."""
+    revenue = "根据京东集团公布的数据，2023年第二季度，京东集团的总收入达到2879亿元人民币，同比增速超过一季度。"
+    jd = Evidence(fold(revenue), fold(revenue), fold(revenue), "2023-08-16")
+    assert check("京东集团2023年第一季度总收入是多少？", jd, 2023, ALIASES, FAMILIES) == ("2023年第一季度",)
+    assert check("京东集团2023年第二季度总收入是多少？", jd, 2023, ALIASES, FAMILIES) == ()
+    said = "當年，學校學生總數超過3000人，教師有800多人。"
+    history = f"1964年，學校遷入新址。{said}1970年學校南遷合肥。"
+    ustc = Evidence(fold(said), fold(history), fold(history), "")
+    assert check("1970年時中國科學技術大學的學生總數約高達多少人?", ustc, None, ALIASES, FAMILIES) == ("1970年",)
+    assert check("1964年時中國科學技術大學的學生總數約高達多少人?", ustc, None, ALIASES, FAMILIES) == ()
+    gorge = "帕特纳赫峡谷是一座长702米，深80米的峡谷，位于德国巴伐利亚州。"
+    canyon = Evidence(fold(gorge), fold(gorge), fold(gorge), "")
+    assert check("帕特纳赫峡谷有多宽？", canyon, None, ALIASES, FAMILIES) == ("多宽",)
+    assert check("帕特纳赫峡谷有多深？", canyon, None, ALIASES, FAMILIES) == ()
+    assert check("这棵树有多高？", Evidence(fold("树高可达55米。"), "", "", ""), None, ALIASES, FAMILIES) == ()

@@ -5,7 +5,8 @@ reports 2020, 工商银行 or 大学生 — must not be answered as if it matche
 qualifier the question names (``rag.text.qualifiers``) is held against the lead
 citation, nearest evidence first:
 
-* a time against the times the sentence names (a period the sentence names dates its fact), else
+* a time against the times the sentence names (a period the sentence names dates its fact; one it
+  compares with, 超过一季度, does not; 当年 is the year just named), else
   its passage's, else the document's (and its publication date); 今年/去年 in a source are read
   against that source's publication date, in the question against the newest document;
 * an edition (第五届) likewise: the nearest text naming that kind of edition decides;
@@ -17,7 +18,8 @@ citation, nearest evidence first:
   ``rag.text.aliases``) and not the question's own, or the noun's head with another modifier while
   the passage never names the question's (服务业增加值 for 制造业增加值); a measure asked that is a
   word of such a family the document never uses (体重 of an article giving only 身长) fails too;
-  so does a thing counted (多少箱方便面) where the quote's figures count only others (2000箱矿泉水).
+  so does a thing counted (多少箱方便面) where the quote's figures count only others (2000箱矿泉水);
+* a dimension asked (多宽, 高度) fails when the quote gives lengths only by other dimensions (长702米，深80米).
 
 ``missing`` lists what is not supported, as the user wrote it; a refused answer
 is ``none``.
@@ -79,7 +81,24 @@ def check(
         others = [when for start, when in times if start != q.start]
         if not _supported(q, evidence, newest_year, aliases, families, folded, others):
             missing.append(q.text)
+    dimension = _DIMENSION_ASKED.search(folded)
+    if dimension and not foreign and _other_dimension(dimension.group(1) or dimension.group(2), evidence.sentence):
+        missing.append(question[dimension.start() : dimension.end()] if len(question) == len(folded) else dimension.group())
     return tuple(dict.fromkeys(missing))
+
+
+#: A dimension asked (多宽, 高度) and the words a sentence gives it by (宽/阔; 高/海拔).
+_DIMENSION_ASKED = re.compile(r"多([宽高长深])|([宽高长深])度")
+_DIMENSION_WORDS = {"宽": "宽阔", "高": "高海拔", "长": "长", "深": "深"}
+_LENGTH = r"[0-9][0-9.,]*\s*(?:[万千百])?\s*(?:米|公尺|厘米|公分|毫米|公里|千米|英尺|英里|km|m)"
+
+
+def _other_dimension(asked: str, sentence: str) -> bool:
+    """Whether the quote gives lengths only by other dimensions (长702米，深80米 for 多宽) and never names the asked one."""
+    if any(ch in sentence for ch in _DIMENSION_WORDS[asked]):
+        return False
+    given = {ch for m in re.finditer(_LENGTH, sentence) for ch in sentence[max(0, m.start() - 3) : m.start()] if ch in "宽高长深"}
+    return bool(given)
 
 
 def _family_words(question: str, folded: str, found: list[Qualifier], families: tuple[tuple[str, ...], ...]) -> list[Qualifier]:
@@ -205,18 +224,20 @@ def _time_supported(asked: When, ev: Evidence, others: Sequence[When] = ()) -> b
     earlier = [when.year for _s, _e, when in times_in(ev.passage[:at])] if at > 0 else []
     said_before = next((year for year in reversed(earlier) if year is not None), None)  # 同年7月: the year just named
     for text, year in ((ev.sentence, said_before or context), (ev.passage, context)):
-        times = source_times(text, ev.published, year)
+        times = source_times(_without_bases(text) if text is ev.sentence else text, ev.published, year)
         if text is ev.sentence and said_before is not None and _SAME_YEAR.search(text):
+            if not times and asked.year is not None and asked.year != said_before:
+                return False  # 当年 is the year the passage just named, and no other: 1970年 asked of 1964's figure
             times.append(When(said_before))  # 当年，学生总数超过3000人: the year the passage just named
         if text is ev.sentence and not times:
             times = [When(year) for year in _bare_years(text)]  # 在1848的选举中: a year written without 年
         if any(compatible(asked, t) for t in times):
             return True
-        dating = source_times(_without_starts(text), ev.published, year) if text is ev.sentence else []
+        dating = source_times(_without_bases(text), ev.published, year) if text is ev.sentence else []
         bearing = [t for t in dating if bears_on(asked, t)]  # 从2011年8月…到本周: where a span starts dates nothing
         if bearing and not any(compatible(o, t) for o in others for t in bearing):
             return False  # 8月末 asked, 截至7月末 quoted: the passage's other times do not date this fact
-    if source_times(_without_starts(ev.sentence), ev.published, context):
+    if source_times(_without_bases(ev.sentence), ev.published, context):
         return False  # the quoted sentence dates its fact otherwise: 2021年 asked, 今年 (2020) quoted
     times = source_times(ev.document, ev.published, context)
     year = year_of(ev.published)
@@ -226,15 +247,22 @@ def _time_supported(asked: When, ev: Evidence, others: Sequence[When] = ()) -> b
     return any(compatible(asked, t) for t in times)
 
 
-def _without_starts(text: str) -> str:
+def _without_starts(text: str, before: re.Pattern[str] | None = None) -> str:
     """The text with the times that open a span (从2011年8月, 自2019年起) blanked out."""
     for start, end, _when in reversed(times_in(text)):
-        if _SPAN_START.search(text[max(0, start - 2) : start]):
+        if (before or _SPAN_START).search(text[max(0, start - 3) : start]):
             text = text[:start] + " " * (end - start) + text[end:]
     return text
 
 
+def _without_bases(text: str) -> str:
+    """The sentence with the times it starts a span from or compares with blanked out (同比增速超过一季度):
+    neither dates its fact."""
+    return _without_starts(text, _NOT_DATING)
+
+
 _SPAN_START = re.compile(r"(?:从|自|自从)$")
+_NOT_DATING = re.compile(r"(?:从|自|自从|比|较|超过|高于|低于|相比|对比)$")
 
 
 def _bare_years(text: str) -> list[int]:
