@@ -218,3 +218,18 @@ def test_a_score_asked_is_two_figures_and_days_asked_are_counted_in_日_too() ->
     assert [s for s in spans_in("8月9日，当地通报了处罚。", days.needs, days.unit, days.folded) if s.strength > 0.6] == []
     people = prepare("有多少人参加了比赛？")
     assert max(s.strength for s in spans_in("共有23名运动员参加。", people.needs, people.unit, people.folded)) > 0.6
+
+
+def test_when_something_ends_is_the_date_it_runs_until() -> None:
+    """开到哪天为止 marks 10月8日 in 7月11日开放，并延续至10月8日; 什么时候结束 marks the closing day."""
+    from rag.text.needs import best_span, spans_in
+
+    for question, sentence, fact in (
+        ("“江海共潮生”展览开到哪天为止？", "展览将于7月11日正式对公众开放，并延续至10月8日。", "10月8日"),
+        ("展览什么时候结束？", "展览于7月11日开幕，8月30日闭幕。", "8月30日"),
+        ("展览什么时候开幕？", "展览于7月11日开幕，8月30日闭幕。", "7月11日"),
+    ):
+        asked = prepare(question)
+        found = best_span(sentence, spans_in(sentence, asked.needs, asked.unit, asked.folded), tuple(asked.terms))
+        assert found is not None and sentence[found.start : found.end] == fact, question
+    assert prepare("截至2023年底，共有多少家企业？").unit == "家"

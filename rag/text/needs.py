@@ -106,6 +106,8 @@ def unit_of(folded: str) -> str:
     names (哪个镇 → 镇, 哪家公司 → 公司), else "". Several units are separated by ``|``."""
     if _SCORE_ASKED.search(folded):
         return SCORE
+    if _UNTIL_ASKED.search(folded):
+        return UNTIL
     match = _QUESTION_UNIT.search(folded)
     if match:
         unit = match.group(1)
@@ -122,6 +124,21 @@ _SAME_UNITS = {"天": "天|日", "人": "人|名|位", "名": "名|人|位", "�
 #: A match's score is asked for (比分是多少, 几比几) and written as two figures: 3:0, 2比1.
 _SCORE_ASKED = re.compile(r"比分|比数|几比几|多少比多少")
 SCORE = "比分"
+#: When something ends is asked (开到哪天为止, 持续到什么时候): the date after 至/到 answers it, not the opening day.
+_UNTIL_ASKED = re.compile(
+    r"(?:到|至|截止到?|持续到|延续到|开到|办到)(?:哪天|哪一天|什么时候|何时|哪一年|哪年|几月|几号|哪个月)"
+    r"|(?:哪天|哪一天|什么时候|何时|哪一年|几月几[日号])(?:为止|结束|截止|闭幕|闭馆)"
+)
+UNTIL = "至"
+_UNTIL_BEFORE = re.compile(r"(?:至|到|止|截至|截止)\s*$")
+_UNTIL_AFTER = re.compile(r"^\s*(?:结束|闭幕|闭馆|截止|为止|止)")
+
+
+def _ends(folded: str, start: int, end: int) -> bool:
+    """Whether the date at ``start:end`` is when something ends: 延续至10月8日, 8月30日闭幕."""
+    return bool(_UNTIL_BEFORE.search(folded[max(0, start - 3) : start]) or _UNTIL_AFTER.match(folded[end : end + 3]))
+
+
 #: A count of days written with 日 (停业整顿60日, 15个工作日), not a day of a month (8月9日).
 _DAY_COUNT = re.compile(r"(?<![月\d.])\d{1,4}\s*(?:个)?(?:工作)?日(?![\d])")
 _SCORE = re.compile(r"(?<![\d.:：])\d{1,3}\s*[:：比]\s*\d{1,3}(?![\d.:：])")
@@ -278,7 +295,8 @@ def spans_in(sentence: str, needs: tuple[Need, ...], unit: str = "", avoid: str 
                     strength = min(1.0, strength + 0.25)
                 found.append(Fact(start, end, change or need, strength))
         elif need is Need.DATE:
-            found += [Fact(s, e, need, 0.8) for s, e in _regex_spans(_DATE, folded)]
+            until = unit == UNTIL
+            found += [Fact(s, e, need, 1.0 if until and _ends(folded, s, e) else 0.8) for s, e in _regex_spans(_DATE, folded)]
         elif need is Need.RANK:
             found += [Fact(s, e, need, 1.0 if _RANK_WORDS.search(folded[max(0, s - 8) : s]) else 0.7) for s, e in _regex_spans(_ORDINAL, folded)]
         elif need is Need.REASON:
