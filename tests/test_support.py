@@ -418,3 +418,4 @@ def test_times_compared_with_do_not_date_a_fact_当年_does_and_a_dimension_aske
     assert check("帕特纳赫峡谷有多宽？", canyon, None, ALIASES, FAMILIES) == ("多宽",)
     assert check("帕特纳赫峡谷有多深？", canyon, None, ALIASES, FAMILIES) == ()
     assert check("这棵树有多高？", Evidence(fold("树高可达55米。"), "", "", ""), None, ALIASES, FAMILIES) == ()
+    assert check("政府高度重视的这座峡谷长多少米？", canyon, None, ALIASES, FAMILIES) == ()

@@ -87,8 +87,8 @@ def check(
     return tuple(dict.fromkeys(missing))
 
 
-#: A dimension asked (多宽, 高度) and the words a sentence gives it by (宽/阔; 高/海拔).
-_DIMENSION_ASKED = re.compile(r"多([宽高长深])|([宽高长深])度")
+#: A dimension asked (多宽, 高度是多少; not 高度重视, 深度心理学) and the words a sentence gives it by (宽/阔; 高/海拔).
+_DIMENSION_ASKED = re.compile(r"多([宽高长深])|([宽高长深])度(?=[^，,。？?]{0,4}(?:多少|几|[？?]|$))")
 _DIMENSION_WORDS = {"宽": "宽阔", "高": "高海拔", "长": "长", "深": "深"}
 _LENGTH = r"[0-9][0-9.,]*\s*(?:[万千百])?\s*(?:米|公尺|厘米|公分|毫米|公里|千米|英尺|英里|km|m)"
 

@@ -103,7 +103,8 @@ _MEASURES: tuple[tuple[str, str], ...] = (
 def unit_of(folded: str) -> str:
     """The measure word a how-many question names (多少项 → 项, 几万户 → 万户), or the units a measure asked
     in other words takes (多少钱 → 元|美元|…, 多久 → 天|小时|…), or the kind of name a which-question
-    names (哪个镇 → 镇, 哪家公司 → 公司), else "". Several units are separated by ``|``."""
+    names (哪个镇 → 镇, 哪家公司 → 公司), else "". Several units are separated by ``|``; a score asked
+    (比分是多少) is ``SCORE`` and when something ends (开到哪天为止) is ``UNTIL``."""
     if _SCORE_ASKED.search(folded):
         return SCORE
     if _UNTIL_ASKED.search(folded):
