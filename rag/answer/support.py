@@ -223,21 +223,23 @@ def _time_supported(asked: When, ev: Evidence, others: Sequence[When] = ()) -> b
     at = ev.passage.find(ev.sentence)
     earlier = [when.year for _s, _e, when in times_in(ev.passage[:at])] if at > 0 else []
     said_before = next((year for year in reversed(earlier) if year is not None), None)  # 同年7月: the year just named
+    own = _without_bases(ev.sentence)  # the times the quote starts a span from or compares with date nothing
     for text, year in ((ev.sentence, said_before or context), (ev.passage, context)):
-        times = source_times(_without_bases(text) if text is ev.sentence else text, ev.published, year)
-        if text is ev.sentence and said_before is not None and _SAME_YEAR.search(text):
+        quoted = text is ev.sentence
+        dating = source_times(own if quoted else text, ev.published, year)
+        times = list(dating)
+        if quoted and said_before is not None and _SAME_YEAR.search(text):
             if not times and asked.year is not None and asked.year != said_before:
                 return False  # 当年 is the year the passage just named, and no other: 1970年 asked of 1964's figure
             times.append(When(said_before))  # 当年，学生总数超过3000人: the year the passage just named
-        if text is ev.sentence and not times:
+        if quoted and not times:
             times = [When(year) for year in _bare_years(text)]  # 在1848的选举中: a year written without 年
         if any(compatible(asked, t) for t in times):
             return True
-        dating = source_times(_without_bases(text), ev.published, year) if text is ev.sentence else []
-        bearing = [t for t in dating if bears_on(asked, t)]  # 从2011年8月…到本周: where a span starts dates nothing
+        bearing = [t for t in dating if bears_on(asked, t)] if quoted else []  # 从2011年8月…到本周 dates nothing
         if bearing and not any(compatible(o, t) for o in others for t in bearing):
             return False  # 8月末 asked, 截至7月末 quoted: the passage's other times do not date this fact
-    if source_times(_without_bases(ev.sentence), ev.published, context):
+    if source_times(own, ev.published, context):
         return False  # the quoted sentence dates its fact otherwise: 2021年 asked, 今年 (2020) quoted
     times = source_times(ev.document, ev.published, context)
     year = year_of(ev.published)
@@ -247,21 +249,15 @@ def _time_supported(asked: When, ev: Evidence, others: Sequence[When] = ()) -> b
     return any(compatible(asked, t) for t in times)
 
 
-def _without_starts(text: str, before: re.Pattern[str] | None = None) -> str:
-    """The text with the times that open a span (从2011年8月, 自2019年起) blanked out."""
+def _without_bases(text: str) -> str:
+    """The sentence with the times it starts a span from (从2011年8月, 自2019年起) or compares with
+    (同比增速超过一季度) blanked out: neither dates its fact."""
     for start, end, _when in reversed(times_in(text)):
-        if (before or _SPAN_START).search(text[max(0, start - 3) : start]):
+        if _NOT_DATING.search(text[max(0, start - 3) : start]):
             text = text[:start] + " " * (end - start) + text[end:]
     return text
 
 
-def _without_bases(text: str) -> str:
-    """The sentence with the times it starts a span from or compares with blanked out (同比增速超过一季度):
-    neither dates its fact."""
-    return _without_starts(text, _NOT_DATING)
-
-
-_SPAN_START = re.compile(r"(?:从|自|自从)$")
 _NOT_DATING = re.compile(r"(?:从|自|自从|比|较|超过|高于|低于|相比|对比)$")
 
 
