@@ -419,3 +419,58 @@ def test_times_compared_with_do_not_date_a_fact_当年_does_and_a_dimension_aske
     assert check("帕特纳赫峡谷有多深？", canyon, None, ALIASES, FAMILIES) == ()
     assert check("这棵树有多高？", Evidence(fold("树高可达55米。"), "", "", ""), None, ALIASES, FAMILIES) == ()
     assert check("政府高度重视的这座峡谷长多少米？", canyon, None, ALIASES, FAMILIES) == ()
+
+
+def test_an_era_year_is_a_year_and_a_foreign_name_may_be_transliterated_otherwise() -> None:
+    """明治33年 is 1900, so a passage of 明治29年（1896年） does not answer it; 奈特雷布科 is the singer an
+    article writes 涅特列布科 (jieba cuts the name in two), while 斯德哥尔摩 and 清真寺 stay two words."""
+    ship = "明治29年（1896年）4月17日，台湾总督府补助大阪商船，命令其开设神户基隆间定期航路。"
+    ships = Evidence(fold(ship), fold(ship), fold(ship), "")
+    assert check("明治33年台湾总督府补助哪儿的商船？", ships, None, ALIASES, FAMILIES) == ("明治33年",)
+    assert check("明治29年台湾总督府补助哪儿的商船？", ships, None, ALIASES, FAMILIES) == ()
+    assert check("民國元年台湾总督府补助哪儿的商船？", ships, None, ALIASES, FAMILIES) == ("民國元年",)
+    suit = "歌剧界巨星涅特列布科8月4日在美国向纽约州法院起诉大都会歌剧院，要求赔偿至少36万美元。"
+    singer = Evidence(fold(suit), fold(suit), fold(suit), "2023-08-06")
+    assert check("女高音奈特雷布科要求大都会歌剧院赔偿至少多少钱？", singer, 2023, ALIASES, FAMILIES) == ()
+    assert check("授予奈特雷布科的奖项是什么？", Evidence(fold("普京授予涅特列布科国家奖。"), "", fold(suit), ""), 2023, ALIASES, FAMILIES) == ()
+    assert check("女高音安娜卡列尼娜要求大都会歌剧院赔偿至少多少钱？", singer, 2023, ALIASES, FAMILIES) != ()
+    burning = "一名伊拉克难民在斯德哥尔摩一座清真寺外焚烧《古兰经》。"
+    mosque = Evidence(fold(burning), fold(burning), fold(burning), "2023-06-29")
+    assert check("在斯德哥尔摩清真寺外焚烧《古兰经》的是谁？", mosque, 2023, ALIASES, FAMILIES) == ()
+
+
+def test_a_rate_asked_is_not_answered_by_another_rate() -> None:
+    """不良贷款率 asked, 资本充足率为12.77% quoted: the figure measures something else. A measure in other
+    words that shares a character (交易额 for 成交额) or holds the asked one (城镇调查失业率) may be the same."""
+    capital = "截至2023年二季度末，河北银行资本充足率为12.77%，一级资本充足率为12.52%。"
+    bank = Evidence(fold(capital), fold(capital), fold(capital), "2023-08-20")
+    assert check("截至2023年二季度末河北银行的不良贷款率是多少？", bank, 2023, ALIASES, FAMILIES) == ("不良贷款率",)
+    assert check("截至2023年二季度末河北银行的资本充足率是多少？", bank, 2023, ALIASES, FAMILIES) == ()
+    assert check("截至2023年二季度末河北银行的核心资本充足率是多少？", bank, 2023, ALIASES, FAMILIES) == ()
+    trade = "本次拍卖会总交易额为1.2亿元。"
+    auction = Evidence(fold(trade), fold(trade), fold(trade), "")
+    assert check("本次拍卖会的总成交额是多少？", auction, None, ALIASES, FAMILIES) == ()
+
+
+def test_a_document_names_nowhere_what_it_never_writes_under_any_alias() -> None:
+    from rag.answer.support import named_nowhere
+
+    assert named_nowhere(("OLED",), "“智脉”的相关研究成果以封面文章的形式在《Patterns》期刊上发表。", ALIASES)
+    assert not named_nowhere(("OLED",), "韩国团队研发出可水洗的透明柔性oled。", ALIASES)
+    assert not named_nowhere(("工行", "2021年"), "中国工商银行上半年个人客户增加1403万户。", ALIASES)
+    assert not named_nowhere((), "", ALIASES)
+
+
+def test_a_team_is_a_name_by_its_last_word() -> None:
+    """中国跳水队 asked of a passage about the synchronised swimmers: another team, so a near miss; 这支球队
+    and 国家队 name no team in particular."""
+    swim = "参加2008年北京夏季奥林匹克运动会的中国花样游泳队一行共计15人，其中运动员9人，教练4人。"
+    team = Evidence(fold(swim), fold(swim), fold(swim), "")
+    assert check("中国跳水队有多少人参加2008年北京奥运会？", team, None, ALIASES, FAMILIES) == ("中国跳水队",)
+    assert check("参加2008年北京奥运会的中国赛艇队一共有多少人？", team, None, ALIASES, FAMILIES) == ("中国赛艇队",)
+    assert check("中国花样游泳队有多少人参加2008年北京奥运会？", team, None, ALIASES, FAMILIES) == ()
+    assert [q.folded for q in qualifiers("男篮首场比赛葡萄牙队以什么比分输给中国队？", ALIASES) if q.kind == Kind.NAME] == ["葡萄牙队"]
+    assert not [q for q in qualifiers("这支球队的主教练是谁？国家队呢？", ALIASES) if q.kind == Kind.NAME]
+    assert not [q for q in qualifiers("撤离车队遇袭造成几名维和人员受伤？", ALIASES) if q.kind == Kind.NAME]
+    nets = fold("布魯克林籃網，是一支位於美國紐約布魯克林的職業籃球隊。")
+    assert check("現任布魯克林籃網球隊的老闆為哪一個人?", Evidence(nets, nets, nets, ""), None, ALIASES, FAMILIES) == ()

@@ -17,8 +17,8 @@ from ..text.aliases import REGIONS, in_text, names_for
 from ..text.folding import has_cjk
 from ..text.qualifiers import GENERIC, Kind, Qualifier, name_kind, qualifiers
 
-#: Suffixes a name may be written with or without: 上海市 ↔ 上海, 华为公司 ↔ 华为.
-_NAME_SUFFIX = re.compile(r"(?:股份有限公司|有限公司|股份公司|公司|集团|市|省|县|区|镇|乡|村|州)$")
+#: Suffixes a name may be written with or without: 上海市 ↔ 上海, 华为公司 ↔ 华为, 湖人队 ↔ 篮网球队 ↔ 湖人.
+_NAME_SUFFIX = re.compile(r"(?:股份有限公司|有限公司|股份公司|公司|集团|市|省|县|区|镇|乡|村|州|球队|队)$")
 
 #: What may stand between a qualifier's neighbour and the qualifier: 的, 为, 在, 对 …
 _GLUE = "的为在于对向与和之是了超过约近达"
@@ -32,6 +32,8 @@ def replaced(q: Qualifier, sentence: str, question: str, aliases: dict[str, froz
     between them (or right after the left one): the question changed that slot."""
     if q.folded in sentence or in_text(q.folded, sentence, aliases) or len(q.folded) < 2:
         return False
+    if _sounds_like(spoken_name(q.folded, question), sentence):
+        return False  # 授予涅特列布科 for 授予奈特雷布科: the same person, transliterated otherwise
     if f"《{q.folded}》" in question and "《" not in sentence:
         return False  # a work is replaced only by another work: 曾之乔主演 names the cast of 《格斗天王》, not a rival
     if _ASKING_NEAR.search(question[max(0, q.start - _NEIGHBOUR_GAP) : q.end + _NEIGHBOUR_GAP + 1]):
@@ -124,6 +126,8 @@ def name_supported(name: str, passage: str, document: str, aliases: dict[str, fr
         return name_in(name, passage, aliases) or not other_of_kind(name, passage, aliases, question)
     if name not in aliases and _abbreviated(name, document):
         return True  # 商信 for 商业信用; a name the alias table knows is named by its aliases alone (中行 is no 中国工商银行)
+    if _sounds_like(spoken_name(name, question), document):
+        return True  # 奈特雷布科 of an article writing 涅特列布科: one foreign name, transliterated otherwise
     kind = kind_of(name, aliases)
     return kind in ("place", "org") and not other_of_kind(name, passage, aliases, question)
 
@@ -137,6 +141,57 @@ def _abbreviated(name: str, text: str) -> bool:
     gap = f"[\u4e00-\u9fff]{{0,{most}}}"
     pattern = re.compile("".join(re.escape(ch) + gap for ch in name[:-1]) + re.escape(name[-1]))
     return any(m.end() - m.start() > len(name) for m in pattern.finditer(text))
+
+
+def spoken_name(name: str, question: str) -> str:
+    """The foreign person's name a piece of the question belongs to, when jieba cut one in pieces
+    (奈特|雷布科 → 奈特雷布科): the run of persons' names written together around it, each a foreign name's
+    piece, not a word of its own (斯德哥尔摩|清真寺 is a city and a building); "" when there is none."""
+    at = question.find(name)
+    if at < 0:
+        return ""
+    run: list[tuple[int, str]] = []
+    position = 0
+    for word, flag in jieba.posseg.cut(question):
+        if flag in _PERSON_TAGS and _SPOKEN.fullmatch(word) and (not run or run[-1][0] + len(run[-1][1]) == position):
+            run.append((position, word))
+        elif position + len(word) <= at:
+            run = []
+        else:
+            break
+        position += len(word)
+    text = "".join(word for _p, word in run)
+    inside = bool(run) and run[0][0] <= at and at + len(name) <= run[0][0] + len(text)
+    return text if inside and len(run) > 1 and len(text) >= _SOUND_MATCHES + 1 else ""
+
+
+def _sounds_like(name: str, text: str) -> bool:
+    """Whether the text writes a word as long as the name, ending alike, that shares most of its characters
+    place by place: 涅特列布科 for 奈特雷布科 (a translator picks other characters for the same sounds)."""
+    if not name:
+        return False
+    least = max(_SOUND_MATCHES, -(-len(name) * _SOUND_SHARE_PERCENT // 100))
+    for end in (m.end() for m in re.finditer(re.escape(name[-1]), text)):
+        window = text[end - len(name) : end]
+        if len(window) == len(name) and sum(a == b for a, b in zip(window, name, strict=True)) >= least:
+            return True
+    return False
+
+
+#: jieba's tags of a person's name.
+_PERSON_TAGS = ("nr", "nrt", "nrfg")
+#: The characters foreign names are written by sound with (奈特雷布科, 涅特列布科, 扎克伯格, 劳伦斯利弗莫尔):
+#: a piece of other characters is a word of its own (清真寺, 范畴).
+_SPOKEN = re.compile(
+    "[阿埃艾爱安奥巴拜班邦贝本比彼毕波伯博布查达戴丹德迪蒂丁杜多厄恩法菲费芬弗福盖甘戈格古哈海汉赫亨胡霍基吉加"
+    "贾杰金卡凯坎康柯科克肯库拉莱赖兰朗劳勒雷蕾里理丽利莉连列林琳卢鲁路伦罗洛马玛迈麦曼梅门蒙米密莫姆穆纳娜奈"
+    "内尼妮涅宁纽诺欧帕佩皮普奇齐乔切琼萨塞桑瑟森沙莎舍什史斯索塔泰坦汤特提图托瓦万威韦维温沃乌西希夏谢辛休"
+    "雅亚扬耶伊英尤约泽扎詹兹佐尔哥夫斐]+"
+)
+#: A name written by sound matches another transliteration when at least this many characters, and this
+#: share of them (in percent), stand alike in the same places: 3 of 奈特雷布科's 5 in 涅特列布科.
+_SOUND_MATCHES = 3
+_SOUND_SHARE_PERCENT = 60
 
 
 def name_in(name: str, text: str, aliases: dict[str, frozenset[str]]) -> bool:

@@ -40,7 +40,7 @@ from ..text.figures import figure_in
 from ..text.folding import cross_lingual, fold
 from ..text.periods import bears_on, compatible, months_of, resolved, source_times, year_of
 from ..text.qualifiers import GENERIC, Kind, Qualifier, When, editions_in, qualifiers, times_in
-from .names import SLOT_CHARS, first_noun, last_word, name_supported, places, replaced
+from .names import SLOT_CHARS, first_noun, last_word, name_in, name_supported, places, replaced
 
 
 class SupportLevel(StrEnum):
@@ -81,6 +81,10 @@ def check(
         others = [when for start, when in times if start != q.start]
         if not _supported(q, evidence, newest_year, aliases, families, folded, others):
             missing.append(q.text)
+    measure = _measure_asked(folded)
+    if measure and not foreign and _measure_swapped(measure, evidence.sentence):
+        at = folded.find(measure)
+        missing.append(question[at : at + len(measure)] if len(question) == len(folded) else measure)
     dimension = _DIMENSION_ASKED.search(folded)
     if dimension and not foreign and _other_dimension(dimension.group(1) or dimension.group(2), evidence.sentence):
         missing.append(question[dimension.start() : dimension.end()] if len(question) == len(folded) else dimension.group())
@@ -91,6 +95,48 @@ def check(
 _DIMENSION_ASKED = re.compile(r"多([宽高长深])|([宽高长深])度(?=[^，,。？?]{0,4}(?:多少|几|[？?]|$))")
 _DIMENSION_WORDS = {"宽": "宽阔", "高": "高海拔", "长": "长", "深": "深"}
 _LENGTH = r"[0-9][0-9.,]*\s*(?:[万千百])?\s*(?:米|公尺|厘米|公分|毫米|公里|千米|英尺|英里|km|m)"
+
+
+#: A rate, amount or quantity asked (不良贷款率是多少, 成交额为多少): the measure and the character that heads it.
+_MEASURE_ASKED = re.compile(r"([\u4e00-\u9fff]{2,8}?([率额量值]))(?:是|为|有|约|达到?|大约|约为)?(?:多少|几)")
+#: What stands between a measure and its figure in a sentence: 资本充足率为12.77%, 成交额达1.2亿元.
+_TO_FIGURE = re.compile(r"[为是达约了到共：:\s]*$")
+_FIGURE_START = re.compile(r"(?<![\d.])\d")
+
+
+def _measure_of(phrase: str) -> str:
+    """The measure a phrase ends with, by jieba's last words: 河北银行不良贷款率 → 不良贷款率, 增长率 → 增长率."""
+    words = [w for w in jieba.cut(phrase) if w.strip()]
+    if not words:
+        return ""
+    return words[-2] + words[-1] if len(words[-1]) == 1 and len(words) > 1 else words[-1]
+
+
+def _measure_asked(folded: str) -> str:
+    match = _MEASURE_ASKED.search(folded)
+    measure = _measure_of(match.group(1)) if match else ""
+    return measure if len(measure) >= _LEAST_MEASURE else ""
+
+
+#: A measure shorter than this (利率, 总额) is too general to hold a sentence to.
+_LEAST_MEASURE = 4
+
+
+def _measure_swapped(asked: str, sentence: str) -> bool:
+    """Whether the quote gives its figures for another measure of the same kind and never the asked one:
+    资本充足率为12.77% quoted for 不良贷款率. A measure sharing a character with the asked one (成交额 for
+    交易额) or holding its characters in order (城镇调查失业率 for 失业率) may be the same, in other words."""
+    if asked in sentence:
+        return False
+    head, body = asked[-1], set(asked[:-1])
+    quoted = []
+    for m in _FIGURE_START.finditer(sentence):
+        before = _TO_FIGURE.sub("", sentence[max(0, m.start() - SLOT_CHARS - 2) : m.start()])
+        if before.endswith(head):
+            quoted.append(_measure_of(before))
+    if not quoted:
+        return False
+    return not any(len(q) < 2 or body & set(q[:-1]) or _one_word(q, asked) for q in quoted)
 
 
 def _other_dimension(asked: str, sentence: str) -> bool:
@@ -314,4 +360,10 @@ def support_of(
     return Support(SupportLevel.PARTIAL, missing) if missing else Support()
 
 
-__all__: Sequence[str] = ["Evidence", "Support", "SupportLevel", "check", "support_of"]
+def named_nowhere(missing: Sequence[str], document: str, aliases: dict[str, frozenset[str]]) -> bool:
+    """Whether the document names none of the phrases missing, under any alias: it is about something else."""
+    folded = fold(document)
+    return bool(missing) and not any(name_in(fold(phrase), folded, aliases) for phrase in missing)
+
+
+__all__: Sequence[str] = ["Evidence", "Support", "SupportLevel", "check", "named_nowhere", "support_of"]

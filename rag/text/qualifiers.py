@@ -88,7 +88,8 @@ def numeral(text: str) -> int | None:
 _NUM = r"[0-9〇零一二两三四五六七八九十百]+"
 #: A time in folded text: an optional year, then a half, a quarter, or a month with an optional day.
 TIME = re.compile(
-    r"(?:(?P<y>1\d{3}|20\d{2}|[1-9]\d{2}(?=\s*年\s*(?:\d{1,2}|[一二三四五六七八九十正]{1,2})\s*月))\s*年(?!代)(?:度)?|(?P<rel>今年|本年|去年|前年|明年))?\s*"
+    r"(?:(?P<y>1\d{3}|20\d{2}|[1-9]\d{2}(?=\s*年\s*(?:\d{1,2}|[一二三四五六七八九十正]{1,2})\s*月))\s*年(?!代)(?:度)?|(?P<rel>今年|本年|去年|前年|明年)|"
+    r"(?P<era>明治|大正|昭和|平成|令和|民国)\s*(?P<ey>\d{1,3}|元|[一二三四五六七八九十]{1,3})\s*年(?!代|级|度))?\s*"
     r"(?:(?P<h>[上下])半年|第?(?P<qh>[一二三四1-4])季度|q(?P<qe>[1-4])(?![0-9a-z])|前(?P<f>" + _NUM + r")个?月(?:份)?|"
     r"(?P<m>" + _NUM + r")(?:\s*[-—~至到]\s*(?P<m2>" + _NUM + r"))?\s*月(?:份)?(?:(?P<d>" + _NUM + r")\s*[日号]|[末底])?)?"
 )
@@ -109,6 +110,10 @@ ORG = re.compile(
     r"(?<![的在为了和与及是对向从给把被所哪家])(?:(?![的在为了和与及是对向从给把被所哪家])[\u4e00-\u9fff]){2,8}?"
     r"(?:集团|公司|协会|委员会|研究院|研究所|基金会|交易所|法院|检察院|公安局|总局|管理局|俱乐部|商会|学会|银保监局|证监局)"
 )
+#: A team by its last word (中国跳水队, 上海海港队); not 这支球队, not 队员 or 队长.
+TEAM = re.compile(r"(?<![这该其各每此支])(?:(?![这该其各每此支的在为了和与及是对向从给把被所哪])[\u4e00-\u9fff]){2,8}?队(?![员长伍列形])")
+#: Groups called 队 that are no team by name: a convoy, troops, a band, a formation.
+_NOT_TEAMS = ("车队", "部队", "军队", "舰队", "梯队", "团队", "乐队", "连队", "纵队", "分队", "小队", "大队", "中队", "支队", "卫队", "编队", "排队")
 #: A title in book-title marks: a book, film, law or programme.
 _TITLE = re.compile(r"《([^《》]{1,40})》")
 #: A noun jieba tags plainly that is a place by its ending (周口市, 晴隆县); 区 also ends 开发区, 示范区.
@@ -128,52 +133,8 @@ _GLUED = "和了由于若与及在将被把从对向个间两"
 _AFTER_HOW_MANY = re.compile(r"(?:多少|几)[个项家名位条种只座所款批届次篇本张部户]?$")
 #: Words too general to pin a question down: never a qualifier, never a rival in a sentence.
 GENERIC = frozenset(
-    {
-        "问题",
-        "情况",
-        "时候",
-        "时间",
-        "方面",
-        "内容",
-        "事情",
-        "东西",
-        "数量",
-        "数据",
-        "消息",
-        "报道",
-        "新闻",
-        "记者",
-        "中国",
-        "都市",
-        "城市",
-        "地区",
-        "国家",
-        "全国",
-        "全市",
-        "全省",
-        "世界",
-        "全球",
-        "本市",
-        "当地",
-        "地方",
-        "国内",
-        "国外",
-        "海外",
-        "上市",
-        "海峡",
-        "中国队",
-        "名字",
-        "名称",
-        "全称",
-        "简称",
-        "别名",
-        "原名",
-        "学名",
-        "中文名",
-        "英文名",
-        "英文名称",
-        "英文",
-    }
+    "问题 情况 时候 时间 方面 内容 事情 东西 数量 数据 消息 报道 新闻 记者 中国 都市 城市 地区 国家 全国 全市 全省 世界 全球 本市 "
+    "当地 地方 国内 国外 海外 上市 海峡 中国队 国家队 球队 名字 名称 全称 简称 别名 原名 学名 中文名 英文名 英文名称 英文".split()
 )
 
 
@@ -190,7 +151,7 @@ def when_of(match: re.Match[str]) -> When | None:
     if (month is not None and not 1 <= month <= 12) or (month_to is not None and not (month or 0) < month_to <= 12):
         return None
     when = When(
-        year=int(g["y"]) if g.get("y") else None,
+        year=int(g["y"]) if g.get("y") else _era_year(g.get("era"), g.get("ey")),
         half=(1 if g["h"] == "上" else 2) if g.get("h") else None,
         quarter=numeral(quarter) if quarter else None,
         month=month,
@@ -199,6 +160,18 @@ def when_of(match: re.Match[str]) -> When | None:
         month_to=month_to,
     )
     return None if when == When() else when
+
+
+#: The year before the first of an era: 明治33年 is 1900, 民国38年 1949 (the eras Japanese and Taiwanese texts count by).
+_ERA_BEFORE = {"明治": 1867, "大正": 1911, "昭和": 1925, "平成": 1988, "令和": 2018, "民国": 1911}
+
+
+def _era_year(era: str | None, number: str | None) -> int | None:
+    """明治33年 → 1900, 民国元年 → 1912; None when no era was named."""
+    if not era or not number:
+        return None
+    count = 1 if number == "元" else numeral(number)
+    return None if count is None else _ERA_BEFORE[era] + count
 
 
 def times_in(folded: str) -> list[tuple[int, int, When]]:
@@ -264,9 +237,13 @@ def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]
         add(Kind.METRIC if measured else Kind.NAME, start, end)
     words = [(w, f) for w, f in jieba.posseg.cut(folded)]
     word_starts = set(itertools.accumulate((len(w) for w, _f in words), initial=0))
-    for m in ORG.finditer(folded):
+    for m in itertools.chain(ORG.finditer(folded), TEAM.finditer(folded)):
         asking_lead = _LEADING_QUESTION.match(m.group())  # 什么时候首钢总公司: the name starts after the question words
         begin = m.start() + (asking_lead.end() if asking_lead else 0)
+        if m.re is TEAM and begin not in word_starts:  # 男篮首场比赛葡萄牙队: the team is the last word that can start it
+            begin = max((w for w in word_starts if begin < w <= m.end() - 3), default=begin)
+        if m.re is TEAM and (folded[begin : m.end()] in GENERIC or folded[begin : m.end()].endswith(_NOT_TEAMS)):
+            continue  # 国家队, 撤离车队, 美军部队: no team in particular
         if begin not in word_starts:
             continue  # 越|南游戏初创公司, 充|电合资公司: a span starting inside a word is no name; its words count alone
         if m.end() - begin > 2 and not any(_ASKS_TYPE.search(folded[max(0, begin - 4) : begin + k]) for k in (0, 1)):
@@ -367,7 +344,7 @@ _NAME_KINDS = {"ns": "place", "nt": "org", "j": "org", "nr": "person", "nrt": "p
 
 
 #: Endings that say what kind of name a word is when jieba does not tag it (泰国宪法院, 晴隆县).
-_KIND_ENDINGS = (("org", ORG), ("place", re.compile(r"[\u4e00-\u9fff]{1,8}(?:省|市|县|区|州|镇|乡|村)$")))
+_KIND_ENDINGS = (("org", ORG), ("org", TEAM), ("place", re.compile(r"[\u4e00-\u9fff]{1,8}(?:省|市|县|区|州|镇|乡|村)$")))
 
 
 def name_kind(name: str) -> str:
