@@ -31,7 +31,7 @@ from .ingest.loading import load_documents
 from .ingest.pipeline import VectorCache
 from .ingest.plan import CompactReport, IngestReport, plan_update
 from .ingest.sharding import Shard
-from .route import Found, check_question, weigh_topic, with_lead_support
+from .route import Found, check_question, fit_judge, support_judge, weigh_topic, with_lead_support
 from .search.question import Question, prepare
 from .search.retrieval import Filters, Hit, newest_published, search
 from .settings import AnswerMode, RetrievalMode, Settings, load_settings, parse_enum
@@ -378,8 +378,9 @@ class Rag:
 
     def _answered(self, asked: Question, hits: list[Hit]) -> Answer:
         """The extractive answer with its support: whether the cited document holds every qualifier asked."""
-        answer = compose(asked, hits, self.settings, self._sentence_vectors)
-        return with_lead_support(answer, asked, self.index(), self.settings)
+        support = support_judge(asked, self.index(), self.settings)
+        answer = compose(asked, hits, self.settings, self._sentence_vectors, fit_judge(support, self.index(), self.settings))
+        return with_lead_support(answer, support)
 
     def passages_read(self, extractive: Answer) -> int:
         """How many of the answer's hits the model reads in the llm mode: the UI shows those while it writes."""

@@ -5,11 +5,12 @@ follow-up's carried topic, and what a search hands back (``Found``). ``rag.api.R
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from .answer.compose import EMPTY_QUESTION, Answer, first_quote, with_support
+from .answer.compose import EMPTY_QUESTION, Answer, Fit, Judge, first_quote, with_support
 from .answer.conversation import Resolution
-from .answer.support import support_of
+from .answer.support import Support, SupportLevel, named_nowhere, support_of
 from .errors import QuestionError
 from .search.question import Question
 from .search.retrieval import Hit, newest_published
@@ -65,20 +66,45 @@ def weigh_topic(asked: Question, resolution: Resolution, share: float) -> Questi
     return dataclasses.replace(asked, terms={t: w if t in own else w * share for t, w in asked.terms.items()})
 
 
-def with_lead_support(answer: Answer, asked: Question, index: Store, settings: Settings) -> Answer:
+SupportOf = Callable[[Hit, str], Support]
+
+
+def support_judge(asked: Question, index: Store, settings: Settings) -> SupportOf:
+    """The support of a sentence of a hit quoted first: whether its passage and document hold every qualifier
+    asked. Each sentence is judged once: composing asks of the lead, and ``with_lead_support`` again."""
+    newest, aliases, families = year_of(newest_published(index)), alias_table(settings.aliases), contrast_families(settings.aliases)
+    judged: dict[tuple[str, int, str], Support] = {}
+
+    def judge(hit: Hit, sentence: str) -> Support:
+        key = (hit.chunk.doc_id, hit.chunk.start, sentence)
+        if key not in judged:
+            passage = f"{hit.chunk.title}\n{hit.chunk.context}\n{hit.chunk.text}"
+            judged[key] = support_of(asked.text, sentence, passage, index.documents.get(hit.chunk.doc_id), hit.published, newest, aliases, families)
+        return judged[key]
+
+    return judge
+
+
+def fit_judge(support: SupportOf, index: Store, settings: Settings) -> Judge:
+    """How a sentence fits as the lead (``rag.answer.compose.Fit``): matching, partial, or from an article
+    that never names what it leaves out."""
+    aliases = alias_table(settings.aliases)
+
+    def fit(hit: Hit, sentence: str) -> Fit:
+        found = support(hit, sentence)
+        if found.level == SupportLevel.FULL:
+            return Fit.MATCHES
+        document = index.documents.get(hit.chunk.doc_id)
+        whole = f"{document.title}\n{document.text}" if document is not None else hit.chunk.text
+        return Fit.ASTRAY if named_nowhere(found.missing, whole, aliases) else Fit.PARTIAL
+
+    return fit
+
+
+def with_lead_support(answer: Answer, judge: SupportOf) -> Answer:
     """The answer with its support: whether the lead quote's document holds every qualifier asked."""
     if answer.refused or not answer.citations:
         return answer  # a refusal's support is none already
     lead = answer.citations[0]
     opening = first_quote(answer)  # a citation's quotes stand in document order: the lead may not be its first
-    support = support_of(
-        asked.text,
-        next((quote for quote in lead.quotes if quote == opening), lead.quote),
-        f"{lead.hit.chunk.title}\n{lead.hit.chunk.context}\n{lead.hit.chunk.text}",
-        index.documents.get(lead.hit.chunk.doc_id),
-        lead.hit.published,
-        year_of(newest_published(index)),
-        alias_table(settings.aliases),
-        contrast_families(settings.aliases),
-    )
-    return with_support(answer, support)
+    return with_support(answer, judge(lead.hit, next((quote for quote in lead.quotes if quote == opening), lead.quote)))

@@ -187,6 +187,9 @@ class Settings:
     sentence_dense_top: int = 10
     #: The answer quotes the next chosen sentence too when it scores at least this share of the lead's.
     answer_close_ratio: float = 0.9
+    #: A lead sentence whose document leaves out a qualifier asked gives way to the best sentence that leaves out
+    #: none, when that one scores at least this share of the lead's (two near-equal sentences: quote the one that matches).
+    answer_support_ratio: float = 0.85
     #: A quote longer than this many characters is cut at clause boundaries around the asked fact.
     quote_max_chars: int = 120
     #: A file of names that mean the same (one group a line: 工行 = 工商银行 = ICBC), added to the built-in table.
@@ -278,6 +281,7 @@ class Settings:
             "follow_up_topic_weight",
             "answer_keep_ratio",
             "answer_close_ratio",
+            "answer_support_ratio",
             "answer_min_relevance",
             "refusal_threshold",
             "llm_min_coverage",

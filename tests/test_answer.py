@@ -217,3 +217,25 @@ def test_of_two_sentences_as_likely_the_one_holding_the_asked_fact_more_surely_l
     assert first_quote(answer).startswith("一是免赔额由原2万元降至1.6万元")
     assert "今年沪惠保的免赔额降低了" in answer.text  # still quoted: the two are as likely
     assert answer.answer_spans and answer.text[answer.answer_spans[0].start : answer.answer_spans[0].end] == "1.6万元"
+
+
+def test_a_lead_from_an_article_that_never_names_what_is_asked_gives_way_to_a_matching_one() -> None:
+    """OLED asked: a sentence of another study scores a little higher than the one of the article the search
+    ranked first. The matching one leads; a lead that is partial otherwise (another year quoted) stays, and so
+    does one whose rival scores far lower or comes from a passage the search ranked lower."""
+    from dataclasses import replace
+
+    from rag.answer.compose import Fit, _matching_lead
+
+    study, other = hits(text="韩国团队研发可水洗OLED\n\n相关研究刊发于《ACS Nano》杂志。", name="oled.txt")[0], hits(name="other.txt")[0]
+    other = replace(other, rank=2)
+    right = Candidate(study, 0, 10, "相关研究刊发于《ACS Nano》杂志。", 1.0, 0.5, 0.5, 1.0, ())
+    astray = Candidate(other, 0, 10, "相关研究成果发表在《Patterns》期刊上。", 1.1, 0.6, 0.6, 1.0, ())
+    fits = {right.sentence: Fit.MATCHES, astray.sentence: Fit.ASTRAY}
+    assert _matching_lead([astray, right], lambda hit, sentence: fits[sentence], 0.85)[0] is right
+    fits[astray.sentence] = Fit.PARTIAL
+    assert _matching_lead([astray, right], lambda hit, sentence: fits[sentence], 0.85)[0] is astray
+    fits[astray.sentence] = Fit.ASTRAY
+    assert _matching_lead([astray, right], lambda hit, sentence: fits[sentence], 0.95)[0] is astray  # 1.0 < 0.95 × 1.1
+    behind = replace(right, hit=replace(study, rank=3))
+    assert _matching_lead([astray, behind], lambda hit, sentence: fits[sentence], 0.85)[0] is astray

@@ -12,9 +12,10 @@ that the documents do not say, and lists the closest passages as related reading
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
+from enum import Enum
 
 from ..ingest.documents import PARAGRAPH_SEPARATOR
 from ..search.question import Question
@@ -30,6 +31,8 @@ __all__ = [
     "Answer",
     "AnswerSpan",
     "Citation",
+    "Fit",
+    "Judge",
     "candidates",
     "choose",
     "compose",
@@ -183,14 +186,26 @@ def choose(ranked: list[Candidate], settings: Settings, lexical: bool = True) ->
     return [lead] + sorted(chosen[1:], key=lambda c: (first_cited[c.hit.rank], c.hit is lead.hit and c.start < lead.start, c.start))
 
 
-def compose(question: Question, hits: list[Hit], settings: Settings, vectors: SentenceVectors | None = None) -> Answer:
+class Fit(Enum):
+    """How a sentence of a hit, quoted first, fits the question's qualifiers (``rag.answer.support``)."""
+
+    MATCHES = "matches"  # its document supports every qualifier asked
+    PARTIAL = "partial"  # it leaves out a qualifier its document speaks of otherwise (another year, a rival in its slot)
+    ASTRAY = "astray"  # its document never names what it leaves out: an article about something else
+
+
+Judge = Callable[[Hit, str], Fit]
+
+
+def compose(question: Question, hits: list[Hit], settings: Settings, vectors: SentenceVectors | None = None, judge: Judge | None = None) -> Answer:
     """The extractive answer to a prepared question, or a refusal with the hits as related reading.
 
     The answer opens with the lead sentence; its asked fact is marked
     (``Answer.answer_spans``, ``Citation.marks``). Citations are numbered in
     the order the answer cites them. With ``vectors`` the sentences are also
     chosen by meaning (``reranked``); the refusal gate reads the terms alone,
-    as it was fitted.
+    as it was fitted. With ``judge`` a lead from an article that never names
+    something asked gives way to a nearly as good sentence that matches (``_matching_lead``).
     """
     language = question.language
     ranked = candidates(question, hits, settings)
@@ -199,6 +214,8 @@ def compose(question: Question, hits: list[Hit], settings: Settings, vectors: Se
     if best is None or strength < settings.refusal_threshold:
         return Answer(question.text, REFUSALS[language], True, (), tuple(hits), strength, language, asked=question, support=SupportLevel.NONE)
     ranked = reranked(question, ranked, vectors, settings.sentence_dense_weight, settings.sentence_dense_top)
+    if judge is not None:
+        ranked = _matching_lead(ranked, judge, settings.answer_support_ratio)
     chosen = _fact_first(choose(ranked, settings, lexical=not cross_lingual(question.text, best.sentence)), settings.answer_close_ratio)
     fact = _lead_fact(question, chosen[0])
     shown = _quoted_count(question, chosen, settings.answer_close_ratio)
@@ -221,6 +238,23 @@ def compose(question: Question, hits: list[Hit], settings: Settings, vectors: Se
 _SEVERAL = re.compile(r"哪些|哪几|有几[个种项类方]|分别|都有什么|都是什么|包括什么|包括哪|几个方面|几方面|列举|which (?:ones|are)|what are")
 #: Where a long sentence may be cut and still read as a clause: after these, or at a run of spaces.
 _CLAUSE_END = re.compile(r"[，,；;：:、]|\s{2,}|(?<=[\u4e00-\u9fff])\s(?=[\u4e00-\u9fff])")
+
+
+def _matching_lead(ranked: list[Candidate], judge: Judge, ratio: float) -> list[Candidate]:
+    """The ranking with a sentence that supports every qualifier first, when the best one comes from an article
+    that never names something asked (OLED asked, a sentence about another study quoted) and a sentence of a
+    passage the search ranked higher scores within ``ratio`` of it and matches. A lead that is partial for
+    another reason (2022 quoted for 2023, a rival in the asked name's slot) stays: that is a near miss to show,
+    and a sentence that merely escapes the check (no year in it) is no better answer."""
+    lead = ranked[0]
+    if judge(lead.hit, lead.sentence) != Fit.ASTRAY:
+        return ranked
+    for at, candidate in enumerate(ranked[1:], start=1):
+        if candidate.score < ratio * lead.score:
+            break
+        if candidate.hit.rank < lead.hit.rank and judge(candidate.hit, candidate.sentence) == Fit.MATCHES:
+            return [candidate, *ranked[:at], *ranked[at + 1 :]]
+    return ranked
 
 
 def asks_for_several(folded: str) -> bool:
