@@ -474,3 +474,15 @@ def test_a_team_is_a_name_by_its_last_word() -> None:
     assert not [q for q in qualifiers("撤离车队遇袭造成几名维和人员受伤？", ALIASES) if q.kind == Kind.NAME]
     nets = fold("布魯克林籃網，是一支位於美國紐約布魯克林的職業籃球隊。")
     assert check("現任布魯克林籃網球隊的老闆為哪一個人?", Evidence(nets, nets, nets, ""), None, ALIASES, FAMILIES) == ()
+
+
+def test_a_group_counted_is_not_answered_by_another_groups_figure() -> None:
+    """新增就业的退役军人有多少 asked, 新增就业残疾人4.25万人 quoted: the figure counts another group. A figure
+    for the group asked stands, and 几个部门 or 江苏有多少 name no measure before the asking word."""
+    jobs = "“全省城乡新增就业残疾人4.25万人，近两年连续实现新增就业残疾人1万人的目标。”"
+    gansu = Evidence(fold(jobs), fold(jobs), fold(jobs), "2023-08-10")
+    assert check("甘肃全省城乡新增就业的退役军人有多少？", gansu, 2023, ALIASES, FAMILIES) == ("退役军人",)
+    assert check("甘肃全省城乡新增就业的残疾人有多少？", gansu, 2023, ALIASES, FAMILIES) == ()
+    towns = "目前，江苏已有18个全国双拥模范城，军民始终秉持着“一家人”的理念。"
+    jiangsu = Evidence(fold(towns), fold(towns), fold(towns), "2023-08-01")
+    assert check("江苏有多少个全国双拥模范城？", jiangsu, 2023, ALIASES, FAMILIES) == ()

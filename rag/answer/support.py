@@ -19,7 +19,9 @@ citation, nearest evidence first:
   the passage never names the question's (服务业增加值 for 制造业增加值); a measure asked that is a
   word of such a family the document never uses (体重 of an article giving only 身长) fails too;
   so does a thing counted (多少箱方便面) where the quote's figures count only others (2000箱矿泉水);
-* a dimension asked (多宽, 高度) fails when the quote gives lengths only by other dimensions (长702米，深80米).
+* a dimension asked (多宽, 高度) fails when the quote gives lengths only by other dimensions (长702米，深80米);
+* a measure asked (不良贷款率是多少, 退役军人有多少) fails when the quote's figures all measure another of
+  its kind (资本充足率为12.77%, 残疾人4.25万人).
 
 ``missing`` lists what is not supported, as the user wrote it; a refused answer
 is ``none``.
@@ -97,19 +99,25 @@ _DIMENSION_WORDS = {"宽": "宽阔", "高": "高海拔", "长": "长", "深": "�
 _LENGTH = r"[0-9][0-9.,]*\s*(?:[万千百])?\s*(?:米|公尺|厘米|公分|毫米|公里|千米|英尺|英里|km|m)"
 
 
-#: A rate, amount or quantity asked (不良贷款率是多少, 成交额为多少): the measure and the character that heads it.
-_MEASURE_ASKED = re.compile(r"([\u4e00-\u9fff]{2,8}?([率额量值]))(?:是|为|有|约|达到?|大约|约为)?(?:多少|几)")
+#: What a how-much question measures, right before its asking word: 不良贷款率是多少, 新增就业的退役军人有多少.
+_MEASURE_ASKED = re.compile(r"([\u4e00-\u9fff]{3,9}?)(?:是|为|有|约|达到?|大约|约为)?(?:多少|几)")
 #: What stands between a measure and its figure in a sentence: 资本充足率为12.77%, 成交额达1.2亿元.
 _TO_FIGURE = re.compile(r"[为是达约了到共：:\s]*$")
 _FIGURE_START = re.compile(r"(?<![\d.])\d")
 
 
 def _measure_of(phrase: str) -> str:
-    """The measure a phrase ends with, by jieba's last words: 河北银行不良贷款率 → 不良贷款率, 增长率 → 增长率."""
-    words = [w for w in jieba.cut(phrase) if w.strip()]
-    if not words:
-        return ""
-    return words[-2] + words[-1] if len(words[-1]) == 1 and len(words) > 1 else words[-1]
+    """The measure a phrase ends with, by jieba's last words: 河北银行不良贷款率 → 不良贷款率, 增长率 → 增长率,
+    退役军人 → 退役军人; "" when it ends otherwise (上海市政府的, 江苏有)."""
+    words = [(w, f) for w, f in jieba.posseg.cut(phrase) if w.strip()]
+    if len(words) > 1 and words[-1][0] in _HEADS and words[-2][1].startswith(_MEASURE_TAGS):
+        return words[-2][0] + words[-1][0]
+    return words[-1][0] if words and words[-1][1].startswith(_MEASURE_TAGS) and len(words[-1][0]) > 1 else ""
+
+
+#: The characters a measure may end with as a word of its own (不良贷款|率), and jieba's tags of a measure's word.
+_HEADS = "率额量值价"
+_MEASURE_TAGS = ("n", "l", "vn")
 
 
 def _measure_asked(folded: str) -> str:
@@ -119,12 +127,12 @@ def _measure_asked(folded: str) -> str:
 
 
 #: A measure shorter than this (利率, 总额) is too general to hold a sentence to.
-_LEAST_MEASURE = 4
+_LEAST_MEASURE = 3
 
 
 def _measure_swapped(asked: str, sentence: str) -> bool:
-    """Whether the quote gives its figures for another measure of the same kind and never the asked one:
-    资本充足率为12.77% quoted for 不良贷款率. A measure sharing a character with the asked one (成交额 for
+    """Whether the quote gives its figures for another measure of the same kind (the same last character) and never
+    the asked one: 资本充足率为12.77% quoted for 不良贷款率, 残疾人4.25万人 for 退役军人. A measure sharing a character with the asked one (成交额 for
     交易额) or holding its characters in order (城镇调查失业率 for 失业率) may be the same, in other words."""
     if asked in sentence:
         return False
