@@ -312,8 +312,9 @@ def test_support_is_judged_on_the_lead_quote_when_its_passage_quotes_an_earlier_
     assert answer.support == SupportLevel.FULL, answer.missing
 
 
-def about(text: str) -> Evidence:
-    return Evidence(fold(text), fold(text), fold(text), "")
+def about(text: str, published: str = "") -> Evidence:
+    """A sentence that is its own passage and document."""
+    return Evidence(fold(text), fold(text), fold(text), published)
 
 
 def test_a_measure_stated_by_its_unit_is_supported_and_one_of_another_measure_is_not() -> None:
@@ -425,17 +426,17 @@ def test_an_era_year_is_a_year_and_a_foreign_name_may_be_transliterated_otherwis
     """明治33年 is 1900, so a passage of 明治29年（1896年） does not answer it; 奈特雷布科 is the singer an
     article writes 涅特列布科 (jieba cuts the name in two), while 斯德哥尔摩 and 清真寺 stay two words."""
     ship = "明治29年（1896年）4月17日，台湾总督府补助大阪商船，命令其开设神户基隆间定期航路。"
-    ships = Evidence(fold(ship), fold(ship), fold(ship), "")
+    ships = about(ship)
     assert check("明治33年台湾总督府补助哪儿的商船？", ships, None, ALIASES, FAMILIES) == ("明治33年",)
     assert check("明治29年台湾总督府补助哪儿的商船？", ships, None, ALIASES, FAMILIES) == ()
     assert check("民國元年台湾总督府补助哪儿的商船？", ships, None, ALIASES, FAMILIES) == ("民國元年",)
     suit = "歌剧界巨星涅特列布科8月4日在美国向纽约州法院起诉大都会歌剧院，要求赔偿至少36万美元。"
-    singer = Evidence(fold(suit), fold(suit), fold(suit), "2023-08-06")
+    singer = about(suit, "2023-08-06")
     assert check("女高音奈特雷布科要求大都会歌剧院赔偿至少多少钱？", singer, 2023, ALIASES, FAMILIES) == ()
     assert check("授予奈特雷布科的奖项是什么？", Evidence(fold("普京授予涅特列布科国家奖。"), "", fold(suit), ""), 2023, ALIASES, FAMILIES) == ()
     assert check("女高音安娜卡列尼娜要求大都会歌剧院赔偿至少多少钱？", singer, 2023, ALIASES, FAMILIES) != ()
     burning = "一名伊拉克难民在斯德哥尔摩一座清真寺外焚烧《古兰经》。"
-    mosque = Evidence(fold(burning), fold(burning), fold(burning), "2023-06-29")
+    mosque = about(burning, "2023-06-29")
     assert check("在斯德哥尔摩清真寺外焚烧《古兰经》的是谁？", mosque, 2023, ALIASES, FAMILIES) == ()
 
 
@@ -443,12 +444,12 @@ def test_a_rate_asked_is_not_answered_by_another_rate() -> None:
     """不良贷款率 asked, 资本充足率为12.77% quoted: the figure measures something else. A measure in other
     words that shares a character (交易额 for 成交额) or holds the asked one (城镇调查失业率) may be the same."""
     capital = "截至2023年二季度末，河北银行资本充足率为12.77%，一级资本充足率为12.52%。"
-    bank = Evidence(fold(capital), fold(capital), fold(capital), "2023-08-20")
+    bank = about(capital, "2023-08-20")
     assert check("截至2023年二季度末河北银行的不良贷款率是多少？", bank, 2023, ALIASES, FAMILIES) == ("不良贷款率",)
     assert check("截至2023年二季度末河北银行的资本充足率是多少？", bank, 2023, ALIASES, FAMILIES) == ()
     assert check("截至2023年二季度末河北银行的核心资本充足率是多少？", bank, 2023, ALIASES, FAMILIES) == ()
     trade = "本次拍卖会总交易额为1.2亿元。"
-    auction = Evidence(fold(trade), fold(trade), fold(trade), "")
+    auction = about(trade)
     assert check("本次拍卖会的总成交额是多少？", auction, None, ALIASES, FAMILIES) == ()
 
 
@@ -465,7 +466,7 @@ def test_a_team_is_a_name_by_its_last_word() -> None:
     """中国跳水队 asked of a passage about the synchronised swimmers: another team, so a near miss; 这支球队
     and 国家队 name no team in particular."""
     swim = "参加2008年北京夏季奥林匹克运动会的中国花样游泳队一行共计15人，其中运动员9人，教练4人。"
-    team = Evidence(fold(swim), fold(swim), fold(swim), "")
+    team = about(swim)
     assert check("中国跳水队有多少人参加2008年北京奥运会？", team, None, ALIASES, FAMILIES) == ("中国跳水队",)
     assert check("参加2008年北京奥运会的中国赛艇队一共有多少人？", team, None, ALIASES, FAMILIES) == ("中国赛艇队",)
     assert check("中国花样游泳队有多少人参加2008年北京奥运会？", team, None, ALIASES, FAMILIES) == ()
@@ -480,9 +481,9 @@ def test_a_group_counted_is_not_answered_by_another_groups_figure() -> None:
     """新增就业的退役军人有多少 asked, 新增就业残疾人4.25万人 quoted: the figure counts another group. A figure
     for the group asked stands, and 几个部门 or 江苏有多少 name no measure before the asking word."""
     jobs = "“全省城乡新增就业残疾人4.25万人，近两年连续实现新增就业残疾人1万人的目标。”"
-    gansu = Evidence(fold(jobs), fold(jobs), fold(jobs), "2023-08-10")
+    gansu = about(jobs, "2023-08-10")
     assert check("甘肃全省城乡新增就业的退役军人有多少？", gansu, 2023, ALIASES, FAMILIES) == ("退役军人",)
     assert check("甘肃全省城乡新增就业的残疾人有多少？", gansu, 2023, ALIASES, FAMILIES) == ()
     towns = "目前，江苏已有18个全国双拥模范城，军民始终秉持着“一家人”的理念。"
-    jiangsu = Evidence(fold(towns), fold(towns), fold(towns), "2023-08-01")
+    jiangsu = about(towns, "2023-08-01")
     assert check("江苏有多少个全国双拥模范城？", jiangsu, 2023, ALIASES, FAMILIES) == ()
