@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .answer.compose import EMPTY_QUESTION, Answer, Fit, Judge, first_quote, with_support
 from .answer.conversation import Resolution
-from .answer.support import Support, SupportLevel, named_nowhere, support_of
+from .answer.support import Support, SupportLevel, document_text, named_nowhere, support_of
 from .errors import QuestionError
 from .search.question import Question
 from .search.retrieval import Hit, newest_published
@@ -69,6 +69,11 @@ def weigh_topic(asked: Question, resolution: Resolution, share: float) -> Questi
 SupportOf = Callable[[Hit, str], Support]
 
 
+def _passage(hit: Hit) -> str:
+    """The passage a quote of the hit is held against: its chunk with the title and heading above it."""
+    return f"{hit.chunk.title}\n{hit.chunk.context}\n{hit.chunk.text}"
+
+
 def support_judge(asked: Question, index: Store, settings: Settings) -> SupportOf:
     """The support of a sentence of a hit quoted first: whether its passage and document hold every qualifier
     asked. Each sentence is judged once: composing asks of the lead, and ``with_lead_support`` again."""
@@ -78,8 +83,7 @@ def support_judge(asked: Question, index: Store, settings: Settings) -> SupportO
     def judge(hit: Hit, sentence: str) -> Support:
         key = (hit.chunk.doc_id, hit.chunk.start, sentence)
         if key not in judged:
-            passage = f"{hit.chunk.title}\n{hit.chunk.context}\n{hit.chunk.text}"
-            judged[key] = support_of(asked.text, sentence, passage, index.documents.get(hit.chunk.doc_id), hit.published, newest, aliases, families)
+            judged[key] = support_of(asked.text, sentence, _passage(hit), index.documents.get(hit.chunk.doc_id), hit.published, newest, aliases, families)
         return judged[key]
 
     return judge
@@ -94,8 +98,7 @@ def fit_judge(support: SupportOf, index: Store, settings: Settings) -> Judge:
         found = support(hit, sentence)
         if found.level == SupportLevel.FULL:
             return Fit.MATCHES
-        document = index.documents.get(hit.chunk.doc_id)
-        whole = f"{document.title}\n{document.text}" if document is not None else hit.chunk.text
+        whole = document_text(index.documents.get(hit.chunk.doc_id), _passage(hit))
         return Fit.ASTRAY if named_nowhere(found.missing, whole, aliases) else Fit.PARTIAL
 
     return fit

@@ -187,8 +187,8 @@ class Settings:
     sentence_dense_top: int = 10
     #: The answer quotes the next chosen sentence too when it scores at least this share of the lead's.
     answer_close_ratio: float = 0.9
-    #: A lead sentence whose document leaves out a qualifier asked gives way to the best sentence that leaves out
-    #: none, when that one scores at least this share of the lead's (two near-equal sentences: quote the one that matches).
+    #: A lead sentence from an article that never names something the question asks gives way to a sentence of a
+    #: higher-ranked passage that supports every qualifier, when that one scores at least this share of the lead's.
     answer_support_ratio: float = 0.85
     #: A quote longer than this many characters is cut at clause boundaries around the asked fact.
     quote_max_chars: int = 120

@@ -15,7 +15,7 @@ import jieba.posseg
 
 from ..text.aliases import REGIONS, in_text, names_for
 from ..text.folding import has_cjk
-from ..text.qualifiers import GENERIC, Kind, Qualifier, name_kind, qualifiers
+from ..text.qualifiers import GENERIC, PERSON_TAGS, Kind, Qualifier, name_kind, qualifiers
 
 #: Suffixes a name may be written with or without: 上海市 ↔ 上海, 华为公司 ↔ 华为, 湖人队 ↔ 篮网球队 ↔ 湖人.
 _NAME_SUFFIX = re.compile(r"(?:股份有限公司|有限公司|股份公司|公司|集团|市|省|县|区|镇|乡|村|州|球队|队)$")
@@ -153,7 +153,7 @@ def spoken_name(name: str, question: str) -> str:
     run: list[tuple[int, str]] = []
     position = 0
     for word, flag in jieba.posseg.cut(question):
-        if flag in _PERSON_TAGS and _SPOKEN.fullmatch(word) and (not run or run[-1][0] + len(run[-1][1]) == position):
+        if flag in PERSON_TAGS and _SPOKEN.fullmatch(word) and (not run or run[-1][0] + len(run[-1][1]) == position):
             run.append((position, word))
         elif position + len(word) <= at:
             run = []
@@ -178,8 +178,6 @@ def _sounds_like(name: str, text: str) -> bool:
     return False
 
 
-#: jieba's tags of a person's name.
-_PERSON_TAGS = ("nr", "nrt", "nrfg")
 #: The characters foreign names are written by sound with (奈特雷布科, 涅特列布科, 扎克伯格, 劳伦斯利弗莫尔):
 #: a piece of other characters is a word of its own (清真寺, 范畴).
 _SPOKEN = re.compile(

@@ -86,11 +86,16 @@ def check(
     measure = _measure_asked(folded)
     if measure and not foreign and _measure_swapped(measure, evidence.sentence):
         at = folded.find(measure)
-        missing.append(question[at : at + len(measure)] if len(question) == len(folded) else measure)
+        missing.append(_as_written(question, folded, at, at + len(measure)))
     dimension = _DIMENSION_ASKED.search(folded)
     if dimension and not foreign and _other_dimension(dimension.group(1) or dimension.group(2), evidence.sentence):
-        missing.append(question[dimension.start() : dimension.end()] if len(question) == len(folded) else dimension.group())
+        missing.append(_as_written(question, folded, dimension.start(), dimension.end()))
     return tuple(dict.fromkeys(missing))
+
+
+def _as_written(question: str, folded: str, start: int, end: int) -> str:
+    """A span of the folded question as the user wrote it (folding that changed the length leaves it folded)."""
+    return question[start:end] if len(question) == len(folded) else folded[start:end]
 
 
 #: A dimension asked (多宽, 高度是多少; not 高度重视, 深度心理学) and the words a sentence gives it by (宽/阔; 高/海拔).
@@ -131,9 +136,10 @@ _LEAST_MEASURE = 3
 
 
 def _measure_swapped(asked: str, sentence: str) -> bool:
-    """Whether the quote gives its figures for another measure of the same kind (the same last character) and never
-    the asked one: 资本充足率为12.77% quoted for 不良贷款率, 残疾人4.25万人 for 退役军人. A measure sharing a character with the asked one (成交额 for
-    交易额) or holding its characters in order (城镇调查失业率 for 失业率) may be the same, in other words."""
+    """Whether the quote gives its figures for another measure of the same kind (the same last character) and
+    never the asked one: 资本充足率为12.77% quoted for 不良贷款率, 残疾人4.25万人 for 退役军人. A measure
+    sharing a character with the asked one (成交额 for 交易额) or holding its characters in order (城镇调查失业率
+    for 失业率) may be the same, in other words."""
     if asked in sentence:
         return False
     head, body = asked[-1], set(asked[:-1])
@@ -164,8 +170,7 @@ def _family_words(question: str, folded: str, found: list[Qualifier], families: 
         span = set(range(at, at + len(member)))
         if at >= 0 and not covered & span:
             covered |= span
-            shown = question[at : at + len(member)] if len(question) == len(folded) else member
-            extra.append(Qualifier(Kind.TERM, shown, member, at, at + len(member)))
+            extra.append(Qualifier(Kind.TERM, _as_written(question, folded, at, at + len(member)), member, at, at + len(member)))
     return extra
 
 
@@ -363,9 +368,14 @@ def support_of(
 ) -> Support:
     """The support of an answer whose lead quotes ``sentence`` of ``passage`` in ``document``: the
     qualifiers of the question they leave out (a refusal's support is ``none``, set where it refuses)."""
-    whole = f"{document.title}\n{document.text}" if document is not None else passage
+    whole = document_text(document, passage)
     missing = check(question, Evidence(fold(sentence), fold(passage), fold(whole), published), newest_year, aliases, families)
     return Support(SupportLevel.PARTIAL, missing) if missing else Support()
+
+
+def document_text(document: Document | None, passage: str) -> str:
+    """What a qualifier is held against last: the cited document with its title (the passage when none is stored)."""
+    return f"{document.title}\n{document.text}" if document is not None else passage
 
 
 def named_nowhere(missing: Sequence[str], document: str, aliases: dict[str, frozenset[str]]) -> bool:
@@ -374,4 +384,4 @@ def named_nowhere(missing: Sequence[str], document: str, aliases: dict[str, froz
     return bool(missing) and not any(name_in(fold(phrase), folded, aliases) for phrase in missing)
 
 
-__all__: Sequence[str] = ["Evidence", "Support", "SupportLevel", "check", "named_nowhere", "support_of"]
+__all__: Sequence[str] = ["Evidence", "Support", "SupportLevel", "check", "document_text", "named_nowhere", "support_of"]

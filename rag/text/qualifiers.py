@@ -120,6 +120,8 @@ _TITLE = re.compile(r"《([^《》]{1,40})》")
 _PLACE_WORD = re.compile(r"[\u4e00-\u9fff]{2,6}[省市县]")
 #: jieba's tags of names (j also marks 同比 and nz 英文: abbreviations come from the alias table, other nouns are terms).
 _NAME_TAGS = ("nr", "nrt", "nrfg", "ns", "nt", "eng")
+#: jieba's tags of a person's name.
+PERSON_TAGS = ("nr", "nrt", "nrfg")
 #: Nouns, and the distinguishing words that join them (大型 企业 → 大型企业).
 _TERM_TAGS = ("n", "vn", "an", "nl", "ng", "nz", "b")
 _QUESTION_WORDS = re.compile(r"^(?:什么|多少|哪些|哪个|哪家|哪里|哪位|哪|几|谁|如何|怎么|怎样|何时|何地|为何|是否|吗|呢)")
@@ -240,10 +242,11 @@ def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]
     for m in itertools.chain(ORG.finditer(folded), TEAM.finditer(folded)):
         asking_lead = _LEADING_QUESTION.match(m.group())  # 什么时候首钢总公司: the name starts after the question words
         begin = m.start() + (asking_lead.end() if asking_lead else 0)
-        if m.re is TEAM and begin not in word_starts:  # 男篮首场比赛葡萄牙队: the team is the last word that can start it
-            begin = max((w for w in word_starts if begin < w <= m.end() - 3), default=begin)
-        if m.re is TEAM and (folded[begin : m.end()] in GENERIC or folded[begin : m.end()].endswith(_NOT_TEAMS)):
-            continue  # 国家队, 撤离车队, 美军部队: no team in particular
+        if m.re is TEAM:
+            if begin not in word_starts:  # 男篮首场比赛葡萄牙队: the team is the last word that can start it
+                begin = max((w for w in word_starts if begin < w <= m.end() - 3), default=begin)
+            if folded[begin : m.end()] in GENERIC or folded[begin : m.end()].endswith(_NOT_TEAMS):
+                continue  # 国家队, 撤离车队, 美军部队: no team in particular
         if begin not in word_starts:
             continue  # 越|南游戏初创公司, 充|电合资公司: a span starting inside a word is no name; its words count alone
         if m.end() - begin > 2 and not any(_ASKS_TYPE.search(folded[max(0, begin - 4) : begin + k]) for k in (0, 1)):
@@ -340,7 +343,7 @@ def _groups(nouns: list[tuple[int, int, str]]) -> list[list[tuple[int, int]]]:
 
 
 #: jieba's tags of names by kind: a place stands in for a place, an organisation for an organisation.
-_NAME_KINDS = {"ns": "place", "nt": "org", "j": "org", "nr": "person", "nrt": "person", "nrfg": "person"}
+_NAME_KINDS = {"ns": "place", "nt": "org", "j": "org", **dict.fromkeys(PERSON_TAGS, "person")}
 
 
 #: Endings that say what kind of name a word is when jieba does not tag it (泰国宪法院, 晴隆县).
