@@ -183,6 +183,7 @@ def test_a_rate_asked_how_high_is_a_ratio_a_score_no_increase_and_a_day_of_this_
 
     rate = prepare("聊天机器人回答编程题的错误率有多高？")
     assert Need.RATIO in rate.needs and "米" not in rate.unit
+    assert prepare("回族人口占总人口的百分之多少？").needs[0] is Need.RATIO, "百分之多少 asks a share, as 百分之几 does"
     assert Need.INCREASE not in prepare("海港迎战沧州雄狮，最后比分是多少？").needs
     assert Need.WHO in prepare("唯一还给美国3A评级的是哪一家？").needs
     sentence = "法院决定推迟至本月16日再度开会审议。"
@@ -228,6 +229,7 @@ def test_when_something_ends_is_the_date_it_runs_until() -> None:
         ("“江海共潮生”展览开到哪天为止？", "展览将于7月11日正式对公众开放，并延续至10月8日。", "10月8日"),
         ("展览什么时候结束？", "展览于7月11日开幕，8月30日闭幕。", "8月30日"),
         ("展览什么时候开幕？", "展览于7月11日开幕，8月30日闭幕。", "7月11日"),
+        ("泰国宪法法院把这一案改到了哪天？", "法院在7月19日审议后决定推迟至本月16日再度开会审议。", "本月16日"),
     ):
         asked = prepare(question)
         found = best_span(sentence, spans_in(sentence, asked.needs, asked.unit, asked.folded), tuple(asked.terms))

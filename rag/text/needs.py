@@ -42,7 +42,7 @@ _NOT_ORDINAL = r"(?<!第)"
 _HOW_MANY = _NOT_ORDINAL + r"(?:多少|几(?![乎])|多大|多长|多高|多远|多久|多重|多深|多宽|多快)"
 _QUESTION_PATTERNS: tuple[tuple[Need, str], ...] = (
     (Need.RANK, r"第几|第多少|排名|排第|名次|哪一名|位居|位列|位次|排行|\brank"),
-    (Need.RATIO, r"比例|百分比|占比|比重|百分之几|几成|率(?:是|有|为|达到?)?(?:多少|多高|多大|几)|多少%|percent"),
+    (Need.RATIO, r"比例|百分比|占比|比重|百分之(?:几|多少)|几成|率(?:是|有|为|达到?)?(?:多少|多高|多大|几)|多少%|percent"),
     (Need.NUMBER, _HOW_MANY + r"|how (?:many|much|long|old|far|big|tall)|what (?:number|percentage)"),
     (Need.DATE, r"何时|什么时[候间]|哪[一]?年|哪个月|哪[一]?天|几月|几号|何年|哪[一个]?朝代|什么朝代|哪个世纪|\bwhen\b|what (?:year|date)|日期是"),
     (
@@ -125,9 +125,9 @@ _SAME_UNITS = {"天": "天|日", "人": "人|名|位", "名": "名|人|位", "�
 #: A match's score is asked for (比分是多少, 几比几) and written as two figures: 3:0, 2比1.
 _SCORE_ASKED = re.compile(r"比分|比数|几比几|多少比多少")
 SCORE = "比分"
-#: When something ends is asked (开到哪天为止, 持续到什么时候): the date after 至/到 answers it, not the opening day.
+#: When something ends is asked (开到哪天为止, 持续到什么时候, 改到了哪天): the date after 至/到 answers it, not the opening day.
 _UNTIL_ASKED = re.compile(
-    r"(?:到|至|截止到?|持续到|延续到|开到|办到)(?:哪天|哪一天|什么时候|何时|哪一年|哪年|几月|几号|哪个月)"
+    r"(?:到|至|截止到?|持续到|延续到|开到|办到)了?(?:哪天|哪一天|什么时候|何时|哪一年|哪年|几月|几号|哪个月)"
     r"|(?:哪天|哪一天|什么时候|何时|哪一年|几月几[日号])(?:为止|结束|截止|闭幕|闭馆)"
 )
 UNTIL = "至"
