@@ -477,6 +477,14 @@ def test_a_team_is_a_name_by_its_last_word() -> None:
     assert check("現任布魯克林籃網球隊的老闆為哪一個人?", Evidence(nets, nets, nets, ""), None, ALIASES, FAMILIES) == ()
 
 
+def test_a_word_for_everywhere_is_no_place_to_hold_a_passage_to() -> None:
+    """游历四海 travels everywhere: an article that never writes 四海 still answers it; 四川 is a place."""
+    li = about("李白二十五岁时离开家乡，开始了广泛漫游，南到洞庭湘江，东至吴、越。")
+    assert check("李白几岁时离开家乡开始游历四海？", li, None, ALIASES, FAMILIES) == ()
+    assert check("李白几岁时开始游历天下？", li, None, ALIASES, FAMILIES) == ()
+    assert [q.folded for q in qualifiers("李白几岁时离开四川开始游历四海？", ALIASES) if q.kind == Kind.NAME] == ["李白", "四川"]
+
+
 def test_a_group_counted_is_not_answered_by_another_groups_figure() -> None:
     """新增就业的退役军人有多少 asked, 新增就业残疾人4.25万人 quoted: the figure counts another group. A figure
     for the group asked stands, and 几个部门 or 江苏有多少 name no measure before the asking word."""

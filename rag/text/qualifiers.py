@@ -136,7 +136,7 @@ _AFTER_HOW_MANY = re.compile(r"(?:多少|几)[个项家名位条种只座所款�
 #: Words too general to pin a question down: never a qualifier, never a rival in a sentence.
 GENERIC = frozenset(
     "问题 情况 时候 时间 方面 内容 事情 东西 数量 数据 消息 报道 新闻 记者 中国 都市 城市 地区 国家 全国 全市 全省 世界 全球 本市 "
-    "当地 地方 国内 国外 海外 上市 海峡 中国队 国家队 球队 名字 名称 全称 简称 别名 原名 学名 中文名 英文名 英文名称 英文".split()
+    "当地 地方 国内 国外 海外 四海 天下 各地 各国 海内外 上市 海峡 中国队 国家队 球队 名字 名称 全称 简称 别名 原名 学名 中文名 英文名 英文名称 英文".split()
 )
 
 
