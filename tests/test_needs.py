@@ -222,7 +222,7 @@ def test_a_score_asked_is_two_figures_and_days_asked_are_counted_in_日_too() ->
 
 
 def test_when_something_ends_is_the_date_it_runs_until() -> None:
-    """开到哪天为止 marks 10月8日 in 7月11日开放，并延续至10月8日; 什么时候结束 marks the closing day."""
+    """开到哪天为止 marks 10月8日 in 7月11日开放，并延续至10月8日; 什么时候结束 and 最晚哪天 mark the closing day."""
     from rag.text.needs import best_span, spans_in
 
     for question, sentence, fact in (
@@ -230,6 +230,7 @@ def test_when_something_ends_is_the_date_it_runs_until() -> None:
         ("展览什么时候结束？", "展览于7月11日开幕，8月30日闭幕。", "8月30日"),
         ("展览什么时候开幕？", "展览于7月11日开幕，8月30日闭幕。", "7月11日"),
         ("泰国宪法法院把这一案改到了哪天？", "法院在7月19日审议后决定推迟至本月16日再度开会审议。", "本月16日"),
+        ("今年的惠民保最晚哪天可以投保？", "惠民保自5月9日开售，投保窗口将于7月31日24时正式关闭。", "7月31日"),
     ):
         asked = prepare(question)
         found = best_span(sentence, spans_in(sentence, asked.needs, asked.unit, asked.folded), tuple(asked.terms))

@@ -125,19 +125,20 @@ _SAME_UNITS = {"天": "天|日", "人": "人|名|位", "名": "名|人|位", "�
 #: A match's score is asked for (比分是多少, 几比几) and written as two figures: 3:0, 2比1.
 _SCORE_ASKED = re.compile(r"比分|比数|几比几|多少比多少")
 SCORE = "比分"
-#: When something ends is asked (开到哪天为止, 持续到什么时候, 改到了哪天): the date after 至/到 answers it, not the opening day.
+#: When something ends is asked (开到哪天为止, 持续到什么时候, 改到了哪天, 最晚哪天): the date after 至/到 answers it, not the opening day.
 _UNTIL_ASKED = re.compile(
     r"(?:到|至|截止到?|持续到|延续到|开到|办到)了?(?:哪天|哪一天|什么时候|何时|哪一年|哪年|几月|几号|哪个月)"
     r"|(?:哪天|哪一天|什么时候|何时|哪一年|几月几[日号])(?:为止|结束|截止|闭幕|闭馆)"
+    r"|(?:最晚|最迟)(?:在|于|到|是)?(?:哪天|哪一天|什么时候|何时|哪一年|哪年|几月|几号|哪个月)"
 )
 UNTIL = "至"
 _UNTIL_BEFORE = re.compile(r"(?:至|到|止|截至|截止)\s*$")
-_UNTIL_AFTER = re.compile(r"^\s*(?:结束|闭幕|闭馆|截止|为止|止)")
+_UNTIL_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*[时点](?:\d{1,2}分)?\s*)?(?:正式)?(?:结束|闭幕|闭馆|截止|为止|止|关闭|到期|停止)")
 
 
 def _ends(folded: str, start: int, end: int) -> bool:
-    """Whether the date at ``start:end`` is when something ends: 延续至10月8日, 8月30日闭幕."""
-    return bool(_UNTIL_BEFORE.search(folded[max(0, start - 3) : start]) or _UNTIL_AFTER.match(folded[end : end + 3]))
+    """Whether the date at ``start:end`` is when something ends: 延续至10月8日, 8月30日闭幕, 7月31日24时正式关闭."""
+    return bool(_UNTIL_BEFORE.search(folded[max(0, start - 3) : start]) or _UNTIL_AFTER.match(folded[end : end + 10]))
 
 
 #: A count of days written with 日 (停业整顿60日, 15个工作日), not a day of a month (8月9日).
