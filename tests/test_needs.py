@@ -221,6 +221,21 @@ def test_a_score_asked_is_two_figures_and_days_asked_are_counted_in_日_too() ->
     assert max(s.strength for s in spans_in("共有23名运动员参加。", people.needs, people.unit, people.folded)) > 0.6
 
 
+def test_a_name_made_of_the_questions_own_words_is_not_the_answer() -> None:
+    """谁罚进了点球 in 中国队…对海地那场 asks for a scorer: 中国女足 and 海地队 are the question's own teams
+    written a little otherwise, 王霜 is the answer; a name with more of its own (宣武帝) still counts."""
+    from rag.text.needs import spans_in
+
+    asked = prepare("今年女足世界杯，中国队小组赛对海地那场是谁罚进了点球？")
+    preview, scored = "7月28日，中国女足将迎来小组赛第二个对手海地队。", "王霜主罚点球。"
+    assert [preview[f.start : f.end] for f in spans_in(preview, asked.needs, asked.unit, asked.folded)] == []
+    assert [scored[f.start : f.end] for f in spans_in(scored, asked.needs, asked.unit, asked.folded)] == ["王霜"]
+    emperor = prepare("高英是哪位皇帝的皇后？")
+    sentence = "高英，北魏宣武帝元恪的第二任皇后。"
+    assert "高英" not in [sentence[f.start : f.end] for f in spans_in(sentence, emperor.needs, emperor.unit, emperor.folded)]
+    assert spans_in(sentence, emperor.needs, emperor.unit, emperor.folded), "宣武帝元恪 is no word of the question"
+
+
 def test_when_something_ends_is_the_date_it_runs_until() -> None:
     """开到哪天为止 marks 10月8日 in 7月11日开放，并延续至10月8日; 什么时候结束 and 最晚哪天 mark the closing day."""
     from rag.text.needs import best_span, spans_in

@@ -307,8 +307,26 @@ def spans_in(sentence: str, needs: tuple[Need, ...], unit: str = "", avoid: str 
             found += [Fact(s, e, need, strength) for pattern, strength in _NAMES for s, e in _regex_spans(pattern, folded)]
         elif need in (Need.WHO, Need.PLACE):
             found += [Fact(s, e, need, 1.0 if in_unit(folded[s:e], unit) else 0.8) for s, e in _name_spans(folded, need)]
-    kept = [s for s in found if not (avoid and folded[s.start : s.end].strip() in avoid)]
+    kept = [s for s in found if not (avoid and _asked_already(folded[s.start : s.end].strip(), s.need, avoid))]
     return sorted(kept, key=lambda s: (-s.strength, s.start))
+
+
+def _asked_already(span: str, need: Need, question: str) -> bool:
+    """Whether the span is something the question itself names: its own year or figure, or a name made of the
+    question's words with at most one character more (海地队 for …对海地那场, 中国女足 for 女足…中国队)."""
+    if span in question:
+        return True
+    if need not in (Need.WHO, Need.PLACE):
+        return False
+    extra, at = 0, 0
+    while at < len(span):
+        longest = next((end for end in range(len(span), at + 1, -1) if span[at:end] in question), None)
+        if longest is None:
+            extra += 1
+            at += 1
+        else:
+            at = longest
+    return extra <= 1 and len(span) > extra
 
 
 def best_span(sentence: str, spans: list[Fact], anchors: tuple[str, ...]) -> Fact | None:
