@@ -134,11 +134,13 @@ _UNTIL_ASKED = re.compile(
 UNTIL = "至"
 _UNTIL_BEFORE = re.compile(r"(?:至|到|止|截至|截止)\s*$")
 _UNTIL_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*[时点](?:\d{1,2}分)?\s*)?(?:正式)?(?:结束|闭幕|闭馆|截止|为止|止|关闭|到期|停止)")
+#: How many characters before and after a date may say it is an end: 延续至|10月8日, 7月31日|24时正式关闭.
+_UNTIL_BEFORE_REACH, _UNTIL_AFTER_REACH = 3, 10
 
 
 def _ends(folded: str, start: int, end: int) -> bool:
     """Whether the date at ``start:end`` is when something ends: 延续至10月8日, 8月30日闭幕, 7月31日24时正式关闭."""
-    return bool(_UNTIL_BEFORE.search(folded[max(0, start - 3) : start]) or _UNTIL_AFTER.match(folded[end : end + 10]))
+    return bool(_UNTIL_BEFORE.search(folded[max(0, start - _UNTIL_BEFORE_REACH) : start]) or _UNTIL_AFTER.match(folded[end : end + _UNTIL_AFTER_REACH]))
 
 
 #: A count of days written with 日 (停业整顿60日, 15个工作日), not a day of a month (8月9日).
