@@ -485,6 +485,16 @@ def test_a_word_for_everywhere_is_no_place_to_hold_a_passage_to() -> None:
     assert [q.folded for q in qualifiers("李白几岁时离开四川开始游历四海？", ALIASES) if q.kind == Kind.NAME] == ["李白", "四川"]
 
 
+def test_one_ethnic_group_is_not_answered_by_anothers_share() -> None:
+    """满族占多少 asked, a census sentence giving 汉族's share and naming 满 only in a list: another group's
+    figure. The group the sentence gives a share for, asked, stands."""
+    census = about("全区常住人口约2500万人，其中汉族约占92%，另有满、蒙、回等少数民族。")
+    assert check("全区常住人口中满族占多大比例？", census, None, ALIASES, FAMILIES) == ("满族",)
+    assert check("全区常住人口中汉族占多大比例？", census, None, ALIASES, FAMILIES) == ()
+    tibet = about("藏族人口占全县总人口的八成以上。")
+    assert check("全县藏族人口占总人口的多少？", tibet, None, ALIASES, FAMILIES) == ()
+
+
 def test_a_group_counted_is_not_answered_by_another_groups_figure() -> None:
     """新增就业的退役军人有多少 asked, 新增就业残疾人4.25万人 quoted: the figure counts another group. A figure
     for the group asked stands, and 几个部门 or 江苏有多少 name no measure before the asking word."""
