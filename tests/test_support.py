@@ -495,6 +495,13 @@ def test_one_ethnic_group_is_not_answered_by_anothers_share() -> None:
     assert check("全县藏族人口占总人口的多少？", tibet, None, ALIASES, FAMILIES) == ()
 
 
+def test_one_industry_is_not_answered_by_anothers_share() -> None:
+    """零售业占就业人口多少 asked, a sentence giving 制造业's and 建筑业's shares: other industries' figures."""
+    jobs = about("全市就业人口中，以制造业和建筑业为主，分别占31.5%和9.2%。")
+    assert check("全市批发及零售业占就业人口的百分之多少？", jobs, None, ALIASES, FAMILIES) == ("零售业",)
+    assert check("全市制造业占就业人口的百分之多少？", jobs, None, ALIASES, FAMILIES) == ()
+
+
 def test_a_group_counted_is_not_answered_by_another_groups_figure() -> None:
     """新增就业的退役军人有多少 asked, 新增就业残疾人4.25万人 quoted: the figure counts another group. A figure
     for the group asked stands, and 几个部门 or 江苏有多少 name no measure before the asking word."""
