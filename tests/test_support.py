@@ -502,6 +502,18 @@ def test_one_industry_is_not_answered_by_anothers_share() -> None:
     assert check("全市制造业占就业人口的百分之多少？", jobs, None, ALIASES, FAMILIES) == ()
 
 
+def test_a_company_founded_is_not_answered_by_another_company_of_the_same_ending() -> None:
+    """谁创立了搜狐公司 asked, 网易公司…创立 quoted: the sentence founds another company. jieba knows 搜狐公司
+    as one plain noun; its first word is a name, so it is a name too (not 保险公司 or 合资公司)."""
+    assert [q.folded for q in qualifiers("1997年谁创立了搜狐公司？", ALIASES) if q.kind == Kind.NAME] == ["搜狐公司"]
+    assert not [q for q in qualifiers("他成立了一家合资公司，哪家保险公司赔了钱？", ALIASES) if q.kind == Kind.NAME]
+    founded = "网易公司于1997年由丁磊在广州创立，总部位于杭州。"
+    passage = fold(founded + "与新浪、搜狐并称门户网站。")
+    netease = Evidence(fold(founded), passage, passage, "")
+    assert check("1997年谁创立了搜狐公司？", netease, None, ALIASES, FAMILIES) == ("搜狐公司",)
+    assert check("1997年谁创立了网易公司？", netease, None, ALIASES, FAMILIES) == ()
+
+
 def test_a_group_counted_is_not_answered_by_another_groups_figure() -> None:
     """新增就业的退役军人有多少 asked, 新增就业残疾人4.25万人 quoted: the figure counts another group. A figure
     for the group asked stands, and 几个部门 or 江苏有多少 name no measure before the asking word."""

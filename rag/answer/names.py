@@ -57,7 +57,24 @@ def replaced(q: Qualifier, sentence: str, question: str, aliases: dict[str, froz
             slot = last_word(sentence[max(0, at - SLOT_CHARS) : at].rstrip(_GLUE))
             if _rival(slot, q.folded, question, 1, aliases):
                 return True
+    return _same_suffix_rival(q.folded, sentence, question, (left, right), aliases)
+
+
+def _same_suffix_rival(name: str, sentence: str, question: str, neighbours: tuple[str, str], aliases: dict[str, frozenset[str]]) -> bool:
+    """Whether the sentence says what the question says of the name (a neighbour of it) of another name with the
+    same ending: 网易公司…创立 quoted for 创立了搜狐公司, where the slot check finds no name after 创立."""
+    suffix = _ORG_SUFFIX.search(name)
+    bare = name[: suffix.start()] if suffix else ""
+    if suffix is None or len(bare) < 2 or bare in sentence or not any(n and n in sentence for n in neighbours):
+        return False
+    for m in re.finditer(r"([\u4e00-\u9fff]{2,6})" + suffix.group(), sentence):
+        other = last_word(m.group(1)) or m.group(1)[-2:]
+        if other not in question and other not in GENERIC and not in_text(other, name, aliases) and name_kind(other + suffix.group()) == "org":
+            return True
     return False
+
+
+_ORG_SUFFIX = re.compile(r"(?:公司|集团)$")
 
 
 def _rival(slot: str, asked: str, question: str, spread: int, aliases: dict[str, frozenset[str]]) -> bool:

@@ -270,6 +270,8 @@ def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]
                 add(Kind.NAME, start, end)
         elif flag == "n" and _PLACE_WORD.fullmatch(word) and not after_how_many:  # 周口市, tagged a plain noun
             add(Kind.NAME, start, end)
+        elif flag == "n" and _branded(word):  # 搜狐公司, tagged a plain noun: its first word is a name
+            add(Kind.NAME, start, end)
         elif flag.startswith(_TERM_TAGS):
             nouns.append((start, end, flag))
     for group in _groups(nouns):
@@ -340,6 +342,21 @@ def _groups(nouns: list[tuple[int, int, str]]) -> list[list[tuple[int, int]]]:
         else:
             groups.append([(start, end)])
     return groups
+
+
+#: A company or group named by a word of its own (搜狐公司, 万向集团), and the tags of such a word.
+_BRANDED = re.compile(r"([\u4e00-\u9fff]{2,6}?)(?:公司|集团)")
+_BRAND_TAGS = ("nz", "nr", "nrt", "nrfg", "ns", "nt")
+
+
+def _branded(word: str) -> bool:
+    """Whether a word jieba knows whole is a company by name: its part before 公司 is itself a proper noun
+    (搜狐 of 搜狐公司), not a common one (保险 of 保险公司)."""
+    match = _BRANDED.fullmatch(word)
+    if match is None:
+        return False
+    tags = [f for w, f in jieba.posseg.cut(match.group(1)) if w.strip()]
+    return len(tags) == 1 and tags[0] in _BRAND_TAGS
 
 
 #: jieba's tags of names by kind: a place stands in for a place, an organisation for an organisation.
