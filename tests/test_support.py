@@ -514,6 +514,18 @@ def test_a_company_founded_is_not_answered_by_another_company_of_the_same_ending
     assert check("1997年谁创立了网易公司？", netease, None, ALIASES, FAMILIES) == ()
 
 
+def test_all_students_counted_do_not_answer_how_many_graduate_students() -> None:
+    """研究生 asked, 学生总数 quoted from a passage that speaks of 研究生 elsewhere: the figure counts every
+    student. 学生 is a word of the students' family; a sentence naming the group asked stands."""
+    passage = fold("学校于1978年开始招收研究生。1985年，学校学生总数超过5000人，教师有900多人。")
+    school = Evidence(fold("1985年，学校学生总数超过5000人，教师有900多人。"), passage, passage, "")
+    assert check("1985年学校的研究生有多少人？", school, None, ALIASES, FAMILIES) == ("研究生",)
+    assert check("1985年时学校的研究生总数约高达多少人？", school, None, ALIASES, FAMILIES) == ("研究生总数",)
+    assert check("1985年学校的学生总数有多少人？", school, None, ALIASES, FAMILIES) == ()
+    campus = about("全校共有大学生1.2万人。")
+    assert check("全校有多少大学生？", campus, None, ALIASES, FAMILIES) == ()
+
+
 def test_a_group_counted_is_not_answered_by_another_groups_figure() -> None:
     """新增就业的退役军人有多少 asked, 新增就业残疾人4.25万人 quoted: the figure counts another group. A figure
     for the group asked stands, and 几个部门 or 江苏有多少 name no measure before the asking word."""

@@ -124,7 +124,7 @@ BUILT_IN = """
 #: member is not answered by a sentence about another (中学生 asked, 大学生 quoted). A user's file adds a
 #: family as a line of names separated by ``|``.
 CONTRASTS = """
-小学生 | 中学生 | 初中生 | 高中生 | 大学生 | 研究生 | 本科生 | 硕士生 | 博士生 | 留学生 | 毕业生
+小学生 | 中学生 | 初中生 | 高中生 | 大学生 | 研究生 | 本科生 | 硕士生 | 博士生 | 留学生 | 毕业生 | 学生
 个人 | 法人 | 企业 | 机构 | 对公 | 零售
 大型 | 中型 | 小型 | 小微 | 中小 | 微型
 儿童 | 青少年 | 未成年人 | 成年人 | 老年人 | 老人 | 婴儿 | 新生儿
