@@ -380,6 +380,8 @@ def document_text(document: Document | None, passage: str) -> str:
 
 def named_nowhere(missing: Sequence[str], document: str, aliases: dict[str, frozenset[str]]) -> bool:
     """Whether the document names none of the phrases missing, under any alias: it is about something else."""
+    if any(times_in(fold(phrase)) for phrase in missing):
+        return False  # 2015年 missing: a year the article never names is the near miss itself, not another story
     folded = fold(document)
     return bool(missing) and not any(name_in(fold(phrase), folded, aliases) for phrase in missing)
 
