@@ -312,6 +312,26 @@ def test_support_is_judged_on_the_lead_quote_when_its_passage_quotes_an_earlier_
     assert answer.support == SupportLevel.FULL, answer.missing
 
 
+def test_a_rate_asked_of_a_passage_stating_no_rate_is_refused(fake_settings, tmp_path: Path) -> None:
+    """年利率是多少 asked of an article giving the loan's limit and term but no rate: whatever figure it quotes
+    measures something else, so the answer is a refusal, not a figure. A rate said as a share, as a bare
+    figure after its word, or as 一半 answers; a proportion asked otherwise (男女比例) is not held to a percent."""
+    from rag.text.needs import lacks_percentage
+
+    article = tmp_path / "docs" / "星河贷.txt"
+    article.parent.mkdir()
+    article.write_text("星河贷上线\n\n星河银行推出面向农户的信用贷款产品星河贷，单户最高额度30万元，期限最长3年。\n", encoding="utf-8")
+    rag = Rag(fake_settings(index_dir=tmp_path / "index"))
+    rag.ingest([article.parent])
+    assert not rag.ask("星河贷单户最高额度是多少？").refused
+    rate = rag.ask("星河贷的年利率是多少？")
+    assert rate.refused and rate.support == SupportLevel.NONE
+    assert not lacks_percentage("星河贷的年利率是多少？", "星河贷年利率为4.35%。")
+    assert not lacks_percentage("《星河》首集收视率是多少？", "《星河》首集收视率2.32，位居同时段第一。")
+    assert not lacks_percentage("研究发现错误率有多高？", "研究发现，其回答的错误率超过一半。")
+    assert not lacks_percentage("全省男女比例是多少？", "全省男性人口为105.2万人。")
+
+
 def about(text: str, published: str = "") -> Evidence:
     """A sentence that is its own passage and document."""
     return Evidence(fold(text), fold(text), fold(text), published)

@@ -22,7 +22,7 @@ from ..search.question import Question
 from ..search.retrieval import Hit
 from ..settings import Settings
 from ..text.folding import cross_lingual
-from ..text.needs import Need, best_span
+from ..text.needs import Need, best_span, lacks_percentage
 from .scoring import Candidate, SentenceVectors, candidates, coverage, evidence, evidence_features, need_bonus, phrase_overlap, reranked
 from .support import Support, SupportLevel
 
@@ -205,7 +205,9 @@ def compose(question: Question, hits: list[Hit], settings: Settings, vectors: Se
     the order the answer cites them. With ``vectors`` the sentences are also
     chosen by meaning (``reranked``); the refusal gate reads the terms alone,
     as it was fitted. With ``judge`` a lead from an article that never names
-    something asked gives way to a nearly as good sentence that matches (``_matching_lead``).
+    something asked gives way to a nearly as good sentence that matches (``_matching_lead``). A question
+    asking a percentage or a rate whose lead states none is refused: the lead's figures measure something
+    else (``rag.text.needs.lacks_percentage``).
     """
     language = question.language
     ranked = candidates(question, hits, settings)
@@ -217,6 +219,8 @@ def compose(question: Question, hits: list[Hit], settings: Settings, vectors: Se
     if judge is not None:
         ranked = _matching_lead(ranked, judge, settings.answer_support_ratio)
     chosen = _fact_first(choose(ranked, settings, lexical=not cross_lingual(question.text, best.sentence)), settings.answer_close_ratio)
+    if lacks_percentage(question.text, chosen[0].sentence):
+        return Answer(question.text, REFUSALS[language], True, (), tuple(hits), strength, language, asked=question, support=SupportLevel.NONE)
     fact = _lead_fact(question, chosen[0])
     shown = _quoted_count(question, chosen, settings.answer_close_ratio)
     quoted = [_trimmed(c, fact, settings.quote_max_chars, question.terms) for c in chosen[:shown]]

@@ -165,7 +165,23 @@ _NUMBER = re.compile(
     + rf"|{_HANZI_NUMBER}(?:[万亿]+(?:{_UNITS})?|(?:{_UNITS}))"
     + r"|百分之[零一二三四五六七八九十百点\d.]+)"
 )
-_RATIO = re.compile(rf"{_DIGITS}\s*(?:%|个百分点)|百分之[零一二三四五六七八九十百点\d.]+|[一二三四五六七八九]成")
+_RATIO = re.compile(
+    rf"{_DIGITS}\s*(?:%|‰|个百分点)|[百千]分之[零一二三四五六七八九十百点\d.]+|[一二三四五六七八九]成"
+    r"|一半|半数|过半|[二两三四五六七八九十\d]+分之[一二三四五六七八九\d]+"
+)
+#: A question asking for a percentage or a rate (百分之多少, 失业率是多少), not a proportion said otherwise (男女比例).
+_ASKS_PERCENT = re.compile(r"百分之(?:几|多少)|百分比|多少%|率(?:是|有|为|达到?)?(?:多少|多高|多大|几)|percent")
+
+
+def lacks_percentage(question: str, sentence: str) -> bool:
+    """Whether the question asks for a percentage or a rate and the sentence states none: whatever figure it
+    gives measures something else (旺农贷 asked its 年利率, a sentence telling what the loan is for)."""
+    folded = aligned_fold(sentence)
+    return bool(_ASKS_PERCENT.search(fold(question))) and not _RATIO.search(folded) and not _RATE_FIGURE.search(folded)
+
+
+#: A rate stated as a bare figure right after its word: 首集收视率2.32, 出生率为12.4.
+_RATE_FIGURE = re.compile(r"率[为是达约了：:\s]{0,3}\d")
 _CHANGE_WORDS = {
     Need.INCREASE: r"增加|新增|增长|增幅|增量|提升|提高|上升|上涨|上扬|多了|多出|扩大|增|涨|多",
     Need.DECREASE: r"减少|下降|降低|下滑|少了|缩减|缩小|回落|下跌|减|降|跌|少",
