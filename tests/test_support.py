@@ -330,6 +330,8 @@ def test_a_rate_asked_of_a_passage_stating_no_rate_is_refused(fake_settings, tmp
     assert not lacks_percentage("《星河》首集收视率是多少？", "《星河》首集收视率2.32，位居同时段第一。")
     assert not lacks_percentage("研究发现错误率有多高？", "研究发现，其回答的错误率超过一半。")
     assert not lacks_percentage("全省男女比例是多少？", "全省男性人口为105.2万人。")
+    assert not lacks_percentage("What percent of the staff work remotely?", "About 12 percent of the staff work remotely.")
+    assert lacks_percentage("What percent of the staff work remotely?", "The staff of 300 work in two offices.")
 
 
 def about(text: str, published: str = "") -> Evidence:

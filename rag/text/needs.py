@@ -166,7 +166,7 @@ _NUMBER = re.compile(
     + r"|百分之[零一二三四五六七八九十百点\d.]+)"
 )
 _RATIO = re.compile(
-    rf"{_DIGITS}\s*(?:%|‰|个百分点)|[百千]分之[零一二三四五六七八九十百点\d.]+|[一二三四五六七八九]成"
+    rf"{_DIGITS}\s*(?:%|‰|个百分点|percent\b|per cent\b)|[百千]分之[零一二三四五六七八九十百点\d.]+|[一二三四五六七八九]成"
     r"|一半|半数|过半|[二两三四五六七八九十\d]+分之[一二三四五六七八九\d]+"
 )
 #: A question asking for a percentage or a rate (百分之多少, 失业率是多少), not a proportion said otherwise (男女比例).
