@@ -326,12 +326,12 @@ def test_a_rate_asked_of_a_passage_stating_no_rate_is_refused(fake_settings, tmp
     assert not rag.ask("星河贷单户最高额度是多少？").refused
     rate = rag.ask("星河贷的年利率是多少？")
     assert rate.refused and rate.support == SupportLevel.NONE
-    assert not lacks_percentage("星河贷的年利率是多少？", "星河贷年利率为4.35%。")
-    assert not lacks_percentage("《星河》首集收视率是多少？", "《星河》首集收视率2.32，位居同时段第一。")
-    assert not lacks_percentage("研究发现错误率有多高？", "研究发现，其回答的错误率超过一半。")
-    assert not lacks_percentage("全省男女比例是多少？", "全省男性人口为105.2万人。")
-    assert not lacks_percentage("What percent of the staff work remotely?", "About 12 percent of the staff work remotely.")
-    assert lacks_percentage("What percent of the staff work remotely?", "The staff of 300 work in two offices.")
+    assert not lacks_percentage(fold("星河贷的年利率是多少？"), "星河贷年利率为4.35%。")
+    assert not lacks_percentage(fold("《星河》首集收视率是多少？"), "《星河》首集收视率2.32，位居同时段第一。")
+    assert not lacks_percentage(fold("研究发现错误率有多高？"), "研究发现，其回答的错误率超过一半。")
+    assert not lacks_percentage(fold("全省男女比例是多少？"), "全省男性人口为105.2万人。")
+    assert not lacks_percentage(fold("What percent of the staff work remotely?"), "About 12 percent of the staff work remotely.")
+    assert lacks_percentage(fold("What percent of the staff work remotely?"), "The staff of 300 work in two offices.")
 
 
 def about(text: str, published: str = "") -> Evidence:

@@ -214,13 +214,13 @@ def compose(question: Question, hits: list[Hit], settings: Settings, vectors: Se
     best = ranked[0] if ranked else None
     strength = evidence(question, hits, best, ranked)
     if best is None or strength < settings.refusal_threshold:
-        return Answer(question.text, REFUSALS[language], True, (), tuple(hits), strength, language, asked=question, support=SupportLevel.NONE)
+        return _refusal(question, hits, strength)
     ranked = reranked(question, ranked, vectors, settings.sentence_dense_weight, settings.sentence_dense_top)
     if judge is not None:
         ranked = _matching_lead(ranked, judge, settings.answer_support_ratio)
     chosen = _fact_first(choose(ranked, settings, lexical=not cross_lingual(question.text, best.sentence)), settings.answer_close_ratio)
-    if lacks_percentage(question.text, chosen[0].sentence):
-        return Answer(question.text, REFUSALS[language], True, (), tuple(hits), strength, language, asked=question, support=SupportLevel.NONE)
+    if lacks_percentage(question.folded, chosen[0].sentence):
+        return _refusal(question, hits, strength)
     fact = _lead_fact(question, chosen[0])
     shown = _quoted_count(question, chosen, settings.answer_close_ratio)
     quoted = [_trimmed(c, fact, settings.quote_max_chars, question.terms) for c in chosen[:shown]]
@@ -236,6 +236,11 @@ def compose(question: Question, hits: list[Hit], settings: Settings, vectors: Se
         offset += len(part)
     more = _cite(chosen[shown:], None, first=len(citations) + 1)
     return Answer(question.text, "".join(parts), False, citations, tuple(hits), strength, language, answer_spans=tuple(spans), asked=question, more=more)
+
+
+def _refusal(question: Question, hits: list[Hit], strength: float) -> Answer:
+    """The documents do not answer: the refusal in the question's language, the hits as related reading."""
+    return Answer(question.text, REFUSALS[question.language], True, (), tuple(hits), strength, question.language, asked=question, support=SupportLevel.NONE)
 
 
 #: A question that asks for several things at once: they may stand in several sentences, all of them the answer.

@@ -15,7 +15,7 @@ import jieba.posseg
 
 from ..text.aliases import REGIONS, in_text, names_for
 from ..text.folding import has_cjk
-from ..text.qualifiers import GENERIC, PERSON_TAGS, Kind, Qualifier, name_kind, qualifiers
+from ..text.qualifiers import COMPANY_ENDING, GENERIC, PERSON_TAGS, Kind, Qualifier, name_kind, qualifiers
 
 #: Suffixes a name may be written with or without: 上海市 ↔ 上海, 华为公司 ↔ 华为, 湖人队 ↔ 篮网球队 ↔ 湖人.
 _NAME_SUFFIX = re.compile(r"(?:股份有限公司|有限公司|股份公司|公司|集团|市|省|县|区|镇|乡|村|州|球队|队)$")
@@ -74,7 +74,7 @@ def _same_suffix_rival(name: str, sentence: str, question: str, neighbours: tupl
     return False
 
 
-_ORG_SUFFIX = re.compile(r"(?:公司|集团)$")
+_ORG_SUFFIX = re.compile(COMPANY_ENDING + "$")
 
 
 def _rival(slot: str, asked: str, question: str, spread: int, aliases: dict[str, frozenset[str]]) -> bool:

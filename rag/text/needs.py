@@ -40,9 +40,11 @@ class Need(StrEnum):
 
 _NOT_ORDINAL = r"(?<!第)"
 _HOW_MANY = _NOT_ORDINAL + r"(?:多少|几(?![乎])|多大|多长|多高|多远|多久|多重|多深|多宽|多快)"
+#: A question asking for a percentage or a rate (百分之多少, 失业率是多少), not a proportion said otherwise (男女比例).
+_PERCENT_ASKED = r"百分比|百分之(?:几|多少)|率(?:是|有|为|达到?)?(?:多少|多高|多大|几)|多少%|percent"
 _QUESTION_PATTERNS: tuple[tuple[Need, str], ...] = (
     (Need.RANK, r"第几|第多少|排名|排第|名次|哪一名|位居|位列|位次|排行|\brank"),
-    (Need.RATIO, r"比例|百分比|占比|比重|百分之(?:几|多少)|几成|率(?:是|有|为|达到?)?(?:多少|多高|多大|几)|多少%|percent"),
+    (Need.RATIO, r"比例|占比|比重|几成|" + _PERCENT_ASKED),
     (Need.NUMBER, _HOW_MANY + r"|how (?:many|much|long|old|far|big|tall)|what (?:number|percentage)"),
     (Need.DATE, r"何时|什么时[候间]|哪[一]?年|哪个月|哪[一]?天|几月|几号|何年|哪[一个]?朝代|什么朝代|哪个世纪|\bwhen\b|what (?:year|date)|日期是"),
     (
@@ -169,15 +171,16 @@ _RATIO = re.compile(
     rf"{_DIGITS}\s*(?:%|‰|个百分点|percent\b|per cent\b)|[百千]分之[零一二三四五六七八九十百点\d.]+|[一二三四五六七八九]成"
     r"|一半|半数|过半|[二两三四五六七八九十\d]+分之[一二三四五六七八九\d]+"
 )
-#: A question asking for a percentage or a rate (百分之多少, 失业率是多少), not a proportion said otherwise (男女比例).
-_ASKS_PERCENT = re.compile(r"百分之(?:几|多少)|百分比|多少%|率(?:是|有|为|达到?)?(?:多少|多高|多大|几)|percent")
+_ASKS_PERCENT = re.compile(_PERCENT_ASKED)
 
 
-def lacks_percentage(question: str, sentence: str) -> bool:
-    """Whether the question asks for a percentage or a rate and the sentence states none: whatever figure it
-    gives measures something else (旺农贷 asked its 年利率, a sentence telling what the loan is for)."""
+def lacks_percentage(folded_question: str, sentence: str) -> bool:
+    """Whether the (folded) question asks for a percentage or a rate and the sentence states none: whatever
+    figure it gives measures something else (旺农贷 asked its 年利率, a sentence telling what the loan is for)."""
+    if not _ASKS_PERCENT.search(folded_question):
+        return False
     folded = aligned_fold(sentence)
-    return bool(_ASKS_PERCENT.search(fold(question))) and not _RATIO.search(folded) and not _RATE_FIGURE.search(folded)
+    return not _RATIO.search(folded) and not _RATE_FIGURE.search(folded)
 
 
 #: A rate stated as a bare figure right after its word: 首集收视率2.32, 出生率为12.4.

@@ -344,8 +344,10 @@ def _groups(nouns: list[tuple[int, int, str]]) -> list[list[tuple[int, int]]]:
     return groups
 
 
+#: What a company's or group's name ends with.
+COMPANY_ENDING = r"(?:公司|集团)"
 #: A company or group named by a word of its own (搜狐公司, 万向集团), and the tags of such a word.
-_BRANDED = re.compile(r"([\u4e00-\u9fff]{2,6}?)(?:公司|集团)")
+_BRANDED = re.compile(r"([\u4e00-\u9fff]{2,6}?)" + COMPANY_ENDING)
 _BRAND_TAGS = ("nz", "nr", "nrt", "nrfg", "ns", "nt")
 
 
