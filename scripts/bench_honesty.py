@@ -35,7 +35,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from benchdoc import add_write_options, command, publish, today  # noqa: E402
 
 from rag import Rag  # noqa: E402
-from rag.eval.evaluation import load_dataset, run  # noqa: E402
+from rag.eval.evaluation import Dataset, load_dataset, run  # noqa: E402
 from rag.settings import Settings, load_settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -67,15 +67,15 @@ def row(name: str, report: dict[str, Any]) -> str:
     )
 
 
-def prepare_corpora(settings: Settings, cache: Path, corpora: set[str]) -> None:
+def prepare_corpora(settings: Settings, cache: Path, datasets: dict[str, Dataset]) -> None:
     """Index every set's articles into its corpus's folder, set by set in table order, before any set is asked.
     Sets over one corpus share an index: without this, a first run asks the news questions of the news
     articles alone while a rerun asks them of the paraphrased and near-miss sets' articles too, and the
     figures of a fresh cache and of a kept one differ. Set by set, a fresh cache is built as a kept one was."""
-    for _name, path, corpus, _limit in SETS:
-        if corpus in corpora and path.exists():
+    for name, _path, corpus, _limit in SETS:
+        if name in datasets:
             (cache / corpus).mkdir(parents=True, exist_ok=True)
-            Rag(settings.replace(index_dir=str(cache / corpus))).ingest_documents(list(load_dataset(path, settings).documents))
+            Rag(settings.replace(index_dir=str(cache / corpus))).ingest_documents(list(datasets[name].documents))
 
 
 def main() -> None:
@@ -88,16 +88,15 @@ def main() -> None:
     settings = load_settings()
     wanted = {s.strip() for s in args.sets.split(",") if s.strip()}
     rows, began = [], time.perf_counter()
-    prepare_corpora(settings, args.cache, {c for n, _p, c, _l in SETS if not wanted or n in wanted})
+    corpora = {c for n, _p, c, _l in SETS if not wanted or n in wanted}
+    datasets = {n: load_dataset(p, settings) for n, p, c, _l in SETS if c in corpora and p.exists()}
+    prepare_corpora(settings, args.cache, datasets)
     for name, path, corpus, limit in SETS:
         if (wanted and name not in wanted) or not path.exists():
             if not path.exists():
                 print(f"skipped {name}: no {path}", file=sys.stderr)
             continue
-        dataset = load_dataset(path, settings)
-        cache = args.cache / corpus
-        cache.mkdir(parents=True, exist_ok=True)
-        report = run(dataset, settings, modes=(settings.retrieval_mode,), limit=limit, cache_dir=cache)[settings.retrieval_mode]
+        report = run(datasets[name], settings, modes=(settings.retrieval_mode,), limit=limit, cache_dir=args.cache / corpus)[settings.retrieval_mode]
         report.pop("evidence", None)
         print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else f"{name}: {row(name, report)}", flush=True)
         rows.append(row(name, report))
