@@ -38,6 +38,7 @@ def ask_set(name: str, settings: Settings, cache: Path, shown: str) -> str:
     rag.ingest_documents(list(dataset.documents))  # as the benchmark does: the sets over one corpus add to one index
     items = _sample(dataset.items, limit)
     counts = dict.fromkeys(("answerable", "gold", "first", "held", "near", "caught"), 0)
+    lengths = []
     for item in items:
         outcome = _ask(rag, item, None)  # the benchmark's own question route and counting
         answered = outcome.answered
@@ -51,6 +52,8 @@ def ask_set(name: str, settings: Settings, cache: Path, shown: str) -> str:
             counts["gold"] += gold
             counts["first"] += first
             counts["held"] += held
+            if not answered.refused:
+                lengths.append(len(answered.text))
         else:
             bad = not answered.refused and not (answered.support == "partial" and _named(item.missing, answered.missing))
             tag = f"changed={'/'.join(item.missing)}"
@@ -62,7 +65,8 @@ def ask_set(name: str, settings: Settings, cache: Path, shown: str) -> str:
     n, near = counts["answerable"] or 1, counts["near"] or 1
     return (
         f"{name}: answerable {counts['answerable']}, held back {counts['held'] / n:.3f}, has gold {counts['gold'] / n:.3f}, "
-        f"first gold {counts['first'] / n:.3f}" + (f"; near misses {counts['near']}, caught {counts['caught'] / near:.3f}" if counts["near"] else "")
+        f"first gold {counts['first'] / n:.3f}, median chars {sorted(lengths)[len(lengths) // 2] if lengths else 0}"
+        + (f"; near misses {counts['near']}, caught {counts['caught'] / near:.3f}" if counts["near"] else "")
     )
 
 
