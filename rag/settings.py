@@ -191,7 +191,7 @@ class Settings:
     #: higher-ranked passage that supports every qualifier, when that one scores at least this share of the lead's.
     answer_support_ratio: float = 0.85
     #: A quote longer than this many characters is cut at clause boundaries around the asked fact.
-    quote_max_chars: int = 120
+    quote_max_chars: int = 160
     #: A file of names that mean the same (one group a line: 工行 = 工商银行 = ICBC), added to the built-in table.
     aliases: str = ""
     #: Below this best evidence score the answer is refused (see rag.answer).

@@ -239,3 +239,25 @@ def test_a_lead_from_an_article_that_never_names_what_is_asked_gives_way_to_a_ma
     assert _matching_lead([astray, right], lambda hit, sentence: fits[sentence], 0.95)[0] is astray  # 1.0 < 0.95 × 1.1
     behind = replace(right, hit=replace(study, rank=3))
     assert _matching_lead([astray, behind], lambda hit, sentence: fits[sentence], 0.85)[0] is astray
+
+
+def test_a_long_sentence_without_the_asked_kind_of_fact_is_quoted_from_what_it_says_of_the_asked_words() -> None:
+    """The subject's name opens the sentence and the title holds it: the clause with 号召…拒绝…依赖 is where the
+    answer stands, and the quote reads on from it rather than stopping short of it."""
+    filler = "，".join(f"其第{i}项活动面向全体会员开放并由各地志愿者组织" for i in range(1, 6))
+    text = f"星河骑行会\n\n星河骑行会（英文：Xinghe Riders，缩写：XR）是一个国际性的自行车组织，{filler}，并以此号召人们拒绝对汽油的依赖。"
+    settings = SETTINGS.replace(quote_max_chars=120)
+    answer = compose(prepare("星河骑行会号召人们拒绝对什么的依赖？"), hits(text=text, name="riders.txt"), settings)
+    assert not answer.refused and "汽油" in first_quote(answer), answer.text
+    assert len(first_quote(answer)) <= settings.quote_max_chars
+
+
+def test_a_long_sentence_is_quoted_reading_on_from_the_asked_words_before_reading_back() -> None:
+    """What the sentence says of 口号 stands four clauses after the clause naming it; the clauses before it
+    only fill: the quote reads on first (taking clauses on both sides in turn, it would stop short)."""
+    before = "，".join(f"手册第{i}章介绍骑行装备的挑选方法和保养要点" for i in range(1, 4))
+    after = "，".join(f"附录第{i}节列出各地骑行路线和补给站点" for i in range(1, 3))
+    between = "，".join(f"车身第{i}面用红色油漆写着大字并配有会徽图案" for i in range(1, 4))
+    text = f"骑行手册\n\n{before}，星河骑行会的口号印在每辆车上，{between}，内容是拒绝对汽油的依赖，{after}。"
+    answer = compose(prepare("星河骑行会的口号是什么？"), hits(text=text, name="handbook.txt"), SETTINGS.replace(quote_max_chars=120))
+    assert not answer.refused and "拒绝对汽油的依赖" in first_quote(answer), answer.text

@@ -22,7 +22,8 @@ from ..search.question import Question
 from ..search.retrieval import Hit
 from ..settings import Settings
 from ..text.folding import cross_lingual
-from ..text.needs import Need, best_span, lacks_percentage
+from ..text.needs import Need, lacks_percentage
+from .quoting import lead_fact, telling, trimmed
 from .scoring import Candidate, SentenceVectors, candidates, coverage, evidence, evidence_features, need_bonus, phrase_overlap, reranked
 from .support import Support, SupportLevel
 
@@ -221,9 +222,9 @@ def compose(question: Question, hits: list[Hit], settings: Settings, vectors: Se
     chosen = _fact_first(choose(ranked, settings, lexical=not cross_lingual(question.text, best.sentence)), settings.answer_close_ratio)
     if lacks_percentage(question.folded, chosen[0].sentence):
         return _refusal(question, hits, strength)
-    fact = _lead_fact(question, chosen[0])
+    fact = lead_fact(question, chosen[0])
     shown = _quoted_count(question, chosen, settings.answer_close_ratio)
-    quoted = [_trimmed(c, fact, settings.quote_max_chars, question.terms) for c in chosen[:shown]]
+    quoted = [trimmed(c, fact, settings.quote_max_chars, telling(question.terms, c)) for c in chosen[:shown]]
     citations = _cite(quoted, fact)
     order = {c.hit.rank: c.n for c in citations}
     parts, spans, offset = [], [], 0
@@ -245,8 +246,6 @@ def _refusal(question: Question, hits: list[Hit], strength: float) -> Answer:
 
 #: A question that asks for several things at once: they may stand in several sentences, all of them the answer.
 _SEVERAL = re.compile(r"哪些|哪几|有几[个种项类方]|分别|都有什么|都是什么|包括什么|包括哪|几个方面|几方面|列举|which (?:ones|are)|what are")
-#: Where a long sentence may be cut and still read as a clause: after these, or at a run of spaces.
-_CLAUSE_END = re.compile(r"[，,；;：:、]|\s{2,}|(?<=[\u4e00-\u9fff])\s(?=[\u4e00-\u9fff])")
 
 
 def _matching_lead(ranked: list[Candidate], judge: Judge, ratio: float) -> list[Candidate]:
@@ -297,53 +296,6 @@ def _fact_first(chosen: list[Candidate], close: float) -> list[Candidate]:
     if second.score >= close * lead.score and (second.need or 0.0) > (lead.need or 0.0):
         return [second, lead, *chosen[2:]]
     return chosen
-
-
-def _trimmed(candidate: Candidate, fact: tuple[int, int, str] | None, limit: int, terms: dict[str, float]) -> Candidate:
-    """The sentence, or when longer than ``limit`` the run of whole clauses around the asked fact
-    (else around the clause holding most of the question's words) that fits; verbatim, its offsets still exact. A clause
-    longer than ``limit`` by itself (a transcript without punctuation) is cut to a window around the fact."""
-    sentence = candidate.sentence
-    if len(sentence) <= limit:
-        return candidate
-    inside = fact is not None and candidate.start <= fact[0] < candidate.end
-    cuts = sorted({0, *(m.end() for m in _CLAUSE_END.finditer(sentence)), len(sentence)})
-    clauses = list(zip(cuts, cuts[1:], strict=False))
-    if fact is not None and inside:
-        anchor = fact[0] - candidate.start
-    else:  # no asked fact in it: the clause holding most of the question's words
-        anchor = clauses[max(range(len(clauses)), key=lambda i: (coverage(terms, sentence[clauses[i][0] : clauses[i][1]]), -i))][0]
-    fact_end = min(len(sentence), fact[1] - candidate.start) if fact is not None and inside else anchor
-    first = last = next(i for i, (a, b) in enumerate(clauses) if a <= anchor < b)
-    while True:
-        grew = False
-        if last + 1 < len(clauses) and clauses[last + 1][1] - clauses[first][0] <= limit:
-            last += 1
-            grew = True
-        if first > 0 and clauses[last][1] - clauses[first - 1][0] <= limit:
-            first -= 1
-            grew = True
-        if not grew:
-            break
-    start, end = clauses[first][0], max(clauses[last][1], fact_end)
-    if end - start > limit:  # one clause too long: a window with the fact a third of the way in
-        start = max(0, min(anchor - limit // 3, len(sentence) - limit))
-        end = max(min(len(sentence), start + limit), fact_end)
-    piece = sentence[start:end]
-    begin = start + len(piece) - len(piece.lstrip())
-    piece = piece.strip()
-    if not piece:
-        return candidate
-    return replace(candidate, start=candidate.start + begin, end=candidate.start + begin + len(piece), sentence=piece)
-
-
-def _lead_fact(question: Question, lead: Candidate) -> tuple[int, int, str] | None:
-    """Document offsets and kind of the asked fact in the lead sentence, the one nearest the question's words."""
-    anchors = tuple(sorted(question.terms, key=len, reverse=True))
-    found = best_span(lead.sentence, list(lead.facts), anchors)
-    if found is None:
-        return None
-    return lead.start + found.start, lead.start + found.end, str(found.need)
 
 
 def _cite(chosen: list[Candidate], fact: tuple[int, int, str] | None, first: int = 1) -> tuple[Citation, ...]:
