@@ -379,7 +379,8 @@ class Rag:
     def _answered(self, asked: Question, hits: list[Hit]) -> Answer:
         """The extractive answer with its support: whether the cited document holds every qualifier asked."""
         support = support_judge(asked, self.index(), self.settings)
-        answer = compose(asked, hits, self.settings, self._sentence_vectors, fit_judge(support, self.index(), self.settings))
+        judge = fit_judge(support, self.index(), self.settings)
+        answer = compose(asked, hits, self.settings, self._sentence_vectors, judge, lambda text: self.embedder.embed_query(text))
         return with_lead_support(answer, support)
 
     def passages_read(self, extractive: Answer) -> int:

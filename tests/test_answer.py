@@ -241,6 +241,44 @@ def test_a_lead_from_an_article_that_never_names_what_is_asked_gives_way_to_a_ma
     assert _matching_lead([astray, behind], lambda hit, sentence: fits[sentence], 0.85)[0] is astray
 
 
+FISH = "斯氏腔吻鳕\n\n斯氏腔吻鳕为辐鳍鱼纲鳕形目鼠尾鳕科的其中一种。生活在混浊的泥沙底质上，几乎是以多毛类为食。"
+
+
+def test_the_question_beyond_its_passages_common_title_is_what_it_asks() -> None:
+    from rag.answer.scoring import beyond_titles
+
+    asked = prepare("斯氏腔吻鳕主要以什么为食？")
+    assert beyond_titles(asked, ["斯氏腔吻鳕"]) == "主要以什么为食?"
+    assert beyond_titles(asked, ["斯氏腔吻鳕", "腔吻鳕科鱼类"]) == "斯氏主要以什么为食?"  # only what every title holds
+    assert beyond_titles(asked, ["蓝线裸顶鲷"]) is None  # the title holds none of it
+    assert beyond_titles(prepare("什么是棱柱？"), ["棱柱"]) is None  # too little would remain to compare by
+    assert beyond_titles(prepare("恒大汽车去年一整年亏了多少钱？"), ["恒大汽车去年一整年亏损"]) is None  # a headline holding most of it
+
+
+def test_under_one_subject_the_sentence_closest_to_what_is_asked_beyond_it_leads() -> None:
+    """The lead names the fish and is closest to the whole question; the diet sentence is closest to what is
+    asked of the fish. By the whole question alone the lead wins; with the subject set aside too, the diet."""
+    found = hits(text=FISH, name="fish.txt")
+    asked = prepare("斯氏腔吻鳕主要以什么为食？").with_vector(_unit(1, 0, 0))
+    ranked = candidates(asked, found, SETTINGS)
+    lead = next(c.sentence for c in ranked if c.sentence.startswith("斯氏腔吻鳕为"))
+    diet = next(c.sentence for c in ranked if "多毛类" in c.sentence)
+    meaning = {lead: _unit(1, 0.1, 0), diet: _unit(0.85, 0, 0.5)}
+
+    def vectors(sentences: list[str]) -> np.ndarray:
+        return np.stack([meaning.get(s, _unit(0, 1, 0)) for s in sentences])
+
+    asked_for: list[str] = []
+
+    def ask(text: str) -> np.ndarray:
+        asked_for.append(text)
+        return _unit(0, 0, 1)
+
+    assert reranked(asked, ranked, vectors, weight=3.0, top=10)[0].sentence == lead
+    assert reranked(asked, ranked, vectors, weight=3.0, top=10, ask=ask)[0].sentence == diet
+    assert asked_for == ["主要以什么为食?"]
+
+
 def test_a_long_sentence_without_the_asked_kind_of_fact_is_quoted_from_what_it_says_of_the_asked_words() -> None:
     """The subject's name opens the sentence and the title holds it: the clause with 号召…拒绝…依赖 is where the
     answer stands, and the quote reads on from it rather than stopping short of it."""

@@ -24,7 +24,7 @@ from ..settings import Settings
 from ..text.folding import cross_lingual
 from ..text.needs import Need, lacks_percentage
 from .quoting import lead_fact, telling, trimmed
-from .scoring import Candidate, SentenceVectors, candidates, coverage, evidence, evidence_features, need_bonus, phrase_overlap, reranked
+from .scoring import Candidate, QuestionVector, SentenceVectors, candidates, coverage, evidence, evidence_features, need_bonus, phrase_overlap, reranked
 from .support import Support, SupportLevel
 
 Span = tuple[int, int]
@@ -198,14 +198,22 @@ class Fit(Enum):
 Judge = Callable[[Hit, str], Fit]
 
 
-def compose(question: Question, hits: list[Hit], settings: Settings, vectors: SentenceVectors | None = None, judge: Judge | None = None) -> Answer:
+def compose(
+    question: Question,
+    hits: list[Hit],
+    settings: Settings,
+    vectors: SentenceVectors | None = None,
+    judge: Judge | None = None,
+    ask: QuestionVector | None = None,
+) -> Answer:
     """The extractive answer to a prepared question, or a refusal with the hits as related reading.
 
     The answer opens with the lead sentence; its asked fact is marked
     (``Answer.answer_spans``, ``Citation.marks``). Citations are numbered in
     the order the answer cites them. With ``vectors`` the sentences are also
     chosen by meaning (``reranked``); the refusal gate reads the terms alone,
-    as it was fitted. With ``judge`` a lead from an article that never names
+    as it was fitted; with ``ask`` too by meaning beyond the subject the passages' titles already name
+    (``reranked``). With ``judge`` a lead from an article that never names
     something asked gives way to a nearly as good sentence that matches (``_matching_lead``). A question
     asking a percentage or a rate whose lead states none is refused: the lead's figures measure something
     else (``rag.text.needs.lacks_percentage``).
@@ -216,7 +224,7 @@ def compose(question: Question, hits: list[Hit], settings: Settings, vectors: Se
     strength = evidence(question, hits, best, ranked)
     if best is None or strength < settings.refusal_threshold:
         return _refusal(question, hits, strength)
-    ranked = reranked(question, ranked, vectors, settings.sentence_dense_weight, settings.sentence_dense_top)
+    ranked = reranked(question, ranked, vectors, settings.sentence_dense_weight, settings.sentence_dense_top, ask)
     if judge is not None:
         ranked = _matching_lead(ranked, judge, settings.answer_support_ratio)
     chosen = _fact_first(choose(ranked, settings, lexical=not cross_lingual(question.text, best.sentence)), settings.answer_close_ratio)

@@ -39,6 +39,10 @@ _DENSE_WEIGHT = 0.3
 _FOCUS_WEIGHT = 0.3
 #: Hits whose sentences the evidence model reads for the asked kind of fact.
 _NEED_HITS = 3
+#: A question without its candidates' common subject is compared by meaning only when at least this many
+#: content characters, and this share of them, remain.
+_SUBJECT_FREE_MIN_CHARS = 4
+_SUBJECT_FREE_MIN_SHARE = 0.5
 
 
 def coverage(terms: dict[str, float], text: str, inherited: str = "") -> float:
@@ -175,9 +179,13 @@ def evidence(question: Question, hits: list[Hit], best: Candidate | None, ranked
 
 #: text → unit vectors of the sentences, as the passages were embedded (``Embedder.embed_passages``).
 SentenceVectors = Callable[[list[str]], np.ndarray]
+#: a question's text → its unit vector, as questions are embedded (``Embedder.embed_query``).
+QuestionVector = Callable[[str], np.ndarray]
 
 
-def reranked(question: Question, ranked: list[Candidate], vectors: SentenceVectors | None, weight: float, top: int) -> list[Candidate]:
+def reranked(
+    question: Question, ranked: list[Candidate], vectors: SentenceVectors | None, weight: float, top: int, ask: QuestionVector | None = None
+) -> list[Candidate]:
     """The best ``top`` candidates re-scored by how close each sentence's meaning is to the question's.
 
     A question asked in other words than the article's (被罚了多少钱 for 处以罚款250元) shares few
@@ -185,11 +193,56 @@ def reranked(question: Question, ranked: list[Candidate], vectors: SentenceVecto
     sentence's own vector to the question's tells them apart. Scores move by ``weight`` times the
     cosine's shortfall from the closest sentence's, so the best match keeps its score and the
     ratios later choices compare stay as they were.
+
+    With ``ask``, the closeness is the mean of two cosines: to the whole question, and to the question
+    without the subject every candidate's title names (:func:`beyond_titles`). Under the title 斯氏腔吻鳕
+    every sentence is about the fish; the lead that names it (斯氏腔吻鳕为…的其中一种) is the closest to
+    the whole question, 以多毛类为食 to 主要以什么为食.
     """
     if vectors is None or weight == 0 or question.vector is None or len(ranked) < 2:
         return ranked
     head = ranked[:top]
-    cosines = vectors([c.sentence for c in head]) @ np.asarray(question.vector, dtype=np.float32)
+    sentences = vectors([c.sentence for c in head])
+    cosines = sentences @ np.asarray(question.vector, dtype=np.float32)
+    rest = beyond_titles(question, [c.hit.chunk.title for c in head]) if ask is not None else None
+    if ask is not None and rest is not None:
+        cosines = (cosines + sentences @ np.asarray(ask(rest), dtype=np.float32)) / 2
     closest = float(cosines.max())
     moved = [dataclasses.replace(c, score=c.score - weight * (closest - float(s))) for c, s in zip(head, cosines, strict=True)]
     return sorted(moved, key=lambda c: -c.score) + ranked[top:]
+
+
+def beyond_titles(question: Question, titles: list[str]) -> str | None:
+    """The question (folded) without the runs of two or more characters that every one of ``titles`` holds;
+    None when that leaves it whole, or too little of it to mean anything (什么是棱柱 under the title 棱柱).
+
+    A headline that holds most of the question (news: 恒大汽车2022年亏损476亿 for 恒大汽车去年亏了多少)
+    leaves too little to compare by; a title that names the subject (an encyclopedia entry) leaves the
+    question's own ask.
+    """
+    folded = question.folded
+    masks = [_held_by(folded, fold(t)) for t in dict.fromkeys(titles)]
+    if not masks:
+        return None
+    rest = "".join(ch for i, ch in enumerate(folded) if not all(m[i] for m in masks))
+    kept = len(CONTENT_NOISE.sub("", rest))
+    if rest == folded or kept < _SUBJECT_FREE_MIN_CHARS or kept < _SUBJECT_FREE_MIN_SHARE * len(question.content):
+        return None
+    return rest
+
+
+def _held_by(folded: str, title: str) -> list[bool]:
+    """For each character of ``folded``, whether it lies in a run of two or more characters ``title`` holds
+    (greedy, longest run first from each position)."""
+    held = [False] * len(folded)
+    i = 0
+    while i < len(folded):
+        end = i + 2
+        while end <= len(folded) and folded[i:end] in title:
+            end += 1
+        if end - 1 - i >= 2:
+            held[i : end - 1] = [True] * (end - 1 - i)
+            i = end - 1
+        else:
+            i += 1
+    return held
