@@ -126,6 +126,9 @@ def test_the_kind_of_thing_asked_for_and_words_jieba_glues_to_a_name_are_no_qual
     assert "东西" not in [q.folded for q in qualifiers("為何從關島寄東西到美國不需要額外費用？", ALIASES)]
     assert "机构" not in [q.folded for q in qualifiers("哪一機構認為出售恆星名字的企業是不道德的？", ALIASES)]
     assert "浩汉" in [q.folded for q in qualifiers("宏碁和浩漢的公司都位於新北市的哪一地方？", ALIASES)]
+    # jieba tags 水上漂 a person; a word taking 着 is a verb, never a name
+    assert [q.folded for q in qualifiers("仰望U8能在水上漂着走，这属于它的哪项功能？", ALIASES) if q.kind == Kind.NAME] == ["u8"]
+    assert "张三" in [q.folded for q in qualifiers("他看着张三了吗？", ALIASES)]
 
 
 def test_a_title_in_book_marks_and_a_place_by_its_ending_are_names_to_hold() -> None:

@@ -122,6 +122,8 @@ _PLACE_WORD = re.compile(r"[\u4e00-\u9fff]{2,6}[省市县]")
 _NAME_TAGS = ("nr", "nrt", "nrfg", "ns", "nt", "eng")
 #: jieba's tags of a person's name.
 PERSON_TAGS = ("nr", "nrt", "nrfg")
+#: jieba's tag of the aspect particle 着, which follows verbs.
+_ASPECT_TAG = "uz"
 #: Nouns, and the distinguishing words that join them (大型 企业 → 大型企业).
 _TERM_TAGS = ("n", "vn", "an", "nl", "ng", "nz", "b")
 _QUESTION_WORDS = re.compile(r"^(?:什么|多少|哪些|哪个|哪家|哪里|哪位|哪|几|谁|如何|怎么|怎样|何时|何地|为何|是否|吗|呢)")
@@ -254,11 +256,13 @@ def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]
     position = 0
     nouns: list[tuple[int, int, str]] = []
     type_end = -1
-    for word, flag in words:
+    for at, (word, flag) in enumerate(words):
         start, end = position, position + len(word)
         position = end
         if len(word) < 2 or _QUESTION_WORDS.match(word) or word in GENERIC:
             continue
+        if flag in PERSON_TAGS and words[at + 1 : at + 2] and words[at + 1][1] == _ASPECT_TAG:
+            continue  # 在水上漂着走: a verb takes 着, a name never does; jieba's person tag is wrong there
         if _ASKS_TYPE.search(folded[max(0, start - 4) : start]) or (start == type_end and flag[:1] == "n"):
             type_end = end
             continue  # 什么东西, 哪一家铁道公司: the kind of thing the answer is, not a qualifier of the question
