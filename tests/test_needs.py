@@ -251,3 +251,15 @@ def test_when_something_ends_is_the_date_it_runs_until() -> None:
         found = best_span(sentence, spans_in(sentence, asked.needs, asked.unit, asked.folded), tuple(asked.terms))
         assert found is not None and sentence[found.start : found.end] == fact, question
     assert prepare("截至2023年底，共有多少家企业？").unit == "家"
+
+
+def test_a_hotline_asked_by_which_is_answered_by_its_digits() -> None:
+    from rag.text.needs import spans_in
+
+    asked = prepare("民警提醒游客遇到可疑情况打哪个反诈专线？")
+    assert asked.needs == (Need.NUMBER,)
+    assert Need.NUMBER in prepare("遇到诈骗应该拨打什么电话？").needs
+    assert Need.NUMBER not in prepare("什么时候打电话给他？").needs  # when, not which number
+    assert Need.NUMBER not in prepare("哪个部门负责接听热线？").needs  # which department
+    sentence = "如遇可疑情况，必要时拨打反诈专线96110寻求帮助。"
+    assert "96110" in [sentence[s.start : s.end] for s in spans_in(sentence, asked.needs)]

@@ -45,7 +45,11 @@ _PERCENT_ASKED = r"百分比|百分之(?:几|多少)|率(?:是|有|为|达到?)?
 _QUESTION_PATTERNS: tuple[tuple[Need, str], ...] = (
     (Need.RANK, r"第几|第多少|排名|排第|名次|哪一名|位居|位列|位次|排行|\brank"),
     (Need.RATIO, r"比例|占比|比重|几成|" + _PERCENT_ASKED),
-    (Need.NUMBER, _HOW_MANY + r"|how (?:many|much|long|old|far|big|tall)|what (?:number|percentage)"),
+    #: A hotline or a phone number asked by which (打哪个反诈专线): the answer is its digits (96110).
+    (
+        Need.NUMBER,
+        _HOW_MANY + r"|(?:哪个|哪条|什么)[^，,。？?时候地方]{0,3}(?:热线|专线|电话|号码)|how (?:many|much|long|old|far|big|tall)|what (?:number|percentage)",
+    ),
     (Need.DATE, r"何时|什么时[候间]|哪[一]?年|哪个月|哪[一]?天|几月|几号|何年|哪[一个]?朝代|什么朝代|哪个世纪|\bwhen\b|what (?:year|date)|日期是"),
     (
         Need.NAME,
