@@ -299,3 +299,16 @@ def test_a_long_sentence_is_quoted_reading_on_from_the_asked_words_before_readin
     text = f"骑行手册\n\n{before}，星河骑行会的口号印在每辆车上，{between}，内容是拒绝对汽油的依赖，{after}。"
     answer = compose(prepare("星河骑行会的口号是什么？"), hits(text=text, name="handbook.txt"), SETTINGS.replace(quote_max_chars=120))
     assert not answer.refused and "拒绝对汽油的依赖" in first_quote(answer), answer.text
+
+
+def test_a_term_the_reader_shortened_counts_at_half_its_weight() -> None:
+    """最老 for 最古老, 南马 for 南昌马拉松: the characters in order, at most one other between each two."""
+    from rag.answer.scoring import coverage
+
+    assert coverage({"最老": 1.0}, "布达佩斯动物园是匈牙利最古老的动物园。") == 0.5
+    assert coverage({"南马": 1.0}, "本届南昌马拉松起点设在八一广场。") == 0.5
+    assert coverage({"最老": 1.0}, "匈牙利最老的动物园。") == 1.0  # found as written: whole
+    assert coverage({"冲凉": 1.0}, "男子洗澡后身亡。") == 0.0  # another word altogether
+    assert coverage({"南马": 1.0}, "南京的马拉松。") == 0.0  # two apart: no longer the same word
+    assert coverage({"ab": 1.0}, "axb") == 0.0  # Latin words are matched as written
+    assert coverage({"南马": 1.0}, "起点设在八一广场。", inherited="南昌马拉松开跑") == 0.5  # in the title too

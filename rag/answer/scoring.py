@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 import numpy as np
 
@@ -33,6 +35,10 @@ _CROSS_LINGUAL_MIDPOINT = 0.745
 _CROSS_LINGUAL_SLOPE = 40.0
 _NEED_WEIGHT = 0.3
 _INHERITED_SHARE = 1.0
+#: A term found only loosely (its characters in order, one other between: 最老 in 最古老) counts at this share.
+_LOOSE_SHARE = 0.5
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_HAN_GAP = r"[\u4e00-\u9fff]?"
 _PHRASE_WEIGHT = 0.3
 _RANK_PRIOR = 0.1
 _DENSE_WEIGHT = 0.3
@@ -60,8 +66,24 @@ def _folded_coverage(terms: dict[str, float], folded: str, context: str) -> floa
     total = sum(terms.values())
     if not total:
         return 0.0
-    found = sum(w if t in folded else _INHERITED_SHARE * w if t in context else 0.0 for t, w in terms.items())
+    found = sum(
+        w if t in folded else _INHERITED_SHARE * w if t in context else _LOOSE_SHARE * w if _loosely_in(t, folded, context) else 0.0 for t, w in terms.items()
+    )
     return found / total
+
+
+def _loosely_in(term: str, *texts: str) -> bool:
+    """Whether the term's characters stand in order in one of ``texts`` with at most one character between
+    each two: a reader shortens the article's word (最老 for 最古老, 南马 for 南昌马拉松)."""
+    pattern = _loose_pattern(term)
+    return pattern is not None and any(pattern.search(t) for t in texts if t)
+
+
+@lru_cache(maxsize=4096)
+def _loose_pattern(term: str) -> re.Pattern[str] | None:
+    if len(term) < 2 or not all(_HAN.fullmatch(ch) for ch in term):
+        return None
+    return re.compile(f"{_HAN_GAP}".join(re.escape(ch) for ch in term))
 
 
 def phrase_overlap(question: Question, sentence: str) -> float:
