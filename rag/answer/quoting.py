@@ -32,11 +32,11 @@ def trimmed(candidate: Candidate, fact: tuple[int, int, str] | None, limit: int,
     clauses = list(zip(cuts, cuts[1:], strict=False))
     if fact is not None and inside:
         anchor = fact[0] - candidate.start
-    else:  # no asked fact in it: the clause holding most of the question's words
+    else:  # no asked fact in it: the clause holding most of ``terms``
         anchor = clauses[max(range(len(clauses)), key=lambda i: (coverage(terms, sentence[clauses[i][0] : clauses[i][1]]), -i))][0]
     fact_end = min(len(sentence), fact[1] - candidate.start) if fact is not None and inside else anchor
     first = last = next(i for i, (a, b) in enumerate(clauses) if a <= anchor < b)
-    if not (fact is not None and inside):  # what a sentence says of the asked words follows them
+    if not inside:  # what a sentence says of the asked words follows them
         while last + 1 < len(clauses) and clauses[last + 1][1] - clauses[first][0] <= limit:
             last += 1
     while True:

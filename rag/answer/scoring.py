@@ -83,7 +83,7 @@ def _loosely_in(term: str, *texts: str) -> bool:
 def _loose_pattern(term: str) -> re.Pattern[str] | None:
     if len(term) < 2 or not all(_HAN.fullmatch(ch) for ch in term):
         return None
-    return re.compile(f"{_HAN_GAP}".join(re.escape(ch) for ch in term))
+    return re.compile(_HAN_GAP.join(re.escape(ch) for ch in term))
 
 
 def phrase_overlap(question: Question, sentence: str) -> float:
