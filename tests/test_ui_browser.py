@@ -831,7 +831,11 @@ def test_the_app_switches_collections_from_its_header(session, server):
         assert "订阅源" in page.locator("#feeds").inner_text() and "rag feeds add" in page.locator("#feeds").inner_text(), "the collection's feeds: none yet"
         page.click("#tab-chat-button")
         # the same question was asked in both: the default collection's answer, with its figure, is what comes back
-        session.choose_collection("default", "() => [...document.querySelectorAll('#chat .answer')].some(e => e.innerText.includes('109'))")
+        # the chatbot renders each message on its own, so the page has switched once both the question and its answer show
+        session.choose_collection(
+            "default",
+            "() => document.querySelectorAll('#chat .q').length === 1 && [...document.querySelectorAll('#chat .answer')].some(e => e.innerText.includes('109'))",
+        )
         assert page.locator("#chat .q").count() == 1 and API_QUESTION in page.locator("#chat .q").inner_text()
     finally:
         delete_collection(settings, "grants")
