@@ -121,6 +121,15 @@ def test_a_measure_the_document_never_speaks_of_is_missing_a_common_noun_in_othe
     assert check("香港政府在二三十年代不鼓勵民眾打電話詢問天氣原因為何?", citizens, None, ALIASES, FAMILIES) == ()
 
 
+def test_a_family_word_counts_where_a_word_starts_and_唯一_counts_nothing() -> None:
+    """哪一个人 asks which person (一个 / 人): it holds no 个人 to contrast with 法人; 唯一一位 is one, not eleven."""
+    text = "该党成员多为工商企业家，荣毅仁是唯一一位来自该党的国家副主席。"  # 企业, a family member beside 个人
+    only = Evidence(fold(text), fold(text), fold(text), "")
+    assert check("国家副主席中哪一个人是唯一一位来自该党的？", only, None, ALIASES, FAMILIES) == ()
+    assert not [q for q in qualifiers("哪一个人是唯一一位来自该党的国家副主席？", ALIASES) if q.kind == Kind.NUMBER]
+    assert check("工行个人客户增加了多少户？", evidence("工行法人客户增加了3万户。"), 2020, ALIASES, FAMILIES) == ("个人客户",)
+
+
 def test_the_kind_of_thing_asked_for_and_words_jieba_glues_to_a_name_are_no_qualifiers() -> None:
     assert "东西" not in [q.folded for q in qualifiers("韓國的什麼東西有九成是進口而來的？", ALIASES)]
     assert "东西" not in [q.folded for q in qualifiers("為何從關島寄東西到美國不需要額外費用？", ALIASES)]

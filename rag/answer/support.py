@@ -29,11 +29,13 @@ is ``none``.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+import jieba
 import jieba.posseg
 
 from ..ingest.documents import Document
@@ -162,13 +164,19 @@ def _other_dimension(asked: str, sentence: str) -> bool:
 
 
 def _family_words(question: str, folded: str, found: list[Qualifier], families: tuple[tuple[str, ...], ...]) -> list[Qualifier]:
-    """Words of a contrasting family the qualifiers missed (jieba tags 春季 a time word, not a noun): terms too."""
+    """Words of a contrasting family the qualifiers missed (jieba tags 春季 a time word, not a noun): terms too.
+    Only where a word starts: 哪一个人 (一个 / 人) holds no 个人, 进口额 holds 进口."""
     covered = {i for q in found for i in range(q.start, q.end)}
     extra = []
+    bounds: set[int] | None = None
     for member in sorted({m for family in families for m in family} - GENERIC, key=len, reverse=True):
         at = folded.find(member)
         span = set(range(at, at + len(member)))
         if at >= 0 and not covered & span:
+            if bounds is None:
+                bounds = set(itertools.accumulate((len(w) for w in jieba.cut(folded)), initial=0))
+            if at not in bounds:
+                continue
             covered |= span
             extra.append(Qualifier(Kind.TERM, _as_written(question, folded, at, at + len(member)), member, at, at + len(member)))
     return extra

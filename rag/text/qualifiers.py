@@ -99,9 +99,10 @@ EDITION = re.compile(r"第(?P<n>" + _NUM + r")(?P<u>届|次|期|批|代|版|季|
 NUMBER = re.compile(
     r"(?<![0-9A-Za-z.])(?P<n>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?P<u>%|‰|个百分点|万亿|亿|万|千|成(?![立员为功本交长都果绩就熟型]))?"
 )
-#: A count in Chinese numerals bound to what it counts: 五维, 六大, 三项 (几 and 多少 ask, they state nothing).
+#: A count in Chinese numerals bound to what it counts: 五维, 六大, 三项 (几 and 多少 ask, they state nothing;
+#: 唯一, 统一, 之一 are words, so 唯一一位 counts one, not eleven).
 CN_COUNT = re.compile(
-    r"(?<![第几多哪一二两三四五六七八九十])(?![一两二三][^一二三四五六七八九十])(?P<n>[一二两三四五六七八九十]{1,3})(?P<u>维|大|项|个|种|类|条|点|张|位|名|家|所|座|届|次|批)(?![一二三四五六七八九十])"
+    r"(?<![第几多哪一二两三四五六七八九十唯统同万单专逐之])(?![一两二三][^一二三四五六七八九十])(?P<n>[一二两三四五六七八九十]{1,3})(?P<u>维|大|项|个|种|类|条|点|张|位|名|家|所|座|届|次|批)(?![一二三四五六七八九十])"
 )
 #: English times a question in English names: a year, its halves and quarters.
 EN_TIME = re.compile(r"\b(?:(?P<h>first|second) half of |q(?P<q>[1-4]) (?:of )?|(?:in |during )?)(?P<y>(?:19|20)\d{2})\b")
