@@ -15,7 +15,8 @@ import pytest
 
 from helpers import FAKE_MODEL
 from rag import REFUSALS, Hit, Settings, load_settings
-from rag.answer.compose import _next_to, candidates, choose, compose, evidence, first_quote, need_bonus, phrase_overlap
+from rag.answer.compose import candidates, choose, compose, evidence, first_quote, need_bonus, phrase_overlap
+from rag.answer.quoting import next_to
 from rag.answer.scoring import Candidate, reranked
 from rag.embed.embedding import Embedder, SentenceMemo
 from rag.ingest.chunking import ChunkerConfig, chunk_document
@@ -83,7 +84,7 @@ def test_choose_keeps_near_best_relevant_sentences_up_to_the_limit() -> None:
     assert all(c.score >= ranked[0].score for c in only_best)
     strict = choose(ranked, SETTINGS.replace(answer_keep_ratio=0.0, answer_min_relevance=1.0, answer_max_sentences=10))
     for c in strict[1:]:
-        beside = [x for x in strict if x is not c and _next_to(c, x)]
+        beside = [x for x in strict if x is not c and next_to(c, x)]
         assert c.own >= 1.0 or beside, "a further sentence must be relevant on its own or continue a chosen one"
 
 
@@ -93,9 +94,9 @@ def test_a_sentence_continuing_the_lead_joins_and_a_distant_one_with_few_questio
     chosen = choose(ranked, strict)
     lead = chosen[0]
     for c in ranked[1:]:
-        if c.own < 1.0 and not any(_next_to(c, x) for x in chosen):
+        if c.own < 1.0 and not any(next_to(c, x) for x in chosen):
             assert c not in chosen
-    beside = [c for c in ranked if c is not lead and _next_to(c, lead)]
+    beside = [c for c in ranked if c is not lead and next_to(c, lead)]
     assert beside and all(c in chosen or not _adds_new(c, chosen) for c in beside)
 
 
@@ -142,8 +143,8 @@ def test_a_labelled_item_is_not_a_continuation_of_the_sentence_before_it() -> No
     found = [Hit(c, rank, 1.0 / rank, rank, 0.85, rank, 1.0 / rank) for rank, c in enumerate(chunks, start=1)]
     by_text = {c.sentence: c for c in candidates(prepare("法人平台有什么特点？"), found, SETTINGS)}
     lead, pronoun, labelled = (by_text[s] for s in ("法人平台上线了7项云产品。", "它面向小微企业。", "云平台：提供17项标准化服务。"))
-    assert _next_to(lead, pronoun) and _next_to(pronoun, lead)
-    assert not _next_to(pronoun, labelled) and not _next_to(lead, labelled)
+    assert next_to(lead, pronoun) and next_to(pronoun, lead)
+    assert not next_to(pronoun, labelled) and not next_to(lead, labelled)
 
 
 def _unit(*values: float) -> np.ndarray:
@@ -312,3 +313,73 @@ def test_a_term_the_reader_shortened_counts_at_half_its_weight() -> None:
     assert coverage({"南马": 1.0}, "南京的马拉松。") == 0.0  # two apart: no longer the same word
     assert coverage({"ab": 1.0}, "axb") == 0.0  # Latin words are matched as written
     assert coverage({"南马": 1.0}, "起点设在八一广场。", inherited="南昌马拉松开跑") == 0.5  # in the title too
+
+
+def test_a_lead_naming_its_subject_by_a_pronoun_is_quoted_with_the_sentence_naming_it() -> None:
+    """这张专辑 answers 哪一张专辑 only with the sentence before it, which names the album; both are quoted, as one."""
+    text = "晨星乐团\n\n2000年7月7日，乐团推出第二张专辑《蓝色公路》，销量达到35万张。晨星乐团也以这张专辑获得第十二届金曲奖的最佳乐团奖。"
+    answer = compose(prepare("晨星乐团的哪一张专辑得到了第十二届金曲奖的最佳乐团奖？"), hits(text=text, name="band.txt"), SETTINGS)
+    assert first_quote(answer) == "2000年7月7日，乐团推出第二张专辑《蓝色公路》，销量达到35万张。晨星乐团也以这张专辑获得第十二届金曲奖的最佳乐团奖。"
+    assert answer.text.count("[1]") == 1
+
+
+def test_a_why_question_quotes_the_cause_before_a_lead_that_only_restates_it() -> None:
+    text = "猴面包树\n\n猴面包树的果实钙含量比菠菜高50%以上，维生素C含量是橙子的三倍。因此它有时也被称为超级水果。"
+    answer = compose(prepare("为什么称猴面包树为超级水果？"), hits(text=text, name="baobab.txt"), SETTINGS)
+    assert "钙含量比菠菜高" in first_quote(answer) and first_quote(answer).endswith("超级水果。"), answer.text
+
+
+def test_a_lead_carried_on_by_the_next_sentence_is_quoted_with_it() -> None:
+    """这一阶段目的是… says what the stage the lead names was for."""
+    text = "火车站改建\n\n1985年，火车站改建工程动工。1987年6月26日开始，工程进入最后的第三阶段。这一阶段目的是完成南北候车室的合龙。"
+    answer = compose(prepare("第三阶段工程的目的是？"), hits(text=text, name="station.txt"), SETTINGS)
+    assert "完成南北候车室的合龙" in first_quote(answer), answer.text
+
+
+def test_a_lead_that_leans_on_nothing_is_quoted_alone() -> None:
+    """新馆藏书约120万册 names its subject itself: the sentence before it is not quoted with it."""
+    answer = compose(prepare("新馆藏书有多少？"), hits(), SETTINGS)
+    assert first_quote(answer) == "新馆藏书约120万册，设有少儿阅览区和数字阅读区。"
+
+
+def test_pronouns_and_consequences_lean_on_the_sentence_before_words_that_merely_start_alike_do_not() -> None:
+    from rag.text.reference import carries_on, refers_back
+
+    for leaning in (
+        "五月天也以這張專輯獲得最佳樂團獎。",
+        "此一贵族制在1947年取消。",
+        "因此它被称为笨蛋水果。",
+        "他是最具影响力的支持者。",
+        "It was founded in 1998.",
+    ):
+        assert refers_back(leaning), leaning
+    for alone in (
+        "此外，新馆设有少儿阅览区。",
+        "其中三人获奖。",
+        "其他国家也有类似做法。",
+        "吉他手王明加入乐队。",
+        "故宫博物院今年开放。",
+        "新馆藏书约120万册，其中一半是新书。",
+    ):
+        assert not refers_back(alone), alone
+    assert carries_on("这一阶段目的是完成合龙。") and carries_on("但后来不了了之。") and carries_on("However, it failed.")
+    assert not carries_on("新馆每周一闭馆。") and not carries_on("其中三人获奖。")
+
+
+def test_quotes_standing_side_by_side_in_a_passage_are_one_quote_under_one_mark() -> None:
+    """Two sentences a question asking for several things takes, the second right after the first: one quote."""
+    text = "城市图书馆\n\n城市图书馆新馆一楼设有少儿阅览区和自习区。新馆二楼设有数字阅读区和报刊阅览区。馆长王明今年五十岁。"
+    answer = compose(prepare("城市图书馆新馆设有哪些阅览区？"), hits(text=text, name="floors.txt"), SETTINGS)
+    assert first_quote(answer) == "城市图书馆新馆一楼设有少儿阅览区和自习区。新馆二楼设有数字阅读区和报刊阅览区。", answer.text
+    assert answer.text.count("[1]") == 1 and len(answer.citations[0].quotes) == 1
+
+
+def test_a_pronoun_subject_stands_in_the_asked_slot_and_a_lead_holding_the_asked_figure_stands_alone() -> None:
+    """他 is who is asked: the names the lead holds (张居正) are others, so the sentence naming him is quoted too.
+    此系统 needs no antecedent for 多少连接点: the lead holds the figure and opens the answer alone."""
+    text = "明朝\n\n万历皇帝十岁登基，年号万历。他得宰相张居正辅政，国势大盛，史称万历中兴。"
+    answer = compose(prepare("宰相辅政、国势大盛、史称万历中兴的是哪一位皇帝？"), hits(text=text, name="ming.txt"), SETTINGS)
+    assert "万历皇帝十岁登基" in first_quote(answer), answer.text
+    text = "校园网络\n\n学校的无线网络覆盖全校园，面积达87万平方米。此系统于2005年面世，共有近三千个连接点。"
+    answer = compose(prepare("学校的无线网络在2005年有多少连接点？"), hits(text=text, name="wifi.txt"), SETTINGS)
+    assert first_quote(answer) == "此系统于2005年面世，共有近三千个连接点。", answer.text

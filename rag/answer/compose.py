@@ -23,7 +23,7 @@ from ..search.retrieval import Hit
 from ..settings import Settings
 from ..text.folding import cross_lingual
 from ..text.needs import Need, lacks_percentage
-from .quoting import lead_fact, telling, trimmed
+from .quoting import in_context, joined, lead_fact, next_to, overlaps, telling, trimmed
 from .scoring import Candidate, QuestionVector, SentenceVectors, candidates, coverage, evidence, evidence_features, need_bonus, phrase_overlap, reranked
 from .support import Support, SupportLevel
 
@@ -129,9 +129,6 @@ EMPTY_QUESTION = {
 
 #: Two sentences this alike say the same thing (a syndicated copy, an overlapping chunk).
 _DUPLICATE_RATIO = 0.8
-#: A sentence opening with its own label (工行云平台：…, API开放平台:…) starts a new item of a list, not a
-#: continuation; a short name without spaces, not a reporting verb (广州市公安局回复称：… goes on with the story).
-_LABELLED = re.compile(r"^\s*[^，。：:,；;\s]{1,10}(?<![称说示出道复答应])[：:]")
 
 
 def _adds(candidate: Candidate, chosen: list[Candidate]) -> bool:
@@ -139,18 +136,6 @@ def _adds(candidate: Candidate, chosen: list[Candidate]) -> bool:
     return all(
         candidate.sentence != c.sentence and SequenceMatcher(None, candidate.sentence, c.sentence, autojunk=False).ratio() < _DUPLICATE_RATIO for c in chosen
     )
-
-
-def _next_to(a: Candidate, b: Candidate) -> bool:
-    """Whether two sentences stand side by side in one passage, nothing but white space between them,
-    the later one not opening a new labelled item."""
-    if a.hit.chunk.doc_id != b.hit.chunk.doc_id:
-        return False
-    first, second = (a, b) if a.start <= b.start else (b, a)
-    chunk = first.hit.chunk
-    if second.start < first.end or second.end > chunk.end:
-        return False
-    return not chunk.text[first.end - chunk.start : second.start - chunk.start].strip() and not _LABELLED.match(second.sentence)
 
 
 def choose(ranked: list[Candidate], settings: Settings, lexical: bool = True) -> list[Candidate]:
@@ -178,7 +163,7 @@ def choose(ranked: list[Candidate], settings: Settings, lexical: bool = True) ->
             break
         if candidate.need == 0.0:
             continue
-        relevant = not lexical or candidate.own >= settings.answer_min_relevance or any(_next_to(candidate, c) for c in chosen)
+        relevant = not lexical or candidate.own >= settings.answer_min_relevance or any(next_to(candidate, c) for c in chosen)
         if relevant and _adds(candidate, chosen):
             chosen.append(candidate)
     first_cited: dict[int, int] = {}
@@ -233,6 +218,7 @@ def compose(
     fact = lead_fact(question, chosen[0])
     shown = _quoted_count(question, chosen, settings.answer_close_ratio)
     quoted = [trimmed(c, fact, settings.quote_max_chars, telling(question.terms, c)) for c in chosen[:shown]]
+    quoted = joined([in_context(question, quoted[0], chosen[0], ranked, settings.quote_max_chars), *quoted[1:]])
     citations = _cite(quoted, fact)
     order = {c.hit.rank: c.n for c in citations}
     parts, spans, offset = [], [], 0
@@ -243,7 +229,7 @@ def compose(
         part = f"{c.sentence}[{n}]"
         parts.append(part)
         offset += len(part)
-    more = _cite(chosen[shown:], None, first=len(citations) + 1)
+    more = _cite([c for c in chosen[shown:] if not any(overlaps(c, q) for q in quoted)], None, first=len(citations) + 1)
     return Answer(question.text, "".join(parts), False, citations, tuple(hits), strength, language, answer_spans=tuple(spans), asked=question, more=more)
 
 
