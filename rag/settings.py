@@ -190,7 +190,8 @@ class Settings:
     #: A lead sentence from an article that never names something the question asks gives way to a sentence of a
     #: higher-ranked passage that supports every qualifier, when that one scores at least this share of the lead's.
     answer_support_ratio: float = 0.85
-    #: A quote longer than this many characters is cut at clause boundaries around the asked fact.
+    #: A sentence longer than this many characters is quoted by its clauses around the asked fact; a neighbour any
+    #: longer is not quoted with a lead that leans on it.
     quote_max_chars: int = 160
     #: A file of names that mean the same (one group a line: 工行 = 工商银行 = ICBC), added to the built-in table.
     aliases: str = ""
