@@ -20,10 +20,10 @@ from .scoring import Candidate, coverage
 
 #: Where a long sentence may be cut and still read as a clause: after these, or at a run of spaces.
 _CLAUSE_END = re.compile(r"[，,；;：:、]|\s{2,}|(?<=[\u4e00-\u9fff])\s(?=[\u4e00-\u9fff])")
-#: A sentence opening with its own label (工行云平台：…, API开放平台:…) starts a new item of a list, not a
-#: continuation; a short name without spaces, not a reporting verb (广州市公安局回复称：… goes on with the story).
 #: Kinds of fact a pronoun can stand for: someone, somewhere, something named.
 _ENTITIES = frozenset({Need.WHO, Need.PLACE, Need.NAME})
+#: A sentence opening with its own label (工行云平台：…, API开放平台:…) starts a new item of a list, not a
+#: continuation; a short name without spaces, not a reporting verb (广州市公安局回复称：… goes on with the story).
 _LABELLED = re.compile(r"^\s*[^，。：:,；;\s]{1,10}(?<![称说示出道复答应])[：:]")
 
 

@@ -34,6 +34,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 import jieba
 import jieba.posseg
@@ -168,18 +169,21 @@ def _family_words(question: str, folded: str, found: list[Qualifier], families: 
     Only where a word starts: 哪一个人 (一个 / 人) holds no 个人, 进口额 holds 进口."""
     covered = {i for q in found for i in range(q.start, q.end)}
     extra = []
-    bounds: set[int] | None = None
     for member in sorted({m for family in families for m in family} - GENERIC, key=len, reverse=True):
         at = folded.find(member)
         span = set(range(at, at + len(member)))
         if at >= 0 and not covered & span:
-            if bounds is None:
-                bounds = set(itertools.accumulate((len(w) for w in jieba.cut(folded)), initial=0))
-            if at not in bounds:
+            if at not in _word_starts(folded):
                 continue
             covered |= span
             extra.append(Qualifier(Kind.TERM, _as_written(question, folded, at, at + len(member)), member, at, at + len(member)))
     return extra
+
+
+@lru_cache(maxsize=256)
+def _word_starts(folded: str) -> frozenset[int]:
+    """Where jieba's words of a question start; a question is checked against many sentences."""
+    return frozenset(itertools.accumulate((len(w) for w in jieba.cut(folded)), initial=0))
 
 
 def _supported(
