@@ -29,14 +29,11 @@ is ``none``.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
 
-import jieba
 import jieba.posseg
 
 from ..ingest.documents import Document
@@ -44,7 +41,7 @@ from ..text.dates import context_year
 from ..text.figures import figure_in
 from ..text.folding import cross_lingual, fold
 from ..text.periods import bears_on, compatible, months_of, resolved, source_times, year_of
-from ..text.qualifiers import GENERIC, Kind, Qualifier, When, editions_in, qualifiers, times_in
+from ..text.qualifiers import GENERIC, Kind, Qualifier, When, editions_in, qualifiers, times_in, word_starts
 from .names import SLOT_CHARS, first_noun, last_word, name_in, name_supported, places, replaced
 
 
@@ -173,17 +170,11 @@ def _family_words(question: str, folded: str, found: list[Qualifier], families: 
         at = folded.find(member)
         span = set(range(at, at + len(member)))
         if at >= 0 and not covered & span:
-            if at not in _word_starts(folded):
+            if at not in word_starts(folded):
                 continue
             covered |= span
             extra.append(Qualifier(Kind.TERM, _as_written(question, folded, at, at + len(member)), member, at, at + len(member)))
     return extra
-
-
-@lru_cache(maxsize=256)
-def _word_starts(folded: str) -> frozenset[int]:
-    """Where jieba's words of a question start; a question is checked against many sentences."""
-    return frozenset(itertools.accumulate((len(w) for w in jieba.cut(folded)), initial=0))
 
 
 def _supported(

@@ -21,6 +21,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 import jieba
 import jieba.posseg
@@ -202,6 +203,12 @@ def editions_in(folded: str) -> list[tuple[int, int, tuple[int, str]]]:
         else:
             found.append((m.start(), m.end(), (int(m.group("y")), "版")))
     return found
+
+
+@lru_cache(maxsize=256)
+def word_starts(folded: str) -> frozenset[int]:
+    """Where jieba's words of a folded question start; a question is checked against many sentences."""
+    return frozenset(itertools.accumulate((len(w) for w in jieba.cut(folded)), initial=0))
 
 
 def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]:
