@@ -383,3 +383,10 @@ def test_a_pronoun_subject_stands_in_the_asked_slot_and_a_lead_holding_the_asked
     text = "校园网络\n\n学校的无线网络覆盖全校园，面积达87万平方米。此系统于2005年面世，共有近三千个连接点。"
     answer = compose(prepare("学校的无线网络在2005年有多少连接点？"), hits(text=text, name="wifi.txt"), SETTINGS)
     assert first_quote(answer) == "此系统于2005年面世，共有近三千个连接点。", answer.text
+
+
+def test_a_lead_cut_at_a_semicolon_is_quoted_to_the_end_of_its_sentence() -> None:
+    """The quotable piece ends at ；: what the condition is goes on after it, in the same sentence."""
+    text = "产科急症\n\n羊水栓塞是分娩时少见的产科急症；患者表现为呼吸困难、低血压和心脏骤停。医院设有产科重症监护室。"
+    answer = compose(prepare("羊水栓塞是怎样的产科急症？"), hits(text=text, name="obstetrics.txt"), SETTINGS)
+    assert first_quote(answer) == "羊水栓塞是分娩时少见的产科急症；患者表现为呼吸困难、低血压和心脏骤停。", answer.text

@@ -20,6 +20,8 @@ from .scoring import Candidate, coverage
 
 #: Where a long sentence may be cut and still read as a clause: after these, or at a run of spaces.
 _CLAUSE_END = re.compile(r"[，,；;：:、]|\s{2,}|(?<=[\u4e00-\u9fff])\s(?=[\u4e00-\u9fff])")
+#: A lead cut at a semicolon: its sentence goes on in the next quotable piece.
+_SEMICOLON_END = re.compile(r"[；;]\s*$")
 #: Kinds of fact a pronoun can stand for: someone, somewhere, something named.
 _ENTITIES = frozenset({Need.WHO, Need.PLACE, Need.NAME})
 #: A sentence opening with its own label (工行云平台：…, API开放平台:…) starts a new item of a list, not a
@@ -120,7 +122,8 @@ def in_context(question: Question, lead: Candidate, whole: Candidate, ranked: li
     why and the lead gives no cause (what led to a told event is told first). A lead whose very subject is a
     pronoun (他得王猛辅政…, 这也是…第三个开发区) leans back even when it names someone or somewhere: asked who or
     where, the pronoun stands in the asked slot and the names it holds are others. After it, when the next
-    sentence carries the lead on (这一阶段目的是…, 但后来…) and holds the asked kind of fact, if one is asked.
+    sentence carries the lead on (这一阶段目的是…, 但后来…, or the lead ends at a semicolon: its sentence goes on)
+    and holds the asked kind of fact, if one is asked.
     A neighbour longer than ``limit`` is left out: the quote would no longer be concise.
     """
     subject = refers_back(lead.sentence, subject=True) and bool(set(question.needs[:1]) & _ENTITIES)
@@ -132,7 +135,8 @@ def in_context(question: Question, lead: Candidate, whole: Candidate, ranked: li
     why = Need.REASON in question.needs
     if before is not None and lead.start == whole.start and (refers_back(lead.sentence) or why):
         return _spanning(lead, before.start, lead.end)
-    if after is not None and lead.end == whole.end and carries_on(after.sentence) and (lead.need is None or after.need):
+    goes_on = after is not None and (carries_on(after.sentence) or bool(_SEMICOLON_END.search(lead.sentence)))
+    if after is not None and lead.end == whole.end and goes_on and (lead.need is None or after.need):
         return _spanning(lead, lead.start, after.end)
     return lead
 
