@@ -120,8 +120,8 @@ def in_context(question: Question, lead: Candidate, whole: Candidate, ranked: li
     Before it, when the lead names its subject by a pronoun or opens with a consequence (五月天也以这张专辑…
     for 哪一张专辑: the album is named just before; 因此它被称为笨蛋水果 for 为什么), or when the question asks
     why and the lead gives no cause (what led to a told event is told first). A lead whose very subject is a
-    pronoun (他得王猛辅政…, 这也是…第三个开发区) leans back even when it names someone or somewhere: asked who or
-    where, the pronoun stands in the asked slot and the names it holds are others. After it, when the next
+    pronoun (他得王猛辅政…, 这也是…第三个开发区) leans back even when it names someone or somewhere: asked who,
+    where or what name, the pronoun stands in the asked slot and the names it holds are others. After it, when the next
     sentence carries the lead on (这一阶段目的是…, 但后来…, or the lead ends at a semicolon: its sentence goes on)
     and holds the asked kind of fact, if one is asked.
     A neighbour longer than ``limit`` is left out: the quote would no longer be concise.
