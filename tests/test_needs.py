@@ -117,9 +117,17 @@ def test_a_figure_the_question_itself_names_is_not_the_answer() -> None:
     assert all(answer.text[s.start : s.end] != "2008年" for s in answer.answer_spans)
 
 
-@pytest.mark.parametrize("question", ["这种共振被称为什么？", "五月艾又称之为什么？", "盲點呈現為什麼樣的形狀？", "该奖项名为什么？"])
+@pytest.mark.parametrize(
+    "question",
+    ["这种共振被称为什么？", "五月艾又称之为什么？", "盲點呈現為什麼樣的形狀？", "该奖项名为什么？", "过敏的反应表现为什么？", "如今的赛里木湖被誉为什么？"],
+)
 def test_as_what_is_not_a_why_question(question: str) -> None:
     assert Need.REASON not in prepare(question).needs
+
+
+@pytest.mark.parametrize("question", ["新馆为什么推出线上预约？", "新馆每周一闭馆，这是为什么？", "为什么？", "为何新馆每周一闭馆"])
+def test_why_asked_before_its_clause_or_after_是_is_a_why_question(question: str) -> None:
+    assert Need.REASON in prepare(question).needs
 
 
 @pytest.mark.parametrize(

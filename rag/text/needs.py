@@ -62,8 +62,9 @@ _QUESTION_PATTERNS: tuple[tuple[Need, str], ...] = (
         r"谁|哪一?位|何人|什么人|哪些人|叫什么名字|姓名|哪一?家|哪所|哪一?支|哪个(?:公司|机构|组织|银行|企业|单位|部门|学校|大学|团队|球队|政府|媒体|品牌)|什么(?:公司|机构|组织|银行|企业|单位|部门|大学|学校|品牌)|\bwho\b|which (?:company|organi[sz]ation|bank)",
     ),
     (Need.PLACE, r"哪里|哪儿|在哪|何地|何处|哪[个一]?(?:国家|城市|省|地区|地方|州|县|市|区|国|座山|条河|片海)|哪国|什么地方|\bwhere\b"),
-    #: 称为什么 / 名为什么 / 为什么样 ask for a name or a kind, not a reason.
-    (Need.REASON, r"(?<![称名作视成译改叫之])为(?:什么|何)(?!样)|原因|缘故|何故|怎么会|\bwhy\b"),
+    #: 称为什么 / 名为什么 / 为什么样 ask for a name or a kind, not a reason; so does 为什么 ending the question
+    #: after another word (反应表现为什么, 被誉为什么), unless it follows 是 (这是为什么).
+    (Need.REASON, r"(?<![称名作视成译改叫之])为(?:什么|何)(?!样)(?![？?]?$)|(?:^|是)为(?:什么|何)(?=[？?]?$)|原因|缘故|何故|怎么会|\bwhy\b"),
 )
 #: Modifiers of a number need: the same change or total asked in other words.
 _CHANGE_PATTERNS: tuple[tuple[Need, str], ...] = (
