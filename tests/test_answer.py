@@ -343,7 +343,7 @@ def test_a_lead_that_leans_on_nothing_is_quoted_alone() -> None:
 
 
 def test_pronouns_and_consequences_lean_on_the_sentence_before_words_that_merely_start_alike_do_not() -> None:
-    from rag.text.reference import carries_on, refers_back
+    from rag.text.reference import carries_on, opens_with_pronoun, refers_back
 
     for leaning in (
         "五月天也以這張專輯獲得最佳樂團獎。",
@@ -362,6 +362,7 @@ def test_pronouns_and_consequences_lean_on_the_sentence_before_words_that_merely
         "新馆藏书约120万册，其中一半是新书。",
     ):
         assert not refers_back(alone), alone
+    assert opens_with_pronoun("他得宰相张居正辅政。") and not opens_with_pronoun("五月天也以這張專輯獲得最佳樂團獎。")
     assert carries_on("这一阶段目的是完成合龙。") and carries_on("但后来不了了之。") and carries_on("However, it failed.")
     assert not carries_on("新馆每周一闭馆。") and not carries_on("其中三人获奖。")
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 from ..search.question import Question
 from ..text.folding import fold
 from ..text.needs import Need, best_span
-from ..text.reference import carries_on, refers_back
+from ..text.reference import carries_on, opens_with_pronoun, refers_back
 from .scoring import Candidate, coverage
 
 #: Where a long sentence may be cut and still read as a clause: after these, or at a run of spaces.
@@ -126,7 +126,7 @@ def in_context(question: Question, lead: Candidate, whole: Candidate, ranked: li
     and holds the asked kind of fact, if one is asked.
     A neighbour longer than ``limit`` is left out: the quote would no longer be concise.
     """
-    subject = refers_back(lead.sentence, subject=True) and bool(set(question.needs[:1]) & _ENTITIES)
+    subject = opens_with_pronoun(lead.sentence) and bool(set(question.needs[:1]) & _ENTITIES)
     if lead.need and not subject:
         return lead
     beside = [c for c in ranked if c.hit is whole.hit and len(c.sentence) <= limit and next_to(c, whole)]

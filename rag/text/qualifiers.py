@@ -248,16 +248,16 @@ def qualifiers(text: str, aliases: dict[str, frozenset[str]]) -> list[Qualifier]
         measured = not name_kind(name) and any(_measures(start, end, a, b, folded) for a, b in asking)
         add(Kind.METRIC if measured else Kind.NAME, start, end)
     words = [(w, f) for w, f in jieba.posseg.cut(folded)]
-    word_starts = set(itertools.accumulate((len(w) for w, _f in words), initial=0))
+    starts = set(itertools.accumulate((len(w) for w, _f in words), initial=0))  # of the tagged words
     for m in itertools.chain(ORG.finditer(folded), TEAM.finditer(folded)):
         asking_lead = _LEADING_QUESTION.match(m.group())  # 什么时候首钢总公司: the name starts after the question words
         begin = m.start() + (asking_lead.end() if asking_lead else 0)
         if m.re is TEAM:
-            if begin not in word_starts:  # 男篮首场比赛葡萄牙队: the team is the last word that can start it
-                begin = max((w for w in word_starts if begin < w <= m.end() - 3), default=begin)
+            if begin not in starts:  # 男篮首场比赛葡萄牙队: the team is the last word that can start it
+                begin = max((w for w in starts if begin < w <= m.end() - 3), default=begin)
             if folded[begin : m.end()] in GENERIC or folded[begin : m.end()].endswith(_NOT_TEAMS):
                 continue  # 国家队, 撤离车队, 美军部队: no team in particular
-        if begin not in word_starts:
+        if begin not in starts:
             continue  # 越|南游戏初创公司, 充|电合资公司: a span starting inside a word is no name; its words count alone
         if m.end() - begin > 2 and not any(_ASKS_TYPE.search(folded[max(0, begin - 4) : begin + k]) for k in (0, 1)):
             add(Kind.NAME, begin, m.end())  # not 哪一个铁道公司: the kind of answer asked for

@@ -27,14 +27,18 @@ _ENGLISH_BACK = re.compile(r"^\s*(?:This|These|That|Those|It|Its|He|His|She|Her|
 _ENGLISH_ON = re.compile(r"^\s*(?:But|However|This|These|It|He|She|They)\b")
 
 
-def refers_back(sentence: str, subject: bool = False) -> bool:
+def refers_back(sentence: str) -> bool:
     """Whether ``sentence`` names its subject by a pronoun early in its first clause, or opens with a consequence
-    of what was said before it; with ``subject``, only whether it opens with the pronoun (他得王猛辅政…)."""
-    if subject:
-        return bool(_OPENS_WITH_POINTER.match(sentence) or _ENGLISH_SUBJECT.match(sentence))
+    of what was said before it."""
     first = _FIRST_CLAUSE.match(sentence.lstrip())
     opening = first.group(0) if first else ""
     return bool(_POINTS_BACK.search(opening) or _CONSEQUENCE.match(sentence) or _ENGLISH_BACK.match(sentence))
+
+
+def opens_with_pronoun(sentence: str) -> bool:
+    """Whether ``sentence``'s very subject is a pronoun (他得王猛辅政…, 这也是…): it stands for someone or something
+    named before."""
+    return bool(_OPENS_WITH_POINTER.match(sentence) or _ENGLISH_SUBJECT.match(sentence))
 
 
 def carries_on(sentence: str) -> bool:
